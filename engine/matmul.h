@@ -1,0 +1,38 @@
+// Matrix products of a weight tensor W (any compute type, row-major, rowBytes(type,
+// cols) bytes per row) with float activations, dispatched at run time to scalar,
+// AVX2 or AVX-512 kernels (see cpu_features.h).
+#pragma once
+
+#include "engine/cpu_features.h"
+#include "engine/tensor_types.h"
+
+#include <cstdint>
+
+namespace folio {
+
+class ThreadPool;
+
+// Decode path, bound by memory bandwidth: y[i] = sum_k W[i,k] x[k], i in [0, rows).
+// Quantized types quantize x to int8 blocks (32-blocks for *_0/*_1, 256-blocks for
+// K-quants) and use int8 dot products with int32 accumulation, so results differ
+// from dotRowReference by the activation rounding (relative ~1e-2 of sum |W||x|).
+// F32/F16/BF16 rows use float FMA against x directly. pool may be null (one thread).
+void matVec(GgmlType type, const void* W, int64_t rows, int64_t cols, const float* x, float* y,
+            ThreadPool* pool);
+
+// Prefill path: Y[t*rows + i] = sum_k W[i,k] X[t*cols + k], t in [0, n).
+// For n < kMatMulGemmMinTokens this is the int8 path of matVec (each W row read once
+// for all n tokens); above, W is dequantized in row panels to float and multiplied
+// with OpenBLAS sgemm, so results are as exact as float arithmetic.
+constexpr int64_t kMatMulGemmMinTokens = 8;
+void matMul(GgmlType type, const void* W, int64_t rows, int64_t cols, const float* X, int64_t n,
+            float* Y, ThreadPool* pool);
+
+// The same, pinned to a dispatch level (clamped to what the CPU supports), for
+// tests and benchmarks that compare levels within one process.
+void matVecAt(SimdLevel level, GgmlType type, const void* W, int64_t rows, int64_t cols,
+              const float* x, float* y, ThreadPool* pool);
+void matMulAt(SimdLevel level, GgmlType type, const void* W, int64_t rows, int64_t cols,
+              const float* X, int64_t n, float* Y, ThreadPool* pool);
+
+} // namespace folio
