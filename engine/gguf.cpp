@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <iterator>
 #include <limits>
 #include <sstream>
 #include <utility>
@@ -32,31 +33,22 @@ constexpr int kMaxDims = 4;
 constexpr std::size_t kMinEntryBytes = 8 + 4 + 1;            // empty key, type, a u8
 constexpr std::size_t kMinTensorBytes = 8 + 4 + 8 + 4 + 8;   // empty name, one dim
 
-// Bytes of one element of a fixed-size type; 0 for strings and arrays.
-std::size_t scalarBytes(GgufValueType type)
-{
-    switch (type) {
-    case GgufValueType::UInt8: case GgufValueType::Int8: case GgufValueType::Bool: return 1;
-    case GgufValueType::UInt16: case GgufValueType::Int16: return 2;
-    case GgufValueType::UInt32: case GgufValueType::Int32: case GgufValueType::Float32: return 4;
-    case GgufValueType::UInt64: case GgufValueType::Int64: case GgufValueType::Float64: return 8;
-    case GgufValueType::String: case GgufValueType::Array: return 0;
-    }
-    return 0;
-}
+// Per value type, indexed by its number: printable name, bytes of one element
+// (0 for strings and arrays) and whether it is an integer type.
+struct ValueTypeInfo {
+    std::string_view name;
+    std::size_t bytes;
+    bool integer;
+};
+constexpr ValueTypeInfo kValueTypes[] = {
+    {"u8", 1, true}, {"i8", 1, true}, {"u16", 2, true}, {"i16", 2, true}, {"u32", 4, true},
+    {"i32", 4, true}, {"f32", 4, false}, {"bool", 1, false}, {"string", 0, false}, {"array", 0, false},
+    {"u64", 8, true}, {"i64", 8, true}, {"f64", 8, false},
+};
 
-bool isKnownValueType(uint32_t raw) { return raw <= static_cast<uint32_t>(GgufValueType::Float64); }
-
-bool isInteger(GgufValueType t)
-{
-    switch (t) {
-    case GgufValueType::UInt8: case GgufValueType::Int8: case GgufValueType::UInt16:
-    case GgufValueType::Int16: case GgufValueType::UInt32: case GgufValueType::Int32:
-    case GgufValueType::UInt64: case GgufValueType::Int64: return true;
-    default: return false;
-    }
-}
-
+bool isKnownValueType(uint32_t raw) { return raw < std::size(kValueTypes); }
+std::size_t scalarBytes(GgufValueType t) { return kValueTypes[static_cast<uint32_t>(t)].bytes; }
+bool isInteger(GgufValueType t) { return kValueTypes[static_cast<uint32_t>(t)].integer; }
 bool isFloat(GgufValueType t) { return t == GgufValueType::Float32 || t == GgufValueType::Float64; }
 
 template <typename T>
@@ -118,22 +110,8 @@ std::string quoted(std::string_view s, std::size_t maxChars)
 
 std::string_view ggufValueTypeName(GgufValueType type)
 {
-    switch (type) {
-    case GgufValueType::UInt8: return "u8";
-    case GgufValueType::Int8: return "i8";
-    case GgufValueType::UInt16: return "u16";
-    case GgufValueType::Int16: return "i16";
-    case GgufValueType::UInt32: return "u32";
-    case GgufValueType::Int32: return "i32";
-    case GgufValueType::Float32: return "f32";
-    case GgufValueType::Bool: return "bool";
-    case GgufValueType::String: return "string";
-    case GgufValueType::Array: return "array";
-    case GgufValueType::UInt64: return "u64";
-    case GgufValueType::Int64: return "i64";
-    case GgufValueType::Float64: return "f64";
-    }
-    return "unknown";
+    return isKnownValueType(static_cast<uint32_t>(type)) ? kValueTypes[static_cast<uint32_t>(type)].name
+                                                         : "unknown";
 }
 
 int64_t GgufTensor::elements() const
@@ -559,9 +537,9 @@ std::vector<float> GgufFile::getFloatArray(std::string_view key) const
     const std::size_t n = static_cast<std::size_t>(e->count);
     out.resize(n);
     const uint8_t* p = base_ + e->elementsOffset;
-    if (e->elementType == GgufValueType::Float32)
+    if (e->elementType == GgufValueType::Float32 && n > 0)
         std::memcpy(out.data(), p, n * sizeof(float));
-    else
+    else if (e->elementType == GgufValueType::Float64)
         for (std::size_t i = 0; i < n; ++i)
             out[i] = static_cast<float>(load<double>(p + 8 * i));
     return out;
