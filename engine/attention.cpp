@@ -1,0 +1,231 @@
+#include "engine/attention.h"
+
+#include "engine/ops.h"
+#include "engine/thread_pool.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+
+namespace folio {
+
+namespace {
+constexpr float kNegativeInfinity = -std::numeric_limits<float>::infinity();
+}
+
+AttentionAccumulator::AttentionAccumulator(int headDim)
+    : headDim_(headDim), keyTile_(static_cast<std::size_t>(kKeyTile) * headDim),
+      valueTile_(static_cast<std::size_t>(kKeyTile) * headDim)
+{
+}
+
+void AttentionAccumulator::reset(int rows)
+{
+    rows_ = rows;
+    max_.assign(rows, kNegativeInfinity);
+    sum_.assign(rows, 0.0f);
+    acc_.assign(static_cast<std::size_t>(rows) * headDim_, 0.0f);
+    scores_.resize(static_cast<std::size_t>(rows) * kKeyTile);
+}
+
+void AttentionAccumulator::add(const KvCache& cache, int layer, int kvHead, const float* queries, int keyBegin,
+                               int keyEnd, const int* lastKey, float scale)
+{
+    for (int tileBegin = keyBegin; tileBegin < keyEnd; tileBegin += kKeyTile) {
+        const int tileKeys = std::min(kKeyTile, keyEnd - tileBegin);
+        cache.rowsToFloat(cache.keyRow(layer, kvHead, tileBegin), tileKeys, keyTile_.data());
+        bool valuesLoaded = false;
+        for (int r = 0; r < rows_; ++r) {
+            // Keys of this tile that row r may see (the causal bound cuts the last tile).
+            int visible = tileKeys;
+            if (lastKey)
+                visible = std::min(visible, lastKey[r] - tileBegin + 1);
+            if (visible <= 0)
+                continue;
+            const float* q = queries + static_cast<std::size_t>(r) * headDim_;
+            float* scores = &scores_[static_cast<std::size_t>(r) * kKeyTile];
+            float tileMax = kNegativeInfinity;
+            for (int j = 0; j < visible; ++j) {
+                scores[j] = scale * dotProduct(q, &keyTile_[static_cast<std::size_t>(j) * headDim_], headDim_);
+                tileMax = std::max(tileMax, scores[j]);
+            }
+            // Online softmax: rescale what was accumulated under the old maximum.
+            const float newMax = std::max(max_[r], tileMax);
+            const float correction = std::exp(max_[r] - newMax);  // exp(-inf) = 0 on the first tile
+            float tileSum = 0.0f;
+            for (int j = 0; j < visible; ++j) {
+                scores[j] = std::exp(scores[j] - newMax);
+                tileSum += scores[j];
+            }
+            if (!valuesLoaded) {
+                cache.rowsToFloat(cache.valueRow(layer, kvHead, tileBegin), tileKeys, valueTile_.data());
+                valuesLoaded = true;
+            }
+            float* acc = &acc_[static_cast<std::size_t>(r) * headDim_];
+            scaleInPlace(acc, correction, headDim_);
+            for (int j = 0; j < visible; ++j)
+                addScaled(acc, scores[j], &valueTile_[static_cast<std::size_t>(j) * headDim_], headDim_);
+            sum_[r] = sum_[r] * correction + tileSum;
+            max_[r] = newMax;
+        }
+    }
+}
+
+void AttentionAccumulator::output(int row, float* out) const
+{
+    const float* acc = unnormalised(row);
+    const float inverse = sum_[row] > 0.0f ? 1.0f / sum_[row] : 0.0f;
+    for (int d = 0; d < headDim_; ++d)
+        out[d] = acc[d] * inverse;
+}
+
+float AttentionAccumulator::logSumExp(int row) const
+{
+    return sum_[row] > 0.0f ? max_[row] + std::log(sum_[row]) : kNegativeInfinity;
+}
+
+CausalAttention::CausalAttention(const AttentionShape& shape, int threads) : shape_(shape)
+{
+    if (shape.heads <= 0 || shape.kvHeads <= 0 || shape.heads % shape.kvHeads != 0 || shape.headDim <= 0)
+        throw std::invalid_argument("attention: head counts must be positive and heads a multiple of KV heads");
+    const int group = shape.heads / shape.kvHeads;
+    threads = std::max(threads, 1);
+    perThread_.assign(threads, AttentionAccumulator(shape.headDim));
+    rowsPerThread_.assign(threads, std::vector<float>(static_cast<std::size_t>(kQueryTile) * group * shape.headDim));
+    limitsPerThread_.assign(threads, std::vector<int>(static_cast<std::size_t>(kQueryTile) * group));
+}
+
+void CausalAttention::run(const KvCache& cache, int layer, const float* queries, int queryStride, int count,
+                          int firstSlot, float* out, int outStride, ThreadPool& pool)
+{
+    const int group = shape_.heads / shape_.kvHeads;
+    const int headDim = shape_.headDim;
+    const int queryTiles = (count + kQueryTile - 1) / kQueryTile;
+    const int totalKeys = firstSlot + count;
+
+    // Few query tiles (decode) cannot keep the threads busy: split the keys instead,
+    // each split a partial softmax, merged below by log-sum-exp.
+    int keySplits = 1;
+    const int baseItems = shape_.kvHeads * queryTiles;
+    if (baseItems < 2 * pool.size() && totalKeys >= 1024)
+        keySplits = std::clamp((2 * pool.size() + baseItems - 1) / baseItems, 1, totalKeys / 512);
+    const int splitLength = (totalKeys + keySplits - 1) / keySplits;
+    const std::size_t partialRow = static_cast<std::size_t>(headDim) + 2;
+    const std::size_t rowsPerItem = static_cast<std::size_t>(kQueryTile) * group;
+    if (keySplits > 1)
+        partials_.resize(static_cast<std::size_t>(baseItems) * keySplits * rowsPerItem * partialRow);
+
+    const int items = baseItems * keySplits;
+    pool.parallelFor(items, [&](int64_t begin, int64_t end, int thread) {
+        AttentionAccumulator& acc = perThread_[thread];
+        float* rows = rowsPerThread_[thread].data();
+        int* limits = limitsPerThread_[thread].data();
+        for (int64_t item = begin; item < end; ++item) {
+            const int split = static_cast<int>(item % keySplits);
+            const int base = static_cast<int>(item / keySplits);
+            const int kvHead = base % shape_.kvHeads;
+            const int tile = base / shape_.kvHeads;
+            const int t0 = tile * kQueryTile;
+            const int t1 = std::min(count, t0 + kQueryTile);
+            // Gather the rows that share this KV head: tokens of the tile x heads of the group.
+            int rowCount = 0;
+            for (int t = t0; t < t1; ++t) {
+                for (int g = 0; g < group; ++g, ++rowCount) {
+                    const int head = kvHead * group + g;
+                    std::memcpy(rows + static_cast<std::size_t>(rowCount) * headDim,
+                                queries + static_cast<std::size_t>(t) * queryStride
+                                    + static_cast<std::size_t>(head) * headDim,
+                                sizeof(float) * headDim);
+                    limits[rowCount] = firstSlot + t;
+                }
+            }
+            const int keyBegin = split * splitLength;
+            const int keyEnd = std::min(firstSlot + t1, keyBegin + splitLength);
+            acc.reset(rowCount);
+            if (keyBegin < keyEnd)
+                acc.add(cache, layer, kvHead, rows, keyBegin, keyEnd, limits, shape_.scale);
+            for (int r = 0; r < rowCount; ++r) {
+                if (keySplits > 1) {
+                    float* p = &partials_[(static_cast<std::size_t>(item) * rowsPerItem + r) * partialRow];
+                    p[0] = acc.runningMax(r);
+                    p[1] = acc.runningSum(r);
+                    std::memcpy(p + 2, acc.unnormalised(r), sizeof(float) * headDim);
+                } else {
+                    const int t = t0 + r / group;
+                    const int head = kvHead * group + r % group;
+                    acc.output(r, out + static_cast<std::size_t>(t) * outStride + static_cast<std::size_t>(head) * headDim);
+                }
+            }
+        }
+    });
+    if (keySplits == 1)
+        return;
+
+    // Merge: out = sum_s exp(m_s - M) acc_s / sum_s exp(m_s - M) l_s, M = max_s m_s.
+    for (int base = 0; base < baseItems; ++base) {
+        const int kvHead = base % shape_.kvHeads;
+        const int t0 = (base / shape_.kvHeads) * kQueryTile;
+        const int rowCount = (std::min(count, t0 + kQueryTile) - t0) * group;
+        for (int r = 0; r < rowCount; ++r) {
+            auto partial = [&](int split) {
+                return &partials_[((static_cast<std::size_t>(base) * keySplits + split) * rowsPerItem + r) * partialRow];
+            };
+            float maximum = kNegativeInfinity;
+            for (int s = 0; s < keySplits; ++s)
+                maximum = std::max(maximum, partial(s)[0]);
+            const int t = t0 + r / group;
+            const int head = kvHead * group + r % group;
+            float* o = out + static_cast<std::size_t>(t) * outStride + static_cast<std::size_t>(head) * headDim;
+            std::fill(o, o + headDim, 0.0f);
+            float total = 0.0f;
+            for (int s = 0; s < keySplits; ++s) {
+                const float* p = partial(s);
+                if (p[1] <= 0.0f)
+                    continue;  // this split saw no key of the row
+                const float weight = std::exp(p[0] - maximum);
+                total += weight * p[1];
+                addScaled(o, weight, p + 2, headDim);
+            }
+            if (total > 0.0f)
+                scaleInPlace(o, 1.0f / total, headDim);
+        }
+    }
+}
+
+StandardAttention::StandardAttention(const AttentionShape& shape, const RopeConfig& rope, int threads)
+    : shape_(shape), rope_(rope), attention_(shape, threads)
+{
+    if (rope.dims > shape.headDim)
+        throw std::invalid_argument("attention: RoPE dimensions exceed the head dimension");
+}
+
+void StandardAttention::beginBatch(const int32_t* positions, int count)
+{
+    const std::size_t pairs = rope_.pairs();
+    cos_.resize(pairs * count);
+    sin_.resize(pairs * count);
+    for (int t = 0; t < count; ++t)
+        rope_.angles(positions[t], &cos_[t * pairs], &sin_[t * pairs]);
+}
+
+void StandardAttention::attend(const AttentionBatch& batch, KvCache& cache, ThreadPool& pool)
+{
+    const std::size_t pairs = rope_.pairs();
+    if (cos_.size() < pairs * batch.count)
+        throw std::logic_error("attention: beginBatch was not called for this batch");
+    for (int t = 0; t < batch.count; ++t) {
+        const float* c = &cos_[t * pairs];
+        const float* s = &sin_[t * pairs];
+        rope_.rotateHeads(batch.queries + static_cast<std::size_t>(t) * batch.queryStride, shape_.heads,
+                          shape_.headDim, c, s);
+        rope_.rotateHeads(batch.keys + static_cast<std::size_t>(t) * batch.kvStride, shape_.kvHeads,
+                          shape_.headDim, c, s);
+    }
+    cache.store(batch.layer, batch.firstSlot, batch.count, batch.keys, batch.values, batch.kvStride);
+    attention_.run(cache, batch.layer, batch.queries, batch.queryStride, batch.count, batch.firstSlot, batch.out,
+                   batch.outStride, pool);
+}
+
+} // namespace folio

@@ -1,0 +1,120 @@
+// Attention over the KV cache, as a component separate from the forward pass.
+//
+// AttentionAccumulator is the FlashAttention recurrence for a block of query rows
+// that read one KV head: keys and values are visited in tiles and each row keeps a
+// running maximum, a running sum of exponentials and an unnormalised output, so no
+// buffer grows with the number of keys. It can be fed several key ranges with
+// different query vectors (Dual Chunk Attention's intra / successive / inter parts)
+// and still produce one softmax over their union.
+//
+// AttentionMethod is the forward pass's plug-in point: it receives the projected,
+// not yet rotated queries and keys of a batch, rotates them at the positions it
+// chooses, stores keys and values in the cache and writes the attention output.
+// StandardAttention is plain causal RoPE attention.
+#pragma once
+
+#include "engine/kv_cache.h"
+#include "engine/rope.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace folio {
+
+class ThreadPool;
+
+struct AttentionShape {
+    int heads = 0;
+    int kvHeads = 0;     // query head h reads kv head h / (heads / kvHeads)
+    int headDim = 0;
+    float scale = 0.0f;  // usually 1 / sqrt(headDim)
+};
+
+class AttentionAccumulator {
+public:
+    explicit AttentionAccumulator(int headDim);
+
+    // Starts `rows` empty rows (running max -inf, sum 0, output 0).
+    void reset(int rows);
+    int rows() const { return rows_; }
+
+    // Adds keys [keyBegin, keyEnd) of (layer, kvHead) to every row. `queries` holds
+    // rows() vectors of headDim floats, contiguous. lastKey (optional) bounds each row
+    // causally: key j counts for row r only if j <= lastKey[r].
+    void add(const KvCache& cache, int layer, int kvHead, const float* queries, int keyBegin, int keyEnd,
+             const int* lastKey, float scale);
+
+    // Row r's normalised output (zeros if no key counted) and log-sum-exp of its scores.
+    void output(int row, float* out) const;
+    float logSumExp(int row) const;
+
+    // Raw state, for merging partial results computed over disjoint key ranges.
+    float runningMax(int row) const { return max_[row]; }
+    float runningSum(int row) const { return sum_[row]; }
+    const float* unnormalised(int row) const { return &acc_[static_cast<std::size_t>(row) * headDim_]; }
+
+private:
+    static constexpr int kKeyTile = 64;
+    int headDim_;
+    int rows_ = 0;
+    std::vector<float> max_, sum_, acc_;
+    std::vector<float> keyTile_, valueTile_, scores_;
+};
+
+// Causal attention of `count` new queries in slots [firstSlot, firstSlot + count):
+// query t sees cache slots [0, firstSlot + t]. queries/out: token t, head h at
+// [t * stride + h * headDim]. Parallel over KV heads and query tiles; a decode step
+// over a long cache is split along the keys and merged by log-sum-exp.
+class CausalAttention {
+public:
+    CausalAttention(const AttentionShape& shape, int threads);
+    void run(const KvCache& cache, int layer, const float* queries, int queryStride, int count, int firstSlot,
+             float* out, int outStride, ThreadPool& pool);
+    const AttentionShape& shape() const { return shape_; }
+
+private:
+    static constexpr int kQueryTile = 16;  // tokens per work item (times the GQA group in rows)
+    AttentionShape shape_;
+    std::vector<AttentionAccumulator> perThread_;
+    std::vector<std::vector<float>> rowsPerThread_;
+    std::vector<std::vector<int>> limitsPerThread_;
+    std::vector<float> partials_;  // split-key results: per split, per row, headDim + 2 floats
+};
+
+// One batch of a layer as the forward pass hands it to the attention method.
+struct AttentionBatch {
+    int layer = 0;
+    int firstSlot = 0;
+    int count = 0;
+    float* queries = nullptr;       // count tokens x heads x headDim, not yet rotated (rotated in place)
+    float* keys = nullptr;          // count tokens x kvHeads x headDim, not yet rotated
+    const float* values = nullptr;  // count tokens x kvHeads x headDim
+    int queryStride = 0;            // floats between tokens
+    int kvStride = 0;
+    float* out = nullptr;           // count tokens x heads x headDim
+    int outStride = 0;
+};
+
+class AttentionMethod {
+public:
+    virtual ~AttentionMethod() = default;
+    // Once per batch, before the first layer: the absolute positions of its tokens.
+    virtual void beginBatch(const int32_t* positions, int count) = 0;
+    virtual void attend(const AttentionBatch& batch, KvCache& cache, ThreadPool& pool) = 0;
+};
+
+// Plain RoPE attention: query and key of token j rotated at position j.
+class StandardAttention : public AttentionMethod {
+public:
+    StandardAttention(const AttentionShape& shape, const RopeConfig& rope, int threads);
+    void beginBatch(const int32_t* positions, int count) override;
+    void attend(const AttentionBatch& batch, KvCache& cache, ThreadPool& pool) override;
+
+private:
+    AttentionShape shape_;
+    RopeTable rope_;
+    CausalAttention attention_;
+    std::vector<float> cos_, sin_;  // per token of the batch, pairs() each
+};
+
+} // namespace folio

@@ -1,0 +1,69 @@
+// Keys and values of the tokens seen so far: per layer, per KV head, per slot.
+// Slot j holds token j of the session. Keys are stored already rotated, at whatever
+// position the attention method chose (j for plain RoPE, j mod S for Dual Chunk
+// Attention), so the cache itself knows nothing of positions.
+//
+// Capacity is fixed at creation: the memory is reserved up front (the pages are
+// only touched as slots fill), so running out shows up when a session is created,
+// not in the middle of a long document.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+namespace folio {
+
+enum class KvType { F16, F32 };
+
+std::string_view kvTypeName(KvType type);
+std::size_t kvElementBytes(KvType type);
+
+class KvCache {
+public:
+    KvCache(int layers, int kvHeads, int headDim, int capacity, KvType type);
+
+    int layers() const { return layers_; }
+    int kvHeads() const { return kvHeads_; }
+    int headDim() const { return headDim_; }
+    int capacity() const { return capacity_; }
+    KvType type() const { return type_; }
+    std::size_t bytes() const;   // reserved for keys and values together
+
+    // Slots [0, length()) hold valid tokens.
+    int length() const { return length_; }
+
+    // Writes keys and values of `count` tokens into slots [firstSlot, firstSlot + count)
+    // of one layer. Each token is kvHeads * headDim floats, heads consecutive;
+    // consecutive tokens are `tokenStride` floats apart. Slots may lie beyond length():
+    // a batch is written layer by layer and made valid by commit().
+    void store(int layer, int firstSlot, int count, const float* keys, const float* values, int tokenStride);
+
+    // Declares slots [0, newLength) valid (after every layer was stored).
+    void commit(int newLength);
+
+    // Forgets slots >= n (regenerate, cancel); n <= length().
+    void truncate(int n);
+
+    // Raw rows: headDim elements of type() for one (layer, kv head, slot); the slots
+    // of one head are contiguous, so a tile of keys is one pointer and a count.
+    const void* keyRow(int layer, int kvHead, int slot) const { return rowPointer(keys_.get(), layer, kvHead, slot); }
+    const void* valueRow(int layer, int kvHead, int slot) const { return rowPointer(values_.get(), layer, kvHead, slot); }
+
+    // Converts `count` consecutive rows starting at `row` (a keyRow/valueRow pointer) to float.
+    void rowsToFloat(const void* row, int count, float* out) const;
+
+private:
+    const void* rowPointer(const uint8_t* base, int layer, int kvHead, int slot) const;
+    uint8_t* mutableRow(uint8_t* base, int layer, int kvHead, int slot);
+
+    int layers_, kvHeads_, headDim_, capacity_;
+    KvType type_;
+    std::size_t rowBytes_;
+    int length_ = 0;
+    std::unique_ptr<uint8_t[]> keys_;     // not value-initialised: pages stay untouched until used
+    std::unique_ptr<uint8_t[]> values_;
+};
+
+} // namespace folio

@@ -1,0 +1,116 @@
+// A loaded Llama-family model: hyper-parameters read from GGUF metadata and the
+// weights, which point into the file's mapping (the GgufFile lives as long as the
+// Model). Architectures: `llama` (Llama 2/3/3.1, Mistral, TinyLlama) and `qwen2`
+// (q/k/v biases, NeoX rotation). Every tensor is checked for presence, type and
+// shape at load, so the forward pass never meets a malformed weight.
+#pragma once
+
+#include "engine/gguf.h"
+#include "engine/kv_cache.h"
+#include "engine/rope.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace folio {
+
+class ModelError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct ModelHyperParams {
+    std::string architecture;  // "llama" or "qwen2"
+    int contextLength = 0;     // training context (n_ctx_train)
+    int embeddingLength = 0;
+    int blockCount = 0;
+    int feedForwardLength = 0;
+    int headCount = 0;
+    int headCountKv = 0;
+    int headDim = 0;           // attention.key_length (= value length)
+    int ropeDims = 0;          // rotated components per head
+    float ropeFreqBase = 10000.0f;
+    bool ropeNeox = false;     // qwen2: pairs (i, i + d/2); llama: (2i, 2i + 1)
+    float rmsEpsilon = 1e-5f;
+    int vocabSize = 0;         // rows of token_embd
+};
+
+// A 2-D weight as the matrix kernels take it: `rows` rows of `cols` elements,
+// rowBytes(type, cols) bytes each (GGUF dims are {cols, rows}).
+struct WeightMatrix {
+    std::string name;
+    GgmlType type = GgmlType::F32;
+    const uint8_t* data = nullptr;
+    int64_t rows = 0;
+    int64_t cols = 0;
+};
+
+struct LayerWeights {
+    std::vector<float> attnNorm, ffnNorm;
+    WeightMatrix wq, wk, wv, wo;
+    std::vector<float> bq, bk, bv;  // qwen2 only; empty otherwise
+    WeightMatrix gate, up, down;
+};
+
+struct MemoryEstimate {
+    std::size_t weightBytes = 0;   // mapped from the file
+    std::size_t kvBytes = 0;       // keys + values for the whole context
+    std::size_t scratchBytes = 0;  // activations of one micro-batch, logits, attention tiles
+    std::size_t total() const { return weightBytes + kvBytes + scratchBytes; }
+};
+
+class Model {
+public:
+    // Throws ModelError naming the file and the key or tensor at fault.
+    static std::shared_ptr<const Model> load(const std::string& path);
+
+    const std::string& path() const { return file_.path(); }
+    const GgufFile& file() const { return file_; }
+    const ModelHyperParams& params() const { return params_; }
+
+    const WeightMatrix& tokenEmbedding() const { return tokenEmbedding_; }
+    const WeightMatrix& output() const { return output_; }  // = tokenEmbedding() when tied
+    bool tiedOutput() const { return tiedOutput_; }
+    const std::vector<float>& outputNorm() const { return outputNorm_; }
+    const LayerWeights& layer(int index) const { return layers_.at(index); }
+    const std::vector<float>& ropeFreqFactors() const { return ropeFreqFactors_; }  // empty if absent
+
+    // The model's own rotation (no context extension applied).
+    RopeConfig ropeConfig() const;
+
+    // Token ids that end a reply: eos / eot / eom ids from the tokenizer metadata.
+    const std::vector<int32_t>& endOfGenerationTokens() const { return endTokens_; }
+    bool isEndOfGeneration(int32_t token) const;
+
+    // Scratch assumes micro-batches of batchSize tokens (as Session uses).
+    MemoryEstimate memoryEstimate(int contextTokens, KvType kvType, int batchSize = 512) const;
+
+    // A few lines for a metadata viewer: architecture, shape, types, sizes.
+    std::string describe() const;
+
+    explicit Model(GgufFile file);  // use load()
+
+private:
+    void readHyperParams();
+    void readWeights();
+    void readEndTokens();
+    [[noreturn]] void fail(const std::string& what) const;
+    const GgufTensor& requireTensor(const std::string& name, std::vector<int64_t> dims) const;
+    WeightMatrix matrix(const std::string& name, int64_t cols, int64_t rows) const;
+    std::vector<float> vectorTensor(const std::string& name, int64_t length) const;
+
+    GgufFile file_;
+    ModelHyperParams params_;
+    WeightMatrix tokenEmbedding_, output_;
+    bool tiedOutput_ = false;
+    std::vector<float> outputNorm_;
+    std::vector<LayerWeights> layers_;
+    std::vector<float> ropeFreqFactors_;
+    std::vector<int32_t> endTokens_;
+};
+
+} // namespace folio

@@ -1,0 +1,90 @@
+// One conversation with a model: its tokens, its KV cache and the scratch memory
+// of the forward pass. Not thread-safe: one thread drives a session (the app's
+// worker); cancellation is an atomic flag the caller may set from any thread.
+#pragma once
+
+#include "engine/attention.h"
+#include "engine/kv_cache.h"
+#include "engine/llama.h"
+#include "engine/model.h"
+#include "engine/thread_pool.h"
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <vector>
+
+namespace folio {
+
+class Sampler;
+
+struct SessionOptions {
+    int contextLength = 4096;   // KV cache capacity in tokens (<= 0: the model's training context)
+    int threads = 0;            // <= 0: all hardware threads
+    KvType kvType = KvType::F16;
+    int batchSize = 512;        // prefill micro-batch: bounds scratch memory
+};
+
+// The context holds no room for the tokens asked for; nothing was processed.
+class ContextFullError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+enum class GenerationStop { EndOfGeneration, MaxTokens, Callback, Cancelled, ContextFull };
+
+class Session {
+public:
+    Session(std::shared_ptr<const Model> model, SessionOptions options);
+
+    // Appends tokens to the context in micro-batches; progress(done, total) after
+    // each. If *cancel becomes true it stops between micro-batches and keeps what
+    // was done (position() tells how far). Throws ContextFullError, before any
+    // work, if the tokens do not fit.
+    void prefill(const std::vector<int32_t>& tokens,
+                 const std::function<void(int done, int total)>& progress = {},
+                 const std::atomic<bool>* cancel = nullptr);
+
+    // Appends one token. Throws ContextFullError when the context is full.
+    void decode(int32_t token);
+
+    // Logits of the last processed token (vocabulary size), empty before the first
+    // token and after truncate().
+    const std::vector<float>& logits() const { return logits_; }
+
+    int position() const { return static_cast<int>(tokens_.size()); }
+    const std::vector<int32_t>& tokens() const { return tokens_; }
+    int contextLength() const { return options_.contextLength; }
+    const SessionOptions& options() const { return options_; }
+    const Model& model() const { return *model_; }
+    const KvCache& cache() const { return cache_; }
+
+    // Drops tokens >= n (regenerate, undo a cancelled prefill). The logits are
+    // cleared: process at least one token (e.g. re-decode token n-1 after
+    // truncate(n-1)) before sampling again.
+    void truncate(int n);
+
+    // Samples and appends up to maxTokens tokens. Each token is handed to onToken
+    // and decoded into the context; onToken returning false stops after that token.
+    // An end-of-generation token stops without being emitted or appended. A full
+    // context stops with ContextFull (nothing is dropped).
+    GenerationStop generate(Sampler& sampler, int maxTokens, const std::function<bool(int32_t)>& onToken,
+                            const std::atomic<bool>* cancel = nullptr);
+
+private:
+    void runBatch(const int32_t* tokens, int count, bool wantLogits);
+
+    std::shared_ptr<const Model> model_;
+    SessionOptions options_;
+    ThreadPool pool_;
+    KvCache cache_;
+    ForwardScratch scratch_;
+    std::unique_ptr<AttentionMethod> attention_;
+    std::vector<int32_t> tokens_;
+    std::vector<int32_t> positions_;
+    std::vector<float> logits_;
+};
+
+} // namespace folio

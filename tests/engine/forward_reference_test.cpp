@@ -1,0 +1,160 @@
+// The engine's forward pass against the naive reference (reference_llama.h), for
+// every weight type and both architectures.
+//
+// Tolerances. Batches of >= kMatMulGemmMinTokens tokens multiply in float (the
+// weights are dequantized, the activations are not rounded), so a whole-prompt
+// prefill must match the double-precision reference up to float rounding and the
+// F16 KV cache: 2e-3 of the largest logit. One-token decode quantizes the
+// activations to int8 blocks before every quantized matrix product (relative error
+// ~1/254 per element, i.e. up to ~1e-2 of sum |W||x|), and that error passes
+// through every layer: 6e-2 of the largest logit, still far below the spread of
+// random logits (a wrong rotation or a wrong head mapping moves them by O(1)).
+#include "engine/attention.h"
+#include "engine/kv_cache.h"
+#include "engine/llama.h"
+#include "engine/matmul.h"
+#include "engine/model.h"
+#include "engine/session.h"
+#include "engine/thread_pool.h"
+
+#include "tests/engine/reference_llama.h"
+#include "tests/engine/test_models.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+using namespace folio;
+using namespace folio::test;
+
+namespace {
+
+struct ModelFile {
+    std::string path;
+    explicit ModelFile(const TinyModelSpec& spec, const std::string& stem) : path(tempModelPath(stem))
+    {
+        writeTinyModel(spec, path);
+    }
+    ~ModelFile() { std::filesystem::remove(path); }
+};
+
+// Largest |a - b| over the largest |b|.
+double relativeError(const std::vector<float>& a, const std::vector<float>& b)
+{
+    double diff = 0.0, scale = 1e-6;
+    for (std::size_t i = 0; i < b.size(); ++i) {
+        diff = std::max(diff, std::abs(static_cast<double>(a[i]) - b[i]));
+        scale = std::max(scale, std::abs(static_cast<double>(b[i])));
+    }
+    return diff / scale;
+}
+
+// Logits of every token from one forwardBatch call.
+std::vector<std::vector<float>> batchLogits(const Model& model, const std::vector<int32_t>& tokens, KvType kvType)
+{
+    const ModelHyperParams& p = model.params();
+    const int n = static_cast<int>(tokens.size());
+    ThreadPool pool(2);
+    KvCache cache(p.blockCount, p.headCountKv, p.headDim, n, kvType);
+    ForwardScratch scratch(p, n);
+    StandardAttention attention({p.headCount, p.headCountKv, p.headDim, 1.0f / std::sqrt(float(p.headDim))},
+                                model.ropeConfig(), pool.size());
+    std::vector<int32_t> positions(n);
+    for (int t = 0; t < n; ++t)
+        positions[t] = t;
+    std::vector<float> all(static_cast<std::size_t>(n) * p.vocabSize);
+    forwardBatch(model, attention, cache, scratch, tokens.data(), positions.data(), n, 0, LogitsMode::All,
+                 all.data(), pool);
+    std::vector<std::vector<float>> result(n);
+    for (int t = 0; t < n; ++t)
+        result[t].assign(all.begin() + static_cast<std::ptrdiff_t>(t) * p.vocabSize,
+                         all.begin() + static_cast<std::ptrdiff_t>(t + 1) * p.vocabSize);
+    return result;
+}
+
+std::vector<int32_t> someTokens(int n, int vocab)
+{
+    std::vector<int32_t> tokens;
+    for (int t = 0; t < n; ++t)
+        tokens.push_back((t * 37 + 11) % vocab);
+    return tokens;
+}
+
+struct Case {
+    std::string architecture;
+    GgmlType type;
+};
+
+void PrintTo(const Case& c, std::ostream* os)
+{
+    *os << c.architecture << " " << traitsOf(c.type).name;
+}
+
+std::string caseName(const ::testing::TestParamInfo<Case>& info)
+{
+    std::string type(traitsOf(info.param.type).name);
+    return info.param.architecture + "_" + type;
+}
+
+std::vector<Case> allCases()
+{
+    std::vector<Case> cases;
+    for (const char* arch : {"llama", "qwen2"})
+        for (GgmlType type : allWeightTypes())
+            cases.push_back({arch, type});
+    return cases;
+}
+
+class ForwardVsReference : public ::testing::TestWithParam<Case> {};
+
+TEST_P(ForwardVsReference, PrefillAndDecodeMatchTheNaiveForwardPass)
+{
+    const Case& c = GetParam();
+    const bool kQuant = c.type == GgmlType::Q4_K || c.type == GgmlType::Q5_K || c.type == GgmlType::Q6_K;
+    TinyModelSpec spec = kQuant ? kQuantSpec(c.architecture, c.type) : TinyModelSpec{};
+    spec.architecture = c.architecture;
+    spec.type = c.type;
+    spec.seed = 7 + static_cast<uint64_t>(c.type);
+    spec.tiedOutput = c.architecture == "qwen2";              // Qwen2 files often tie the output
+    spec.ropeFreqs = c.architecture == "llama" && c.type == GgmlType::Q8_0;
+    const ModelFile file(spec, "ref");
+    const auto model = Model::load(file.path);
+    const ReferenceLlama reference(file.path);
+    const std::vector<int32_t> tokens = someTokens(12, spec.vocab);
+    const auto expected = reference.logits(tokens);
+
+    const auto prefill = batchLogits(*model, tokens, KvType::F16);
+    for (std::size_t t = 0; t < tokens.size(); ++t)
+        EXPECT_LT(relativeError(prefill[t], expected[t]), 2e-3) << "prefill token " << t;
+
+    SessionOptions options;
+    options.contextLength = 32;
+    options.threads = 2;
+    Session session(model, options);
+    const bool floatWeights = c.type == GgmlType::F32 || c.type == GgmlType::F16 || c.type == GgmlType::BF16;
+    for (std::size_t t = 0; t < tokens.size(); ++t) {
+        session.decode(tokens[t]);
+        EXPECT_LT(relativeError(session.logits(), expected[t]), floatWeights ? 2e-3 : 6e-2) << "decode token " << t;
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryTypeBothArchitectures, ForwardVsReference, ::testing::ValuesIn(allCases()), caseName);
+
+TEST(ForwardVsReferenceExtras, PartialRotaryAndF32Cache)
+{
+    TinyModelSpec spec;
+    spec.ropeDims = 8;  // of head dim 16: the last 8 components pass through
+    spec.ropeFreqBase = 500.0f;
+    const ModelFile file(spec, "partial");
+    const auto model = Model::load(file.path);
+    const ReferenceLlama reference(file.path);
+    const std::vector<int32_t> tokens = someTokens(20, spec.vocab);
+    const auto expected = reference.logits(tokens);
+    const auto actual = batchLogits(*model, tokens, KvType::F32);
+    for (std::size_t t = 0; t < tokens.size(); ++t)
+        EXPECT_LT(relativeError(actual[t], expected[t]), 1e-4) << "token " << t;
+}
+
+} // namespace

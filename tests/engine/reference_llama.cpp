@@ -1,0 +1,186 @@
+#include "tests/engine/reference_llama.h"
+
+#include "engine/gguf.h"
+#include "engine/quant.h"
+
+#include <cmath>
+#include <stdexcept>
+
+namespace folio::test {
+
+namespace {
+
+std::vector<std::vector<float>> readMatrix(const GgufFile& file, const std::string& name)
+{
+    const GgufTensor* t = file.findTensor(name);
+    if (!t)
+        throw std::runtime_error("reference: missing " + name);
+    const int64_t cols = t->dims[0], rows = t->dims[1];
+    std::vector<std::vector<float>> m(rows, std::vector<float>(cols));
+    const std::size_t bytes = rowBytes(t->type, cols);
+    for (int64_t r = 0; r < rows; ++r)
+        dequantizeRow(t->type, t->data + r * bytes, m[r].data(), cols);
+    return m;
+}
+
+std::vector<float> readVector(const GgufFile& file, const std::string& name)
+{
+    const GgufTensor* t = file.findTensor(name);
+    if (!t)
+        return {};
+    std::vector<float> v(t->dims[0]);
+    dequantizeRow(t->type, t->data, v.data(), t->dims[0]);
+    return v;
+}
+
+} // namespace
+
+ReferenceLlama::ReferenceLlama(const std::string& path)
+{
+    const GgufFile file = GgufFile::open(path);
+    const std::string arch = file.architecture();
+    neox_ = arch == "qwen2";
+    embd_ = static_cast<int>(*file.getInt(arch + ".embedding_length"));
+    layers_ = static_cast<int>(*file.getInt(arch + ".block_count"));
+    ff_ = static_cast<int>(*file.getInt(arch + ".feed_forward_length"));
+    heads_ = static_cast<int>(*file.getInt(arch + ".attention.head_count"));
+    kvHeads_ = static_cast<int>(file.getInt(arch + ".attention.head_count_kv").value_or(heads_));
+    headDim_ = embd_ / heads_;
+    ropeDims_ = static_cast<int>(file.getInt(arch + ".rope.dimension_count").value_or(headDim_));
+    base_ = file.getFloat(arch + ".rope.freq_base").value_or(10000.0);
+    eps_ = file.getFloat(arch + ".attention.layer_norm_rms_epsilon").value_or(1e-5);
+
+    embedding_ = readMatrix(file, "token_embd.weight");
+    vocab_ = static_cast<int>(embedding_.size());
+    output_ = file.findTensor("output.weight") ? readMatrix(file, "output.weight") : embedding_;
+    outputNorm_ = readVector(file, "output_norm.weight");
+    freqFactors_ = readVector(file, "rope_freqs.weight");
+    for (int l = 0; l < layers_; ++l) {
+        const std::string p = "blk." + std::to_string(l) + ".";
+        Layer b;
+        b.attnNorm = readVector(file, p + "attn_norm.weight");
+        b.ffnNorm = readVector(file, p + "ffn_norm.weight");
+        b.bq = readVector(file, p + "attn_q.bias");
+        b.bk = readVector(file, p + "attn_k.bias");
+        b.bv = readVector(file, p + "attn_v.bias");
+        b.wq = readMatrix(file, p + "attn_q.weight");
+        b.wk = readMatrix(file, p + "attn_k.weight");
+        b.wv = readMatrix(file, p + "attn_v.weight");
+        b.wo = readMatrix(file, p + "attn_output.weight");
+        b.gate = readMatrix(file, p + "ffn_gate.weight");
+        b.up = readMatrix(file, p + "ffn_up.weight");
+        b.down = readMatrix(file, p + "ffn_down.weight");
+        blocks_.push_back(std::move(b));
+    }
+}
+
+std::vector<double> ReferenceLlama::rmsNorm(const std::vector<double>& x, const std::vector<float>& w) const
+{
+    double meanSquare = 0.0;
+    for (double v : x)
+        meanSquare += v * v;
+    meanSquare /= static_cast<double>(x.size());
+    const double scale = 1.0 / std::sqrt(meanSquare + eps_);
+    std::vector<double> out(x.size());
+    for (std::size_t i = 0; i < x.size(); ++i)
+        out[i] = x[i] * scale * w[i];
+    return out;
+}
+
+std::vector<double> ReferenceLlama::times(const Matrix& w, const std::vector<double>& x)
+{
+    std::vector<double> y(w.size(), 0.0);
+    for (std::size_t r = 0; r < w.size(); ++r)
+        for (std::size_t c = 0; c < x.size(); ++c)
+            y[r] += static_cast<double>(w[r][c]) * x[c];
+    return y;
+}
+
+void ReferenceLlama::rope(std::vector<double>& head, int position) const
+{
+    for (int i = 0; i < ropeDims_ / 2; ++i) {
+        double theta = position * std::pow(base_, -2.0 * i / ropeDims_);
+        if (!freqFactors_.empty())
+            theta /= freqFactors_[i];
+        // llama ("normal") rotates neighbours; qwen2 (NeoX) the two halves.
+        const int a = neox_ ? i : 2 * i;
+        const int b = neox_ ? i + ropeDims_ / 2 : 2 * i + 1;
+        const double x = head[a], y = head[b];
+        head[a] = x * std::cos(theta) - y * std::sin(theta);
+        head[b] = x * std::sin(theta) + y * std::cos(theta);
+    }
+}
+
+std::vector<std::vector<float>> ReferenceLlama::logits(const std::vector<int32_t>& tokens) const
+{
+    const int n = static_cast<int>(tokens.size());
+    std::vector<std::vector<double>> x(n);
+    for (int t = 0; t < n; ++t)
+        x[t].assign(embedding_.at(tokens[t]).begin(), embedding_.at(tokens[t]).end());
+
+    for (const Layer& b : blocks_) {
+        // keys[t][kvHead] and values[t][kvHead]: one head vector each.
+        std::vector<std::vector<std::vector<double>>> keys(n), values(n), queries(n);
+        for (int t = 0; t < n; ++t) {
+            const std::vector<double> xn = rmsNorm(x[t], b.attnNorm);
+            std::vector<double> q = times(b.wq, xn), k = times(b.wk, xn), v = times(b.wv, xn);
+            for (std::size_t i = 0; i < b.bq.size(); ++i)
+                q[i] += b.bq[i];
+            for (std::size_t i = 0; i < b.bk.size(); ++i)
+                k[i] += b.bk[i];
+            for (std::size_t i = 0; i < b.bv.size(); ++i)
+                v[i] += b.bv[i];
+            for (int h = 0; h < heads_; ++h) {
+                queries[t].emplace_back(q.begin() + h * headDim_, q.begin() + (h + 1) * headDim_);
+                rope(queries[t].back(), t);
+            }
+            for (int h = 0; h < kvHeads_; ++h) {
+                keys[t].emplace_back(k.begin() + h * headDim_, k.begin() + (h + 1) * headDim_);
+                rope(keys[t].back(), t);
+                values[t].emplace_back(v.begin() + h * headDim_, v.begin() + (h + 1) * headDim_);
+            }
+        }
+        for (int t = 0; t < n; ++t) {
+            std::vector<double> attended(static_cast<std::size_t>(heads_) * headDim_, 0.0);
+            for (int h = 0; h < heads_; ++h) {
+                const int g = h / (heads_ / kvHeads_);
+                std::vector<double> scores(t + 1);
+                double maximum = -1e300;
+                for (int j = 0; j <= t; ++j) {
+                    double s = 0.0;
+                    for (int d = 0; d < headDim_; ++d)
+                        s += queries[t][h][d] * keys[j][g][d];
+                    scores[j] = s / std::sqrt(static_cast<double>(headDim_));
+                    maximum = std::max(maximum, scores[j]);
+                }
+                double total = 0.0;
+                for (double& s : scores) {
+                    s = std::exp(s - maximum);
+                    total += s;
+                }
+                for (int j = 0; j <= t; ++j)
+                    for (int d = 0; d < headDim_; ++d)
+                        attended[h * headDim_ + d] += scores[j] / total * values[j][g][d];
+            }
+            const std::vector<double> o = times(b.wo, attended);
+            for (int i = 0; i < embd_; ++i)
+                x[t][i] += o[i];
+            const std::vector<double> xn = rmsNorm(x[t], b.ffnNorm);
+            std::vector<double> gate = times(b.gate, xn);
+            const std::vector<double> up = times(b.up, xn);
+            for (int i = 0; i < ff_; ++i)
+                gate[i] = gate[i] / (1.0 + std::exp(-gate[i])) * up[i];
+            const std::vector<double> down = times(b.down, gate);
+            for (int i = 0; i < embd_; ++i)
+                x[t][i] += down[i];
+        }
+    }
+    std::vector<std::vector<float>> result(n);
+    for (int t = 0; t < n; ++t) {
+        const std::vector<double> logits = times(output_, rmsNorm(x[t], outputNorm_));
+        result[t].assign(logits.begin(), logits.end());
+    }
+    return result;
+}
+
+} // namespace folio::test

@@ -1,0 +1,43 @@
+// A naive Llama / Qwen2 forward pass written for clarity, the ground truth for the
+// engine's forward pass. It shares nothing with the engine's forward code: weights
+// are dequantized to float once (quant.h's scalar dequantizeRow), every product is
+// a plain loop in double, attention is a full softmax over all previous positions,
+// and RoPE angles come from std::pow / std::cos / std::sin in double.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace folio::test {
+
+class ReferenceLlama {
+public:
+    explicit ReferenceLlama(const std::string& path);
+
+    // Logits (vocab floats) for every position of `tokens`, computed from scratch.
+    std::vector<std::vector<float>> logits(const std::vector<int32_t>& tokens) const;
+
+    int vocab() const { return vocab_; }
+
+private:
+    using Matrix = std::vector<std::vector<float>>;  // [row][col]
+    struct Layer {
+        std::vector<float> attnNorm, ffnNorm, bq, bk, bv;
+        Matrix wq, wk, wv, wo, gate, up, down;
+    };
+
+    std::vector<double> rmsNorm(const std::vector<double>& x, const std::vector<float>& w) const;
+    static std::vector<double> times(const Matrix& w, const std::vector<double>& x);
+    void rope(std::vector<double>& head, int position) const;
+
+    bool neox_ = false;
+    int embd_ = 0, layers_ = 0, heads_ = 0, kvHeads_ = 0, headDim_ = 0, ff_ = 0, ropeDims_ = 0, vocab_ = 0;
+    double base_ = 10000.0, eps_ = 1e-5;
+    std::vector<float> freqFactors_;
+    Matrix embedding_, output_;
+    std::vector<float> outputNorm_;
+    std::vector<Layer> blocks_;
+};
+
+} // namespace folio::test

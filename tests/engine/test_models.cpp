@@ -1,0 +1,201 @@
+#include "tests/engine/test_models.h"
+
+#include "engine/gguf_writer.h"
+#include "engine/quant.h"
+
+#include <cmath>
+#include <filesystem>
+#include <stdexcept>
+#include <unistd.h>
+
+namespace folio::test {
+
+namespace {
+
+// xorshift64*: fast enough for the 1.1B weights of the benchmark model.
+class Random {
+public:
+    explicit Random(uint64_t seed) : state_(seed * 0x9E3779B97F4A7C15ull + 1) {}
+    float uniform(float bound)  // in [-bound, bound)
+    {
+        state_ ^= state_ >> 12;
+        state_ ^= state_ << 25;
+        state_ ^= state_ >> 27;
+        const uint64_t bits = state_ * 0x2545F4914F6CDD1Dull;
+        return (static_cast<float>(bits >> 40) / 16777216.0f * 2.0f - 1.0f) * bound;
+    }
+
+private:
+    uint64_t state_;
+};
+
+class ModelWriter {
+public:
+    ModelWriter(const TinyModelSpec& spec) : spec_(spec), random_(spec.seed) {}
+
+    // A rows x cols matrix with variance ~1/cols entries, so activations stay O(1).
+    void matrix(const std::string& name, int64_t cols, int64_t rows, float bound = 0.0f)
+    {
+        if (skip(name))
+            return;
+        if (bound == 0.0f)
+            bound = std::sqrt(3.0f / static_cast<float>(cols));
+        const GgmlType type = spec_.type;
+        const std::size_t rowSize = rowBytes(type, cols);
+        std::vector<uint8_t> data(rowSize * rows);
+        std::vector<float> row(cols);
+        for (int64_t r = 0; r < rows; ++r) {
+            for (float& v : row)
+                v = random_.uniform(bound);
+            quantizeRow(type, row.data(), data.data() + r * rowSize, cols);
+        }
+        std::vector<int64_t> dims{cols, rows};
+        if (name == spec_.wrongShapeTensor)
+            dims = {rows, cols};
+        writer.addTensor(name, type, dims, data.data(), data.size());
+    }
+
+    // An F32 vector around `center` (norm weights near 1, biases near 0).
+    void vector(const std::string& name, int64_t length, float center, float spread)
+    {
+        if (skip(name))
+            return;
+        std::vector<float> values(length);
+        for (float& v : values)
+            v = center + random_.uniform(spread);
+        std::vector<int64_t> dims{length};
+        if (name == spec_.wrongShapeTensor)
+            dims = {length + 1};
+        if (name == spec_.wrongShapeTensor)
+            values.push_back(0.0f);
+        writer.addTensor(name, GgmlType::F32, dims, values.data(), values.size() * sizeof(float));
+    }
+
+    GgufWriter writer;
+
+private:
+    bool skip(const std::string& name) const
+    {
+        for (const std::string& omitted : spec_.omitTensors)
+            if (omitted == name)
+                return true;
+        return false;
+    }
+
+    const TinyModelSpec& spec_;
+    Random random_;
+};
+
+void writeTokenizer(GgufWriter& w, const TinyModelSpec& spec)
+{
+    // Three special tokens, then single letters and numbered pieces: enough for a
+    // complete, loadable vocabulary; the forward-pass tests use ids directly.
+    std::vector<std::string> tokens{"<unk>", "<s>", "</s>"};
+    std::vector<float> scores{0.0f, 0.0f, 0.0f};
+    std::vector<int32_t> types{2, 3, 3};
+    for (int i = 3; i < spec.vocab; ++i) {
+        tokens.push_back(i - 3 < 26 ? std::string(1, static_cast<char>('a' + i - 3)) : "t" + std::to_string(i));
+        scores.push_back(-static_cast<float>(i));
+        types.push_back(1);
+    }
+    if (spec.architecture == "qwen2") {
+        w.setString("tokenizer.ggml.model", "gpt2");
+        w.setString("tokenizer.ggml.pre", "qwen2");
+        w.setStringArray("tokenizer.ggml.merges", {"t 1"});
+    } else {
+        w.setString("tokenizer.ggml.model", "llama");
+        w.setF32Array("tokenizer.ggml.scores", scores);
+    }
+    w.setStringArray("tokenizer.ggml.tokens", tokens);
+    w.setI32Array("tokenizer.ggml.token_type", types);
+    w.setU32("tokenizer.ggml.unknown_token_id", 0);
+    w.setU32("tokenizer.ggml.bos_token_id", 1);
+    w.setU32("tokenizer.ggml.eos_token_id", 2);
+}
+
+} // namespace
+
+TinyModelSpec kQuantSpec(const std::string& architecture, GgmlType type)
+{
+    TinyModelSpec spec;
+    spec.architecture = architecture;
+    spec.type = type;
+    spec.embd = 256;
+    spec.feedForward = 256;
+    spec.heads = 4;
+    spec.kvHeads = 2;
+    return spec;
+}
+
+std::string writeTinyModel(const TinyModelSpec& spec, const std::string& path)
+{
+    const std::string& arch = spec.architecture;
+    const int headDim = spec.embd / spec.heads;
+    const int ropeDims = spec.ropeDims > 0 ? spec.ropeDims : headDim;
+    ModelWriter m(spec);
+    GgufWriter& w = m.writer;
+    w.setString("general.architecture", arch);
+    w.setString("general.name", "folio-test-" + arch);
+    w.setU32(arch + ".context_length", spec.contextLength);
+    w.setU32(arch + ".embedding_length", spec.embd);
+    w.setU32(arch + ".block_count", spec.layers);
+    w.setU32(arch + ".feed_forward_length", spec.feedForward);
+    w.setU32(arch + ".attention.head_count", spec.heads);
+    w.setU32(arch + ".attention.head_count_kv", spec.kvHeads);
+    w.setU32(arch + ".rope.dimension_count", ropeDims);
+    w.setF32(arch + ".rope.freq_base", spec.ropeFreqBase);
+    w.setF32(arch + ".attention.layer_norm_rms_epsilon", arch == "qwen2" ? 1e-6f : 1e-5f);
+    writeTokenizer(w, spec);
+
+    const int qWidth = spec.heads * headDim;
+    const int kvWidth = spec.kvHeads * headDim;
+    m.matrix("token_embd.weight", spec.embd, spec.vocab, 1.0f);
+    m.vector("output_norm.weight", spec.embd, 1.0f, 0.2f);
+    if (!spec.tiedOutput)
+        m.matrix("output.weight", spec.embd, spec.vocab);
+    if (spec.ropeFreqs) {
+        // Llama 3.1 style: high-frequency pairs untouched, low ones divided by up to 8.
+        std::vector<float> factors(ropeDims / 2);
+        for (std::size_t i = 0; i < factors.size(); ++i)
+            factors[i] = 1.0f + 7.0f * static_cast<float>(i) / static_cast<float>(factors.size());
+        w.addTensor("rope_freqs.weight", GgmlType::F32, {static_cast<int64_t>(factors.size())}, factors.data(),
+                    factors.size() * sizeof(float));
+    }
+    for (int l = 0; l < spec.layers; ++l) {
+        const std::string p = "blk." + std::to_string(l) + ".";
+        m.vector(p + "attn_norm.weight", spec.embd, 1.0f, 0.2f);
+        m.matrix(p + "attn_q.weight", spec.embd, qWidth);
+        m.matrix(p + "attn_k.weight", spec.embd, kvWidth);
+        m.matrix(p + "attn_v.weight", spec.embd, kvWidth);
+        if (arch == "qwen2") {
+            m.vector(p + "attn_q.bias", qWidth, 0.0f, 0.5f);
+            m.vector(p + "attn_k.bias", kvWidth, 0.0f, 0.5f);
+            m.vector(p + "attn_v.bias", kvWidth, 0.0f, 0.5f);
+        }
+        m.matrix(p + "attn_output.weight", qWidth, spec.embd);
+        m.vector(p + "ffn_norm.weight", spec.embd, 1.0f, 0.2f);
+        m.matrix(p + "ffn_gate.weight", spec.embd, spec.feedForward);
+        m.matrix(p + "ffn_up.weight", spec.embd, spec.feedForward);
+        m.matrix(p + "ffn_down.weight", spec.feedForward, spec.embd);
+    }
+    w.write(path);
+    return path;
+}
+
+std::string tempModelPath(const std::string& stem)
+{
+    static int counter = 0;
+    const std::string name = "folio_model_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + "_"
+                             + stem + ".gguf";
+    return (std::filesystem::temp_directory_path() / name).string();
+}
+
+const std::vector<GgmlType>& allWeightTypes()
+{
+    static const std::vector<GgmlType> types{GgmlType::F32,  GgmlType::F16,  GgmlType::BF16, GgmlType::Q8_0,
+                                             GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1,
+                                             GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K};
+    return types;
+}
+
+} // namespace folio::test

@@ -1,0 +1,46 @@
+// Small random Llama-family GGUF models for tests (and, at full size, for the
+// benchmark): every weight type, both architectures, tied or separate output,
+// optional Llama 3.1 rope_freqs, and a minimal tokenizer so the file is complete.
+// No GoogleTest here, so bench/ can link it too.
+#pragma once
+
+#include "engine/tensor_types.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace folio::test {
+
+struct TinyModelSpec {
+    std::string architecture = "llama";  // "llama" or "qwen2"
+    GgmlType type = GgmlType::F32;       // type of every matrix (token_embd and output included)
+    int vocab = 96;
+    int embd = 64;
+    int layers = 2;
+    int heads = 4;
+    int kvHeads = 2;
+    int feedForward = 128;
+    int contextLength = 256;
+    int ropeDims = 0;                    // 0: head dim
+    float ropeFreqBase = 10000.0f;
+    bool tiedOutput = false;
+    bool ropeFreqs = false;              // write rope_freqs.weight (Llama 3.1 style)
+    uint64_t seed = 1;
+    std::vector<std::string> omitTensors;  // leave these out (error tests)
+    std::string wrongShapeTensor;          // write this one with a transposed shape (error tests)
+};
+
+// K-quants need rows of 256 elements: a spec with embd and feed-forward 256.
+TinyModelSpec kQuantSpec(const std::string& architecture, GgmlType type);
+
+// Writes the model and returns path.
+std::string writeTinyModel(const TinyModelSpec& spec, const std::string& path);
+
+// A fresh path in the system's temp directory, unique per process and call.
+std::string tempModelPath(const std::string& stem);
+
+// The matrix types the engine computes with.
+const std::vector<GgmlType>& allWeightTypes();
+
+} // namespace folio::test
