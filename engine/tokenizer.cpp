@@ -255,6 +255,15 @@ std::shared_ptr<Tokenizer::Vocab> loadVocab(const GgufFile& file)
         vocab->byteTokens[b] = vocab->tokenId(name);
     }
 
+    std::fill(std::begin(vocab->spmIsolatedBytes), std::end(vocab->spmIsolatedBytes), 0);
+    std::fill(std::begin(vocab->spmIsolatedBytes), std::begin(vocab->spmIsolatedBytes) + 0x80, 1);
+    for (const std::string& token : vocab->tokens) {
+        if (token.size() < 2)
+            continue;
+        for (const char c : token)
+            vocab->spmIsolatedBytes[static_cast<uint8_t>(c)] = 0;
+    }
+
     const std::string preName = file.getString("tokenizer.ggml.pre").value_or("default");
     vocab->preName = preName;
     bool llama3Family = false;

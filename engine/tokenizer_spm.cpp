@@ -37,8 +37,22 @@ struct SpmBigram {
 
 void Tokenizer::Vocab::encodeSpm(std::string_view text, std::vector<int32_t>& out) const
 {
-    if (text.empty())
-        return;
+    // A byte that no multi-byte token contains can never take part in a merge,
+    // so the text splits there into stretches that merge independently; this
+    // keeps the queue small on a whole book (newlines split it into lines).
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        const bool isolated = spmIsolatedBytes[static_cast<uint8_t>(text[pos])] != 0;
+        std::size_t end = pos + 1;
+        while (end < text.size() && (spmIsolatedBytes[static_cast<uint8_t>(text[end])] != 0) == isolated)
+            ++end;
+        encodeSpmStretch(text.substr(pos, end - pos), out);
+        pos = end;
+    }
+}
+
+void Tokenizer::Vocab::encodeSpmStretch(std::string_view text, std::vector<int32_t>& out) const
+{
     std::vector<SpmSymbol> symbols;
     symbols.reserve(text.size());
     for (std::size_t pos = 0; pos < text.size();) {

@@ -58,6 +58,9 @@ struct Tokenizer::Vocab {
     bool ignoreMerges = false;  // Llama 3: a piece that is a whole token is taken as is
 
     int32_t byteTokens[256];  // SentencePiece <0xXX> tokens, -1 where missing
+    // SentencePiece: ASCII bytes that appear in no token longer than one byte
+    // (newline, tab, ...); merges never cross them.
+    uint8_t spmIsolatedBytes[256];
 
     SpecialTokenTrie specialTrie;      // control, user-defined and unknown tokens
     std::vector<int32_t> eogIds;       // sorted
@@ -87,6 +90,7 @@ struct Tokenizer::Vocab {
 
     // One stretch of text between special tokens (tokenizer_spm.cpp / tokenizer_bpe.cpp).
     void encodeSpm(std::string_view text, std::vector<int32_t>& out) const;
+    void encodeSpmStretch(std::string_view text, std::vector<int32_t>& out) const;
     void encodeBpe(std::string_view text, std::vector<int32_t>& out) const;
 };
 

@@ -120,3 +120,24 @@ INSTANTIATE_TEST_SUITE_P(AllVocabularies, TokenizerVectors,
                          });
 
 } // namespace
+
+namespace {
+
+// A whole book through two vocabularies: exact round trip, nothing dropped.
+TEST(TokenizerCorpus, MobyDickRoundTrips)
+{
+    FOLIO_REQUIRE_SHARED("corpus/moby-dick.txt");
+    FOLIO_REQUIRE_SHARED("vocab/ggml-vocab-llama-spm.gguf");
+    const std::string book = readFile(folio::test::sharedDir() / "corpus/moby-dick.txt");
+    for (const char* name : {"llama-spm", "gpt-2"}) {
+        const auto path = folio::test::sharedDir() / (std::string("vocab/ggml-vocab-") + name + ".gguf");
+        const folio::GgufFile file = folio::GgufFile::open(path.string());
+        const folio::Tokenizer tokenizer = folio::Tokenizer::fromGguf(file);
+        const std::vector<int32_t> ids = tokenizer.encode(book, true, false);
+        EXPECT_GT(ids.size(), book.size() / 8) << name;
+        EXPECT_LT(ids.size(), book.size() / 2) << name;
+        EXPECT_EQ(tokenizer.decode(ids), book) << name;
+    }
+}
+
+} // namespace
