@@ -94,7 +94,10 @@ void writeTokenizer(GgufWriter& w, const TinyModelSpec& spec)
     std::vector<float> scores{0.0f, 0.0f, 0.0f};
     std::vector<int32_t> types{2, 3, 3};
     for (int i = 3; i < spec.vocab; ++i) {
-        tokens.push_back(i - 3 < 26 ? std::string(1, static_cast<char>('a' + i - 3)) : "t" + std::to_string(i));
+        std::string piece(1, static_cast<char>('a' + (i - 3) % 26));
+        if (i - 3 >= 26)
+            piece += std::to_string(i);  // appended, not "t" + ...: GCC 12 warns falsely on that form
+        tokens.push_back(piece);
         scores.push_back(-static_cast<float>(i));
         types.push_back(1);
     }
