@@ -43,10 +43,14 @@ private:
     std::vector<std::thread> workers_;
     std::mutex callMutex_;   // one parallelFor at a time
 
-    // The current job, published before generation_ is bumped.
+    // The current job, written under mutex_ before generation_ is bumped. A worker
+    // joins it (activeWorkers_++) only while jobOpen_; the caller closes the job once
+    // no chunk is left to claim and waits only for the workers that joined, so a
+    // worker the OS has not scheduled yet never delays the caller.
     const RangeFn* job_ = nullptr;
     int64_t jobSize_ = 0;
     int64_t jobChunk_ = 1;
+    bool jobOpen_ = false;
     std::atomic<int64_t> nextBegin_{0};
     std::exception_ptr firstError_;
     std::mutex errorMutex_;
@@ -55,7 +59,7 @@ private:
     std::condition_variable wake_;
     std::condition_variable done_;
     std::atomic<uint64_t> generation_{0};
-    std::atomic<int> busyWorkers_{0};
+    std::atomic<int> activeWorkers_{0};
     bool stopping_ = false;
 };
 

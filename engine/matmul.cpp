@@ -1,0 +1,154 @@
+#include "engine/matmul.h"
+
+#include "engine/kernels/kernels.h"
+#include "engine/quant.h"
+#include "engine/thread_pool.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <mutex>
+#include <stdexcept>
+#include <vector>
+
+namespace folio {
+namespace {
+
+using kernels::ActivationKind;
+
+// Rows per task: enough work per task to hide the scheduling cost, small enough to
+// balance across threads on short matrices.
+constexpr int64_t kRowGrain = 16;
+// Rows of W dequantized at once for sgemm: 128 rows x 5632 cols = 2.9 MB of floats.
+constexpr int64_t kGemmPanelRows = 128;
+
+void checkShape(GgmlType type, int64_t rows, int64_t cols)
+{
+    if (!isComputeType(type))
+        throw std::invalid_argument("matmul: unsupported tensor type " + std::string(traitsOf(type).name));
+    if (rows < 0 || cols < 0 || cols % traitsOf(type).blockSize != 0)
+        throw std::invalid_argument("matmul: cols is not a multiple of the block size");
+}
+
+void runRows(ThreadPool* pool, int64_t rows, int64_t grain, const ThreadPool::RangeFn& fn)
+{
+    if (pool)
+        pool->parallelFor(rows, fn, grain);
+    else
+        fn(0, rows, 0);
+}
+
+// Quantized activations (or the float rows themselves) for n tokens of cols values.
+struct Activations {
+    std::vector<std::byte> storage;
+    const void* base = nullptr;
+    std::size_t stride = 0;  // bytes per token
+
+    Activations(GgmlType type, const float* X, int64_t cols, int64_t n)
+    {
+        const ActivationKind kind = kernels::activationKindOf(type);
+        if (kind == ActivationKind::Float) {
+            base = X;
+            stride = static_cast<std::size_t>(cols) * sizeof(float);
+            return;
+        }
+        stride = static_cast<std::size_t>(kernels::activationBytes(kind, cols));
+        storage.resize(stride * static_cast<std::size_t>(n));
+        for (int64_t t = 0; t < n; ++t)
+            kernels::quantizeActivations(kind, X + t * cols, storage.data() + t * stride, cols);
+        base = storage.data();
+    }
+
+    const void* token(int64_t t) const { return static_cast<const std::byte*>(base) + t * stride; }
+};
+
+// The int8 path for a few tokens: each W row is read from memory once and dotted
+// with all n activation vectors while it sits in L1.
+void matMulByRows(SimdLevel level, GgmlType type, const void* W, int64_t rows, int64_t cols, const float* X,
+                  int64_t n, float* Y, ThreadPool* pool)
+{
+    const kernels::RowDotFn dot = kernels::rowDotFor(kernels::dotKernelsFor(level), type);
+    const Activations acts(type, X, cols, n);
+    const std::size_t rowSize = rowBytes(type, cols);
+    const auto* bytes = static_cast<const std::byte*>(W);
+    runRows(pool, rows, kRowGrain, [&](int64_t begin, int64_t end, int) {
+        for (int64_t i = begin; i < end; ++i) {
+            const std::byte* row = bytes + static_cast<std::size_t>(i) * rowSize;
+            for (int64_t t = 0; t < n; ++t)
+                Y[t * rows + i] = dot(row, acts.token(t), cols);
+        }
+    });
+}
+
+// OpenBLAS must not start its own threads under ours: the pool already splits
+// the work, and nested thread teams only oversubscribe the cores.
+void useSingleThreadedBlas()
+{
+    static std::once_flag once;
+    std::call_once(once, [] { openblas_set_num_threads(1); });
+}
+
+// The float path: Y[:, panel] = X * dequant(W[panel, :])^T per panel of rows.
+void matMulByGemm(GgmlType type, const void* W, int64_t rows, int64_t cols, const float* X, int64_t n, float* Y,
+                  ThreadPool* pool)
+{
+    useSingleThreadedBlas();
+    const std::size_t rowSize = rowBytes(type, cols);
+    const auto* bytes = static_cast<const std::byte*>(W);
+    const int64_t panels = (rows + kGemmPanelRows - 1) / kGemmPanelRows;
+    runRows(pool, panels, 1, [&](int64_t begin, int64_t end, int) {
+        thread_local std::vector<float> panel;
+        for (int64_t p = begin; p < end; ++p) {
+            const int64_t first = p * kGemmPanelRows;
+            const int64_t count = std::min(kGemmPanelRows, rows - first);
+            const float* weights;
+            if (type == GgmlType::F32) {
+                weights = reinterpret_cast<const float*>(bytes + static_cast<std::size_t>(first) * rowSize);
+            } else {
+                panel.resize(static_cast<std::size_t>(count * cols));
+                for (int64_t r = 0; r < count; ++r)
+                    dequantizeRow(type, bytes + static_cast<std::size_t>(first + r) * rowSize, panel.data() + r * cols,
+                                  cols);
+                weights = panel.data();
+            }
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<blasint>(n), static_cast<blasint>(count),
+                        static_cast<blasint>(cols), 1.0f, X, static_cast<blasint>(cols), weights,
+                        static_cast<blasint>(cols), 0.0f, Y + first, static_cast<blasint>(rows));
+        }
+    });
+}
+
+} // namespace
+
+void matVecAt(SimdLevel level, GgmlType type, const void* W, int64_t rows, int64_t cols, const float* x, float* y,
+              ThreadPool* pool)
+{
+    checkShape(type, rows, cols);
+    matMulByRows(level, type, W, rows, cols, x, 1, y, pool);
+}
+
+void matMulAt(SimdLevel level, GgmlType type, const void* W, int64_t rows, int64_t cols, const float* X, int64_t n,
+              float* Y, ThreadPool* pool)
+{
+    checkShape(type, rows, cols);
+    if (n <= 0 || rows == 0)
+        return;
+    if (n < kMatMulGemmMinTokens)
+        matMulByRows(level, type, W, rows, cols, X, n, Y, pool);
+    else
+        matMulByGemm(type, W, rows, cols, X, n, Y, pool);
+}
+
+void matVec(GgmlType type, const void* W, int64_t rows, int64_t cols, const float* x, float* y, ThreadPool* pool)
+{
+    matVecAt(activeSimdLevel(), type, W, rows, cols, x, y, pool);
+}
+
+void matMul(GgmlType type, const void* W, int64_t rows, int64_t cols, const float* X, int64_t n, float* Y,
+            ThreadPool* pool)
+{
+    matMulAt(activeSimdLevel(), type, W, rows, cols, X, n, Y, pool);
+}
+
+} // namespace folio
