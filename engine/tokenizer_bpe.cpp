@@ -37,10 +37,6 @@ uint64_t pairKey(int32_t left, int32_t right)
     return (static_cast<uint64_t>(static_cast<uint32_t>(left)) << 32) | static_cast<uint32_t>(right);
 }
 
-} // namespace
-
-namespace {
-
 void mergeWord(const Tokenizer::Vocab& vocab, std::string_view word, std::vector<int32_t>& out)
 {
     std::vector<BpeSymbol> symbols;

@@ -58,8 +58,11 @@ std::vector<std::vector<int32_t>> readExpected(const std::filesystem::path& path
 std::string show(const std::vector<int32_t>& ids)
 {
     std::string out;
-    for (const int32_t id : ids)
-        out += (out.empty() ? "" : " ") + std::to_string(id);
+    for (const int32_t id : ids) {
+        if (!out.empty())
+            out += ' ';
+        out += std::to_string(id);
+    }
     return out;
 }
 
