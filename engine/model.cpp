@@ -42,7 +42,7 @@ std::shared_ptr<const Model> Model::load(const std::string& path)
     }
     model->readHyperParams();
     model->readWeights();
-    model->readEndTokens();
+    model->readTokenizer();
     return model;
 }
 
@@ -195,19 +195,17 @@ void Model::readWeights()
     }
 }
 
-void Model::readEndTokens()
+void Model::readTokenizer()
 {
-    for (const char* key : {"tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id"}) {
-        std::optional<int64_t> id;
-        try {
-            id = file_.getInt(key);
-        } catch (const GgufError& error) {
-            throw ModelError(error.what());
-        }
-        if (id && *id >= 0 && *id < params_.vocabSize
-            && std::find(endTokens_.begin(), endTokens_.end(), *id) == endTokens_.end())
-            endTokens_.push_back(static_cast<int32_t>(*id));
+    try {
+        tokenizer_.emplace(Tokenizer::fromGguf(file_));
+    } catch (const std::exception& error) {
+        fail(std::string("tokenizer: ") + error.what());
     }
+    if (tokenizer_->vocabSize() != params_.vocabSize)
+        fail("tokenizer has " + std::to_string(tokenizer_->vocabSize()) + " tokens, token_embd.weight "
+             + std::to_string(params_.vocabSize));
+    endTokens_ = tokenizer_->endOfGenerationTokens();
 }
 
 bool Model::isEndOfGeneration(int32_t token) const

@@ -8,10 +8,12 @@
 #include "engine/gguf.h"
 #include "engine/kv_cache.h"
 #include "engine/rope.h"
+#include "engine/tokenizer.h"
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -82,7 +84,10 @@ public:
     // The model's own rotation (no context extension applied).
     RopeConfig ropeConfig() const;
 
-    // Token ids that end a reply: eos / eot / eom ids from the tokenizer metadata.
+    // The model's tokenizer, built from the same file at load.
+    const Tokenizer& tokenizer() const { return *tokenizer_; }
+
+    // Token ids that end a reply (the tokenizer's: eos, eot, eom, <|im_end|>, ...).
     const std::vector<int32_t>& endOfGenerationTokens() const { return endTokens_; }
     bool isEndOfGeneration(int32_t token) const;
 
@@ -97,7 +102,7 @@ public:
 private:
     void readHyperParams();
     void readWeights();
-    void readEndTokens();
+    void readTokenizer();
     [[noreturn]] void fail(const std::string& what) const;
     const GgufTensor& requireTensor(const std::string& name, std::vector<int64_t> dims) const;
     WeightMatrix matrix(const std::string& name, int64_t cols, int64_t rows) const;
@@ -110,6 +115,7 @@ private:
     std::vector<float> outputNorm_;
     std::vector<LayerWeights> layers_;
     std::vector<float> ropeFreqFactors_;
+    std::optional<Tokenizer> tokenizer_;
     std::vector<int32_t> endTokens_;
 };
 
