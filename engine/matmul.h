@@ -23,8 +23,9 @@ void matVec(GgmlType type, const void* W, int64_t rows, int64_t cols, const floa
 // Prefill path: Y[t*rows + i] = sum_k W[i,k] X[t*cols + k], t in [0, n).
 // For n < kMatMulGemmMinTokens this is the int8 path of matVec (each W row read once
 // for all n tokens); above, W is dequantized in row panels to float and multiplied
-// with OpenBLAS sgemm, so results are as exact as float arithmetic.
-constexpr int64_t kMatMulGemmMinTokens = 8;
+// with OpenBLAS sgemm, so results are as exact as float arithmetic. Dequantizing all
+// of W costs about 20 matVecs, so sgemm only pays off from a few dozen tokens on.
+constexpr int64_t kMatMulGemmMinTokens = 32;
 void matMul(GgmlType type, const void* W, int64_t rows, int64_t cols, const float* X, int64_t n,
             float* Y, ThreadPool* pool);
 

@@ -104,24 +104,29 @@ void dequantQ5_K(const BlockQ5_K& b, float* y)
     }
 }
 
-// Q6_K: 2 halves of 128; element e of a half takes 4 bits from ql and 2 from qh, minus 32.
-// Scale index = element / 16.
-int q6Value(const BlockQ6_K& b, int e)
-{
-    const int half = e / 128, r = e % 128, k = r / 32, l = r % 32;
-    const uint8_t* ql = b.ql + 64 * half;
-    const uint8_t* qh = b.qh + 32 * half;
-    const int low = (k & 1) ? ql[l + 32] : ql[l];
-    const int nibble = (k < 2) ? (low & 0xF) : (low >> 4);
-    const int high = (qh[l] >> (2 * k)) & 3;
-    return (nibble | (high << 4)) - 32;
-}
-
+// Q6_K: 2 halves of 128; in a half, quarter k (32 elements) takes its low 4 bits
+// from ql[l] (k = 0, 2: low/high nibble) or ql[l + 32] (k = 1, 3) and its top 2
+// bits from bits 2k..2k+1 of qh[l]; codes are stored + 32. Scale index = element / 16.
 void dequantQ6_K(const BlockQ6_K& b, float* y)
 {
     const float d = fp16ToFp32(b.d);
-    for (int e = 0; e < kQKK; ++e)
-        y[e] = d * static_cast<float>(b.scales[e / 16]) * static_cast<float>(q6Value(b, e));
+    for (int half = 0; half < 2; ++half) {
+        const uint8_t* ql = b.ql + 64 * half;
+        const uint8_t* qh = b.qh + 32 * half;
+        const int8_t* sc = b.scales + 8 * half;
+        float* out = y + 128 * half;
+        for (int l = 0; l < 32; ++l) {
+            const int g = l / 16;
+            const int q0 = ((ql[l] & 0xF) | ((qh[l] & 3) << 4)) - 32;
+            const int q1 = ((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32;
+            const int q2 = ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
+            const int q3 = ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
+            out[l] = d * static_cast<float>(sc[g] * q0);
+            out[l + 32] = d * static_cast<float>(sc[g + 2] * q1);
+            out[l + 64] = d * static_cast<float>(sc[g + 4] * q2);
+            out[l + 96] = d * static_cast<float>(sc[g + 6] * q3);
+        }
+    }
 }
 
 // ---- quantize one block ------------------------------------------------------

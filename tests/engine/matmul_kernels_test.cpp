@@ -162,7 +162,7 @@ TEST_P(MatMulByType, MatchesReferenceForFewAndManyTokens)
     const GgmlType type = GetParam();
     const int64_t cols = traitsOf(type).blockSize == 256 ? 512 : 160;
     const Problem p = makeProblem(type, 131, cols, 3);  // 131 rows: more than one gemm panel, odd
-    for (int64_t n : {int64_t{1}, int64_t{3}, kMatMulGemmMinTokens, int64_t{19}}) {
+    for (int64_t n : {int64_t{1}, int64_t{3}, kMatMulGemmMinTokens - 1, kMatMulGemmMinTokens, kMatMulGemmMinTokens + 7}) {
         const std::vector<float> X = randomActivations(n * cols, 4 + static_cast<unsigned>(n));
         for (int threads : {1, 3}) {
             ThreadPool pool(threads);
