@@ -1,0 +1,45 @@
+// folio-cli: the app core without widgets, for scripting and tests.
+#include "app/cli/info_command.h"
+
+#include <QCoreApplication>
+#include <QTextStream>
+
+namespace {
+
+const char* kUsage =
+    "Usage: folio-cli COMMAND [OPTIONS]\n"
+    "\n"
+    "Commands:\n"
+    "  info FILE [--json]   title, pages, words and characters of a document\n"
+    "\n"
+    "Run 'folio-cli COMMAND --help' for a command's options.\n";
+
+} // namespace
+
+int main(int argc, char* argv[])
+{
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("Folio"));
+    QCoreApplication::setOrganizationName(QStringLiteral("Folio"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(FOLIO_VERSION));
+
+    const QStringList args = app.arguments();
+    const QString command = args.size() > 1 ? args.at(1) : QString();
+    if (command == QLatin1String("info"))
+        return folio::cli::runInfo(args);
+    if (command == QLatin1String("--version")) {
+        QTextStream(stdout) << "folio-cli " << FOLIO_VERSION << Qt::endl;
+        return 0;
+    }
+    if (command == QLatin1String("--help") || command == QLatin1String("-h") || command == QLatin1String("help")) {
+        QTextStream(stdout) << kUsage;
+        return 0;
+    }
+    QTextStream err(stderr);
+    if (command.isEmpty())
+        err << "folio-cli: no command given\n" << kUsage;
+    else
+        err << "folio-cli: unknown command '" << command << "'\n" << kUsage;
+    err.flush();
+    return 2;
+}

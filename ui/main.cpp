@@ -1,0 +1,55 @@
+// folio: the desktop application.
+#include "ui/main_window.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QTextStream>
+#include <QTimer>
+
+int main(int argc, char* argv[])
+{
+    QApplication app(argc, argv);
+    QApplication::setApplicationName(QStringLiteral("Folio"));
+    QApplication::setOrganizationName(QStringLiteral("Folio"));
+    QApplication::setApplicationVersion(QStringLiteral(FOLIO_VERSION));
+    QApplication::setDesktopFileName(QStringLiteral("org.folioreader.Folio"));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QApplication::translate("main", "Read long documents with a local language model."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    parser.addPositionalArgument(QStringLiteral("FILE"), QApplication::translate("main", "A document to open."));
+    const QCommandLineOption screenshot(
+        QStringLiteral("screenshot"),
+        QApplication::translate("main", "Open FILE, save a picture of the window to PNG, and quit (for tests and docs)."),
+        QStringLiteral("PNG"));
+    parser.addOption(screenshot);
+    parser.process(app);
+
+    folio::MainWindow window;
+    window.show();
+
+    const QStringList files = parser.positionalArguments();
+    if (parser.isSet(screenshot)) {
+        const QString target = parser.value(screenshot);
+        auto shoot = [&window, target](int exitCode) {
+            // Give the window a moment to lay out and paint before grabbing it.
+            QTimer::singleShot(400, &window, [&window, target, exitCode] {
+                const bool saved = window.grab().save(target, "PNG");
+                if (!saved)
+                    QTextStream(stderr) << "folio: cannot write screenshot " << target << Qt::endl;
+                QApplication::exit(saved ? exitCode : 1);
+            });
+        };
+        QObject::connect(&window, &folio::MainWindow::documentShown, &window, [shoot] { shoot(0); });
+        QObject::connect(&window, &folio::MainWindow::openFailed, &window, [shoot](const QString& message) {
+            QTextStream(stderr) << "folio: " << message << Qt::endl;
+            shoot(1);
+        });
+        if (files.isEmpty())
+            shoot(0);
+    }
+    if (!files.isEmpty())
+        window.openDocument(files.first());
+    return app.exec();
+}
