@@ -122,7 +122,9 @@ TEST_P(ForwardVsReference, PrefillAndDecodeMatchTheNaiveForwardPass)
     const ModelFile file(spec, "ref");
     const auto model = Model::load(file.path);
     const ReferenceLlama reference(file.path);
-    const std::vector<int32_t> tokens = someTokens(12, spec.vocab);
+    // Long enough for matMul's float (GEMM) path; shorter batches take the int8 path.
+    const int promptLength = static_cast<int>(kMatMulGemmMinTokens) + 4;
+    const std::vector<int32_t> tokens = someTokens(promptLength, spec.vocab);
     const auto expected = reference.logits(tokens);
 
     const auto prefill = batchLogits(*model, tokens, KvType::F16);
@@ -130,7 +132,7 @@ TEST_P(ForwardVsReference, PrefillAndDecodeMatchTheNaiveForwardPass)
         EXPECT_LT(relativeError(prefill[t], expected[t]), 2e-3) << "prefill token " << t;
 
     SessionOptions options;
-    options.contextLength = 32;
+    options.contextLength = promptLength;
     options.threads = 2;
     Session session(model, options);
     const bool floatWeights = c.type == GgmlType::F32 || c.type == GgmlType::F16 || c.type == GgmlType::BF16;
