@@ -35,26 +35,38 @@ Session::Session(std::shared_ptr<const Model> model, SessionOptions options)
                                                      pool_.size());
 }
 
-void Session::runBatch(const int32_t* tokens, int count, bool wantLogits)
+void Session::runBatch(const int32_t* tokens, int count, bool wantLogits, float* allLogits)
 {
     const int first = position();
+    const int vocab = model_->params().vocabSize;
     positions_.resize(count);
     for (int t = 0; t < count; ++t)
         positions_[t] = first + t;
-    logits_.resize(model_->params().vocabSize);
-    forwardBatch(*model_, *attention_, cache_, scratch_, tokens, positions_.data(), count, first,
-                 wantLogits ? LogitsMode::Last : LogitsMode::None, logits_.data(), pool_);
+    logits_.resize(vocab);
+    if (allLogits) {
+        forwardBatch(*model_, *attention_, cache_, scratch_, tokens, positions_.data(), count, first, LogitsMode::All,
+                     allLogits, pool_);
+        std::copy_n(allLogits + static_cast<std::size_t>(count - 1) * vocab, vocab, logits_.begin());
+    } else {
+        forwardBatch(*model_, *attention_, cache_, scratch_, tokens, positions_.data(), count, first,
+                     wantLogits ? LogitsMode::Last : LogitsMode::None, logits_.data(), pool_);
+    }
     tokens_.insert(tokens_.end(), tokens, tokens + count);
+}
+
+void Session::checkRoom(int count) const
+{
+    if (position() + static_cast<int64_t>(count) > options_.contextLength)
+        throw ContextFullError("context full: " + std::to_string(position()) + " tokens + "
+                               + std::to_string(count) + " new exceed the context of "
+                               + std::to_string(options_.contextLength));
 }
 
 void Session::prefill(const std::vector<int32_t>& tokens, const std::function<void(int, int)>& progress,
                       const std::atomic<bool>* cancel)
 {
     const int total = static_cast<int>(tokens.size());
-    if (position() + static_cast<int64_t>(total) > options_.contextLength)
-        throw ContextFullError("context full: " + std::to_string(position()) + " tokens + "
-                               + std::to_string(total) + " new exceed the context of "
-                               + std::to_string(options_.contextLength));
+    checkRoom(total);
     for (int done = 0; done < total;) {
         if (cancel && cancel->load())
             return;
@@ -67,11 +79,41 @@ void Session::prefill(const std::vector<int32_t>& tokens, const std::function<vo
     }
 }
 
+std::vector<float> Session::prefillWithLogits(const std::vector<int32_t>& tokens, int rows,
+                                              const std::function<void(int, int)>& progress,
+                                              const std::atomic<bool>* cancel)
+{
+    const int total = static_cast<int>(tokens.size());
+    checkRoom(total);
+    if (rows <= 0 || rows > total)
+        rows = total;
+    const std::size_t vocab = static_cast<std::size_t>(model_->params().vocabSize);
+    std::vector<float> result(static_cast<std::size_t>(rows) * vocab);
+    std::vector<float> batchLogits;
+    const int firstRow = total - rows;  // index (within tokens) of the first row wanted
+    for (int done = 0; done < total;) {
+        if (cancel && cancel->load())
+            break;
+        const int count = std::min(options_.batchSize, total - done);
+        if (done + count > firstRow) {
+            batchLogits.resize(static_cast<std::size_t>(count) * vocab);
+            runBatch(tokens.data() + done, count, true, batchLogits.data());
+            for (int t = std::max(done, firstRow); t < done + count; ++t)
+                std::copy_n(batchLogits.data() + static_cast<std::size_t>(t - done) * vocab, vocab,
+                            result.data() + static_cast<std::size_t>(t - firstRow) * vocab);
+        } else {
+            runBatch(tokens.data() + done, count, false);
+        }
+        done += count;
+        if (progress)
+            progress(done, total);
+    }
+    return result;
+}
+
 void Session::decode(int32_t token)
 {
-    if (position() >= options_.contextLength)
-        throw ContextFullError("context full: all " + std::to_string(options_.contextLength)
-                               + " positions are used");
+    checkRoom(1);
     runBatch(&token, 1, true);
 }
 

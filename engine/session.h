@@ -47,6 +47,12 @@ public:
                  const std::function<void(int done, int total)>& progress = {},
                  const std::atomic<bool>* cancel = nullptr);
 
+    // Like prefill, and also returns the logits of the last `rows` of these tokens
+    // (all of them when rows <= 0 or rows > tokens.size()), token-major: rows x vocab.
+    std::vector<float> prefillWithLogits(const std::vector<int32_t>& tokens, int rows,
+                                         const std::function<void(int done, int total)>& progress = {},
+                                         const std::atomic<bool>* cancel = nullptr);
+
     // Appends one token. Throws ContextFullError when the context is full.
     void decode(int32_t token);
 
@@ -74,7 +80,9 @@ public:
                             const std::atomic<bool>* cancel = nullptr);
 
 private:
-    void runBatch(const int32_t* tokens, int count, bool wantLogits);
+    void checkRoom(int count) const;  // throws ContextFullError
+    // Runs a micro-batch; `allLogits` (count x vocab) receives every row when given.
+    void runBatch(const int32_t* tokens, int count, bool wantLogits, float* allLogits = nullptr);
 
     std::shared_ptr<const Model> model_;
     SessionOptions options_;

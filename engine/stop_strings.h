@@ -13,7 +13,7 @@ public:
     explicit StopStringMatcher(std::vector<std::string> stops);  // empty strings are ignored
 
     struct Result {
-        std::string emit;  // text that is safe to show now
+        std::string text;  // safe to show now (not "emit": Qt defines that as a macro)
         bool stopped;      // a stop string was completed; emit holds the text before it
     };
 

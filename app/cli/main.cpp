@@ -1,5 +1,6 @@
 // folio-cli: the app core without widgets, for scripting and tests.
 #include "app/cli/info_command.h"
+#include "app/cli/model_commands.h"
 
 #include <QCoreApplication>
 #include <QTextStream>
@@ -10,7 +11,14 @@ const char* kUsage =
     "Usage: folio-cli COMMAND [OPTIONS]\n"
     "\n"
     "Commands:\n"
-    "  info FILE [--json]   title, pages, words and characters of a document\n"
+    "  info FILE [--json]              title, pages, words and characters of a document\n"
+    "  model-info MODEL [--json]       architecture, size, tensor types, context, RoPE, vocabulary\n"
+    "  tokenize --model MODEL --file TEXT [--add-bos]\n"
+    "                                  token ids, space-separated\n"
+    "  logits --model MODEL --file TEXT --out OUT.bin [--last N] [--threads N]\n"
+    "                                  one forward pass; logits to a little-endian file\n"
+    "  perplexity --model MODEL --file TEXT --ctx N [--stride S]\n"
+    "  generate --model MODEL --prompt TEXT [--chat] [-n N] [--temp T] [--seed S]\n"
     "\n"
     "Run 'folio-cli COMMAND --help' for a command's options.\n";
 
@@ -27,6 +35,16 @@ int main(int argc, char* argv[])
     const QString command = args.size() > 1 ? args.at(1) : QString();
     if (command == QLatin1String("info"))
         return folio::cli::runInfo(args);
+    if (command == QLatin1String("model-info"))
+        return folio::cli::runModelInfo(args);
+    if (command == QLatin1String("tokenize"))
+        return folio::cli::runTokenize(args);
+    if (command == QLatin1String("logits"))
+        return folio::cli::runLogits(args);
+    if (command == QLatin1String("perplexity"))
+        return folio::cli::runPerplexity(args);
+    if (command == QLatin1String("generate"))
+        return folio::cli::runGenerate(args);
     if (command == QLatin1String("--version")) {
         QTextStream(stdout) << "folio-cli " << FOLIO_VERSION << Qt::endl;
         return 0;
