@@ -1,6 +1,9 @@
 // folio-bench: speed figures of the engine.
 //   folio-bench make-model --out FILE [--shape tinyllama|tiny] [--type q4_0]
 //   folio-bench forward --model FILE [--prompt N] [--gen M] [--threads T] [--batch B] [--kv f16|f32]
+//   folio-bench long --model FILE [--prompt N] [--short S] [--threads T] [--batch B] [--kv f16|f32]
+#include "engine/attention.h"
+#include "engine/cpu_features.h"
 #include "engine/model.h"
 #include "engine/sampler.h"
 #include "engine/session.h"
@@ -112,13 +115,72 @@ int forward(const Options& options)
     return 0;
 }
 
+struct PrefillFigures {
+    double tokensPerSecond = 0.0;
+    double attentionSeconds = 0.0;
+    double attentionGflops = 0.0;  // GFLOP/s
+    double seconds = 0.0;
+};
+
+// Prefills `prompt` tokens in a fresh session and reads the attention counters.
+PrefillFigures measurePrefill(const std::shared_ptr<const Model>& model, SessionOptions sessionOptions, int prompt)
+{
+    sessionOptions.contextLength = prompt + 1;
+    Session session(model, sessionOptions);
+    std::vector<int32_t> tokens(prompt);
+    for (int t = 0; t < prompt; ++t)
+        tokens[t] = 1 + (t * 7919) % (model->params().vocabSize - 1);
+    resetAttentionCounters();
+    const auto start = std::chrono::steady_clock::now();
+    session.prefill(tokens);
+    PrefillFigures figures;
+    figures.seconds = secondsSince(start);
+    const AttentionCounters counters = attentionCounters();
+    figures.tokensPerSecond = prompt / figures.seconds;
+    figures.attentionSeconds = counters.seconds;
+    figures.attentionGflops = counters.seconds > 0.0 ? counters.flops / counters.seconds * 1e-9 : 0.0;
+    return figures;
+}
+
+// Long-prompt prefill: how fast, and how much of it is attention (QK^T and PV over
+// the causal pairs, 4 * heads * headDim FLOPs a pair). A short prompt first, for the ratio.
+int longPrompt(const Options& options)
+{
+    const auto model = Model::load(option(options, "model", ""));
+    const int prompt = std::stoi(option(options, "prompt", "8192"));
+    const int shortPrompt = std::stoi(option(options, "short", "512"));
+    SessionOptions sessionOptions;
+    sessionOptions.threads = std::stoi(option(options, "threads", "0"));
+    sessionOptions.batchSize = std::stoi(option(options, "batch", "512"));
+    sessionOptions.kvType = option(options, "kv", "f16") == "f32" ? KvType::F32 : KvType::F16;
+    std::printf("%s", model->describe().c_str());
+    std::printf("threads %d, batch %d, kv %s, simd %s\n", sessionOptions.threads, sessionOptions.batchSize,
+                std::string(kvTypeName(sessionOptions.kvType)).c_str(), simdLevelName(activeSimdLevel()));
+    double shortSpeed = 0.0;
+    for (int n : {shortPrompt, prompt}) {
+        if (n <= 0)
+            continue;
+        const PrefillFigures f = measurePrefill(model, sessionOptions, n);
+        std::printf("prompt %6d: %8.1f tokens/s (%.2f s), attention %.2f s (%.0f%%) at %.1f GFLOP/s\n", n,
+                    f.tokensPerSecond, f.seconds, f.attentionSeconds, 100.0 * f.attentionSeconds / f.seconds,
+                    f.attentionGflops);
+        if (n == shortPrompt)
+            shortSpeed = f.tokensPerSecond;
+        else if (shortSpeed > 0.0)
+            std::printf("prompt %d / prompt %d speed: %.2f\n", prompt, shortPrompt, f.tokensPerSecond / shortSpeed);
+        std::fflush(stdout);
+    }
+    return 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv)
 {
     const std::string usage =
         "usage: folio-bench make-model --out FILE [--shape tinyllama|tiny] [--type q4_0]\n"
-        "       folio-bench forward --model FILE [--prompt N] [--gen M] [--threads T] [--batch B] [--kv f16|f32]\n";
+        "       folio-bench forward --model FILE [--prompt N] [--gen M] [--threads T] [--batch B] [--kv f16|f32]\n"
+        "       folio-bench long --model FILE [--prompt N] [--short S] [--threads T] [--batch B] [--kv f16|f32]\n";
     if (argc < 2) {
         std::fputs(usage.c_str(), stderr);
         return 2;
@@ -130,6 +192,8 @@ int main(int argc, char** argv)
             return makeModel(options);
         if (command == "forward")
             return forward(options);
+        if (command == "long")
+            return longPrompt(options);
         std::fputs(usage.c_str(), stderr);
         return 2;
     } catch (const std::exception& error) {

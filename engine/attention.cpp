@@ -1,9 +1,12 @@
 #include "engine/attention.h"
 
+#include "engine/kernels/attention_kernels.h"
 #include "engine/ops.h"
 #include "engine/thread_pool.h"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -13,11 +16,38 @@ namespace folio {
 
 namespace {
 constexpr float kNegativeInfinity = -std::numeric_limits<float>::infinity();
+
+std::atomic<uint64_t> attentionNanoseconds{0};
+std::atomic<uint64_t> attentionFlops{0};
+
+// Adds the wall time of one run() to the counters when it goes out of scope.
+class RunTimer {
+public:
+    explicit RunTimer(uint64_t flops) : start_(std::chrono::steady_clock::now()) { attentionFlops += flops; }
+    ~RunTimer()
+    {
+        const auto elapsed = std::chrono::steady_clock::now() - start_;
+        attentionNanoseconds += std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count();
+    }
+
+private:
+    std::chrono::steady_clock::time_point start_;
+};
+} // namespace
+
+AttentionCounters attentionCounters()
+{
+    return {static_cast<double>(attentionNanoseconds.load()) * 1e-9, static_cast<double>(attentionFlops.load())};
 }
 
-AttentionAccumulator::AttentionAccumulator(int headDim)
-    : headDim_(headDim), keyTile_(static_cast<std::size_t>(kKeyTile) * headDim),
-      valueTile_(static_cast<std::size_t>(kKeyTile) * headDim)
+void resetAttentionCounters()
+{
+    attentionNanoseconds = 0;
+    attentionFlops = 0;
+}
+
+AttentionAccumulator::AttentionAccumulator(int headDim, SimdLevel level)
+    : headDim_(headDim), kernels_(&kernels::attentionKernelsFor(level))
 {
 }
 
@@ -27,49 +57,38 @@ void AttentionAccumulator::reset(int rows)
     max_.assign(rows, kNegativeInfinity);
     sum_.assign(rows, 0.0f);
     acc_.assign(static_cast<std::size_t>(rows) * headDim_, 0.0f);
-    scores_.resize(static_cast<std::size_t>(rows) * kKeyTile);
+    scratch_.resize(kernels::attentionScratchFloats(rows, headDim_));
+    visible_.resize(rows);
 }
 
 void AttentionAccumulator::add(const KvCache& cache, int layer, int kvHead, const float* queries, int keyBegin,
                                int keyEnd, const int* lastKey, float scale)
 {
+    constexpr int kKeyTile = kernels::kAttentionKeyTile;
+    kernels::AttentionTile tile;
+    tile.queries = queries;
+    tile.rows = rows_;
+    tile.headDim = headDim_;
+    tile.halfRows = cache.type() == KvType::F16;
+    tile.scale = scale;
+    tile.max = max_.data();
+    tile.sum = sum_.data();
+    tile.acc = acc_.data();
+    tile.scratch = scratch_.data();
+    tile.visible = visible_.data();
     for (int tileBegin = keyBegin; tileBegin < keyEnd; tileBegin += kKeyTile) {
-        const int tileKeys = std::min(kKeyTile, keyEnd - tileBegin);
-        cache.rowsToFloat(cache.keyRow(layer, kvHead, tileBegin), tileKeys, keyTile_.data());
-        bool valuesLoaded = false;
+        tile.tileKeys = std::min(kKeyTile, keyEnd - tileBegin);
+        // Keys of this tile that each row may see (the causal bound cuts the last tiles).
+        int seen = 0;
         for (int r = 0; r < rows_; ++r) {
-            // Keys of this tile that row r may see (the causal bound cuts the last tile).
-            int visible = tileKeys;
-            if (lastKey)
-                visible = std::min(visible, lastKey[r] - tileBegin + 1);
-            if (visible <= 0)
-                continue;
-            const float* q = queries + static_cast<std::size_t>(r) * headDim_;
-            float* scores = &scores_[static_cast<std::size_t>(r) * kKeyTile];
-            float tileMax = kNegativeInfinity;
-            for (int j = 0; j < visible; ++j) {
-                scores[j] = scale * dotProduct(q, &keyTile_[static_cast<std::size_t>(j) * headDim_], headDim_);
-                tileMax = std::max(tileMax, scores[j]);
-            }
-            // Online softmax: rescale what was accumulated under the old maximum.
-            const float newMax = std::max(max_[r], tileMax);
-            const float correction = std::exp(max_[r] - newMax);  // exp(-inf) = 0 on the first tile
-            float tileSum = 0.0f;
-            for (int j = 0; j < visible; ++j) {
-                scores[j] = std::exp(scores[j] - newMax);
-                tileSum += scores[j];
-            }
-            if (!valuesLoaded) {
-                cache.rowsToFloat(cache.valueRow(layer, kvHead, tileBegin), tileKeys, valueTile_.data());
-                valuesLoaded = true;
-            }
-            float* acc = &acc_[static_cast<std::size_t>(r) * headDim_];
-            scaleInPlace(acc, correction, headDim_);
-            for (int j = 0; j < visible; ++j)
-                addScaled(acc, scores[j], &valueTile_[static_cast<std::size_t>(j) * headDim_], headDim_);
-            sum_[r] = sum_[r] * correction + tileSum;
-            max_[r] = newMax;
+            visible_[r] = lastKey ? std::min(tile.tileKeys, lastKey[r] - tileBegin + 1) : tile.tileKeys;
+            seen = std::max(seen, visible_[r]);
         }
+        if (seen <= 0)
+            continue;
+        tile.keys = cache.keyRow(layer, kvHead, tileBegin);
+        tile.values = cache.valueRow(layer, kvHead, tileBegin);
+        kernels_->tile(tile);
     }
 }
 
@@ -86,13 +105,13 @@ float AttentionAccumulator::logSumExp(int row) const
     return sum_[row] > 0.0f ? max_[row] + std::log(sum_[row]) : kNegativeInfinity;
 }
 
-CausalAttention::CausalAttention(const AttentionShape& shape, int threads) : shape_(shape)
+CausalAttention::CausalAttention(const AttentionShape& shape, int threads, SimdLevel level) : shape_(shape)
 {
     if (shape.heads <= 0 || shape.kvHeads <= 0 || shape.heads % shape.kvHeads != 0 || shape.headDim <= 0)
         throw std::invalid_argument("attention: head counts must be positive and heads a multiple of KV heads");
     const int group = shape.heads / shape.kvHeads;
     threads = std::max(threads, 1);
-    perThread_.assign(threads, AttentionAccumulator(shape.headDim));
+    perThread_.assign(threads, AttentionAccumulator(shape.headDim, level));
     rowsPerThread_.assign(threads, std::vector<float>(static_cast<std::size_t>(kQueryTile) * group * shape.headDim));
     limitsPerThread_.assign(threads, std::vector<int>(static_cast<std::size_t>(kQueryTile) * group));
 }
@@ -104,6 +123,8 @@ void CausalAttention::run(const KvCache& cache, int layer, const float* queries,
     const int headDim = shape_.headDim;
     const int queryTiles = (count + kQueryTile - 1) / kQueryTile;
     const int totalKeys = firstSlot + count;
+    const uint64_t pairs = static_cast<uint64_t>(count) * firstSlot + static_cast<uint64_t>(count) * (count + 1) / 2;
+    const RunTimer timer(4ull * shape_.heads * headDim * pairs);
 
     // Few query tiles (decode) cannot keep the threads busy: split the keys instead,
     // each split a partial softmax, merged below by log-sum-exp.

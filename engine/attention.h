@@ -13,6 +13,7 @@
 // StandardAttention is plain causal RoPE attention.
 #pragma once
 
+#include "engine/cpu_features.h"
 #include "engine/kv_cache.h"
 #include "engine/rope.h"
 
@@ -22,6 +23,9 @@
 namespace folio {
 
 class ThreadPool;
+namespace kernels {
+struct AttentionKernels;
+}
 
 struct AttentionShape {
     int heads = 0;
@@ -32,7 +36,8 @@ struct AttentionShape {
 
 class AttentionAccumulator {
 public:
-    explicit AttentionAccumulator(int headDim);
+    // level: which tile kernel (tests compare them); clamped to what the CPU runs.
+    explicit AttentionAccumulator(int headDim, SimdLevel level = activeSimdLevel());
 
     // Starts `rows` empty rows (running max -inf, sum 0, output 0).
     void reset(int rows);
@@ -54,11 +59,12 @@ public:
     const float* unnormalised(int row) const { return &acc_[static_cast<std::size_t>(row) * headDim_]; }
 
 private:
-    static constexpr int kKeyTile = 64;
     int headDim_;
+    const kernels::AttentionKernels* kernels_;
     int rows_ = 0;
     std::vector<float> max_, sum_, acc_;
-    std::vector<float> keyTile_, valueTile_, scores_;
+    std::vector<float> scratch_;  // the tile kernel's key, value and score buffers
+    std::vector<int> visible_;    // per row, keys of the current tile that count
 };
 
 // Causal attention of `count` new queries in slots [firstSlot, firstSlot + count):
@@ -67,7 +73,7 @@ private:
 // over a long cache is split along the keys and merged by log-sum-exp.
 class CausalAttention {
 public:
-    CausalAttention(const AttentionShape& shape, int threads);
+    CausalAttention(const AttentionShape& shape, int threads, SimdLevel level = activeSimdLevel());
     void run(const KvCache& cache, int layer, const float* queries, int queryStride, int count, int firstSlot,
              float* out, int outStride, ThreadPool& pool);
     const AttentionShape& shape() const { return shape_; }
@@ -80,6 +86,15 @@ private:
     std::vector<std::vector<int>> limitsPerThread_;
     std::vector<float> partials_;  // split-key results: per split, per row, headDim + 2 floats
 };
+
+// Totals over every CausalAttention::run of the process (wall time of the calls and
+// 4 * heads * headDim FLOPs per causal query-key pair), for benchmarks.
+struct AttentionCounters {
+    double seconds = 0.0;
+    double flops = 0.0;
+};
+AttentionCounters attentionCounters();
+void resetAttentionCounters();
 
 // One batch of a layer as the forward pass hands it to the attention method.
 struct AttentionBatch {

@@ -1,0 +1,92 @@
+// Scalar attention tile: the reference the SIMD levels are tested against, and the
+// path for CPUs without AVX2 or head sizes the vector kernels do not cover.
+#include "engine/kernels/attention_kernels.h"
+
+#include "engine/fp16.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+
+namespace folio::kernels {
+namespace {
+
+void rowsToFloat(const void* rows, bool halfRows, int count, int headDim, float* out)
+{
+    const int n = count * headDim;
+    if (!halfRows) {
+        std::memcpy(out, rows, sizeof(float) * n);
+        return;
+    }
+    const auto* h = static_cast<const uint16_t*>(rows);
+    for (int i = 0; i < n; ++i)
+        out[i] = fp16ToFp32(h[i]);
+}
+
+void scalarTile(const AttentionTile& t)
+{
+    const int d = t.headDim;
+    float* keys = t.scratch;
+    float* values = keys + kAttentionKeyTile * d;
+    float* scores = values + kAttentionKeyTile * d;
+    rowsToFloat(t.keys, t.halfRows, t.tileKeys, d, keys);
+    rowsToFloat(t.values, t.halfRows, t.tileKeys, d, values);
+    for (int r = 0; r < t.rows; ++r) {
+        const int visible = std::min(t.visible[r], t.tileKeys);
+        if (visible <= 0)
+            continue;
+        const float* q = t.queries + r * d;
+        float tileMax = -std::numeric_limits<float>::infinity();
+        for (int j = 0; j < visible; ++j) {
+            float s = 0.0f;
+            for (int i = 0; i < d; ++i)
+                s += q[i] * keys[j * d + i];
+            scores[j] = s * t.scale;
+            tileMax = std::max(tileMax, scores[j]);
+        }
+        // Online softmax: rescale what was accumulated under the old maximum.
+        const float newMax = std::max(t.max[r], tileMax);
+        const float correction = std::exp(t.max[r] - newMax);  // exp(-inf) = 0 on the first tile
+        float tileSum = 0.0f;
+        for (int j = 0; j < visible; ++j) {
+            scores[j] = std::exp(scores[j] - newMax);
+            tileSum += scores[j];
+        }
+        float* acc = t.acc + r * d;
+        for (int i = 0; i < d; ++i)
+            acc[i] *= correction;
+        for (int j = 0; j < visible; ++j)
+            for (int i = 0; i < d; ++i)
+                acc[i] += scores[j] * values[j * d + i];
+        t.sum[r] = t.sum[r] * correction + tileSum;
+        t.max[r] = newMax;
+    }
+}
+
+void scalarExp(float* x, int n)
+{
+    for (int i = 0; i < n; ++i)
+        x[i] = std::exp(x[i]);
+}
+
+} // namespace
+
+const AttentionKernels& scalarAttentionKernels()
+{
+    static const AttentionKernels kernels{scalarTile, scalarExp};
+    return kernels;
+}
+
+const AttentionKernels& attentionKernelsFor(SimdLevel level)
+{
+    switch (clampSimdLevel(level)) {
+    case SimdLevel::Avx512: return avx512AttentionKernels();
+    case SimdLevel::Avx2: return avx2AttentionKernels();
+    case SimdLevel::Scalar: break;
+    }
+    return scalarAttentionKernels();
+}
+
+} // namespace folio::kernels

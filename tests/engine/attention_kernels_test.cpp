@@ -1,0 +1,215 @@
+// Attention tile kernels of every SIMD level the CPU runs: the vector exp against
+// std::exp, each tile kernel against the scalar one, and whole causal attention
+// (GQA, causal edges, decode with split keys) against a full softmax in double.
+#include "engine/attention.h"
+#include "engine/cpu_features.h"
+#include "engine/fp16.h"
+#include "engine/kernels/attention_kernels.h"
+#include "engine/kv_cache.h"
+#include "engine/thread_pool.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+using namespace folio;
+
+namespace {
+
+const SimdLevel kLevels[] = {SimdLevel::Scalar, SimdLevel::Avx2, SimdLevel::Avx512};
+
+bool runnable(SimdLevel level) { return clampSimdLevel(level) == level; }
+
+std::vector<float> randomFloats(std::mt19937& rng, std::size_t n, float low, float high)
+{
+    std::uniform_real_distribution<float> dist(low, high);
+    std::vector<float> v(n);
+    for (float& x : v)
+        x = dist(rng);
+    return v;
+}
+
+TEST(AttentionKernels, VectorExpIsWithinAFewUlpOfStdExp)
+{
+    std::vector<float> x;
+    for (float v = -87.0f; v <= 0.0f; v += 0.0037f)
+        x.push_back(v);
+    x.push_back(0.0f);
+    x.push_back(-1e-7f);
+    const std::size_t finite = x.size();
+    x.push_back(-std::numeric_limits<float>::infinity());
+    x.push_back(-100.0f);
+    for (SimdLevel level : kLevels) {
+        if (!runnable(level))
+            continue;
+        std::vector<float> y = x;
+        kernels::attentionKernelsFor(level).expNonPositive(y.data(), static_cast<int>(y.size()));
+        double worst = 0.0;
+        for (std::size_t i = 0; i < finite; ++i) {
+            const double expected = std::exp(static_cast<double>(x[i]));
+            worst = std::max(worst, std::abs(y[i] - expected) / expected);
+        }
+        // Degree-6 Taylor on |f| <= ln2/2 is good to 1.7e-7; float rounding adds a few ulp.
+        EXPECT_LT(worst, 1e-6) << simdLevelName(level);
+        EXPECT_EQ(y[finite], 0.0f) << simdLevelName(level);      // -inf: a masked key
+        EXPECT_LT(y[finite + 1], 1e-37f) << simdLevelName(level);  // under the normal range
+    }
+}
+
+struct TileCase {
+    int rows, headDim, tileKeys;
+    bool half;
+    bool freshState;
+};
+
+// Runs one tile at `level` from a given state; returns max, sum and acc concatenated.
+std::vector<float> runTile(SimdLevel level, const TileCase& c, const std::vector<float>& queries,
+                           const std::vector<uint16_t>& halfKeys, const std::vector<uint16_t>& halfValues,
+                           const std::vector<float>& keys, const std::vector<float>& values,
+                           const std::vector<int>& visible, std::vector<float> state)
+{
+    std::vector<float> scratch(kernels::attentionScratchFloats(c.rows, c.headDim), std::nanf(""));
+    kernels::AttentionTile tile;
+    tile.queries = queries.data();
+    tile.rows = c.rows;
+    tile.headDim = c.headDim;
+    tile.keys = c.half ? static_cast<const void*>(halfKeys.data()) : keys.data();
+    tile.values = c.half ? static_cast<const void*>(halfValues.data()) : values.data();
+    tile.halfRows = c.half;
+    tile.tileKeys = c.tileKeys;
+    tile.visible = visible.data();
+    tile.scale = 1.0f / std::sqrt(static_cast<float>(c.headDim));
+    tile.max = state.data();
+    tile.sum = state.data() + c.rows;
+    tile.acc = state.data() + 2 * c.rows;
+    tile.scratch = scratch.data();
+    kernels::attentionKernelsFor(level).tile(tile);
+    return state;
+}
+
+TEST(AttentionKernels, EveryLevelMatchesTheScalarTile)
+{
+    std::mt19937 rng(7);
+    const TileCase cases[] = {
+        {1, 64, 64, true, true},   {4, 64, 64, true, false},  {5, 64, 13, true, false}, {37, 64, 64, true, true},
+        {17, 128, 64, true, false}, {3, 128, 1, true, true},  {9, 80, 50, false, false}, {6, 24, 64, true, false},
+        {8, 16, 33, false, true},  {7, 7, 19, true, false},   {2, 8, 64, true, false},
+    };
+    for (const TileCase& c : cases) {
+        const std::size_t kv = static_cast<std::size_t>(c.tileKeys) * c.headDim;
+        std::vector<float> queries = randomFloats(rng, static_cast<std::size_t>(c.rows) * c.headDim, -2.0f, 2.0f);
+        std::vector<float> keys = randomFloats(rng, kv, -2.0f, 2.0f), values = randomFloats(rng, kv, -1.0f, 1.0f);
+        std::vector<uint16_t> halfKeys(kv), halfValues(kv);
+        for (std::size_t i = 0; i < kv; ++i) {
+            halfKeys[i] = fp32ToFp16(keys[i]);
+            halfValues[i] = fp32ToFp16(values[i]);
+        }
+        // Visible counts cover: none (negative and zero), a causal cut, all, and more than the tile.
+        std::vector<int> visible(c.rows);
+        for (int r = 0; r < c.rows; ++r)
+            visible[r] = (r * 11) % (c.tileKeys + 4) - 2;
+        std::vector<float> state(2 * c.rows + static_cast<std::size_t>(c.rows) * c.headDim);
+        for (int r = 0; r < c.rows; ++r) {
+            state[r] = c.freshState ? -std::numeric_limits<float>::infinity() : 0.5f * (r % 5) - 1.0f;
+            state[c.rows + r] = c.freshState ? 0.0f : 3.0f + r;
+        }
+        if (!c.freshState) {
+            const std::vector<float> acc = randomFloats(rng, static_cast<std::size_t>(c.rows) * c.headDim, -3.0f, 3.0f);
+            std::copy(acc.begin(), acc.end(), state.begin() + 2 * c.rows);
+        }
+        const std::vector<float> expected =
+            runTile(SimdLevel::Scalar, c, queries, halfKeys, halfValues, keys, values, visible, state);
+        for (SimdLevel level : kLevels) {
+            if (level == SimdLevel::Scalar || !runnable(level))
+                continue;
+            const std::vector<float> got = runTile(level, c, queries, halfKeys, halfValues, keys, values, visible, state);
+            // Same inputs; only the summation order over headDim (scores of magnitude < 8,
+            // float eps 6e-8 times ~d terms) and exp (< 1e-6 relative) differ.
+            for (std::size_t i = 0; i < got.size(); ++i) {
+                if (std::isinf(expected[i])) {
+                    ASSERT_EQ(got[i], expected[i]) << simdLevelName(level) << " element " << i;
+                    continue;
+                }
+                ASSERT_NEAR(got[i], expected[i], 2e-5 * (1.0 + std::abs(expected[i])))
+                    << simdLevelName(level) << " rows " << c.rows << " d " << c.headDim << " keys " << c.tileKeys
+                    << " element " << i;
+            }
+        }
+    }
+}
+
+// Full softmax of query q against keys [0, last] of one kv head, in double.
+std::vector<double> fullSoftmax(const KvCache& cache, int kvHead, const float* q, int last, float scale)
+{
+    const int d = cache.headDim();
+    std::vector<float> k(d), v(d);
+    std::vector<double> scores(last + 1), out(d, 0.0);
+    double maximum = -1e300, total = 0.0;
+    for (int j = 0; j <= last; ++j) {
+        cache.rowsToFloat(cache.keyRow(0, kvHead, j), 1, k.data());
+        double s = 0.0;
+        for (int i = 0; i < d; ++i)
+            s += static_cast<double>(q[i]) * k[i];
+        scores[j] = s * scale;
+        maximum = std::max(maximum, scores[j]);
+    }
+    for (int j = 0; j <= last; ++j)
+        total += scores[j] = std::exp(scores[j] - maximum);
+    for (int j = 0; j <= last; ++j) {
+        cache.rowsToFloat(cache.valueRow(0, kvHead, j), 1, v.data());
+        for (int i = 0; i < d; ++i)
+            out[i] += scores[j] / total * v[i];
+    }
+    return out;
+}
+
+void expectCausalMatches(int heads, int kvHeads, int d, int slots, int count, KvType type, int threads)
+{
+    std::mt19937 rng(static_cast<unsigned>(slots * 31 + count));
+    const int first = slots - count;
+    const float scale = 1.0f / std::sqrt(static_cast<float>(d));
+    KvCache cache(1, kvHeads, d, slots, type);
+    const std::size_t kvSize = static_cast<std::size_t>(slots) * kvHeads * d;
+    const std::vector<float> k = randomFloats(rng, kvSize, -2.0f, 2.0f), v = randomFloats(rng, kvSize, -1.0f, 1.0f);
+    cache.store(0, 0, slots, k.data(), v.data(), kvHeads * d);
+    cache.commit(slots);
+    const std::vector<float> q = randomFloats(rng, static_cast<std::size_t>(count) * heads * d, -2.0f, 2.0f);
+    std::vector<float> out(q.size());
+    ThreadPool pool(threads);
+    for (SimdLevel level : kLevels) {
+        if (!runnable(level))
+            continue;
+        CausalAttention attention({heads, kvHeads, d, scale}, pool.size(), level);
+        attention.run(cache, 0, q.data(), heads * d, count, first, out.data(), heads * d, pool);
+        for (int t = 0; t < count; ++t)
+            for (int h = 0; h < heads; ++h) {
+                const std::vector<double> expected =
+                    fullSoftmax(cache, h / (heads / kvHeads), &q[(static_cast<std::size_t>(t) * heads + h) * d], first + t,
+                                scale);
+                // Outputs are convex combinations of values in [-1, 1]: a score error e
+                // moves them by about e; float scores over d terms stay well within 1e-5.
+                for (int i = 0; i < d; ++i)
+                    ASSERT_NEAR(out[(static_cast<std::size_t>(t) * heads + h) * d + i], expected[i], 2e-5)
+                        << simdLevelName(level) << " token " << t << " head " << h << " dim " << i;
+            }
+    }
+}
+
+TEST(AttentionKernels, CausalPrefillMatchesAFullSoftmaxWithGqa)
+{
+    expectCausalMatches(8, 2, 64, 150, 37, KvType::F16, 2);  // first query mid-tile, several tiles
+    expectCausalMatches(6, 3, 32, 67, 67, KvType::F32, 3);   // whole prompt, last tile of 3 keys
+    expectCausalMatches(4, 4, 20, 70, 21, KvType::F16, 1);   // no GQA, head size off the vector width
+}
+
+TEST(AttentionKernels, DecodeWithSplitKeysMatchesAFullSoftmax)
+{
+    expectCausalMatches(8, 2, 64, 2113, 1, KvType::F16, 3);  // keys split across threads, merged
+    expectCausalMatches(4, 1, 128, 1500, 2, KvType::F16, 4);
+}
+
+} // namespace
