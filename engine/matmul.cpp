@@ -1,5 +1,6 @@
 #include "engine/matmul.h"
 
+#include "engine/kernels/gemm.h"
 #include "engine/kernels/kernels.h"
 #include "engine/quant.h"
 #include "engine/thread_pool.h"
@@ -22,6 +23,10 @@ using kernels::ActivationKind;
 constexpr int64_t kRowGrain = 16;
 // Rows of W dequantized at once for sgemm: 128 rows x 5632 cols = 2.9 MB of floats.
 constexpr int64_t kGemmPanelRows = 128;
+// Int8 GEMM blocking: 4 groups of 16 rows per task (64 rows x 5632 cols = 360 KB
+// of codes), 64 tokens per chunk (64 x 176 blocks x 40 bytes = 450 KB): both in L2.
+constexpr int64_t kInt8PanelGroups = 4;
+constexpr int64_t kInt8TokenChunk = 64;
 
 void checkShape(GgmlType type, int64_t rows, int64_t cols)
 {
@@ -119,6 +124,59 @@ void matMulByGemm(GgmlType type, const void* W, int64_t rows, int64_t cols, cons
     });
 }
 
+// The int8 path for many tokens (AVX-512 VNNI, 32-block types): X is quantized once
+// (in parallel: scalar rounding of n*cols values is not free), then each task packs
+// a panel of row groups and multiplies it with the tokens, a chunk at a time so the
+// chunk's activations stay in L2 while every group of the panel passes over them.
+void matMulByInt8Gemm(GgmlType type, const void* W, int64_t rows, int64_t cols, const float* X, int64_t n, float* Y,
+                      ThreadPool* pool)
+{
+    const int64_t blocks = cols / 32;
+    std::vector<kernels::Q8Block> acts(static_cast<std::size_t>(blocks * n));
+    const int64_t tokenBytes = kernels::activationBytes(ActivationKind::Q8, cols);
+    runRows(pool, n, 8, [&](int64_t begin, int64_t end, int) {
+        for (int64_t t = begin; t < end; ++t)
+            kernels::quantizeActivations(ActivationKind::Q8, X + t * cols,
+                                         reinterpret_cast<std::byte*>(acts.data()) + t * tokenBytes, cols);
+    });
+
+    const std::size_t rowSize = rowBytes(type, cols);
+    const auto* bytes = static_cast<const std::byte*>(W);
+    const int64_t groups = (rows + kernels::kGemmGroupRows - 1) / kernels::kGemmGroupRows;
+    const int64_t panels = (groups + kInt8PanelGroups - 1) / kInt8PanelGroups;
+    runRows(pool, panels, 1, [&](int64_t begin, int64_t end, int) {
+        thread_local std::vector<uint8_t> codes;
+        thread_local std::vector<float> scales;
+        for (int64_t p = begin; p < end; ++p) {
+            const int64_t firstGroup = p * kInt8PanelGroups;
+            const int64_t groupCount = std::min(kInt8PanelGroups, groups - firstGroup);
+            codes.resize(static_cast<std::size_t>(groupCount * blocks * kernels::kGemmBlockBytes));
+            scales.resize(static_cast<std::size_t>(groupCount * blocks * kernels::kGemmGroupRows * 2));
+            auto view = [&](int64_t g) {
+                float* scale = scales.data() + g * blocks * kernels::kGemmGroupRows * 2;
+                return kernels::PackedGroupView{codes.data() + g * blocks * kernels::kGemmBlockBytes, scale,
+                                                scale + blocks * kernels::kGemmGroupRows};
+            };
+            for (int64_t g = 0; g < groupCount; ++g) {
+                const int64_t first = (firstGroup + g) * kernels::kGemmGroupRows;
+                const int count = static_cast<int>(std::min<int64_t>(kernels::kGemmGroupRows, rows - first));
+                kernels::packRowGroup(type, bytes + static_cast<std::size_t>(first) * rowSize, rowSize, count, cols,
+                                      view(g));
+            }
+            for (int64_t t0 = 0; t0 < n; t0 += kInt8TokenChunk) {
+                const int64_t chunk = std::min(kInt8TokenChunk, n - t0);
+                for (int64_t g = 0; g < groupCount; ++g) {
+                    const int64_t first = (firstGroup + g) * kernels::kGemmGroupRows;
+                    const int count = static_cast<int>(std::min<int64_t>(kernels::kGemmGroupRows, rows - first));
+                    const kernels::PackedGroupView v = view(g);
+                    kernels::gemmGroupAvx512(v.codes, v.scale, v.bias, blocks, acts.data() + t0 * blocks, chunk,
+                                             Y + t0 * rows + first, rows, count);
+                }
+            }
+        }
+    });
+}
+
 } // namespace
 
 void matVecAt(SimdLevel level, GgmlType type, const void* W, int64_t rows, int64_t cols, const float* x, float* y,
@@ -136,6 +194,9 @@ void matMulAt(SimdLevel level, GgmlType type, const void* W, int64_t rows, int64
         return;
     if (n < kMatMulGemmMinTokens)
         matMulByRows(level, type, W, rows, cols, X, n, Y, pool);
+    else if (n >= kMatMulInt8GemmMinTokens && clampSimdLevel(level) == SimdLevel::Avx512 &&
+             kernels::isGemmPackable(type))
+        matMulByInt8Gemm(type, W, rows, cols, X, n, Y, pool);
     else
         matMulByGemm(type, W, rows, cols, X, n, Y, pool);
 }

@@ -1,0 +1,151 @@
+// Repacking of 32-block weight rows for the int8 GEMM, and its plain C++ kernel
+// (see gemm.h). Packing is linear in the weights and runs once per matMul call, so
+// next to the n-token product it costs about as much as one token's matVec.
+#include "engine/kernels/gemm.h"
+
+#include "engine/fp16.h"
+#include "engine/quant.h"
+
+#include <cstring>
+#include <stdexcept>
+
+namespace folio::kernels {
+namespace {
+
+struct BlockCodes {
+    uint8_t code[32];
+    float scale, bias;
+};
+
+uint32_t fifthBits(const uint8_t* qh4)
+{
+    uint32_t bits;
+    std::memcpy(&bits, qh4, 4);
+    return bits;
+}
+
+void nibbles(const uint8_t* qs, uint8_t* code)
+{
+    for (int j = 0; j < 16; ++j) {
+        code[j] = qs[j] & 0xF;
+        code[j + 16] = qs[j] >> 4;
+    }
+}
+
+void addFifthBits(const uint8_t* qh4, uint8_t* code)
+{
+    const uint32_t bits = fifthBits(qh4);
+    for (int j = 0; j < 32; ++j)
+        code[j] = static_cast<uint8_t>(code[j] | (((bits >> j) & 1u) << 4));
+}
+
+BlockCodes unpackBlock(GgmlType type, const std::byte* block)
+{
+    BlockCodes c{};
+    switch (type) {
+    case GgmlType::Q4_0: {
+        BlockQ4_0 b;
+        std::memcpy(&b, block, sizeof b);
+        nibbles(b.qs, c.code);
+        c.scale = fp16ToFp32(b.d);
+        c.bias = -8.0f * c.scale;
+        break;
+    }
+    case GgmlType::Q4_1: {
+        BlockQ4_1 b;
+        std::memcpy(&b, block, sizeof b);
+        nibbles(b.qs, c.code);
+        c.scale = fp16ToFp32(b.d);
+        c.bias = fp16ToFp32(b.m);
+        break;
+    }
+    case GgmlType::Q5_0: {
+        BlockQ5_0 b;
+        std::memcpy(&b, block, sizeof b);
+        nibbles(b.qs, c.code);
+        addFifthBits(b.qh, c.code);
+        c.scale = fp16ToFp32(b.d);
+        c.bias = -16.0f * c.scale;
+        break;
+    }
+    case GgmlType::Q5_1: {
+        BlockQ5_1 b;
+        std::memcpy(&b, block, sizeof b);
+        nibbles(b.qs, c.code);
+        addFifthBits(b.qh, c.code);
+        c.scale = fp16ToFp32(b.d);
+        c.bias = fp16ToFp32(b.m);
+        break;
+    }
+    case GgmlType::Q8_0: {
+        BlockQ8_0 b;
+        std::memcpy(&b, block, sizeof b);
+        for (int j = 0; j < 32; ++j)
+            c.code[j] = static_cast<uint8_t>(b.qs[j] + 128);
+        c.scale = fp16ToFp32(b.d);
+        c.bias = -128.0f * c.scale;
+        break;
+    }
+    default:
+        throw std::invalid_argument("gemm: type cannot be packed");
+    }
+    return c;
+}
+
+} // namespace
+
+bool isGemmPackable(GgmlType type)
+{
+    return type == GgmlType::Q4_0 || type == GgmlType::Q4_1 || type == GgmlType::Q5_0 || type == GgmlType::Q5_1 ||
+           type == GgmlType::Q8_0;
+}
+
+void packRowGroup(GgmlType type, const void* rows, std::size_t rowSize, int count, int64_t cols,
+                  const PackedGroupView& out)
+{
+    const int64_t blocks = cols / 32;
+    const std::size_t blockSize = traitsOf(type).blockBytes;
+    const auto* bytes = static_cast<const std::byte*>(rows);
+    for (int64_t b = 0; b < blocks; ++b) {
+        uint8_t* codes = out.codes + b * kGemmBlockBytes;
+        for (int r = 0; r < kGemmGroupRows; ++r) {
+            float* scale = out.scale + b * kGemmGroupRows + r;
+            float* bias = out.bias + b * kGemmGroupRows + r;
+            if (r >= count) {
+                for (int j = 0; j < 8; ++j)
+                    std::memset(codes + j * 64 + r * 4, 0, 4);
+                *scale = *bias = 0.0f;
+                continue;
+            }
+            const BlockCodes c =
+                unpackBlock(type, bytes + static_cast<std::size_t>(r) * rowSize + static_cast<std::size_t>(b) * blockSize);
+            for (int j = 0; j < 8; ++j)
+                std::memcpy(codes + j * 64 + r * 4, c.code + 4 * j, 4);
+            *scale = c.scale;
+            *bias = c.bias;
+        }
+    }
+}
+
+void gemmGroupScalar(const uint8_t* codes, const float* scale, const float* bias, int64_t blocks, const Q8Block* x,
+                     int64_t n, float* Y, int64_t ldy, int count)
+{
+    for (int64_t t = 0; t < n; ++t) {
+        const Q8Block* xt = x + t * blocks;
+        for (int r = 0; r < count; ++r) {
+            float sum = 0.0f;
+            for (int64_t b = 0; b < blocks; ++b) {
+                const uint8_t* c = codes + b * kGemmBlockBytes + r * 4;
+                int dot = 0;
+                for (int j = 0; j < 8; ++j)
+                    for (int e = 0; e < 4; ++e)
+                        dot += c[j * 64 + e] * xt[b].qs[4 * j + e];
+                sum += scale[b * kGemmGroupRows + r] * xt[b].d * static_cast<float>(dot) +
+                       bias[b * kGemmGroupRows + r] * xt[b].sum;
+            }
+            Y[t * ldy + r] = sum;
+        }
+    }
+}
+
+} // namespace folio::kernels
