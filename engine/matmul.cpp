@@ -125,53 +125,55 @@ void matMulByGemm(GgmlType type, const void* W, int64_t rows, int64_t cols, cons
 }
 
 // The int8 path for many tokens (AVX-512 VNNI, 32-block types): X is quantized once
-// (in parallel: scalar rounding of n*cols values is not free), then each task packs
+// (vectorized and in parallel: n*cols roundings are not free), then each task packs
 // a panel of row groups and multiplies it with the tokens, a chunk at a time so the
-// chunk's activations stay in L2 while every group of the panel passes over them.
+// chunk's activations stay in L2 while the whole panel passes over them.
 void matMulByInt8Gemm(GgmlType type, const void* W, int64_t rows, int64_t cols, const float* X, int64_t n, float* Y,
                       ThreadPool* pool)
 {
     const int64_t blocks = cols / 32;
     std::vector<kernels::Q8Block> acts(static_cast<std::size_t>(blocks * n));
-    const int64_t tokenBytes = kernels::activationBytes(ActivationKind::Q8, cols);
     runRows(pool, n, 8, [&](int64_t begin, int64_t end, int) {
         for (int64_t t = begin; t < end; ++t)
-            kernels::quantizeActivations(ActivationKind::Q8, X + t * cols,
-                                         reinterpret_cast<std::byte*>(acts.data()) + t * tokenBytes, cols);
+            kernels::quantizeShiftedAvx512(X + t * cols, acts.data() + t * blocks, cols);
     });
 
+    const bool hasBias = kernels::gemmHasBias(type);
     const std::size_t rowSize = rowBytes(type, cols);
     const auto* bytes = static_cast<const std::byte*>(W);
     const int64_t groups = (rows + kernels::kGemmGroupRows - 1) / kernels::kGemmGroupRows;
     const int64_t panels = (groups + kInt8PanelGroups - 1) / kInt8PanelGroups;
+    const int64_t groupValues = blocks * kernels::kGemmGroupRows;
     runRows(pool, panels, 1, [&](int64_t begin, int64_t end, int) {
-        thread_local std::vector<uint8_t> codes;
-        thread_local std::vector<float> scales;
+        thread_local std::vector<int8_t> codes;
+        thread_local std::vector<float> values;  // scale, then bias, of every group
+        thread_local std::vector<int32_t> corrections;
         for (int64_t p = begin; p < end; ++p) {
-            const int64_t firstGroup = p * kInt8PanelGroups;
-            const int64_t groupCount = std::min(kInt8PanelGroups, groups - firstGroup);
+            const int64_t firstRow = p * kInt8PanelGroups * kernels::kGemmGroupRows;
+            const int64_t groupCount = std::min(kInt8PanelGroups, groups - p * kInt8PanelGroups);
             codes.resize(static_cast<std::size_t>(groupCount * blocks * kernels::kGemmBlockBytes));
-            scales.resize(static_cast<std::size_t>(groupCount * blocks * kernels::kGemmGroupRows * 2));
+            values.resize(static_cast<std::size_t>(groupCount * groupValues * 2));
+            corrections.resize(static_cast<std::size_t>(groupCount * groupValues));
             auto view = [&](int64_t g) {
-                float* scale = scales.data() + g * blocks * kernels::kGemmGroupRows * 2;
-                return kernels::PackedGroupView{codes.data() + g * blocks * kernels::kGemmBlockBytes, scale,
-                                                scale + blocks * kernels::kGemmGroupRows};
+                return kernels::PackedGroupView{codes.data() + g * blocks * kernels::kGemmBlockBytes,
+                                                values.data() + g * groupValues,
+                                                values.data() + (groupCount + g) * groupValues,
+                                                corrections.data() + g * groupValues};
             };
             for (int64_t g = 0; g < groupCount; ++g) {
-                const int64_t first = (firstGroup + g) * kernels::kGemmGroupRows;
+                const int64_t first = firstRow + g * kernels::kGemmGroupRows;
                 const int count = static_cast<int>(std::min<int64_t>(kernels::kGemmGroupRows, rows - first));
-                kernels::packRowGroup(type, bytes + static_cast<std::size_t>(first) * rowSize, rowSize, count, cols,
-                                      view(g));
+                const std::byte* groupRows = bytes + static_cast<std::size_t>(first) * rowSize;
+                if (type == GgmlType::Q4_0)
+                    kernels::packRowGroupQ4_0Avx512(groupRows, rowSize, count, cols, view(g));
+                else
+                    kernels::packRowGroup(type, groupRows, rowSize, count, cols, view(g));
             }
+            const int rowCount = static_cast<int>(std::min<int64_t>(groupCount * kernels::kGemmGroupRows, rows - firstRow));
             for (int64_t t0 = 0; t0 < n; t0 += kInt8TokenChunk) {
                 const int64_t chunk = std::min(kInt8TokenChunk, n - t0);
-                for (int64_t g = 0; g < groupCount; ++g) {
-                    const int64_t first = (firstGroup + g) * kernels::kGemmGroupRows;
-                    const int count = static_cast<int>(std::min<int64_t>(kernels::kGemmGroupRows, rows - first));
-                    const kernels::PackedGroupView v = view(g);
-                    kernels::gemmGroupAvx512(v.codes, v.scale, v.bias, blocks, acts.data() + t0 * blocks, chunk,
-                                             Y + t0 * rows + first, rows, count);
-                }
+                kernels::gemmPanelAvx512(view(0), blocks, static_cast<int>(groupCount), hasBias,
+                                         acts.data() + t0 * blocks, chunk, Y + t0 * rows + firstRow, rows, rowCount);
             }
         }
     });

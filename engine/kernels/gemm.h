@@ -2,10 +2,13 @@
 // activations quantized to Q8Block: the prefill path of matMul on AVX-512 VNNI.
 //
 // Weights are repacked per call, 16 rows at a time ("row group"), so that one
-// 32-bit lane of a 512-bit vector holds 4 consecutive unsigned codes of one row:
-// a vpdpbusd against 4 activation bytes broadcast to all lanes then adds those 4
+// 32-bit lane of a 512-bit vector holds 4 consecutive int8 codes of one row: a
+// vpdpbusd of 4 activation bytes broadcast to all lanes with those codes adds 4
 // products for 16 rows at once, and 8 of them cover a block with no horizontal
-// sums. Each block's float scaling is then one convert and two FMAs per 16 rows
+// sums. vpdpbusd multiplies unsigned by signed bytes, so activations are stored
+// +128 (unsigned) and the weights signed; the excess 128 * (sum of the row's codes)
+// is known at packing time and preloaded, negated, into the int32 accumulator.
+// Each block's float scaling is then one convert, a multiply and an FMA per 16 rows
 // and token, instead of per row and token as in the row-by-row dot kernels.
 #pragma once
 
@@ -23,32 +26,51 @@ constexpr int kGemmBlockBytes = 32 * kGemmGroupRows;  // packed codes of one blo
 // The types packRowGroup handles.
 bool isGemmPackable(GgmlType type);
 
-// One packed row group. For block b: codes[b*512 + j*64 + r*4 + e] is the unsigned
-// code of element 4j+e of row r; the row's block value is then
-//   scale[b*16+r] * d_x * dot(codes, x codes) + bias[b*16+r] * xsum
-// with d_x and xsum = d_x * sum(x codes) from the Q8Block. Unsigned codes need the
-// bias: -8d (Q4_0), -16d (Q5_0), -128d (Q8_0, codes stored +128), m (Q4_1/Q5_1).
-// Rows past `count` are zero (codes, scale and bias), so they produce 0.
+// One packed row group. For block b: codes[b*512 + j*64 + r*4 + e] is the signed
+// code of element 4j+e of row r (Q4_0: q-8, Q5_0: q-16, Q8_0: q, Q4_1/Q5_1: q), and
+//   correction[b*16+r] = -128 * (sum of the row's 32 codes),
+// so that with x codes stored +128 the row's block value is
+//   scale[b*16+r] * d_x * (correction + dot(x codes + 128, codes)) + bias[b*16+r] * xsum
+// (d_x, xsum = d_x * sum(x codes) from the Q8Block); bias is the min m of
+// Q4_1/Q5_1 and 0 otherwise. Rows past `count` are all zero, so they produce 0.
 struct PackedGroupView {
-    uint8_t* codes;  // blocks * kGemmBlockBytes
-    float* scale;    // blocks * 16
-    float* bias;     // blocks * 16
+    int8_t* codes;       // blocks * kGemmBlockBytes
+    float* scale;        // blocks * 16
+    float* bias;         // blocks * 16
+    int32_t* correction; // blocks * 16
 };
+
+// Whether bias is zero for every block (no xsum term needed).
+bool gemmHasBias(GgmlType type);
+
+// Q8Block codes shifted to unsigned (+128, i.e. the sign bit flipped) in place, as
+// the GEMM kernels read them; d and sum are unchanged.
+void shiftActivationsUnsigned(Q8Block* blocks, int64_t count);
 
 // Packs rows [0, count) (count <= 16) of W, rowSize bytes apart, cols values each.
 void packRowGroup(GgmlType type, const void* rows, std::size_t rowSize, int count, int64_t cols,
                   const PackedGroupView& out);
 
-// Y[t*ldy + r] = row r of the group times token t, for t in [0, n), r in [0, count).
-// x holds n tokens of `blocks` Q8Blocks each, consecutive.
-using GemmGroupFn = void (*)(const uint8_t* codes, const float* scale, const float* bias, int64_t blocks,
-                             const Q8Block* x, int64_t n, float* Y, int64_t ldy, int count);
+// Y[t*ldy + r] = row r of the panel times token t, for t in [0, n), r in
+// [0, rowCount). The panel is groupCount consecutive packed groups: group g's
+// arrays start g * blocks * (512 | 16) elements after group 0's, as PackedGroupView
+// of group 0 gives them. x holds n tokens of `blocks` shifted Q8Blocks each.
+using GemmPanelFn = void (*)(const PackedGroupView& panel, int64_t blocks, int groupCount, bool hasBias,
+                             const Q8Block* x, int64_t n, float* Y, int64_t ldy, int rowCount);
+
+// packRowGroup for Q4_0, vectorized, bit-identical. Only with the Avx512 level.
+void packRowGroupQ4_0Avx512(const void* rows, std::size_t rowSize, int count, int64_t cols,
+                            const PackedGroupView& out);
+
+// quantizeActivations(Q8) then shiftActivationsUnsigned, for n values (a multiple
+// of 32), with the same rounding (so bit-identical), vectorized.
+void quantizeShiftedAvx512(const float* x, Q8Block* out, int64_t n);
 
 // Plain C++ version: the reference the SIMD kernel is tested against.
-void gemmGroupScalar(const uint8_t* codes, const float* scale, const float* bias, int64_t blocks, const Q8Block* x,
-                     int64_t n, float* Y, int64_t ldy, int count);
+void gemmPanelScalar(const PackedGroupView& panel, int64_t blocks, int groupCount, bool hasBias, const Q8Block* x,
+                     int64_t n, float* Y, int64_t ldy, int rowCount);
 // Only call when the CPU has the Avx512 level (VNNI).
-void gemmGroupAvx512(const uint8_t* codes, const float* scale, const float* bias, int64_t blocks, const Q8Block* x,
-                     int64_t n, float* Y, int64_t ldy, int count);
+void gemmPanelAvx512(const PackedGroupView& panel, int64_t blocks, int groupCount, bool hasBias, const Q8Block* x,
+                     int64_t n, float* Y, int64_t ldy, int rowCount);
 
 } // namespace folio::kernels

@@ -1,8 +1,11 @@
-// AVX-512 VNNI kernel of the int8 GEMM (see gemm.h): one packed group of 16 rows
-// times up to kTileTokens tokens per pass, with the 8 code vectors of a block
-// loaded once and reused for every token of the pass.
+// AVX-512 VNNI kernel of the int8 GEMM (see gemm.h): a tile of two packed groups
+// (32 rows) times 4 tokens, so each code vector load serves 4 tokens and each
+// activation broadcast serves 32 rows.
 #include "engine/kernels/gemm.h"
 
+#include "engine/quant.h"
+
+#include <algorithm>
 #include <cstring>
 // GCC 12 warns about deliberately undefined vectors inside its own AVX-512
 // intrinsic headers (-Wuninitialized false positives); silence it for them only.
@@ -15,8 +18,9 @@
 namespace folio::kernels {
 namespace {
 
-// Tokens per pass: 8 code vectors + scale/bias + one float accumulator and two
-// int32 partial sums per token stay within the 32 vector registers.
+// Tile: 2 groups x 4 tokens = 8 int32 block sums + 8 float accumulators, plus
+// the code vectors and one broadcast, within the 32 vector registers.
+constexpr int kTileGroups = 2;
 constexpr int kTileTokens = 4;
 
 inline int32_t load4(const int8_t* p)
@@ -26,53 +30,149 @@ inline int32_t load4(const int8_t* p)
     return v;
 }
 
-template <int T>
-void tile(const uint8_t* codes, const float* scale, const float* bias, int64_t blocks, const Q8Block* x, float* Y,
-          int64_t ldy, __mmask16 mask)
+template <int G, int T, bool HasBias>
+void tile(const PackedGroupView& p, int64_t blocks, const Q8Block* x, float* Y, int64_t ldy, const __mmask16* masks)
 {
-    __m512 acc[T];
-    for (int u = 0; u < T; ++u)
-        acc[u] = _mm512_setzero_ps();
+    const int64_t codeStride = blocks * kGemmBlockBytes, valueStride = blocks * kGemmGroupRows;
+    __m512 acc[G][T];
+    for (int g = 0; g < G; ++g)
+        for (int u = 0; u < T; ++u)
+            acc[g][u] = _mm512_setzero_ps();
     for (int64_t b = 0; b < blocks; ++b) {
-        const uint8_t* c = codes + b * kGemmBlockBytes;
-        __m512i w[8];
-        for (int j = 0; j < 8; ++j)
-            w[j] = _mm512_loadu_si512(c + 64 * j);
-        const __m512 sc = _mm512_loadu_ps(scale + b * kGemmGroupRows);
-        const __m512 bi = _mm512_loadu_ps(bias + b * kGemmGroupRows);
-        for (int u = 0; u < T; ++u) {
-            const Q8Block& xb = x[u * blocks + b];
-            // Two partial sums halve the dependency chain of the 8 dot steps.
-            __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512();
-            for (int j = 0; j < 8; j += 2) {
-                s0 = _mm512_dpbusd_epi32(s0, w[j], _mm512_set1_epi32(load4(xb.qs + 4 * j)));
-                s1 = _mm512_dpbusd_epi32(s1, w[j + 1], _mm512_set1_epi32(load4(xb.qs + 4 * j + 4)));
+        __m512i sums[G][T];
+        for (int g = 0; g < G; ++g) {
+            const __m512i correction = _mm512_loadu_si512(p.correction + g * valueStride + b * kGemmGroupRows);
+            for (int u = 0; u < T; ++u)
+                sums[g][u] = correction;
+        }
+        const int8_t* codes = p.codes + b * kGemmBlockBytes;
+        for (int j = 0; j < 8; ++j) {
+            __m512i w[G];
+            for (int g = 0; g < G; ++g)
+                w[g] = _mm512_loadu_si512(codes + g * codeStride + 64 * j);
+            for (int u = 0; u < T; ++u) {
+                const __m512i xb = _mm512_set1_epi32(load4(x[u * blocks + b].qs + 4 * j));
+                for (int g = 0; g < G; ++g)
+                    sums[g][u] = _mm512_dpbusd_epi32(sums[g][u], xb, w[g]);
             }
-            const __m512 dot = _mm512_cvtepi32_ps(_mm512_add_epi32(s0, s1));
-            acc[u] = _mm512_fmadd_ps(dot, _mm512_mul_ps(sc, _mm512_set1_ps(xb.d)), acc[u]);
-            acc[u] = _mm512_fmadd_ps(bi, _mm512_set1_ps(xb.sum), acc[u]);
+        }
+        for (int g = 0; g < G; ++g) {
+            const __m512 scale = _mm512_loadu_ps(p.scale + g * valueStride + b * kGemmGroupRows);
+            for (int u = 0; u < T; ++u) {
+                const Q8Block& xb = x[u * blocks + b];
+                acc[g][u] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums[g][u]), _mm512_mul_ps(scale, _mm512_set1_ps(xb.d)),
+                                            acc[g][u]);
+                if constexpr (HasBias)
+                    acc[g][u] = _mm512_fmadd_ps(_mm512_loadu_ps(p.bias + g * valueStride + b * kGemmGroupRows),
+                                                _mm512_set1_ps(xb.sum), acc[g][u]);
+            }
         }
     }
-    for (int u = 0; u < T; ++u)
-        _mm512_mask_storeu_ps(Y + u * ldy, mask, acc[u]);
+    for (int g = 0; g < G; ++g)
+        for (int u = 0; u < T; ++u)
+            _mm512_mask_storeu_ps(Y + u * ldy + g * kGemmGroupRows, masks[g], acc[g][u]);
+}
+
+template <int G, bool HasBias>
+void allTokens(const PackedGroupView& p, int64_t blocks, const Q8Block* x, int64_t n, float* Y, int64_t ldy,
+               const __mmask16* masks)
+{
+    static_assert(kTileTokens == 4, "the tail switch below covers 1..3 tokens");
+    int64_t t = 0;
+    for (; t + kTileTokens <= n; t += kTileTokens)
+        tile<G, kTileTokens, HasBias>(p, blocks, x + t * blocks, Y + t * ldy, ldy, masks);
+    switch (n - t) {
+    case 3: tile<G, 3, HasBias>(p, blocks, x + t * blocks, Y + t * ldy, ldy, masks); break;
+    case 2: tile<G, 2, HasBias>(p, blocks, x + t * blocks, Y + t * ldy, ldy, masks); break;
+    case 1: tile<G, 1, HasBias>(p, blocks, x + t * blocks, Y + t * ldy, ldy, masks); break;
+    default: break;
+    }
+}
+
+template <bool HasBias>
+void panel(const PackedGroupView& p, int64_t blocks, int groupCount, const Q8Block* x, int64_t n, float* Y,
+           int64_t ldy, int rowCount)
+{
+    for (int g0 = 0; g0 < groupCount; g0 += kTileGroups) {
+        const int groups = std::min(kTileGroups, groupCount - g0);
+        __mmask16 masks[kTileGroups];
+        for (int g = 0; g < kTileGroups; ++g) {
+            const int rows = std::clamp(rowCount - (g0 + g) * kGemmGroupRows, 0, kGemmGroupRows);
+            masks[g] = static_cast<__mmask16>((1u << rows) - 1u);
+        }
+        const PackedGroupView sub{p.codes + g0 * blocks * kGemmBlockBytes, p.scale + g0 * blocks * kGemmGroupRows,
+                                  p.bias + g0 * blocks * kGemmGroupRows, p.correction + g0 * blocks * kGemmGroupRows};
+        if (groups == 2)
+            allTokens<2, HasBias>(sub, blocks, x, n, Y + g0 * kGemmGroupRows, ldy, masks);
+        else
+            allTokens<1, HasBias>(sub, blocks, x, n, Y + g0 * kGemmGroupRows, ldy, masks);
+    }
 }
 
 } // namespace
 
-void gemmGroupAvx512(const uint8_t* codes, const float* scale, const float* bias, int64_t blocks, const Q8Block* x,
-                     int64_t n, float* Y, int64_t ldy, int count)
+void packRowGroupQ4_0Avx512(const void* rows, std::size_t rowSize, int count, int64_t cols,
+                            const PackedGroupView& out)
 {
-    const __mmask16 mask = static_cast<__mmask16>((1u << count) - 1u);
-    static_assert(kTileTokens == 4, "the tail switch below covers 1..3 tokens");
-    int64_t t = 0;
-    for (; t + kTileTokens <= n; t += kTileTokens)
-        tile<kTileTokens>(codes, scale, bias, blocks, x + t * blocks, Y + t * ldy, ldy, mask);
-    switch (n - t) {
-    case 3: tile<3>(codes, scale, bias, blocks, x + t * blocks, Y + t * ldy, ldy, mask); break;
-    case 2: tile<2>(codes, scale, bias, blocks, x + t * blocks, Y + t * ldy, ldy, mask); break;
-    case 1: tile<1>(codes, scale, bias, blocks, x + t * blocks, Y + t * ldy, ldy, mask); break;
-    default: break;
+    const int64_t blocks = cols / 32;
+    const auto* bytes = static_cast<const std::byte*>(rows);
+    // Dword j of a row's 32 codes goes to byte offset 64 * j of the block.
+    const __m256i offsets = _mm256_setr_epi32(0, 64, 128, 192, 256, 320, 384, 448);
+    const __m128i lowMask = _mm_set1_epi8(0x0F);
+    for (int64_t b = 0; b < blocks; ++b) {
+        int8_t* codes = out.codes + b * kGemmBlockBytes;
+        for (int r = 0; r < kGemmGroupRows; ++r) {
+            const int64_t at = b * kGemmGroupRows + r;
+            if (r >= count) {
+                _mm256_i32scatter_epi32(codes + r * 4, offsets, _mm256_setzero_si256(), 1);
+                out.scale[at] = out.bias[at] = 0.0f;
+                out.correction[at] = 0;
+                continue;
+            }
+            BlockQ4_0 block;
+            std::memcpy(&block, bytes + static_cast<std::size_t>(r) * rowSize + static_cast<std::size_t>(b) * sizeof block,
+                        sizeof block);
+            const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block.qs));
+            const __m256i nibbles = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(packed, 4), lowMask),
+                                                     _mm_and_si128(packed, lowMask));
+            const __m256i sad = _mm256_sad_epu8(nibbles, _mm256_setzero_si256());
+            const int nibbleSum = static_cast<int>(_mm256_extract_epi64(sad, 0) + _mm256_extract_epi64(sad, 1) +
+                                                   _mm256_extract_epi64(sad, 2) + _mm256_extract_epi64(sad, 3));
+            _mm256_i32scatter_epi32(codes + r * 4, offsets, _mm256_sub_epi8(nibbles, _mm256_set1_epi8(8)), 1);
+            out.scale[at] = _cvtsh_ss(block.d);
+            out.bias[at] = 0.0f;
+            out.correction[at] = -128 * (nibbleSum - 8 * 32);
+        }
     }
+}
+
+void quantizeShiftedAvx512(const float* x, Q8Block* out, int64_t n)
+{
+    const __m512 signBit = _mm512_set1_ps(-0.0f);
+    for (int64_t b = 0; b < n / 32; ++b) {
+        const __m512 v0 = _mm512_loadu_ps(x + 32 * b), v1 = _mm512_loadu_ps(x + 32 * b + 16);
+        const float absMax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_andnot_ps(signBit, v0), _mm512_andnot_ps(signBit, v1)));
+        // The scalar quantizer's exact operations: d = absmax / 127, codes = rint(v * (1 / d)).
+        const float d = absMax / 127.0f;
+        const __m512 id = _mm512_set1_ps(d > 0.0f ? 1.0f / d : 0.0f);
+        const __m512i q0 = _mm512_cvtps_epi32(_mm512_mul_ps(v0, id));
+        const __m512i q1 = _mm512_cvtps_epi32(_mm512_mul_ps(v1, id));
+        const int sum = _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
+        const __m128i flip = _mm_set1_epi8(static_cast<char>(0x80));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out[b].qs), _mm_xor_si128(_mm512_cvtepi32_epi8(q0), flip));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out[b].qs + 16), _mm_xor_si128(_mm512_cvtepi32_epi8(q1), flip));
+        out[b].d = d;
+        out[b].sum = d * static_cast<float>(sum);
+    }
+}
+
+void gemmPanelAvx512(const PackedGroupView& p, int64_t blocks, int groupCount, bool hasBias, const Q8Block* x,
+                     int64_t n, float* Y, int64_t ldy, int rowCount)
+{
+    if (hasBias)
+        panel<true>(p, blocks, groupCount, x, n, Y, ldy, rowCount);
+    else
+        panel<false>(p, blocks, groupCount, x, n, Y, ldy, rowCount);
 }
 
 } // namespace folio::kernels

@@ -13,7 +13,7 @@ namespace folio::kernels {
 namespace {
 
 struct BlockCodes {
-    uint8_t code[32];
+    int8_t code[32];
     float scale, bias;
 };
 
@@ -24,19 +24,20 @@ uint32_t fifthBits(const uint8_t* qh4)
     return bits;
 }
 
-void nibbles(const uint8_t* qs, uint8_t* code)
+// Unsigned 4-bit codes minus offset: low nibbles are elements 0..15, high 16..31.
+void nibbles(const uint8_t* qs, int offset, int8_t* code)
 {
     for (int j = 0; j < 16; ++j) {
-        code[j] = qs[j] & 0xF;
-        code[j + 16] = qs[j] >> 4;
+        code[j] = static_cast<int8_t>((qs[j] & 0xF) - offset);
+        code[j + 16] = static_cast<int8_t>((qs[j] >> 4) - offset);
     }
 }
 
-void addFifthBits(const uint8_t* qh4, uint8_t* code)
+void addFifthBits(const uint8_t* qh4, int8_t* code)
 {
     const uint32_t bits = fifthBits(qh4);
     for (int j = 0; j < 32; ++j)
-        code[j] = static_cast<uint8_t>(code[j] | (((bits >> j) & 1u) << 4));
+        code[j] = static_cast<int8_t>(code[j] + static_cast<int>(((bits >> j) & 1u) << 4));
 }
 
 BlockCodes unpackBlock(GgmlType type, const std::byte* block)
@@ -46,15 +47,14 @@ BlockCodes unpackBlock(GgmlType type, const std::byte* block)
     case GgmlType::Q4_0: {
         BlockQ4_0 b;
         std::memcpy(&b, block, sizeof b);
-        nibbles(b.qs, c.code);
+        nibbles(b.qs, 8, c.code);
         c.scale = fp16ToFp32(b.d);
-        c.bias = -8.0f * c.scale;
         break;
     }
     case GgmlType::Q4_1: {
         BlockQ4_1 b;
         std::memcpy(&b, block, sizeof b);
-        nibbles(b.qs, c.code);
+        nibbles(b.qs, 0, c.code);
         c.scale = fp16ToFp32(b.d);
         c.bias = fp16ToFp32(b.m);
         break;
@@ -62,16 +62,15 @@ BlockCodes unpackBlock(GgmlType type, const std::byte* block)
     case GgmlType::Q5_0: {
         BlockQ5_0 b;
         std::memcpy(&b, block, sizeof b);
-        nibbles(b.qs, c.code);
+        nibbles(b.qs, 16, c.code);  // the fifth bit adds 16 back where set
         addFifthBits(b.qh, c.code);
         c.scale = fp16ToFp32(b.d);
-        c.bias = -16.0f * c.scale;
         break;
     }
     case GgmlType::Q5_1: {
         BlockQ5_1 b;
         std::memcpy(&b, block, sizeof b);
-        nibbles(b.qs, c.code);
+        nibbles(b.qs, 0, c.code);
         addFifthBits(b.qh, c.code);
         c.scale = fp16ToFp32(b.d);
         c.bias = fp16ToFp32(b.m);
@@ -80,10 +79,8 @@ BlockCodes unpackBlock(GgmlType type, const std::byte* block)
     case GgmlType::Q8_0: {
         BlockQ8_0 b;
         std::memcpy(&b, block, sizeof b);
-        for (int j = 0; j < 32; ++j)
-            c.code[j] = static_cast<uint8_t>(b.qs[j] + 128);
+        std::memcpy(c.code, b.qs, 32);
         c.scale = fp16ToFp32(b.d);
-        c.bias = -128.0f * c.scale;
         break;
     }
     default:
@@ -100,6 +97,15 @@ bool isGemmPackable(GgmlType type)
            type == GgmlType::Q8_0;
 }
 
+bool gemmHasBias(GgmlType type) { return type == GgmlType::Q4_1 || type == GgmlType::Q5_1; }
+
+void shiftActivationsUnsigned(Q8Block* blocks, int64_t count)
+{
+    for (int64_t b = 0; b < count; ++b)
+        for (int8_t& q : blocks[b].qs)
+            q = static_cast<int8_t>(static_cast<uint8_t>(q) ^ 0x80u);
+}
+
 void packRowGroup(GgmlType type, const void* rows, std::size_t rowSize, int count, int64_t cols,
                   const PackedGroupView& out)
 {
@@ -107,43 +113,53 @@ void packRowGroup(GgmlType type, const void* rows, std::size_t rowSize, int coun
     const std::size_t blockSize = traitsOf(type).blockBytes;
     const auto* bytes = static_cast<const std::byte*>(rows);
     for (int64_t b = 0; b < blocks; ++b) {
-        uint8_t* codes = out.codes + b * kGemmBlockBytes;
+        int8_t* codes = out.codes + b * kGemmBlockBytes;
         for (int r = 0; r < kGemmGroupRows; ++r) {
             float* scale = out.scale + b * kGemmGroupRows + r;
             float* bias = out.bias + b * kGemmGroupRows + r;
+            int32_t* correction = out.correction + b * kGemmGroupRows + r;
             if (r >= count) {
                 for (int j = 0; j < 8; ++j)
                     std::memset(codes + j * 64 + r * 4, 0, 4);
                 *scale = *bias = 0.0f;
+                *correction = 0;
                 continue;
             }
             const BlockCodes c =
                 unpackBlock(type, bytes + static_cast<std::size_t>(r) * rowSize + static_cast<std::size_t>(b) * blockSize);
             for (int j = 0; j < 8; ++j)
                 std::memcpy(codes + j * 64 + r * 4, c.code + 4 * j, 4);
+            int sum = 0;
+            for (int8_t q : c.code)
+                sum += q;
             *scale = c.scale;
             *bias = c.bias;
+            *correction = -128 * sum;
         }
     }
 }
 
-void gemmGroupScalar(const uint8_t* codes, const float* scale, const float* bias, int64_t blocks, const Q8Block* x,
-                     int64_t n, float* Y, int64_t ldy, int count)
+void gemmPanelScalar(const PackedGroupView& panel, int64_t blocks, int groupCount, bool hasBias, const Q8Block* x,
+                     int64_t n, float* Y, int64_t ldy, int rowCount)
 {
     for (int64_t t = 0; t < n; ++t) {
         const Q8Block* xt = x + t * blocks;
-        for (int r = 0; r < count; ++r) {
+        for (int row = 0; row < rowCount && row < groupCount * kGemmGroupRows; ++row) {
+            const int g = row / kGemmGroupRows, r = row % kGemmGroupRows;
+            const int8_t* codes = panel.codes + g * blocks * kGemmBlockBytes;
+            const int64_t first = g * blocks * kGemmGroupRows;
             float sum = 0.0f;
             for (int64_t b = 0; b < blocks; ++b) {
-                const uint8_t* c = codes + b * kGemmBlockBytes + r * 4;
-                int dot = 0;
+                const int8_t* c = codes + b * kGemmBlockBytes + r * 4;
+                int dot = panel.correction[first + b * kGemmGroupRows + r];
                 for (int j = 0; j < 8; ++j)
                     for (int e = 0; e < 4; ++e)
-                        dot += c[j * 64 + e] * xt[b].qs[4 * j + e];
-                sum += scale[b * kGemmGroupRows + r] * xt[b].d * static_cast<float>(dot) +
-                       bias[b * kGemmGroupRows + r] * xt[b].sum;
+                        dot += c[j * 64 + e] * static_cast<uint8_t>(xt[b].qs[4 * j + e]);
+                sum += panel.scale[first + b * kGemmGroupRows + r] * xt[b].d * static_cast<float>(dot);
+                if (hasBias)
+                    sum += panel.bias[first + b * kGemmGroupRows + r] * xt[b].sum;
             }
-            Y[t * ldy + r] = sum;
+            Y[t * ldy + row] = sum;
         }
     }
 }

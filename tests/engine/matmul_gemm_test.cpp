@@ -10,9 +10,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace folio {
@@ -53,21 +55,39 @@ GemmCase makeCase(GgmlType type, int rows, int64_t cols, int64_t n, unsigned see
     return c;
 }
 
+// A panel of consecutive packed groups, laid out as gemm.h describes.
 struct Packed {
-    std::vector<uint8_t> codes;
+    int groups;
+    int64_t blocks;
+    std::vector<int8_t> codes;
     std::vector<float> scale, bias;
-    kernels::PackedGroupView view() { return {codes.data(), scale.data(), bias.data()}; }
+    std::vector<int32_t> correction;
+    kernels::PackedGroupView view(int g)
+    {
+        const int64_t values = blocks * kernels::kGemmGroupRows;
+        return {codes.data() + g * blocks * kernels::kGemmBlockBytes, scale.data() + g * values,
+                bias.data() + g * values, correction.data() + g * values};
+    }
 };
 
-Packed pack(GgmlType type, const GemmCase& c, int firstRow, int count)
+Packed pack(GgmlType type, const GemmCase& c, int firstRow, int rowCount)
 {
-    Packed p{std::vector<uint8_t>(static_cast<std::size_t>(c.blocks * kernels::kGemmBlockBytes), 0xAA),
-             std::vector<float>(static_cast<std::size_t>(c.blocks * 16), NAN),
-             std::vector<float>(static_cast<std::size_t>(c.blocks * 16), NAN)};
+    const int groups = (rowCount + 15) / 16;
+    const auto values = static_cast<std::size_t>(groups * c.blocks * 16);
+    Packed p{groups, c.blocks, std::vector<int8_t>(values * 32, 0x55), std::vector<float>(values, NAN),
+             std::vector<float>(values, NAN), std::vector<int32_t>(values, 12345)};
     const std::size_t rb = rowBytes(type, c.cols);
-    kernels::packRowGroup(type, c.weights.data() + static_cast<std::size_t>(firstRow) * rb, rb, count, c.cols,
-                          p.view());
+    for (int g = 0; g < groups; ++g)
+        kernels::packRowGroup(type, c.weights.data() + static_cast<std::size_t>(firstRow + 16 * g) * rb, rb,
+                              std::min(16, rowCount - 16 * g), c.cols, p.view(g));
     return p;
+}
+
+std::vector<Q8Block> shifted(const std::vector<Q8Block>& acts)
+{
+    std::vector<Q8Block> out = acts;
+    kernels::shiftActivationsUnsigned(out.data(), static_cast<int64_t>(out.size()));
+    return out;
 }
 
 class GemmKernel : public ::testing::TestWithParam<GgmlType> {};
@@ -76,16 +96,18 @@ TEST_P(GemmKernel, ScalarKernelMatchesRowDots)
 {
     const GgmlType type = GetParam();
     const GemmCase c = makeCase(type, 21, 352, 7, 11);  // 11 blocks; a full group and a group of 5
+    const std::vector<Q8Block> x = shifted(c.acts);
     const kernels::RowDotFn dot = kernels::rowDotFor(kernels::scalarDotKernels(), type);
     const std::size_t rb = rowBytes(type, c.cols);
-    for (int first = 0; first < c.rows; first += 16) {
-        const int count = std::min(16, c.rows - first);
+    for (int first : {0, 5}) {  // a panel of 21 rows and one of 16
+        const int count = c.rows - first;
         Packed p = pack(type, c, first, count);
-        for (int r = count; r < 16; ++r)  // padding rows are all zero
-            EXPECT_EQ(p.scale[static_cast<std::size_t>(r)], 0.0f);
-        const int64_t ldy = 17;  // wider than the group: nothing past `count` may be written
+        if (count % 16 != 0) {
+            EXPECT_EQ(p.view(p.groups - 1).scale[15], 0.0f) << "padding rows are zero";
+        }
+        const int64_t ldy = 23;  // wider than the panel: nothing past `count` may be written
         std::vector<float> Y(static_cast<std::size_t>(c.n * ldy), -1.0f);
-        kernels::gemmGroupScalar(p.codes.data(), p.scale.data(), p.bias.data(), c.blocks, c.acts.data(), c.n, Y.data(),
+        kernels::gemmPanelScalar(p.view(0), c.blocks, p.groups, kernels::gemmHasBias(type), x.data(), c.n, Y.data(),
                                  ldy, count);
         for (int64_t t = 0; t < c.n; ++t) {
             for (int r = 0; r < count; ++r) {
@@ -95,7 +117,7 @@ TEST_P(GemmKernel, ScalarKernelMatchesRowDots)
                     << traitsOf(type).name << " t=" << t << " row " << first + r;
             }
             for (int r = count; r < ldy; ++r)
-                EXPECT_EQ(Y[static_cast<std::size_t>(t * ldy + r)], -1.0f) << "wrote past the group";
+                EXPECT_EQ(Y[static_cast<std::size_t>(t * ldy + r)], -1.0f) << "wrote past the panel";
         }
     }
 }
@@ -106,19 +128,67 @@ TEST_P(GemmKernel, Avx512KernelMatchesScalarKernel)
         GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
     const GgmlType type = GetParam();
     for (int64_t n : {int64_t{1}, int64_t{2}, int64_t{3}, int64_t{4}, int64_t{9}, int64_t{14}}) {
-        const GemmCase c = makeCase(type, 16 + 9, 96, n, 20 + static_cast<unsigned>(n));
-        for (int first = 0; first < c.rows; first += 16) {
-            const int count = std::min(16, c.rows - first);
+        // 57 rows: panels of 3 groups (a pair and a single) and of 1 and 4 groups.
+        const GemmCase c = makeCase(type, 57, 96, n, 20 + static_cast<unsigned>(n));
+        const std::vector<Q8Block> x = shifted(c.acts);
+        for (auto [first, count] : {std::pair{0, 41}, std::pair{41, 16}, std::pair{0, 57}, std::pair{50, 7}}) {
             Packed p = pack(type, c, first, count);
-            const int64_t ldy = 19;
+            const int64_t ldy = 67;
             std::vector<float> expected(static_cast<std::size_t>(n * ldy), -1.0f), actual = expected;
-            kernels::gemmGroupScalar(p.codes.data(), p.scale.data(), p.bias.data(), c.blocks, c.acts.data(), n,
+            kernels::gemmPanelScalar(p.view(0), c.blocks, p.groups, kernels::gemmHasBias(type), x.data(), n,
                                      expected.data(), ldy, count);
-            kernels::gemmGroupAvx512(p.codes.data(), p.scale.data(), p.bias.data(), c.blocks, c.acts.data(), n,
+            kernels::gemmPanelAvx512(p.view(0), c.blocks, p.groups, kernels::gemmHasBias(type), x.data(), n,
                                      actual.data(), ldy, count);
             for (std::size_t i = 0; i < expected.size(); ++i)
                 ASSERT_NEAR(actual[i], expected[i], 1e-5 * (std::fabs(expected[i]) + 1))
                     << traitsOf(type).name << " n=" << n << " first=" << first << " index " << i;
+        }
+    }
+}
+
+TEST(GemmKernelActivations, Avx512QuantizerIsBitIdenticalToScalarPlusShift)
+{
+    if (maxSupportedSimdLevel() < SimdLevel::Avx512)
+        GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
+    std::mt19937 rng(5);
+    std::normal_distribution<float> dist(0.0f, 3.0f);
+    std::vector<float> x(32 * 9);
+    for (float& v : x)
+        v = dist(rng);
+    for (int i = 64; i < 96; ++i)
+        x[static_cast<std::size_t>(i)] = 0.0f;  // an all-zero block: d = 0
+    x[96] = 127.0f;  // d = 1 for block 3, so these are exact ties: both round to even
+    x[97] = 2.5f;
+    x[98] = -3.5f;
+    std::vector<Q8Block> expected(9), actual(9);
+    kernels::quantizeActivations(kernels::ActivationKind::Q8, x.data(), expected.data(), 32 * 9);
+    kernels::shiftActivationsUnsigned(expected.data(), 9);
+    kernels::quantizeShiftedAvx512(x.data(), actual.data(), 32 * 9);
+    for (int b = 0; b < 9; ++b) {
+        EXPECT_EQ(actual[b].d, expected[b].d) << "block " << b;
+        EXPECT_EQ(actual[b].sum, expected[b].sum) << "block " << b;
+        for (int j = 0; j < 32; ++j)
+            EXPECT_EQ(actual[b].qs[j], expected[b].qs[j]) << "block " << b << " code " << j;
+    }
+}
+
+TEST(GemmKernelPacking, Avx512Q4_0PackingIsBitIdenticalToScalar)
+{
+    if (maxSupportedSimdLevel() < SimdLevel::Avx512)
+        GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
+    const GemmCase c = makeCase(GgmlType::Q4_0, 16, 160, 1, 9);
+    const std::size_t rb = rowBytes(GgmlType::Q4_0, c.cols);
+    for (int count : {16, 7}) {
+        Packed expected = pack(GgmlType::Q4_0, c, 0, count), actual = pack(GgmlType::Q4_0, c, 0, count);
+        std::fill(actual.codes.begin(), actual.codes.end(), int8_t{0x55});
+        std::fill(actual.scale.begin(), actual.scale.end(), NAN);
+        std::fill(actual.correction.begin(), actual.correction.end(), 7);
+        kernels::packRowGroupQ4_0Avx512(c.weights.data(), rb, count, c.cols, actual.view(0));
+        EXPECT_EQ(actual.codes, expected.codes) << count;
+        EXPECT_EQ(actual.correction, expected.correction) << count;
+        for (std::size_t i = 0; i < expected.scale.size(); ++i) {
+            EXPECT_EQ(actual.scale[i], expected.scale[i]) << count << " " << i;
+            EXPECT_EQ(actual.bias[i], expected.bias[i]) << count << " " << i;
         }
     }
 }
