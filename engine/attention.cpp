@@ -112,19 +112,44 @@ CausalAttention::CausalAttention(const AttentionShape& shape, int threads, SimdL
     const int group = shape.heads / shape.kvHeads;
     threads = std::max(threads, 1);
     perThread_.assign(threads, AttentionAccumulator(shape.headDim, level));
-    rowsPerThread_.assign(threads, std::vector<float>(static_cast<std::size_t>(kQueryTile) * group * shape.headDim));
+    // Room for the three query rotations of Dual Chunk Attention.
+    rowsPerThread_.assign(threads, std::vector<float>(3 * static_cast<std::size_t>(kQueryTile) * group * shape.headDim));
     limitsPerThread_.assign(threads, std::vector<int>(static_cast<std::size_t>(kQueryTile) * group));
 }
 
 void CausalAttention::run(const KvCache& cache, int layer, const float* queries, int queryStride, int count,
                           int firstSlot, float* out, int outStride, ThreadPool& pool)
 {
+    AttentionQueries plain;
+    plain.intra = queries;
+    plain.stride = queryStride;
+    run(cache, layer, plain, count, firstSlot, out, outStride, pool);
+}
+
+void CausalAttention::run(const KvCache& cache, int layer, const AttentionQueries& queries, int count,
+                          int firstSlot, float* out, int outStride, ThreadPool& pool)
+{
     const int group = shape_.heads / shape_.kvHeads;
     const int headDim = shape_.headDim;
-    const int queryTiles = (count + kQueryTile - 1) / kQueryTile;
+    const int chunk = queries.chunkLength;
+    const int variants = chunk > 0 ? 3 : 1;
+    if (chunk > 0 && (!queries.successive || !queries.inter))
+        throw std::invalid_argument("attention: chunked attention needs all three query rotations");
     const int totalKeys = firstSlot + count;
     const uint64_t pairs = static_cast<uint64_t>(count) * firstSlot + static_cast<uint64_t>(count) * (count + 1) / 2;
     const RunTimer timer(4ull * shape_.heads * headDim * pairs);
+
+    // Query tiles of at most kQueryTile tokens that never straddle a chunk boundary,
+    // so every row of a tile reads the same three key ranges.
+    tiles_.clear();
+    for (int t = 0; t < count;) {
+        int end = std::min(count, t + kQueryTile);
+        if (chunk > 0)
+            end = std::min(end, ((firstSlot + t) / chunk + 1) * chunk - firstSlot);
+        tiles_.push_back({t, end});
+        t = end;
+    }
+    const int queryTiles = static_cast<int>(tiles_.size());
 
     // Few query tiles (decode) cannot keep the threads busy: split the keys instead,
     // each split a partial softmax, merged below by log-sum-exp.
@@ -137,36 +162,50 @@ void CausalAttention::run(const KvCache& cache, int layer, const float* queries,
     const std::size_t rowsPerItem = static_cast<std::size_t>(kQueryTile) * group;
     if (keySplits > 1)
         partials_.resize(static_cast<std::size_t>(baseItems) * keySplits * rowsPerItem * partialRow);
+    const float* variantQueries[3] = {queries.intra, queries.successive, queries.inter};
 
     const int items = baseItems * keySplits;
     pool.parallelFor(items, [&](int64_t begin, int64_t end, int thread) {
         AttentionAccumulator& acc = perThread_[thread];
-        float* rows = rowsPerThread_[thread].data();
+        std::vector<float>& rowBuffer = rowsPerThread_[thread];
         int* limits = limitsPerThread_[thread].data();
         for (int64_t item = begin; item < end; ++item) {
             const int split = static_cast<int>(item % keySplits);
             const int base = static_cast<int>(item / keySplits);
             const int kvHead = base % shape_.kvHeads;
-            const int tile = base / shape_.kvHeads;
-            const int t0 = tile * kQueryTile;
-            const int t1 = std::min(count, t0 + kQueryTile);
-            // Gather the rows that share this KV head: tokens of the tile x heads of the group.
-            int rowCount = 0;
-            for (int t = t0; t < t1; ++t) {
-                for (int g = 0; g < group; ++g, ++rowCount) {
-                    const int head = kvHead * group + g;
-                    std::memcpy(rows + static_cast<std::size_t>(rowCount) * headDim,
-                                queries + static_cast<std::size_t>(t) * queryStride
-                                    + static_cast<std::size_t>(head) * headDim,
-                                sizeof(float) * headDim);
-                    limits[rowCount] = firstSlot + t;
+            const auto [t0, t1] = tiles_[base / shape_.kvHeads];
+            // Gather the rows that share this KV head (tokens of the tile x heads of the
+            // group), once per query rotation.
+            const int rowCount = (t1 - t0) * group;
+            for (int v = 0; v < variants; ++v) {
+                float* rows = rowBuffer.data() + static_cast<std::size_t>(v) * rowsPerItem * headDim;
+                for (int t = t0, r = 0; t < t1; ++t) {
+                    for (int g = 0; g < group; ++g, ++r) {
+                        const int head = kvHead * group + g;
+                        std::memcpy(rows + static_cast<std::size_t>(r) * headDim,
+                                    variantQueries[v] + static_cast<std::size_t>(t) * queries.stride
+                                        + static_cast<std::size_t>(head) * headDim,
+                                    sizeof(float) * headDim);
+                        limits[r] = firstSlot + t;
+                    }
                 }
             }
-            const int keyBegin = split * splitLength;
-            const int keyEnd = std::min(firstSlot + t1, keyBegin + splitLength);
+            // Key ranges of the tile: intra [chunkStart, i] (causal), successive (the
+            // previous chunk) and inter (everything before it); plain attention is intra from 0.
+            const int chunkStart = chunk > 0 ? (firstSlot + t0) / chunk * chunk : 0;
+            const int ranges[3][2] = {{chunkStart, firstSlot + t1},
+                                      {std::max(0, chunkStart - chunk), chunkStart},
+                                      {0, std::max(0, chunkStart - chunk)}};
+            const int splitBegin = split * splitLength;
+            const int splitEnd = std::min(totalKeys, splitBegin + splitLength);
             acc.reset(rowCount);
-            if (keyBegin < keyEnd)
-                acc.add(cache, layer, kvHead, rows, keyBegin, keyEnd, limits, shape_.scale);
+            for (int v = 0; v < variants; ++v) {
+                const int keyBegin = std::max(ranges[v][0], splitBegin);
+                const int keyEnd = std::min(ranges[v][1], splitEnd);
+                if (keyBegin < keyEnd)
+                    acc.add(cache, layer, kvHead, rowBuffer.data() + static_cast<std::size_t>(v) * rowsPerItem * headDim,
+                            keyBegin, keyEnd, v == 0 ? limits : nullptr, shape_.scale);
+            }
             for (int r = 0; r < rowCount; ++r) {
                 if (keySplits > 1) {
                     float* p = &partials_[(static_cast<std::size_t>(item) * rowsPerItem + r) * partialRow];
@@ -187,8 +226,8 @@ void CausalAttention::run(const KvCache& cache, int layer, const float* queries,
     // Merge: out = sum_s exp(m_s - M) acc_s / sum_s exp(m_s - M) l_s, M = max_s m_s.
     for (int base = 0; base < baseItems; ++base) {
         const int kvHead = base % shape_.kvHeads;
-        const int t0 = (base / shape_.kvHeads) * kQueryTile;
-        const int rowCount = (std::min(count, t0 + kQueryTile) - t0) * group;
+        const auto [t0, t1] = tiles_[base / shape_.kvHeads];
+        const int rowCount = (t1 - t0) * group;
         for (int r = 0; r < rowCount; ++r) {
             auto partial = [&](int split) {
                 return &partials_[((static_cast<std::size_t>(base) * keySplits + split) * rowsPerItem + r) * partialRow];

@@ -18,6 +18,7 @@
 #include "engine/rope.h"
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace folio {
@@ -67,6 +68,19 @@ private:
     std::vector<int> visible_;    // per row, keys of the current tile that count
 };
 
+// The queries of a batch and where each one looks. Plain causal attention
+// (chunkLength 0): query i reads keys [0, i] with `intra`. Dual Chunk Attention
+// (chunkLength S > 0, notes/dca.md §3-6): with b = i / S, query i reads keys
+// [bS, i] with `intra`, [(b-1)S, bS) with `successive` and [0, (b-1)S) with `inter`,
+// all in one softmax. Token t, head h of each array is at [t * stride + h * headDim].
+struct AttentionQueries {
+    const float* intra = nullptr;
+    const float* successive = nullptr;
+    const float* inter = nullptr;
+    int stride = 0;
+    int chunkLength = 0;
+};
+
 // Causal attention of `count` new queries in slots [firstSlot, firstSlot + count):
 // query t sees cache slots [0, firstSlot + t]. queries/out: token t, head h at
 // [t * stride + h * headDim]. Parallel over KV heads and query tiles; a decode step
@@ -76,6 +90,9 @@ public:
     CausalAttention(const AttentionShape& shape, int threads, SimdLevel level = activeSimdLevel());
     void run(const KvCache& cache, int layer, const float* queries, int queryStride, int count, int firstSlot,
              float* out, int outStride, ThreadPool& pool);
+    // The general form: query ranges as AttentionQueries describes (slot = position).
+    void run(const KvCache& cache, int layer, const AttentionQueries& queries, int count, int firstSlot, float* out,
+             int outStride, ThreadPool& pool);
     const AttentionShape& shape() const { return shape_; }
 
 private:
@@ -85,6 +102,7 @@ private:
     std::vector<std::vector<float>> rowsPerThread_;
     std::vector<std::vector<int>> limitsPerThread_;
     std::vector<float> partials_;  // split-key results: per split, per row, headDim + 2 floats
+    std::vector<std::pair<int, int>> tiles_;  // query tiles [t0, t1) of the current run
 };
 
 // Totals over every CausalAttention::run of the process (wall time of the calls and

@@ -114,6 +114,48 @@ void Model::readHyperParams()
     p.ropeFreqBase = readFloat("rope.freq_base", 10000.0);
     p.rmsEpsilon = readFloat("attention.layer_norm_rms_epsilon", arch == "qwen2" ? 1e-6 : 1e-5);
     p.ropeNeox = arch == "qwen2";
+    readRopeScaling();
+}
+
+void Model::readRopeScaling()
+{
+    ModelHyperParams& p = params_;
+    const std::string prefix = p.architecture + ".";
+    try {
+        std::optional<double> factor = file_.getFloat(prefix + "rope.scaling.factor");
+        if (!factor || *factor == 0.0)
+            factor = file_.getFloat(prefix + "rope.scale_linear");
+        if (factor && *factor != 0.0) {
+            if (!std::isfinite(*factor) || *factor < 0.0)
+                fail("key '" + prefix + "rope.scaling.factor' has the invalid value " + std::to_string(*factor));
+            p.ropeScalingFactor = static_cast<float>(*factor);
+        }
+        // llama.cpp's rule: a factor without a type means linear.
+        std::string type = file_.getString(prefix + "rope.scaling.type").value_or("linear");
+        if (type != "none" && type != "linear" && type != "yarn")
+            fail("unsupported RoPE scaling type '" + type + "' (supported: none, linear, yarn)");
+        if (type == "linear" && p.ropeScalingFactor == 1.0f)
+            type = "none";
+        p.ropeScalingType = type;
+        const double attn = file_.getFloat(prefix + "rope.scaling.attn_factor").value_or(1.0);
+        if (!std::isfinite(attn) || attn <= 0.0)
+            fail("key '" + prefix + "rope.scaling.attn_factor' has the invalid value " + std::to_string(attn));
+        p.ropeAttnFactor = static_cast<float>(attn);
+        auto positiveInt = [&](const std::string& key) -> int {
+            const std::optional<int64_t> value = file_.getInt(prefix + key);
+            if (!value)
+                return 0;
+            if (*value <= 0 || *value > (int64_t{1} << 30))
+                fail("key '" + prefix + key + "' has the out-of-range value " + std::to_string(*value));
+            return static_cast<int>(*value);
+        };
+        p.ropeOriginalContext = positiveInt("rope.scaling.original_context_length");
+        p.dcaChunkSize = positiveInt("dca.chunk_size");
+        p.dcaLocalWindow = positiveInt("dca.local_window");
+        p.dcaOriginalContext = positiveInt("dca.original_context_length");
+    } catch (const GgufError& error) {
+        throw ModelError(error.what());
+    }
 }
 
 const GgufTensor& Model::requireTensor(const std::string& name, std::vector<int64_t> dims) const
@@ -220,6 +262,13 @@ RopeConfig Model::ropeConfig() const
     config.freqBase = params_.ropeFreqBase;
     config.neox = params_.ropeNeox;
     config.freqFactors = ropeFreqFactors_;
+    config.attnFactor = params_.ropeAttnFactor;
+    if (params_.ropeScalingType != "none")
+        config.freqScale = 1.0f / params_.ropeScalingFactor;
+    if (params_.ropeScalingType == "yarn") {
+        config.extFactor = 1.0f;
+        config.originalContext = params_.ropeOriginalContext > 0 ? params_.ropeOriginalContext : params_.contextLength;
+    }
     return config;
 }
 
@@ -228,8 +277,8 @@ MemoryEstimate Model::memoryEstimate(int contextTokens, KvType kvType, int batch
     MemoryEstimate estimate;
     for (const GgufTensor& tensor : file_.tensors())
         estimate.weightBytes += tensor.nbytes;
-    estimate.kvBytes = 2 * static_cast<std::size_t>(params_.blockCount) * params_.headCountKv * params_.headDim
-                       * static_cast<std::size_t>(std::max(contextTokens, 0)) * kvElementBytes(kvType);
+    estimate.kvBytes = 2 * static_cast<std::size_t>(params_.blockCount) * params_.headCountKv
+                       * static_cast<std::size_t>(std::max(contextTokens, 0)) * kvRowBytes(kvType, params_.headDim);
     estimate.scratchBytes = ForwardScratch::bytesFor(params_, batchSize);
     return estimate;
 }

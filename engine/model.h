@@ -36,6 +36,12 @@ struct ModelHyperParams {
     int headDim = 0;           // attention.key_length (= value length)
     int ropeDims = 0;          // rotated components per head
     float ropeFreqBase = 10000.0f;
+    // The rotation the model was trained with (notes/dca.md §9.1): rope.scaling.*
+    std::string ropeScalingType = "none";  // "none", "linear" or "yarn"
+    float ropeScalingFactor = 1.0f;        // s (freq_scale = 1/s); 1 when absent
+    float ropeAttnFactor = 1.0f;           // rope.scaling.attn_factor
+    int ropeOriginalContext = 0;           // rope.scaling.original_context_length (0: contextLength)
+    int dcaChunkSize = 0, dcaLocalWindow = 0, dcaOriginalContext = 0;  // {arch}.dca.* (proposal; 0 absent)
     bool ropeNeox = false;     // qwen2: pairs (i, i + d/2); llama: (2i, 2i + 1)
     float rmsEpsilon = 1e-5f;
     int vocabSize = 0;         // rows of token_embd
@@ -81,7 +87,7 @@ public:
     const LayerWeights& layer(int index) const { return layers_.at(index); }
     const std::vector<float>& ropeFreqFactors() const { return ropeFreqFactors_; }  // empty if absent
 
-    // The model's own rotation (no context extension applied).
+    // The model's own rotation, as trained (its rope.scaling.* applied; no user override).
     RopeConfig ropeConfig() const;
 
     // The model's tokenizer, built from the same file at load.
@@ -101,6 +107,7 @@ public:
 
 private:
     void readHyperParams();
+    void readRopeScaling();
     void readWeights();
     void readTokenizer();
     [[noreturn]] void fail(const std::string& what) const;

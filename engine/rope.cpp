@@ -1,5 +1,6 @@
 #include "engine/rope.h"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -15,21 +16,51 @@ RopeTable::RopeTable(const RopeConfig& config) : config_(config)
     if (!config.freqFactors.empty() && static_cast<int>(config.freqFactors.size()) != pairCount)
         throw std::invalid_argument("RoPE: " + std::to_string(config.freqFactors.size())
                                     + " frequency factors for " + std::to_string(pairCount) + " pairs");
+    if (!(config.freqBase > 1.0f) || !(config.freqScale > 0.0f) || !(config.attnFactor > 0.0f))
+        throw std::invalid_argument("RoPE: base must exceed 1 and the frequency scale and attention factor be positive");
+    const bool yarn = config.extFactor != 0.0f;
+    if (yarn && config.originalContext <= 0)
+        throw std::invalid_argument("RoPE: YaRN needs the original context length");
+    double low = 0.0, high = 0.0;
+    if (yarn) {
+        low = std::max(0.0, std::floor(yarnCorrectionDim(config.dims, config.freqBase, config.originalContext,
+                                                         config.betaFast)));
+        high = std::min(config.dims - 1.0, std::ceil(yarnCorrectionDim(config.dims, config.freqBase,
+                                                                        config.originalContext, config.betaSlow)));
+    }
     theta_.resize(pairCount);
     for (int i = 0; i < pairCount; ++i) {
-        double theta = std::pow(static_cast<double>(config.freqBase), -2.0 * i / config.dims);
+        double extrapolated = std::pow(static_cast<double>(config.freqBase), -2.0 * i / config.dims);
         if (!config.freqFactors.empty())
-            theta /= config.freqFactors[i];
-        theta_[i] = theta * config.freqScale;
+            extrapolated /= config.freqFactors[i];
+        const double interpolated = extrapolated * config.freqScale;
+        if (!yarn) {
+            theta_[i] = interpolated;
+            continue;
+        }
+        // Both angles are linear in the position, so their blend is one theta per pair.
+        const double y = (i - low) / std::max(0.001, high - low);
+        const double ramp = (1.0 - std::clamp(y, 0.0, 1.0)) * config.extFactor;
+        theta_[i] = interpolated * (1.0 - ramp) + extrapolated * ramp;
     }
+    mscale_ = config.attnFactor;
+    if (yarn)
+        mscale_ *= static_cast<float>(1.0 + 0.1 * std::log(1.0 / config.freqScale));
 }
 
-void RopeTable::angles(double position, float* cosOut, float* sinOut) const
+double yarnCorrectionDim(int dims, double base, int originalContext, double rotations)
 {
+    constexpr double kPi = 3.14159265358979323846;
+    return dims * std::log(originalContext / (rotations * 2.0 * kPi)) / (2.0 * std::log(base));
+}
+
+void RopeTable::angles(double position, float* cosOut, float* sinOut, double extraScale) const
+{
+    const double magnitude = mscale_ * extraScale;
     for (std::size_t i = 0; i < theta_.size(); ++i) {
         const double angle = position * theta_[i];
-        cosOut[i] = static_cast<float>(std::cos(angle));
-        sinOut[i] = static_cast<float>(std::sin(angle));
+        cosOut[i] = static_cast<float>(std::cos(angle) * magnitude);
+        sinOut[i] = static_cast<float>(std::sin(angle) * magnitude);
     }
 }
 

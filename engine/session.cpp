@@ -1,5 +1,6 @@
 #include "engine/session.h"
 
+#include "engine/dual_chunk_attention.h"
 #include "engine/sampler.h"
 
 #include <algorithm>
@@ -29,10 +30,15 @@ Session::Session(std::shared_ptr<const Model> model, SessionOptions options)
     : model_(std::move(model)), options_(resolved(options, *model_)), pool_(options_.threads),
       cache_(model_->params().blockCount, model_->params().headCountKv, model_->params().headDim,
              options_.contextLength, options_.kvType),
-      scratch_(model_->params(), options_.batchSize)
+      scratch_(model_->params(), options_.batchSize), rope_(resolveRope(*model_, options_.rope))
 {
-    attention_ = std::make_unique<StandardAttention>(attentionShape(model_->params()), model_->ropeConfig(),
-                                                     pool_.size());
+    const AttentionShape shape = attentionShape(model_->params());
+    if (options_.dca.enabled) {
+        dca_ = resolveDca(*model_, options_.dca);
+        attention_ = std::make_unique<DualChunkAttention>(shape, rope_, *dca_, pool_.size());
+    } else {
+        attention_ = std::make_unique<StandardAttention>(shape, rope_, pool_.size());
+    }
 }
 
 void Session::runBatch(const int32_t* tokens, int count, bool wantLogits, float* allLogits)

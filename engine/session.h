@@ -4,6 +4,7 @@
 #pragma once
 
 #include "engine/attention.h"
+#include "engine/context_options.h"
 #include "engine/kv_cache.h"
 #include "engine/llama.h"
 #include "engine/model.h"
@@ -13,6 +14,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string>
 #include <stdexcept>
 #include <vector>
 
@@ -25,6 +28,8 @@ struct SessionOptions {
     int threads = 0;            // <= 0: all hardware threads
     KvType kvType = KvType::F16;
     int batchSize = 512;        // prefill micro-batch: bounds scratch memory
+    RopeOverrides rope;         // unset fields: the model's own RoPE
+    DcaOptions dca;             // Dual Chunk Attention when dca.enabled
 };
 
 // The context holds no room for the tokens asked for; nothing was processed.
@@ -66,6 +71,9 @@ public:
     const SessionOptions& options() const { return options_; }
     const Model& model() const { return *model_; }
     const KvCache& cache() const { return cache_; }
+    const RopeConfig& ropeConfig() const { return rope_; }          // as resolved for this session
+    const std::optional<DcaConfig>& dcaConfig() const { return dca_; }
+    std::string extensionDescription() const { return describeExtension(rope_, dca_); }
 
     // Drops tokens >= n (regenerate, undo a cancelled prefill). The logits are
     // cleared: process at least one token (e.g. re-decode token n-1 after
@@ -89,6 +97,8 @@ private:
     ThreadPool pool_;
     KvCache cache_;
     ForwardScratch scratch_;
+    RopeConfig rope_;
+    std::optional<DcaConfig> dca_;
     std::unique_ptr<AttentionMethod> attention_;
     std::vector<int32_t> tokens_;
     std::vector<int32_t> positions_;

@@ -132,11 +132,13 @@ std::vector<std::vector<float>> ReferenceLlama::logits(const std::vector<int32_t
                 v[i] += b.bv[i];
             for (int h = 0; h < heads_; ++h) {
                 queries[t].emplace_back(q.begin() + h * headDim_, q.begin() + (h + 1) * headDim_);
-                rope(queries[t].back(), t);
+                if (!relative_)
+                    rope(queries[t].back(), t);
             }
             for (int h = 0; h < kvHeads_; ++h) {
                 keys[t].emplace_back(k.begin() + h * headDim_, k.begin() + (h + 1) * headDim_);
-                rope(keys[t].back(), t);
+                if (!relative_)
+                    rope(keys[t].back(), t);
                 values[t].emplace_back(v.begin() + h * headDim_, v.begin() + (h + 1) * headDim_);
             }
         }
@@ -147,9 +149,12 @@ std::vector<std::vector<float>> ReferenceLlama::logits(const std::vector<int32_t
                 std::vector<double> scores(t + 1);
                 double maximum = -1e300;
                 for (int j = 0; j <= t; ++j) {
+                    std::vector<double> query = queries[t][h];
+                    if (relative_)
+                        rope(query, relative_(t, j));  // keys stay unrotated
                     double s = 0.0;
                     for (int d = 0; d < headDim_; ++d)
-                        s += queries[t][h][d] * keys[j][g][d];
+                        s += query[d] * keys[j][g][d];
                     scores[j] = s / std::sqrt(static_cast<double>(headDim_));
                     maximum = std::max(maximum, scores[j]);
                 }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,12 @@ public:
     std::vector<std::vector<float>> logits(const std::vector<int32_t>& tokens) const;
 
     int vocab() const { return vocab_; }
+
+    // Attention through an explicit relative-position matrix: query i scores key j
+    // as <R(q_i, M(i, j)), k_j> (RoPE depends only on the difference of the two
+    // positions). Plain RoPE is M(i, j) = i - j; Dual Chunk Attention builds its own
+    // (notes/dca.md §4). Unset: plain rotation at each token's index.
+    void setRelativePositions(std::function<int(int i, int j)> matrix) { relative_ = std::move(matrix); }
 
 private:
     using Matrix = std::vector<std::vector<float>>;  // [row][col]
@@ -38,6 +45,7 @@ private:
     Matrix embedding_, output_;
     std::vector<float> outputNorm_;
     std::vector<Layer> blocks_;
+    std::function<int(int, int)> relative_;
 };
 
 } // namespace folio::test

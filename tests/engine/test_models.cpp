@@ -148,6 +148,12 @@ std::string writeTinyModel(const TinyModelSpec& spec, const std::string& path)
     w.setU32(arch + ".rope.dimension_count", ropeDims);
     w.setF32(arch + ".rope.freq_base", spec.ropeFreqBase);
     w.setF32(arch + ".attention.layer_norm_rms_epsilon", arch == "qwen2" ? 1e-6f : 1e-5f);
+    for (const auto& [key, value] : spec.stringKeys)
+        w.setString(key, value);
+    for (const auto& [key, value] : spec.floatKeys)
+        w.setF32(key, value);
+    for (const auto& [key, value] : spec.intKeys)
+        w.setU32(key, value);
     writeTokenizer(w, spec);
 
     const int qWidth = spec.heads * headDim;

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace folio::test {
@@ -29,6 +30,10 @@ struct TinyModelSpec {
     uint64_t seed = 1;
     std::vector<std::string> omitTensors;  // leave these out (error tests)
     std::string wrongShapeTensor;          // write this one with a transposed shape (error tests)
+    // Extra metadata, written after the standard keys (e.g. "llama.rope.scaling.type").
+    std::vector<std::pair<std::string, std::string>> stringKeys;
+    std::vector<std::pair<std::string, float>> floatKeys;
+    std::vector<std::pair<std::string, uint32_t>> intKeys;
 };
 
 // K-quants need rows of 256 elements: a spec with embd and feed-forward 256.
