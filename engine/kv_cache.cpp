@@ -1,29 +1,94 @@
 #include "engine/kv_cache.h"
 
 #include "engine/fp16.h"
+#include "engine/quant.h"
 
+#include <cctype>
 #include <cstring>
 #include <stdexcept>
 #include <string>
 
 namespace folio {
 
-std::string_view kvTypeName(KvType type)
+namespace {
+
+// The block types' rows are whole blocks of kQK: one head vector never shares a block
+// with another, so any row range converts on its own.
+void dequantizeQ8_0(const BlockQ8_0* blocks, std::size_t count, float* out)
 {
-    return type == KvType::F16 ? "f16" : "f32";
+    for (std::size_t b = 0; b < count; ++b, out += kQK) {
+        const float d = fp16ToFp32(blocks[b].d);
+        const int8_t* q = blocks[b].qs;
+        for (int j = 0; j < kQK; ++j)  // same products as quant.cpp's reference, so the same floats
+            out[j] = d * static_cast<float>(q[j]);
+    }
 }
 
-std::size_t kvElementBytes(KvType type)
+void dequantizeQ4_0(const BlockQ4_0* blocks, std::size_t count, float* out)
 {
-    return type == KvType::F16 ? 2 : 4;
+    for (std::size_t b = 0; b < count; ++b, out += kQK) {
+        const float d = fp16ToFp32(blocks[b].d);
+        const uint8_t* q = blocks[b].qs;
+        for (int j = 0; j < kQK / 2; ++j) {
+            out[j] = d * static_cast<float>((q[j] & 0xF) - 8);
+            out[j + kQK / 2] = d * static_cast<float>((q[j] >> 4) - 8);
+        }
+    }
+}
+
+GgmlType blockTypeOf(KvType type) { return type == KvType::Q8_0 ? GgmlType::Q8_0 : GgmlType::Q4_0; }
+
+} // namespace
+
+std::string_view kvTypeName(KvType type)
+{
+    switch (type) {
+    case KvType::F16: return "f16";
+    case KvType::F32: return "f32";
+    case KvType::Q8_0: return "q8_0";
+    case KvType::Q4_0: return "q4_0";
+    }
+    return "unknown";
+}
+
+KvType parseKvType(std::string_view name)
+{
+    std::string lower(name);
+    for (char& c : lower)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (KvType type : {KvType::F16, KvType::F32, KvType::Q8_0, KvType::Q4_0})
+        if (lower == kvTypeName(type))
+            return type;
+    throw std::invalid_argument("unknown KV cache type '" + std::string(name) + "' (choose f16, q8_0, q4_0 or f32)");
+}
+
+bool isQuantizedKvType(KvType type) { return type == KvType::Q8_0 || type == KvType::Q4_0; }
+
+std::size_t kvRowBytes(KvType type, int headDim)
+{
+    if (headDim <= 0)
+        throw std::invalid_argument("KV cache: the head dimension must be positive");
+    const std::size_t n = static_cast<std::size_t>(headDim);
+    switch (type) {
+    case KvType::F16: return 2 * n;
+    case KvType::F32: return 4 * n;
+    case KvType::Q8_0:
+    case KvType::Q4_0:
+        if (headDim % kQK != 0)
+            throw std::invalid_argument("KV cache type " + std::string(kvTypeName(type))
+                                        + " needs a head dimension that is a multiple of 32; this model's is "
+                                        + std::to_string(headDim) + " (use f16)");
+        return n / kQK * (type == KvType::Q8_0 ? sizeof(BlockQ8_0) : sizeof(BlockQ4_0));
+    }
+    throw std::invalid_argument("KV cache: unknown type");
 }
 
 KvCache::KvCache(int layers, int kvHeads, int headDim, int capacity, KvType type)
-    : layers_(layers), kvHeads_(kvHeads), headDim_(headDim), capacity_(capacity), type_(type),
-      rowBytes_(static_cast<std::size_t>(headDim) * kvElementBytes(type))
+    : layers_(layers), kvHeads_(kvHeads), headDim_(headDim), capacity_(capacity), type_(type), rowBytes_(0)
 {
     if (layers <= 0 || kvHeads <= 0 || headDim <= 0 || capacity <= 0)
         throw std::invalid_argument("KV cache: layers, heads, head dim and capacity must be positive");
+    rowBytes_ = kvRowBytes(type, headDim);
     keys_.reset(new uint8_t[bytes() / 2]);
     values_.reset(new uint8_t[bytes() / 2]);
 }
@@ -56,16 +121,27 @@ void KvCache::store(int layer, int firstSlot, int count, const float* keys, cons
             const float* v = values + static_cast<std::size_t>(t) * tokenStride + static_cast<std::size_t>(h) * headDim_;
             uint8_t* kOut = mutableRow(keys_.get(), layer, h, firstSlot + t);
             uint8_t* vOut = mutableRow(values_.get(), layer, h, firstSlot + t);
-            if (type_ == KvType::F32) {
+            switch (type_) {
+            case KvType::F32:
                 std::memcpy(kOut, k, rowBytes_);
                 std::memcpy(vOut, v, rowBytes_);
-            } else {
+                break;
+            case KvType::F16: {
                 auto* k16 = reinterpret_cast<uint16_t*>(kOut);
                 auto* v16 = reinterpret_cast<uint16_t*>(vOut);
                 for (int d = 0; d < headDim_; ++d) {
                     k16[d] = fp32ToFp16(k[d]);
                     v16[d] = fp32ToFp16(v[d]);
                 }
+                break;
+            }
+            case KvType::Q8_0:
+            case KvType::Q4_0:
+                // The weights' reference quantizers: scale = max |x| / 127 (Q8_0), or the
+                // signed extreme / -8 (Q4_0), per block of 32 components.
+                quantizeRow(blockTypeOf(type_), k, kOut, headDim_);
+                quantizeRow(blockTypeOf(type_), v, vOut, headDim_);
+                break;
             }
         }
     }
@@ -90,13 +166,23 @@ void KvCache::truncate(int n)
 void KvCache::rowsToFloat(const void* row, int count, float* out) const
 {
     const std::size_t n = static_cast<std::size_t>(count) * headDim_;
-    if (type_ == KvType::F32) {
+    switch (type_) {
+    case KvType::F32:
         std::memcpy(out, row, n * sizeof(float));
         return;
+    case KvType::F16: {
+        const auto* h = static_cast<const uint16_t*>(row);
+        for (std::size_t i = 0; i < n; ++i)
+            out[i] = fp16ToFp32(h[i]);
+        return;
     }
-    const auto* h = static_cast<const uint16_t*>(row);
-    for (std::size_t i = 0; i < n; ++i)
-        out[i] = fp16ToFp32(h[i]);
+    case KvType::Q8_0:
+        dequantizeQ8_0(static_cast<const BlockQ8_0*>(row), n / kQK, out);
+        return;
+    case KvType::Q4_0:
+        dequantizeQ4_0(static_cast<const BlockQ4_0*>(row), n / kQK, out);
+        return;
+    }
 }
 
 } // namespace folio

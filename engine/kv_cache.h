@@ -3,6 +3,11 @@
 // position the attention method chose (j for plain RoPE, j mod S for Dual Chunk
 // Attention), so the cache itself knows nothing of positions.
 //
+// Element types: F16 (default), F32, and the GGUF block types Q8_0 and Q4_0
+// quantized along the head dimension (blocks of 32 components of one head vector,
+// so a row is whole blocks and every row converts on its own). Q8_0 takes 34/64 of
+// F16's memory, Q4_0 18/64.
+//
 // Capacity is fixed at creation: the memory is reserved up front (the pages are
 // only touched as slots fill), so running out shows up when a session is created,
 // not in the middle of a long document.
@@ -15,10 +20,16 @@
 
 namespace folio {
 
-enum class KvType { F16, F32 };
+enum class KvType { F16, F32, Q8_0, Q4_0 };
 
+// "f16", "f32", "q8_0", "q4_0".
 std::string_view kvTypeName(KvType type);
-std::size_t kvElementBytes(KvType type);
+// The inverse of kvTypeName (case-insensitive); throws std::invalid_argument listing the choices.
+KvType parseKvType(std::string_view name);
+bool isQuantizedKvType(KvType type);
+// Bytes of one cache row (one head vector of headDim components). Throws
+// std::invalid_argument when a block type meets a head dim that is not a multiple of 32.
+std::size_t kvRowBytes(KvType type, int headDim);
 
 class KvCache {
 public:
@@ -29,15 +40,17 @@ public:
     int headDim() const { return headDim_; }
     int capacity() const { return capacity_; }
     KvType type() const { return type_; }
+    std::size_t rowBytes() const { return rowBytes_; }
     std::size_t bytes() const;   // reserved for keys and values together
 
     // Slots [0, length()) hold valid tokens.
     int length() const { return length_; }
 
     // Writes keys and values of `count` tokens into slots [firstSlot, firstSlot + count)
-    // of one layer. Each token is kvHeads * headDim floats, heads consecutive;
-    // consecutive tokens are `tokenStride` floats apart. Slots may lie beyond length():
-    // a batch is written layer by layer and made valid by commit().
+    // of one layer (converting or quantizing to type()). Each token is kvHeads * headDim
+    // floats, heads consecutive; consecutive tokens are `tokenStride` floats apart.
+    // Slots may lie beyond length(): a batch is written layer by layer and made valid
+    // by commit().
     void store(int layer, int firstSlot, int count, const float* keys, const float* values, int tokenStride);
 
     // Declares slots [0, newLength) valid (after every layer was stored).
@@ -46,12 +59,16 @@ public:
     // Forgets slots >= n (regenerate, cancel); n <= length().
     void truncate(int n);
 
-    // Raw rows: headDim elements of type() for one (layer, kv head, slot); the slots
+    // Raw rows: rowBytes() bytes of type() for one (layer, kv head, slot); the slots
     // of one head are contiguous, so a tile of keys is one pointer and a count.
     const void* keyRow(int layer, int kvHead, int slot) const { return rowPointer(keys_.get(), layer, kvHead, slot); }
     const void* valueRow(int layer, int kvHead, int slot) const { return rowPointer(values_.get(), layer, kvHead, slot); }
 
-    // Converts `count` consecutive rows starting at `row` (a keyRow/valueRow pointer) to float.
+    // The same rows for writing raw bytes (restoring a saved state); commit() afterwards.
+    void* writableKeyRow(int layer, int kvHead, int slot) { return mutableRow(keys_.get(), layer, kvHead, slot); }
+    void* writableValueRow(int layer, int kvHead, int slot) { return mutableRow(values_.get(), layer, kvHead, slot); }
+
+    // Converts (dequantizes) `count` consecutive rows starting at `row` (a keyRow/valueRow pointer) to float.
     void rowsToFloat(const void* row, int count, float* out) const;
 
 private:
