@@ -8,16 +8,24 @@
 
 namespace folio {
 
-enum class DocumentKind { Pdf, PlainText, Markdown };
+enum class DocumentKind { Pdf, PlainText, Markdown, Epub };
 
-QString documentKindName(DocumentKind kind);   // "PDF", "Plain text", "Markdown"
+QString documentKindName(DocumentKind kind);   // "PDF", "Plain text", "Markdown", "EPUB"
+
+// What a document's "pages" are, so that the UI and citations can name them.
+enum class PageUnit { Page, Chapter, Section };
+
+QString pageUnitKey(PageUnit unit);                 // "page", "chapter", "section" (stable, for files)
+QString pageUnitName(PageUnit unit, int count);     // "1 page", "12 chapters" (translated)
 
 struct Document {
     QString path;            // as opened
     DocumentKind kind = DocumentKind::PlainText;
     QString title;
     QString author;          // empty when unknown
-    QString pageUnit;        // what a page is called: "page" for PDF, "section" for text
+    QString contentHash;     // SHA-256 of the file's bytes, lowercase hex: identifies the content
+    PageUnit unit = PageUnit::Section;
+    QString pageUnit;        // pageUnitKey(unit): "page" (PDF), "chapter" (EPUB), "section" (text)
     QString text;            // the whole text; pages are ranges of it
     PageMap pages;
     qsizetype wordCount = 0;
@@ -25,6 +33,8 @@ struct Document {
 
     int pageCount() const { return pages.count(); }
     QString pageText(int index) const;
+    // How the reader names page `index`: "Page 12", "Chapter 3: Loomings", "Section 4".
+    QString pageName(int index) const;
 };
 
 qsizetype countWords(QStringView text);

@@ -24,7 +24,8 @@ private:
 };
 
 struct LoadOptions {
-    qint64 maxFileBytes = 512LL * 1024 * 1024;   // larger files are refused, not read
+    qint64 maxFileBytes = 512LL * 1024 * 1024;   // larger files are refused, not read; also
+                                                  // the most an EPUB may unpack to (zip bombs)
     int textPageChars = 3000;                     // size of a "page" of plain text or Markdown
 };
 
@@ -37,5 +38,7 @@ public:
 // Format-specific loaders, used by DocumentLoader once the file passed the common checks.
 Document loadPdf(const QString& path, const QByteArray& bytes);
 Document loadText(const QString& path, const QByteArray& bytes, DocumentKind kind, int pageChars);
+// One "page" per chapter (spine item with text); unpacks at most `maxUnpackedBytes` in all.
+Document loadEpub(const QString& path, const QByteArray& bytes, qint64 maxUnpackedBytes);
 
 } // namespace folio

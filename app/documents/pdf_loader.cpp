@@ -8,6 +8,7 @@
 #include <QRectF>
 #include <QRegularExpression>
 
+#include <functional>
 #include <mutex>
 
 namespace folio {
@@ -61,39 +62,159 @@ void silencePoppler()
 bool sameRow(const QRectF& line, const QRectF& box)
 {
     const double overlap = qMin(line.bottom(), box.bottom()) - qMax(line.top(), box.top());
-    return box.left() >= line.right() && overlap > 0.6 * qMin(line.height(), box.height());
+    return box.left() >= line.right() - 1.0 && overlap > 0.6 * qMin(line.height(), box.height());
 }
 
-// The page's words in reading order (Poppler's text flow: columns one after another, a
-// table row on one line), rebuilt into lines, with a blank line where a paragraph or a
-// block ends. Page::text() would give the physical layout, which interleaves columns.
-QString readingOrderText(const Poppler::Page& page)
+struct TextLine {
+    QString text;
+    QRectF box;
+};
+
+// The page's words in reading order (Poppler's text flow: columns one after another),
+// as lines. Page::text() would give the physical layout, which interleaves columns.
+QVector<TextLine> flowLines(const Poppler::Page& page)
 {
     const std::vector<std::unique_ptr<Poppler::TextBox>> words = page.textList();
-    QString text;
+    QVector<TextLine> lines;
     const Poppler::TextBox* previous = nullptr;
-    QRectF line;   // the line being written
     for (const auto& word : words) {
         const QRectF box = word->boundingBox();
-        if (previous) {
-            if (previous->nextWord() == word.get()) {
-                if (previous->hasSpaceAfter())
-                    text += QChar(u' ');
-            } else if (sameRow(line, box)) {
-                text += QChar(u' ');   // the next cell of a table row: keep the row on one line
-            } else {
-                // A new line: a gap of more than about half a line, or a jump back up (the
-                // next column), starts a new paragraph.
-                const double height = qMax(1.0, line.height());
-                const bool paragraph = box.top() - line.bottom() > 0.6 * height || box.bottom() < line.top();
-                text += paragraph ? QStringLiteral("\n\n") : QStringLiteral("\n");
-                line = QRectF();
-            }
+        if (previous && previous->nextWord() == word.get()) {
+            if (previous->hasSpaceAfter())
+                lines.last().text += QChar(u' ');
+        } else if (previous && sameRow(lines.last().box, box)) {
+            lines.last().text += QChar(u' ');   // the next cell of a table row
+        } else {
+            lines.append(TextLine());
         }
-        text += word->text();
-        line = line.isNull() ? box : line.united(box);
+        lines.last().text += word->text();
+        lines.last().box = lines.last().box.isNull() ? box : lines.last().box.united(box);
         previous = word.get();
     }
+    return lines;
+}
+
+// Figures as financial tables hold them: "1,204", "(7.4%)", "$ 88", "—".
+bool isFigures(const QString& text)
+{
+    static const QString punctuation = QStringLiteral(",.()%$\u20ac\u00a3\u00a5+-\u2013\u2014/");
+    qsizetype digits = 0, other = 0, marks = 0;
+    for (QChar c : text) {
+        if (c.isDigit())
+            ++digits;
+        else if (punctuation.contains(c))
+            ++marks;
+        else if (!c.isSpace())
+            ++other;
+    }
+    return (digits > 0 || marks > 0) && other * 4 <= digits + marks;
+}
+
+// A line of running text: wide, and with a neighbour in the flow just above or below it
+// that starts at the same place and is wide too. Figures to its right belong to another
+// column (a table beside a paragraph), not to its row.
+bool isProse(const QVector<TextLine>& lines, int k, double pageWidth)
+{
+    const TextLine& line = lines[k];
+    if (line.box.width() < 0.3 * pageWidth || isFigures(line.text))
+        return false;
+    for (int m : {k - 1, k + 1}) {
+        if (m < 0 || m >= lines.size())
+            continue;
+        const QRectF& other = lines[m].box;
+        const double gap = qMax(other.top() - line.box.bottom(), line.box.top() - other.bottom());
+        if (other.width() >= 0.3 * pageWidth && qAbs(other.left() - line.box.left()) < 2.0 && gap >= 0 &&
+            gap < 0.8 * line.box.height())
+            return true;
+    }
+    return false;
+}
+
+// Poppler's flow sometimes puts the figures of a table's rows in a block apart from their
+// labels (all labels, then all figures). Puts each short run of figures back after the
+// line to its left on the same row, so that every table row reads as one line. Prose is
+// left alone: a last paragraph line such as "2019." follows the line above it.
+QVector<TextLine> joinTableRows(const QVector<TextLine>& lines, double pageWidth)
+{
+    const int n = int(lines.size());
+    QVector<int> anchor(n, -1);   // the line each figures line follows
+    for (int j = 0; j < n; ++j) {
+        const TextLine& piece = lines[j];
+        if (piece.box.width() > 0.4 * pageWidth || !isFigures(piece.text))
+            continue;
+        if (j > 0 && !isFigures(lines[j - 1].text) && lines[j - 1].box.bottom() <= piece.box.top() + 1.0 &&
+            qAbs(lines[j - 1].box.left() - piece.box.left()) < 2.0)
+            continue;   // the end of a paragraph
+        int best = -1;
+        for (int k = 0; k < n; ++k) {
+            // Similar heights: a tall box (vertical margin text, a figure's label) is no row.
+            const bool similar = lines[k].box.height() < 2.0 * piece.box.height() &&
+                                 piece.box.height() < 2.0 * lines[k].box.height();
+            if (k != j && similar && !isProse(lines, k, pageWidth) && lines[k].box.left() < piece.box.left() && sameRow(lines[k].box, piece.box) &&
+                (best < 0 || lines[k].box.right() > lines[best].box.right()))
+                best = k;
+        }
+        anchor[j] = best;   // where it already follows its row in the flow, nothing moves
+    }
+    QVector<QVector<int>> followers(n);
+    for (int j = 0; j < n; ++j) {
+        if (anchor[j] >= 0)
+            followers[anchor[j]].append(j);
+    }
+    QVector<TextLine> out;
+    out.reserve(n);
+    // Lines to the left come first, so a row of figures with its own anchors joins in x order.
+    std::function<void(int)> emitWithFollowers = [&](int i) {
+        if (out.isEmpty() || anchor[i] < 0)
+            out.append(lines[i]);
+        else {
+            out.last().text += QChar(u' ') + lines[i].text;
+            out.last().box = out.last().box.united(lines[i].box);
+        }
+        for (int f : followers[i])
+            emitWithFollowers(f);
+    };
+    for (int i = 0; i < n; ++i) {
+        if (anchor[i] < 0)
+            emitWithFollowers(i);
+    }
+    return out;
+}
+
+// Lines into text: a blank line where a paragraph or a block ends: a gap of more than
+// about half a line, or a jump back up (the next column).
+QString linesToText(const QVector<TextLine>& lines)
+{
+    QString text;
+    for (int i = 0; i < lines.size(); ++i) {
+        if (i > 0) {
+            const QRectF& above = lines[i - 1].box;
+            const QRectF& box = lines[i].box;
+            const double height = qMax(1.0, above.height());
+            const bool paragraph = box.top() - above.bottom() > 0.6 * height || box.bottom() < above.top();
+            text += paragraph ? QStringLiteral("\n\n") : QStringLiteral("\n");
+        }
+        text += lines[i].text;
+    }
+    return text;
+}
+
+// Typographic ligatures (U+FB00..U+FB06) as the letters they join: a model and a search
+// both expect "fiscal", not "\ufb01scal".
+void expandLigatures(QString& text)
+{
+    static const char* const letters[] = {"ff", "fi", "fl", "ffi", "ffl", "st", "st"};
+    for (qsizetype i = text.size() - 1; i >= 0; --i) {
+        const char16_t c = text.at(i).unicode();
+        if (c >= 0xfb00 && c <= 0xfb06)
+            text.replace(i, 1, QLatin1String(letters[c - 0xfb00]));
+    }
+}
+
+QString readingOrderText(const Poppler::Page& page)
+{
+    QString text = linesToText(joinTableRows(flowLines(page), page.pageSizeF().width()));
+    expandLigatures(text);
     return text;
 }
 
@@ -114,7 +235,8 @@ Document loadPdf(const QString& path, const QByteArray& bytes)
     Document doc;
     doc.path = path;
     doc.kind = DocumentKind::Pdf;
-    doc.pageUnit = QStringLiteral("page");
+    doc.unit = PageUnit::Page;
+    doc.pageUnit = pageUnitKey(doc.unit);
     doc.title = pdf->info(QStringLiteral("Title")).simplified();
     doc.author = pdf->info(QStringLiteral("Author")).simplified();
 

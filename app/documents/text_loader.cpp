@@ -110,7 +110,8 @@ Document loadText(const QString& path, const QByteArray& bytes, DocumentKind kin
     Document doc;
     doc.path = path;
     doc.kind = kind;
-    doc.pageUnit = QStringLiteral("section");
+    doc.unit = PageUnit::Section;
+    doc.pageUnit = pageUnitKey(doc.unit);
     doc.text = decodeText(path, bytes, doc.warnings);
     doc.text.replace(QStringLiteral("\r\n"), QStringLiteral("\n"));
     doc.text.replace(QChar(u'\r'), QChar(u'\n'));

@@ -56,6 +56,32 @@ void writeTablePdf(const QString& path, const QList<QStringList>& rows)
     ASSERT_TRUE(painter.end());
 }
 
+void writeReportPdf(const QString& path, const QString& before, const QList<QStringList>& rows, const QString& after)
+{
+    QPdfWriter writer(path);
+    writer.setPageSize(QPageSize(QPageSize::A4));
+    writer.setResolution(300);
+    QPainter painter(&writer);
+    QFont font(QStringLiteral("DejaVu Sans"));
+    font.setPointSize(10);
+    painter.setFont(font);
+    const int lineHeight = painter.fontMetrics().height();
+    QRect box(200, 200, 2000, 400);
+    painter.drawText(box, Qt::TextWordWrap, before, &box);
+    int y = box.bottom() + 2 * lineHeight;
+    for (const QStringList& row : rows) {
+        for (int c = 0; c < row.size(); ++c) {
+            if (c == 0)
+                painter.drawText(QRect(200, y, 800, lineHeight), Qt::AlignLeft | Qt::AlignVCenter, row[c]);
+            else   // figures: right edges line up, left edges do not
+                painter.drawText(QRect(1000 + (c - 1) * 350, y, 300, lineHeight), Qt::AlignRight | Qt::AlignVCenter, row[c]);
+        }
+        y += lineHeight + lineHeight / 3;
+    }
+    painter.drawText(QRect(200, y + 2 * lineHeight, 2000, 400), Qt::TextWordWrap, after);
+    ASSERT_TRUE(painter.end());
+}
+
 QByteArray encryptedPdfBytes()
 {
     // Built by hand so that no tool is needed: the /Encrypt dictionary uses the Standard

@@ -17,6 +17,9 @@ void writeTextPdf(const QString& path, const QStringList& pages, const QString& 
                   const QString& author = {});
 // A table: each row's cells drawn left to right on one line.
 void writeTablePdf(const QString& path, const QList<QStringList>& rows);
+// A page of a financial report: a paragraph, a table (first column left-aligned, the
+// figures right-aligned in their columns, as reports set them), another paragraph.
+void writeReportPdf(const QString& path, const QString& before, const QList<QStringList>& rows, const QString& after);
 // A small valid PDF with a Standard security handler whose user password is not empty.
 QByteArray encryptedPdfBytes();
 void writeBytes(const QString& path, const QByteArray& bytes);

@@ -49,6 +49,32 @@ TEST(PdfLoader, KeepsTableRowsOnOneLine)
     EXPECT_TRUE(lines.contains(QStringLiteral("Whaling 88 61"))) << doc.pageText(0).toStdString();
 }
 
+TEST(PdfLoader, FinancialTableRowsStayOnOneLineBetweenParagraphs)
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("report.pdf"));
+    const QList<QStringList> rows = {
+        {QStringLiteral("(in millions)"), QStringLiteral("2023"), QStringLiteral("2024"), QStringLiteral("Change")},
+        {QStringLiteral("Revenue"), QStringLiteral("12,480"), QStringLiteral("13,902"), QStringLiteral("11.4%")},
+        {QStringLiteral("Cost of sales"), QStringLiteral("(7,215)"), QStringLiteral("(7,801)"), QStringLiteral("8.1%")},
+        {QStringLiteral("Operating income"), QStringLiteral("1,066"), QStringLiteral("987"), QStringLiteral("(7.4%)")},
+        {QStringLiteral("Net income"), QStringLiteral("804"), QStringLiteral("1,120"), QStringLiteral("39.3%")},
+    };
+    test::writeReportPdf(path, QStringLiteral("Results of operations for the fiscal year."), rows,
+                         QStringLiteral("Figures are audited."));
+    const Document doc = DocumentLoader::load(path);
+    QStringList lines;
+    for (const QString& line : doc.pageText(0).split(QChar(u'\n'), Qt::SkipEmptyParts))
+        lines << line.simplified();
+    for (const QStringList& row : rows)
+        EXPECT_TRUE(lines.contains(row.join(QChar(u' ')))) << row.join(QChar(u' ')).toStdString() << " in\n"
+                                                             << doc.pageText(0).toStdString();
+    EXPECT_TRUE(lines.contains(QStringLiteral("Results of operations for the fiscal year.")));
+    EXPECT_TRUE(lines.contains(QStringLiteral("Figures are audited.")));
+    // The rows keep their order.
+    EXPECT_LT(doc.text.indexOf(QStringLiteral("Revenue")), doc.text.indexOf(QStringLiteral("Net income")));
+}
+
 TEST(PdfLoader, WithoutATitleUsesTheFirstLineThenTheFileName)
 {
     QTemporaryDir dir;

@@ -1,0 +1,29 @@
+// XHTML (an EPUB chapter) to plain text a reader and a model can follow: paragraphs
+// separated by blank lines, <br> as a line break, list items on lines of their own, a
+// table row on one line, no scripts or styles.
+#pragma once
+
+#include <QByteArray>
+#include <QString>
+#include <QXmlStreamEntityResolver>
+
+namespace folio {
+
+struct XhtmlText {
+    QString text;
+    QString firstHeading;   // text of the first <h1>..<h6>, simplified; empty when none
+    QString error;          // empty when well-formed; else where parsing stopped (text holds what came before)
+};
+
+XhtmlText xhtmlToText(const QByteArray& xhtml);
+
+// HTML's named character references (&nbsp;, &mdash;, &eacute;, ...), which XHTML files
+// use without declaring them; XML itself knows only five.
+QString htmlEntity(QStringView name);   // empty when unknown
+
+class HtmlEntityResolver : public QXmlStreamEntityResolver {
+public:
+    QString resolveUndeclaredEntity(const QString& name) override;
+};
+
+} // namespace folio
