@@ -19,6 +19,13 @@ const char* kUsage =
     "                                  one forward pass; logits to a little-endian file\n"
     "  perplexity --model MODEL --file TEXT --ctx N [--stride S]\n"
     "  generate --model MODEL --prompt TEXT [--chat] [-n N] [--temp T] [--seed S]\n"
+    "  plan --model MODEL --tokens N [--method auto|none|pi|ntk|yarn|dca] [--kv-type T] [--json]\n"
+    "                                  extension method, KV type and memory for N tokens\n"
+    "\n"
+    "Context options (logits, perplexity, generate): --ctx N, --rope-scaling none|linear|ntk|yarn,\n"
+    "  --rope-scale F, --rope-base F, --yarn-orig-ctx N, --yarn-ext-factor F, --yarn-attn-factor F,\n"
+    "  --yarn-beta-fast F, --yarn-beta-slow F, --dca [--dca-chunk C] [--dca-window W] [--dca-temperature K],\n"
+    "  --kv-type f16|q8_0|q4_0, --ubatch N\n"
     "\n"
     "Run 'folio-cli COMMAND --help' for a command's options.\n";
 
@@ -45,6 +52,8 @@ int main(int argc, char* argv[])
         return folio::cli::runPerplexity(args);
     if (command == QLatin1String("generate"))
         return folio::cli::runGenerate(args);
+    if (command == QLatin1String("plan"))
+        return folio::cli::runPlan(args);
     if (command == QLatin1String("--version")) {
         QTextStream(stdout) << "folio-cli " << FOLIO_VERSION << Qt::endl;
         return 0;

@@ -1,6 +1,9 @@
 #include "app/cli/model_commands.h"
 
+#include "app/cli/context_cli.h"
+
 #include "engine/chat_template.h"
+#include "engine/context_planner.h"
 #include "engine/gguf.h"
 #include "engine/model.h"
 #include "engine/sampler.h"
@@ -85,6 +88,9 @@ int guarded(const QString& command, Body body)
         return body();
     } catch (const UsageError& e) {
         QTextStream(stderr) << "folio-cli " << command << ": " << e.message << Qt::endl;
+        return 2;
+    } catch (const std::invalid_argument& e) {  // a bad option value, named by the engine
+        QTextStream(stderr) << "folio-cli " << command << ": " << QString::fromUtf8(e.what()) << Qt::endl;
         return 2;
     } catch (const std::exception& e) {
         QTextStream(stderr) << "error: " << QString::fromUtf8(e.what()) << Qt::endl;
@@ -231,6 +237,7 @@ int runLogits(const QStringList& arguments)
         o.add(QStringLiteral("out"), QStringLiteral("Where to write the logits."), QStringLiteral("OUT.bin"));
         o.add(QStringLiteral("last"), QStringLiteral("Only the last N positions (default: all)."), QStringLiteral("N"), QStringLiteral("0"));
         o.add(QStringLiteral("threads"), QStringLiteral("Threads (default: all cores)."), QStringLiteral("N"), QStringLiteral("0"));
+        addContextOptions(o.parser);
         if (!o.parse(arguments))
             return 0;
         const QString outPath = o.required(QStringLiteral("out"));
@@ -242,6 +249,7 @@ int runLogits(const QStringList& arguments)
         SessionOptions options;
         options.contextLength = static_cast<int>(tokens.size());
         options.threads = o.integer(QStringLiteral("threads"), 0);
+        applyContextOptions(o.parser, options);
         Session session(model, options);
         const std::vector<float> logits = session.prefillWithLogits(tokens, last);
         const int32_t header[3] = {static_cast<int32_t>(tokens.size()), model->params().vocabSize,
@@ -270,6 +278,7 @@ int runPerplexity(const QStringList& arguments)
         o.add(QStringLiteral("ctx"), QStringLiteral("Window length in tokens."), QStringLiteral("N"));
         o.add(QStringLiteral("stride"), QStringLiteral("Step between windows (default: N, no overlap)."), QStringLiteral("S"), QStringLiteral("0"));
         o.add(QStringLiteral("threads"), QStringLiteral("Threads (default: all cores)."), QStringLiteral("N"), QStringLiteral("0"));
+        addContextOptions(o.parser, false);
         if (!o.parse(arguments))
             return 0;
         const int ctx = o.integer(QStringLiteral("ctx"), 2);
@@ -287,7 +296,10 @@ int runPerplexity(const QStringList& arguments)
         SessionOptions options;
         options.contextLength = ctx;
         options.threads = o.integer(QStringLiteral("threads"), 0);
+        applyContextOptions(o.parser, options, false);
         Session session(model, options);
+        QTextStream(stderr) << "context: " << ctx << " tokens, " << QString::fromStdString(session.extensionDescription())
+                            << ", KV " << QString::fromLatin1(kvTypeName(options.kvType).data()) << Qt::endl;
         const int vocab = model->params().vocabSize;
         double nll = 0;
         int64_t scored = 0;
@@ -333,6 +345,7 @@ int runGenerate(const QStringList& arguments)
         o.add(QStringLiteral("temp"), QStringLiteral("Temperature; 0 is greedy (default 0.7)."), QStringLiteral("T"), QStringLiteral("0.7"));
         o.add(QStringLiteral("seed"), QStringLiteral("Random seed (default 0)."), QStringLiteral("S"), QStringLiteral("0"));
         o.add(QStringLiteral("threads"), QStringLiteral("Threads (default: all cores)."), QStringLiteral("N"), QStringLiteral("0"));
+        addContextOptions(o.parser);
         if (!o.parse(arguments))
             return 0;
         const QString prompt = o.required(QStringLiteral("prompt"));
@@ -356,9 +369,14 @@ int runGenerate(const QStringList& arguments)
             tokens = tok.encode(prompt.toStdString(), tok.addBosByDefault(), false);
         }
         SessionOptions options;
-        options.contextLength = std::min<int>(model->params().contextLength,
-                                              static_cast<int>(tokens.size()) + std::max(1, maxTokens));
+        options.contextLength = static_cast<int>(tokens.size()) + std::max(1, maxTokens);
         options.threads = o.integer(QStringLiteral("threads"), 0);
+        applyContextOptions(o.parser, options);
+        if (options.contextLength > model->params().contextLength && !extensionRequested(o.parser))
+            QTextStream(stderr) << "warning: " << options.contextLength << " tokens exceed the "
+                                << model->params().contextLength
+                                << " the model was trained on; add --dca (or a RoPE scaling) to read them reliably"
+                                << Qt::endl;
         Session session(model, options);
         session.prefill(tokens);
         Sampler sampler(params);
@@ -377,6 +395,59 @@ int runGenerate(const QStringList& arguments)
             show(matcher.push(decoder.flush()).text + matcher.flush());
         show("\n");
         return 0;
+    });
+}
+
+int runPlan(const QStringList& arguments)
+{
+    return guarded(QStringLiteral("plan"), [&] {
+        Options o(QStringLiteral("plan"),
+                  QStringLiteral("How the model would hold N tokens: extension method, KV cache type and memory."));
+        o.add(QStringLiteral("model"), QStringLiteral("A GGUF model."), QStringLiteral("MODEL"));
+        o.add(QStringLiteral("tokens"), QStringLiteral("Tokens the context must hold."), QStringLiteral("N"));
+        o.add(QStringLiteral("method"), QStringLiteral("auto (default), none, pi, ntk, yarn or dca."), QStringLiteral("M"),
+              QStringLiteral("auto"));
+        o.add(QStringLiteral("kv-type"), QStringLiteral("Force a KV cache type (f16, q8_0, q4_0)."), QStringLiteral("TYPE"));
+        o.add(QStringLiteral("available-mib"),
+              QStringLiteral("Plan against this much memory instead of the machine's available memory."),
+              QStringLiteral("MiB"), QStringLiteral("0"));
+        o.add(QStringLiteral("json"), QStringLiteral("Machine-readable output."));
+        if (!o.parse(arguments))
+            return 0;
+        PlanRequest request;
+        request.tokens = o.integer(QStringLiteral("tokens"), 1);
+        request.method = parseExtensionMethod(o.parser.value(QStringLiteral("method")).toStdString());
+        if (o.parser.isSet(QStringLiteral("kv-type")))
+            request.kvType = parseKvType(o.parser.value(QStringLiteral("kv-type")).toStdString());
+        request.availableBytes = static_cast<std::size_t>(o.integer(QStringLiteral("available-mib"), 0)) << 20;
+        const auto model = loadModel(o.required(QStringLiteral("model")));
+        const ContextPlan plan = planContext(*model, request);
+        QTextStream out(stdout);
+        if (o.parser.isSet(QStringLiteral("json"))) {
+            QJsonArray suggestions;
+            for (const std::string& s : plan.suggestions)
+                suggestions.append(QString::fromStdString(s));
+            const QJsonObject json{
+                {QStringLiteral("tokens"), plan.options.contextLength},
+                {QStringLiteral("trainedContext"), model->params().contextLength},
+                {QStringLiteral("method"), QString::fromLatin1(extensionMethodName(plan.method).data())},
+                {QStringLiteral("extension"), QString::fromStdString(plan.extension)},
+                {QStringLiteral("kvType"), QString::fromLatin1(kvTypeName(plan.options.kvType).data())},
+                {QStringLiteral("weightBytes"), double(plan.memory.weightBytes)},
+                {QStringLiteral("kvBytes"), double(plan.memory.kvBytes)},
+                {QStringLiteral("scratchBytes"), double(plan.memory.scratchBytes)},
+                {QStringLiteral("totalBytes"), double(plan.memory.total())},
+                {QStringLiteral("availableBytes"), double(plan.availableBytes)},
+                {QStringLiteral("fits"), plan.fits},
+                {QStringLiteral("suggestions"), suggestions},
+            };
+            out << QJsonDocument(json).toJson(QJsonDocument::Indented);
+        } else {
+            out << "model:      " << QString::fromStdString(model->path()) << " (trained on "
+                << model->params().contextLength << " tokens)\n"
+                << QString::fromStdString(plan.report());
+        }
+        return plan.fits ? 0 : 1;
     });
 }
 

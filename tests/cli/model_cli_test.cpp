@@ -209,3 +209,70 @@ TEST_F(ModelCli, UsageErrorsExitWithTwo)
     EXPECT_EQ(runCli({QStringLiteral("perplexity"), QStringLiteral("--model"), model, QStringLiteral("--file"), text,
                       QStringLiteral("--ctx"), QStringLiteral("x")}).exitCode, 2);
 }
+
+TEST_F(ModelCli, ContextOptionsReachTheEngine)
+{
+    // DCA with a chunk larger than the text changes nothing (notes/dca.md §4); a tiny
+    // chunk and YaRN scaling change the logits; a bad value is a usage error.
+    auto lastRow = [&](const QStringList& extra) {
+        const QString out = dir.filePath(QStringLiteral("ctx.bin"));
+        const CliRun r = runCli(QStringList{QStringLiteral("logits"), QStringLiteral("--model"), model,
+                                            QStringLiteral("--file"), text, QStringLiteral("--out"), out,
+                                            QStringLiteral("--last"), QStringLiteral("1")}
+                                + extra);
+        EXPECT_EQ(r.exitCode, 0) << r.err.toStdString();
+        QFile f(out);
+        EXPECT_TRUE(f.open(QIODevice::ReadOnly));
+        const QByteArray bytes = f.readAll();
+        int32_t header[3] = {0, 0, 0};
+        std::memcpy(header, bytes.constData(), sizeof header);
+        const auto* row = reinterpret_cast<const float*>(bytes.constData() + 12 + 4 * header[0]);
+        return std::vector<float>(row, row + header[1]);
+    };
+    auto maxDiff = [](const std::vector<float>& a, const std::vector<float>& b) {
+        float d = 0;
+        for (std::size_t i = 0; i < a.size(); ++i)
+            d = std::max(d, std::fabs(a[i] - b[i]));
+        return d;
+    };
+    const std::vector<float> plain = lastRow({QStringLiteral("--kv-type"), QStringLiteral("f32")});
+    EXPECT_LT(maxDiff(plain, lastRow({QStringLiteral("--dca"), QStringLiteral("--dca-chunk"), QStringLiteral("200"),
+                                      QStringLiteral("--kv-type"), QStringLiteral("f32")})),
+              1e-4f);
+    EXPECT_GT(maxDiff(plain, lastRow({QStringLiteral("--dca"), QStringLiteral("--dca-chunk"), QStringLiteral("8"),
+                                      QStringLiteral("--dca-window"), QStringLiteral("2"), QStringLiteral("--ubatch"),
+                                      QStringLiteral("5")})),
+              1e-3f);
+    EXPECT_GT(maxDiff(plain, lastRow({QStringLiteral("--rope-scaling"), QStringLiteral("yarn"),
+                                      QStringLiteral("--rope-scale"), QStringLiteral("4")})),
+              1e-3f);
+    const CliRun bad = runCli({QStringLiteral("logits"), QStringLiteral("--model"), model, QStringLiteral("--file"), text,
+                               QStringLiteral("--out"), dir.filePath(QStringLiteral("x.bin")),
+                               QStringLiteral("--rope-scaling"), QStringLiteral("dynamic")});
+    EXPECT_EQ(bad.exitCode, 2);
+    EXPECT_TRUE(bad.err.contains(QStringLiteral("dynamic"))) << bad.err.toStdString();
+    const CliRun window = runCli({QStringLiteral("logits"), QStringLiteral("--model"), model, QStringLiteral("--file"),
+                                  text, QStringLiteral("--out"), dir.filePath(QStringLiteral("x.bin")),
+                                  QStringLiteral("--dca-chunk"), QStringLiteral("8"), QStringLiteral("--dca-window"),
+                                  QStringLiteral("8")});
+    EXPECT_EQ(window.exitCode, 2);
+}
+
+TEST_F(ModelCli, PlanReportsMethodMemoryAndRefusal)
+{
+    const CliRun within = runCli({QStringLiteral("plan"), QStringLiteral("--model"), model, QStringLiteral("--tokens"),
+                                  QStringLiteral("200"), QStringLiteral("--json")});
+    ASSERT_EQ(within.exitCode, 0) << within.err.toStdString();
+    const QJsonObject o = QJsonDocument::fromJson(within.out.toUtf8()).object();
+    EXPECT_EQ(o.value(QStringLiteral("method")).toString(), QStringLiteral("none"));
+    EXPECT_TRUE(o.value(QStringLiteral("fits")).toBool());
+    const CliRun beyond = runCli({QStringLiteral("plan"), QStringLiteral("--model"), model, QStringLiteral("--tokens"),
+                                  QStringLiteral("100000")});
+    ASSERT_EQ(beyond.exitCode, 0) << beyond.err.toStdString();
+    EXPECT_TRUE(beyond.out.contains(QStringLiteral("method:     dca"))) << beyond.out.toStdString();
+    const CliRun tight = runCli({QStringLiteral("plan"), QStringLiteral("--model"), model, QStringLiteral("--tokens"),
+                                 QStringLiteral("100000000"), QStringLiteral("--available-mib"), QStringLiteral("64")});
+    EXPECT_EQ(tight.exitCode, 1);
+    EXPECT_TRUE(tight.out.contains(QStringLiteral("fits:       no"))) << tight.out.toStdString();
+    EXPECT_TRUE(tight.out.contains(QStringLiteral("suggestion: a shorter range"))) << tight.out.toStdString();
+}
