@@ -70,11 +70,10 @@ void AttentionAccumulator::add(const KvCache& cache, int layer, int kvHead, cons
     tile.rows = rows_;
     tile.headDim = headDim_;
     tile.halfRows = cache.type() == KvType::F16;
-    // Q8_0 / Q4_0 caches: each tile is dequantized here and read by the kernel as F32 rows.
-    const bool quantized = isQuantizedKvType(cache.type());
-    thread_local std::vector<float> dequantized;
-    if (quantized)
-        dequantized.resize(2 * static_cast<std::size_t>(kKeyTile) * headDim_);
+    // Q8_0 / Q4_0 caches: the kernel dequantizes each tile as it loads it.
+    tile.blocks = cache.type() == KvType::Q8_0   ? kernels::AttentionTile::Blocks::Q8_0
+                  : cache.type() == KvType::Q4_0 ? kernels::AttentionTile::Blocks::Q4_0
+                                                 : kernels::AttentionTile::Blocks::None;
     tile.scale = scale;
     tile.max = max_.data();
     tile.sum = sum_.data();
@@ -93,14 +92,6 @@ void AttentionAccumulator::add(const KvCache& cache, int layer, int kvHead, cons
             continue;
         tile.keys = cache.keyRow(layer, kvHead, tileBegin);
         tile.values = cache.valueRow(layer, kvHead, tileBegin);
-        if (quantized) {
-            float* keys = dequantized.data();
-            float* values = keys + static_cast<std::size_t>(kKeyTile) * headDim_;
-            cache.rowsToFloat(tile.keys, tile.tileKeys, keys);
-            cache.rowsToFloat(tile.values, tile.tileKeys, values);
-            tile.keys = keys;
-            tile.values = values;
-        }
         kernels_->tile(tile);
     }
 }

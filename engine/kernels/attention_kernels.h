@@ -5,6 +5,8 @@
 
 #include "engine/cpu_features.h"
 
+#include <cstdint>
+
 namespace folio::kernels {
 
 inline constexpr int kAttentionKeyTile = 64;
@@ -15,7 +17,11 @@ struct AttentionTile {
     int headDim = 0;
     const void* keys = nullptr;      // tileKeys cache rows (F16 or F32), contiguous
     const void* values = nullptr;
-    bool halfRows = true;            // F16 rows, else F32
+    bool halfRows = true;            // F16 rows, else F32 (when blocks is None)
+    // Block-quantized rows (a Q8_0 / Q4_0 KV cache: GGUF blocks of 32 along the head
+    // dimension, headDim a multiple of 32), dequantized as the tile is loaded.
+    enum class Blocks : uint8_t { None, Q8_0, Q4_0 };
+    Blocks blocks = Blocks::None;
     int tileKeys = 0;                // 1..kAttentionKeyTile
     const int* visible = nullptr;    // per row: the first visible[r] keys count (<= 0: none)
     float scale = 0.0f;

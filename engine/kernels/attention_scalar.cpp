@@ -3,6 +3,7 @@
 #include "engine/kernels/attention_kernels.h"
 
 #include "engine/fp16.h"
+#include "engine/quant.h"
 
 #include <algorithm>
 #include <cmath>
@@ -13,10 +14,14 @@
 namespace folio::kernels {
 namespace {
 
-void rowsToFloat(const void* rows, bool halfRows, int count, int headDim, float* out)
+void rowsToFloat(const void* rows, const AttentionTile& t, int count, int headDim, float* out)
 {
     const int n = count * headDim;
-    if (!halfRows) {
+    if (t.blocks != AttentionTile::Blocks::None) {
+        dequantizeRow(t.blocks == AttentionTile::Blocks::Q8_0 ? GgmlType::Q8_0 : GgmlType::Q4_0, rows, out, n);
+        return;
+    }
+    if (!t.halfRows) {
         std::memcpy(out, rows, sizeof(float) * n);
         return;
     }
@@ -31,8 +36,8 @@ void scalarTile(const AttentionTile& t)
     float* keys = t.scratch;
     float* values = keys + kAttentionKeyTile * d;
     float* scores = values + kAttentionKeyTile * d;
-    rowsToFloat(t.keys, t.halfRows, t.tileKeys, d, keys);
-    rowsToFloat(t.values, t.halfRows, t.tileKeys, d, values);
+    rowsToFloat(t.keys, t, t.tileKeys, d, keys);
+    rowsToFloat(t.values, t, t.tileKeys, d, values);
     for (int r = 0; r < t.rows; ++r) {
         const int visible = std::min(t.visible[r], t.tileKeys);
         if (visible <= 0)

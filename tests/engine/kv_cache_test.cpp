@@ -2,6 +2,7 @@
 // block types, store/load round-trip error per type, and attention over Q8_0 / Q4_0
 // caches (exactly the attention of their dequantized values; close to F16).
 #include "engine/attention.h"
+#include "engine/cpu_features.h"
 #include "engine/kv_cache.h"
 #include "engine/quant.h"
 #include "engine/thread_pool.h"
@@ -193,7 +194,7 @@ struct AttentionRun {
 constexpr int kHeads = 8, kKvHeads = 2, kDim = 64, kSlots = 300, kCount = 37, kFirst = kSlots - kCount;
 constexpr float kScale = 0.125f;
 
-AttentionRun runAttention(KvType type, int threads)
+AttentionRun runAttention(KvType type, int threads, SimdLevel level = activeSimdLevel())
 {
     // Keys of amplitude 2 give scores spread over several units: a peaked softmax, so
     // key errors matter (uniform attention would hide them).
@@ -202,25 +203,31 @@ AttentionRun runAttention(KvType type, int threads)
     const std::vector<float> q = randomFloats(13, static_cast<std::size_t>(kCount) * kHeads * kDim, 2.0f);
     AttentionRun run{std::vector<float>(q.size()), filledCache(type, kKvHeads, kDim, kSlots, keys, values)};
     ThreadPool pool(threads);
-    CausalAttention attention({kHeads, kKvHeads, kDim, kScale}, pool.size());
+    CausalAttention attention({kHeads, kKvHeads, kDim, kScale}, pool.size(), level);
     attention.run(run.cache, 0, q.data(), kHeads * kDim, kCount, kFirst, run.out.data(), kHeads * kDim, pool);
     return run;
 }
 
 TEST(KvCacheAttention, QuantizedCachesAttendExactlyOverTheirDequantizedRows)
 {
+    // Every tile kernel the CPU runs dequantizes the blocks as it loads a tile.
     const std::vector<float> q = randomFloats(13, static_cast<std::size_t>(kCount) * kHeads * kDim, 2.0f);
-    for (KvType type : {KvType::Q8_0, KvType::Q4_0}) {
-        const AttentionRun run = runAttention(type, 2);
-        for (int t = 0; t < kCount; ++t)
-            for (int h = 0; h < kHeads; ++h) {
-                const std::vector<double> expected = fullSoftmax(
-                    run.cache, h / (kHeads / kKvHeads), &q[(static_cast<std::size_t>(t) * kHeads + h) * kDim], kFirst + t,
-                    kScale);
-                for (int i = 0; i < kDim; ++i)
-                    ASSERT_NEAR(run.out[(static_cast<std::size_t>(t) * kHeads + h) * kDim + i], expected[i], 2e-5)
-                        << kvTypeName(type) << " token " << t << " head " << h << " dim " << i;
-            }
+    for (SimdLevel level : {SimdLevel::Scalar, SimdLevel::Avx2, SimdLevel::Avx512}) {
+        if (clampSimdLevel(level) != level)
+            continue;
+        for (KvType type : {KvType::Q8_0, KvType::Q4_0}) {
+            const AttentionRun run = runAttention(type, 2, level);
+            for (int t = 0; t < kCount; ++t)
+                for (int h = 0; h < kHeads; ++h) {
+                    const int kvHead = h / (kHeads / kKvHeads);
+                    const float* query = &q[(static_cast<std::size_t>(t) * kHeads + h) * kDim];
+                    const std::vector<double> expected = fullSoftmax(run.cache, kvHead, query, kFirst + t, kScale);
+                    for (int i = 0; i < kDim; ++i)
+                        ASSERT_NEAR(run.out[(static_cast<std::size_t>(t) * kHeads + h) * kDim + i], expected[i], 2e-5)
+                            << simdLevelName(level) << " " << kvTypeName(type) << " token " << t << " head " << h
+                            << " dim " << i;
+                }
+        }
     }
 }
 
