@@ -1,5 +1,6 @@
 #include "engine/model.h"
 
+#include "engine/checksum.h"
 #include "engine/llama.h"
 #include "engine/quant.h"
 
@@ -43,6 +44,7 @@ std::shared_ptr<const Model> Model::load(const std::string& path)
     model->readHyperParams();
     model->readWeights();
     model->readTokenizer();
+    model->computeFingerprint();
     return model;
 }
 
@@ -248,6 +250,43 @@ void Model::readTokenizer()
         fail("tokenizer has " + std::to_string(tokenizer_->vocabSize()) + " tokens, token_embd.weight "
              + std::to_string(params_.vocabSize));
     endTokens_ = tokenizer_->endOfGenerationTokens();
+}
+
+void Model::computeFingerprint()
+{
+    Hash64 hash;
+    hash.addText("folio model fingerprint 1");
+    hash.addInt(static_cast<int64_t>(file_.fileSize()));
+    const ModelHyperParams& p = params_;
+    hash.addText(p.architecture);
+    for (int value : {p.contextLength, p.embeddingLength, p.blockCount, p.feedForwardLength, p.headCount,
+                      p.headCountKv, p.headDim, p.ropeDims, p.vocabSize})
+        hash.addInt(value);
+    const std::vector<GgufTensor>& tensors = file_.tensors();
+    // The header (metadata and tensor descriptions) is [0, dataSectionOffset) of the
+    // mapping; GgufFile exposes the mapping only through the tensors' data pointers
+    // (data = mapping + dataSectionOffset + offset), so the start is recovered from one.
+    const uint8_t* mapping = tensors.empty() ? nullptr
+                                             : tensors.front().data - file_.dataSectionOffset() - tensors.front().offset;
+    if (mapping)
+        hash.add(mapping, file_.dataSectionOffset());
+    constexpr std::size_t kEdge = 1024;
+    for (const GgufTensor& t : tensors) {
+        hash.addText(t.name);
+        hash.addInt(static_cast<int64_t>(t.type));
+        for (int64_t d : t.dims)
+            hash.addInt(d);
+        const std::size_t edge = std::min(kEdge, t.nbytes);
+        hash.add(t.data, edge);
+        hash.add(t.data + t.nbytes - edge, edge);
+    }
+    constexpr std::size_t kWindow = 4096, kWindows = 64;
+    if (mapping && file_.fileSize() > file_.dataSectionOffset() + kWindow) {
+        const std::size_t span = file_.fileSize() - file_.dataSectionOffset() - kWindow;
+        for (std::size_t w = 0; w < kWindows; ++w)
+            hash.add(mapping + file_.dataSectionOffset() + span / (kWindows - 1) * w, kWindow);
+    }
+    fingerprint_ = hash.hex();
 }
 
 bool Model::isEndOfGeneration(int32_t token) const

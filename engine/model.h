@@ -97,6 +97,15 @@ public:
     const std::vector<int32_t>& endOfGenerationTokens() const { return endTokens_; }
     bool isEndOfGeneration(int32_t token) const;
 
+    // The identity of the weights, for saved session states: 16 hex digits hashed over
+    // the file size, the architecture and hyper-parameters, the whole GGUF header
+    // (every metadata value; tensor names, types, shapes and offsets), and a sample of
+    // the tensor bytes (the first and last KiB of every tensor and 64 windows of 4 KiB
+    // spread over the data section). A full hash would read gigabytes at every load;
+    // any re-quantization or fine-tune changes every sampled window. Not the path: a
+    // renamed or copied file is the same model.
+    const std::string& fingerprint() const { return fingerprint_; }
+
     // Scratch assumes micro-batches of batchSize tokens (as Session uses).
     MemoryEstimate memoryEstimate(int contextTokens, KvType kvType, int batchSize = 512) const;
 
@@ -110,6 +119,7 @@ private:
     void readRopeScaling();
     void readWeights();
     void readTokenizer();
+    void computeFingerprint();
     [[noreturn]] void fail(const std::string& what) const;
     const GgufTensor& requireTensor(const std::string& name, std::vector<int64_t> dims) const;
     WeightMatrix matrix(const std::string& name, int64_t cols, int64_t rows) const;
@@ -124,6 +134,7 @@ private:
     std::vector<float> ropeFreqFactors_;
     std::optional<Tokenizer> tokenizer_;
     std::vector<int32_t> endTokens_;
+    std::string fingerprint_;
 };
 
 } // namespace folio

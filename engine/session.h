@@ -17,11 +17,14 @@
 #include <optional>
 #include <string>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 namespace folio {
 
 class Sampler;
+class StateReader;
+class StateWriter;
 
 struct SessionOptions {
     int contextLength = 4096;   // KV cache capacity in tokens (<= 0: the model's training context)
@@ -79,6 +82,17 @@ public:
     // cleared: process at least one token (e.g. re-decode token n-1 after
     // truncate(n-1)) before sampling again.
     void truncate(int n);
+
+    // The whole state (tokens, positions, logits, the filled KV slots and the options
+    // that shaped them) as a stream of bounded pieces, and back: after loadState the
+    // next logits are those the saved session would give, bit for bit. loadState
+    // throws SessionStateError when the state was made by another model or with other
+    // options (naming each difference), does not fit the context, or is truncated or
+    // corrupt. Format and failure rules: engine/session_state.h.
+    void saveState(StateWriter& out) const;
+    void loadState(StateReader& in);
+    // (name, value) pairs, in a fixed order, of everything that shaped the cache.
+    std::vector<std::pair<std::string, std::string>> shapingOptions() const;
 
     // Samples and appends up to maxTokens tokens. Each token is handed to onToken
     // and decoded into the context; onToken returning false stops after that token.
