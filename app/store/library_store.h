@@ -1,0 +1,92 @@
+// Documents, conversations and their messages in the store.
+#pragma once
+
+#include "app/store/database.h"
+
+#include <QString>
+#include <QVector>
+
+#include <optional>
+
+namespace folio {
+
+struct Document;
+
+struct DocumentRecord {
+    qint64 id = 0;
+    QString contentHash;
+    QString path;
+    QString title;
+    QString author;
+    QString kind;   // "pdf", "text", "markdown", "epub"
+    int pages = 0;
+    qint64 characters = 0;
+    std::optional<qint64> tokens;
+    qint64 addedAtMs = 0;
+    qint64 openedAtMs = 0;
+};
+
+struct ConversationRecord {
+    qint64 id = 0;
+    qint64 documentId = 0;
+    QString modelFingerprint;
+    QString title;
+    qint64 createdAtMs = 0;
+    qint64 updatedAtMs = 0;
+    int messageCount = 0;
+};
+
+enum class MessageRole { System, User, Assistant };
+QString messageRoleKey(MessageRole role);   // "system", "user", "assistant"
+
+// A page the answer drew on, with its share of the attention mass.
+struct EvidencePage {
+    int page = 0;   // index into the document's page map
+    double weight = 0;
+    bool operator==(const EvidencePage&) const = default;
+};
+
+struct MessageRecord {
+    qint64 id = 0;
+    qint64 conversationId = 0;
+    MessageRole role = MessageRole::User;
+    QString text;
+    qint64 createdAtMs = 0;
+    std::optional<qint64> tokenBegin;   // the message's token range in the context
+    std::optional<qint64> tokenEnd;
+    QVector<EvidencePage> evidence;
+};
+
+// Methods throw StoreError (NotFound for an id that does not exist).
+class LibraryStore {
+public:
+    explicit LibraryStore(Database& db) : m_db(db) {}
+
+    // Adds the document, or (same content hash) updates its path, title and opened time.
+    // Returns its id.
+    qint64 rememberDocument(const Document& document);
+    std::optional<DocumentRecord> documentByHash(const QString& contentHash);
+    DocumentRecord document(qint64 id);
+    QVector<DocumentRecord> documents();   // most recently opened first
+    void setDocumentTokens(qint64 id, qint64 tokens);
+    void removeDocument(qint64 id);   // with its conversations, messages and snapshots
+
+    qint64 createConversation(qint64 documentId, const QString& modelFingerprint, const QString& title);
+    ConversationRecord conversation(qint64 id);
+    QVector<ConversationRecord> conversations();                     // most recently updated first
+    QVector<ConversationRecord> conversations(qint64 documentId);   // the same, for one document
+    void renameConversation(qint64 id, const QString& title);
+    void touchConversation(qint64 id);
+    void deleteConversation(qint64 id);   // with its messages and snapshots
+
+    // Appends to the conversation (and marks it updated); returns the message id.
+    qint64 appendMessage(qint64 conversationId, const MessageRecord& message);
+    QVector<MessageRecord> messages(qint64 conversationId);   // in order
+
+private:
+    [[noreturn]] void notFound(const QString& what, qint64 id) const;
+
+    Database& m_db;
+};
+
+} // namespace folio
