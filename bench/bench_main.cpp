@@ -1,7 +1,10 @@
 // folio-bench: speed figures of the engine.
 //   folio-bench make-model --out FILE [--shape tinyllama|tiny] [--type q4_0]
-//   folio-bench forward --model FILE [--prompt N] [--gen M] [--threads T] [--batch B] [--kv f16|f32]
-//   folio-bench long --model FILE [--prompt N] [--short S] [--threads T] [--batch B] [--kv f16|f32]
+//   folio-bench forward --model FILE [--prompt N] [--gen M] [--threads T] [--batch B] [--kv f16|q8_0|q4_0|f32]
+//   folio-bench long --model FILE [--tokens 4096,16384,32768] [--methods plain,dca] [--kv f16,q8_0] [--threads T]
+//   folio-bench passkey --model FILE [--lengths 1x,2x,4x,8x] [--methods none,pi,ntk,yarn,dca] [--samples 50]
+#include "bench/bench_util.h"
+
 #include "engine/attention.h"
 #include "engine/cpu_features.h"
 #include "engine/model.h"
@@ -19,32 +22,14 @@
 #include <strings.h>
 
 using namespace folio;
+using namespace folio::bench;
+
+namespace folio::bench {
+int runLongBench(const Options& options);
+int runPasskeyBench(const Options& options);
+} // namespace folio::bench
 
 namespace {
-
-using Options = std::map<std::string, std::string>;
-
-Options parseOptions(int argc, char** argv)
-{
-    Options options;
-    for (int i = 2; i < argc; ++i) {
-        const std::string key = argv[i];
-        if (key.rfind("--", 0) != 0 || i + 1 >= argc)
-            throw std::runtime_error("expected --name value, got '" + key + "'");
-        options[key.substr(2)] = argv[++i];
-    }
-    return options;
-}
-
-std::string option(const Options& options, const std::string& name, const std::string& fallback)
-{
-    const auto it = options.find(name);
-    if (it != options.end())
-        return it->second;
-    if (fallback.empty())
-        throw std::runtime_error("missing --" + name);
-    return fallback;
-}
 
 GgmlType parseType(const std::string& name)
 {
@@ -52,11 +37,6 @@ GgmlType parseType(const std::string& name)
         if (strcasecmp(std::string(traitsOf(type).name).c_str(), name.c_str()) == 0)
             return type;
     throw std::runtime_error("unknown weight type '" + name + "'");
-}
-
-double secondsSince(std::chrono::steady_clock::time_point start)
-{
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 int makeModel(const Options& options)
@@ -91,7 +71,7 @@ int forward(const Options& options)
     SessionOptions sessionOptions;
     sessionOptions.threads = std::stoi(option(options, "threads", "0"));
     sessionOptions.batchSize = std::stoi(option(options, "batch", "512"));
-    sessionOptions.kvType = option(options, "kv", "f16") == "f32" ? KvType::F32 : KvType::F16;
+    sessionOptions.kvType = parseKvType(option(options, "kv", "f16"));
     sessionOptions.contextLength = prompt + gen + 1;
     Session session(model, sessionOptions);
     std::printf("%s", model->describe().c_str());
@@ -115,72 +95,18 @@ int forward(const Options& options)
     return 0;
 }
 
-struct PrefillFigures {
-    double tokensPerSecond = 0.0;
-    double attentionSeconds = 0.0;
-    double attentionGflops = 0.0;  // GFLOP/s
-    double seconds = 0.0;
-};
-
-// Prefills `prompt` tokens in a fresh session and reads the attention counters.
-PrefillFigures measurePrefill(const std::shared_ptr<const Model>& model, SessionOptions sessionOptions, int prompt)
-{
-    sessionOptions.contextLength = prompt + 1;
-    Session session(model, sessionOptions);
-    std::vector<int32_t> tokens(prompt);
-    for (int t = 0; t < prompt; ++t)
-        tokens[t] = 1 + (t * 7919) % (model->params().vocabSize - 1);
-    resetAttentionCounters();
-    const auto start = std::chrono::steady_clock::now();
-    session.prefill(tokens);
-    PrefillFigures figures;
-    figures.seconds = secondsSince(start);
-    const AttentionCounters counters = attentionCounters();
-    figures.tokensPerSecond = prompt / figures.seconds;
-    figures.attentionSeconds = counters.seconds;
-    figures.attentionGflops = counters.seconds > 0.0 ? counters.flops / counters.seconds * 1e-9 : 0.0;
-    return figures;
-}
-
-// Long-prompt prefill: how fast, and how much of it is attention (QK^T and PV over
-// the causal pairs, 4 * heads * headDim FLOPs a pair). A short prompt first, for the ratio.
-int longPrompt(const Options& options)
-{
-    const auto model = Model::load(option(options, "model", ""));
-    const int prompt = std::stoi(option(options, "prompt", "8192"));
-    const int shortPrompt = std::stoi(option(options, "short", "512"));
-    SessionOptions sessionOptions;
-    sessionOptions.threads = std::stoi(option(options, "threads", "0"));
-    sessionOptions.batchSize = std::stoi(option(options, "batch", "512"));
-    sessionOptions.kvType = option(options, "kv", "f16") == "f32" ? KvType::F32 : KvType::F16;
-    std::printf("%s", model->describe().c_str());
-    std::printf("threads %d, batch %d, kv %s, simd %s\n", sessionOptions.threads, sessionOptions.batchSize,
-                std::string(kvTypeName(sessionOptions.kvType)).c_str(), simdLevelName(activeSimdLevel()));
-    double shortSpeed = 0.0;
-    for (int n : {shortPrompt, prompt}) {
-        if (n <= 0)
-            continue;
-        const PrefillFigures f = measurePrefill(model, sessionOptions, n);
-        std::printf("prompt %6d: %8.1f tokens/s (%.2f s), attention %.2f s (%.0f%%) at %.1f GFLOP/s\n", n,
-                    f.tokensPerSecond, f.seconds, f.attentionSeconds, 100.0 * f.attentionSeconds / f.seconds,
-                    f.attentionGflops);
-        if (n == shortPrompt)
-            shortSpeed = f.tokensPerSecond;
-        else if (shortSpeed > 0.0)
-            std::printf("prompt %d / prompt %d speed: %.2f\n", prompt, shortPrompt, f.tokensPerSecond / shortSpeed);
-        std::fflush(stdout);
-    }
-    return 0;
-}
-
 } // namespace
 
 int main(int argc, char** argv)
 {
     const std::string usage =
         "usage: folio-bench make-model --out FILE [--shape tinyllama|tiny] [--type q4_0]\n"
-        "       folio-bench forward --model FILE [--prompt N] [--gen M] [--threads T] [--batch B] [--kv f16|f32]\n"
-        "       folio-bench long --model FILE [--prompt N] [--short S] [--threads T] [--batch B] [--kv f16|f32]\n";
+        "       folio-bench forward --model FILE [--prompt N] [--gen M] [--threads T] [--batch B] [--kv f16|q8_0|q4_0|f32]\n"
+        "       folio-bench long --model FILE [--tokens 4096,16384,32768] [--methods plain,dca] [--kv f16,q8_0]\n"
+        "                        [--threads T] [--batch B] [--dca-chunk C] [--dca-window W]\n"
+        "       folio-bench passkey --model FILE [--lengths 1x,2x,4x,8x,16x,32x] [--methods none,pi,ntk,yarn,dca]\n"
+        "                           [--samples 50] [--depths 0.05,0.25,0.5,0.75,0.95] [--filler TEXT]\n"
+        "                           [--dca-temperature K] [--by-depth yes] [--seed S] [--threads T]\n";
     if (argc < 2) {
         std::fputs(usage.c_str(), stderr);
         return 2;
@@ -193,7 +119,9 @@ int main(int argc, char** argv)
         if (command == "forward")
             return forward(options);
         if (command == "long")
-            return longPrompt(options);
+            return runLongBench(options);
+        if (command == "passkey")
+            return runPasskeyBench(options);
         std::fputs(usage.c_str(), stderr);
         return 2;
     } catch (const std::exception& error) {

@@ -1,0 +1,181 @@
+#include "tests/engine/passkey_task.h"
+
+#include "engine/sampler.h"
+
+#include <algorithm>
+#include <cctype>
+#include <stdexcept>
+
+namespace folio::test {
+
+namespace {
+
+bool sentenceEnd(char c) { return c == '.' || c == '!' || c == '?'; }
+bool closingQuote(const std::string& s, std::size_t i)
+{
+    return i < s.size() && (s[i] == '"' || s[i] == '\'' || s.compare(i, 3, "\xE2\x80\x9D") == 0
+                            || s.compare(i, 3, "\xE2\x80\x99") == 0);
+}
+std::size_t quoteLength(const std::string& s, std::size_t i)
+{
+    if (i >= s.size())
+        return 0;
+    if (s[i] == '"' || s[i] == '\'')
+        return 1;
+    return closingQuote(s, i) ? 3 : 0;
+}
+
+std::string strip(const std::string& s)
+{
+    std::size_t a = 0, b = s.size();
+    while (a < b && std::isspace(static_cast<unsigned char>(s[a])))
+        ++a;
+    while (b > a && std::isspace(static_cast<unsigned char>(s[b - 1])))
+        --b;
+    return s.substr(a, b - a);
+}
+
+} // namespace
+
+PasskeyTask::PasskeyTask(std::shared_ptr<const Model> model, std::string filler)
+    : model_(std::move(model)), filler_(std::move(filler)),
+      chat_(ChatTemplate::detect(model_->file().getString("tokenizer.chat_template").value_or(""),
+                                 model_->params().architecture,
+                                 [&](std::string_view piece) { return model_->tokenizer().findToken(piece).has_value(); }))
+{
+    if (filler_.size() < 1000)
+        throw std::invalid_argument("passkey: the filler text is too short");
+    paragraphStarts_.push_back(0);
+    for (std::size_t i = filler_.find("\n\n"); i != std::string::npos; i = filler_.find("\n\n", i + 2)) {
+        std::size_t start = i + 2;
+        while (start < filler_.size() && std::isspace(static_cast<unsigned char>(filler_[start])))
+            ++start;
+        if (start < filler_.size() / 2)  // leave room for long prompts from any start
+            paragraphStarts_.push_back(start);
+    }
+    const std::string sample = filler_.substr(0, 20000);
+    charsPerToken_ = double(sample.size()) / std::max<std::size_t>(1, model_->tokenizer().encode(sample, false, false).size());
+}
+
+std::string PasskeyTask::chatPrompt(const std::string& document, const std::string& question) const
+{
+    return chat_.format({{"user", document + "\n\n" + question}}, true);
+}
+
+std::string PasskeyTask::fillerAt(std::size_t start, std::size_t chars) const
+{
+    std::string text = filler_.substr(start, chars);
+    // Back to the end of the last whole sentence (with its closing quote).
+    std::size_t end = std::string::npos;
+    for (std::size_t i = 0; i < text.size(); ++i)
+        if (sentenceEnd(text[i]))
+            end = i + 1 + quoteLength(text, i + 1);
+    if (end != std::string::npos && end <= text.size())
+        text.resize(end);
+    return strip(text);
+}
+
+PasskeyPrompt PasskeyTask::make(int maxTokens, double depth, std::mt19937& rng) const
+{
+    PasskeyPrompt prompt;
+    prompt.depth = depth;
+    std::uniform_int_distribution<int> digit(0, 9), first(1, 9);
+    std::string key = std::to_string(first(rng));
+    for (int i = 0; i < 4; ++i)
+        key += std::to_string(digit(rng));
+    prompt.answer = key;
+    const std::string needle = "The pass key is " + key + ". Remember it. " + key + " is the pass key.";
+    const std::string question = "What is the pass key?";
+    const std::size_t start = paragraphStarts_[std::uniform_int_distribution<std::size_t>(0, paragraphStarts_.size() - 1)(rng)];
+    const Tokenizer& tok = model_->tokenizer();
+    const int overhead = static_cast<int>(tok.encode(chatPrompt(needle, question), tok.addBosByDefault(), true).size());
+    double chars = std::max(0.0, (maxTokens - overhead) * charsPerToken_);
+    for (int attempt = 0; attempt < 40; ++attempt) {
+        std::string document = fillerAt(start, static_cast<std::size_t>(chars));
+        // The needle goes at the first sentence start at or after depth * length.
+        auto startsSentence = [&](std::size_t j) {
+            if (j == 0 || std::isspace(static_cast<unsigned char>(document[j]))
+                || !std::isspace(static_cast<unsigned char>(document[j - 1])))
+                return false;
+            std::size_t k = j;  // one past the last character before the white space
+            while (k > 0 && std::isspace(static_cast<unsigned char>(document[k - 1])))
+                --k;
+            if (k == 0)
+                return false;
+            if (sentenceEnd(document[k - 1]))
+                return true;
+            if (document[k - 1] == '"' || document[k - 1] == '\'')
+                return k >= 2 && sentenceEnd(document[k - 2]);
+            return k >= 4 && closingQuote(document, k - 3) && sentenceEnd(document[k - 4]);
+        };
+        std::size_t at = 0;
+        if (depth > 0.0) {
+            at = std::string::npos;
+            for (std::size_t j = static_cast<std::size_t>(depth * document.size()); j < document.size(); ++j)
+                if (startsSentence(j)) {
+                    at = j;
+                    break;
+                }
+        }
+        if (at == std::string::npos)
+            document += " " + needle;
+        else
+            document.insert(at, needle + " ");
+        prompt.tokens = tok.encode(chatPrompt(document, question), tok.addBosByDefault(), true);
+        const int excess = static_cast<int>(prompt.tokens.size()) - maxTokens;
+        if (excess <= 0)
+            return prompt;
+        chars -= (excess + 2) * charsPerToken_;
+        if (chars <= 0)
+            break;
+    }
+    throw std::runtime_error("passkey: cannot fit a prompt in " + std::to_string(maxTokens) + " tokens");
+}
+
+std::string PasskeyTask::answer(const PasskeyPrompt& prompt, SessionOptions options) const
+{
+    options.contextLength = static_cast<int>(prompt.tokens.size()) + 17;
+    Session session(model_, options);
+    session.prefill(prompt.tokens);
+    SamplerParams greedy;
+    greedy.temperature = 0.0f;
+    Sampler sampler(greedy);
+    std::vector<int32_t> generated;
+    session.generate(sampler, 16, [&](int32_t token) {
+        generated.push_back(token);
+        return true;
+    });
+    std::string text = model_->tokenizer().decode(generated);
+    for (const std::string& stop : chat_.stopStrings()) {
+        const std::size_t at = text.find(stop);
+        if (at != std::string::npos)
+            text.resize(at);
+    }
+    return strip(text);
+}
+
+SessionOptions passkeyMethodOptions(const std::string& method, int tokens, int trainedLength, float dcaTemperature)
+{
+    SessionOptions options;
+    options.threads = 0;
+    const float factor = std::max(1.0f, float(tokens) / float(trainedLength));
+    if (method == "pi") {
+        options.rope.scaling = RopeScaling::Linear;
+        options.rope.scale = factor;
+    } else if (method == "ntk") {
+        options.rope.scaling = RopeScaling::Ntk;
+        options.rope.scale = factor;
+    } else if (method == "yarn") {
+        options.rope.scaling = RopeScaling::Yarn;
+        options.rope.scale = factor;
+        options.rope.yarnOriginalContext = trainedLength;
+    } else if (method == "dca") {
+        options.dca.enabled = true;
+        options.dca.temperature = dcaTemperature;
+    } else if (method != "none") {
+        throw std::invalid_argument("passkey: unknown method '" + method + "' (none, pi, ntk, yarn, dca)");
+    }
+    return options;
+}
+
+} // namespace folio::test
