@@ -1,4 +1,5 @@
 // folio-bench: speed figures of the engine.
+//   folio-bench --model FILE [--threads T]   (pp512 / tg128 medians, bandwidth, fraction of it)
 //   folio-bench make-model --out FILE [--shape tinyllama|tiny] [--type q4_0]
 //   folio-bench forward --model FILE [--prompt N] [--gen M] [--threads T] [--batch B] [--kv f16|q8_0|q4_0|f32]
 //   folio-bench long --model FILE [--tokens 4096,16384,32768] [--methods plain,dca] [--kv f16,q8_0] [--threads T]
@@ -27,6 +28,7 @@ using namespace folio::bench;
 namespace folio::bench {
 int runLongBench(const Options& options);
 int runPasskeyBench(const Options& options);
+int runModelBench(const Options& options);
 } // namespace folio::bench
 
 namespace {
@@ -100,7 +102,8 @@ int forward(const Options& options)
 int main(int argc, char** argv)
 {
     const std::string usage =
-        "usage: folio-bench make-model --out FILE [--shape tinyllama|tiny] [--type q4_0]\n"
+        "usage: folio-bench --model FILE [--threads T] [--repeats R] [--prompt 512] [--gen 128]\n"
+        "       folio-bench make-model --out FILE [--shape tinyllama|tiny] [--type q4_0]\n"
         "       folio-bench forward --model FILE [--prompt N] [--gen M] [--threads T] [--batch B] [--kv f16|q8_0|q4_0|f32]\n"
         "       folio-bench long --model FILE [--tokens 4096,16384,32768] [--methods plain,dca] [--kv f16,q8_0]\n"
         "                        [--threads T] [--batch B] [--dca-chunk C] [--dca-window W]\n"
@@ -113,6 +116,11 @@ int main(int argc, char** argv)
     }
     try {
         const std::string command = argv[1];
+        if (command.rfind("--", 0) == 0) {  // folio-bench --model MODEL [--threads N]: the headline figures
+            std::vector<char*> args(argv, argv + argc);
+            args.insert(args.begin() + 1, argv[0]);
+            return runModelBench(parseOptions(argc + 1, args.data()));
+        }
         const Options options = parseOptions(argc, argv);
         if (command == "make-model")
             return makeModel(options);
