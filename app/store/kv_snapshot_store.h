@@ -16,6 +16,7 @@
 #pragma once
 
 #include "app/store/database.h"
+#include "engine/session_state.h"
 
 #include <QString>
 #include <QVector>
@@ -55,15 +56,16 @@ struct KvSnapshotWriteOptions {
     std::size_t transactionBytes = std::size_t{64} << 20;   // chunks per commit; 0: all in one transaction
 };
 
-class KvSnapshotWriter {
+// Session::saveState(writer) streams a session's state straight into the store.
+class KvSnapshotWriter : public StateWriter {
 public:
-    ~KvSnapshotWriter();   // without commit(): removes what was written
+    ~KvSnapshotWriter() override;   // without commit(): removes what was written
     KvSnapshotWriter(const KvSnapshotWriter&) = delete;
     KvSnapshotWriter& operator=(const KvSnapshotWriter&) = delete;
 
     // Appends bytes (any piece size). Throws StoreError (DiskFull, Busy, ...) after
     // removing the partial snapshot; the writer is then unusable.
-    void write(const void* data, std::size_t bytes);
+    void write(const void* data, std::size_t bytes) override;
     // Makes the snapshot visible and removes the ones it supersedes (same kind,
     // fingerprint, document and conversation). Returns its id.
     qint64 commit();
@@ -95,15 +97,16 @@ private:
     enum class State { Writing, Committed, Aborted, Failed } m_state = State::Writing;
 };
 
-class KvSnapshotReader {
+// Session::loadState(reader) restores a session from the store.
+class KvSnapshotReader : public StateReader {
 public:
-    ~KvSnapshotReader();
+    ~KvSnapshotReader() override;
     KvSnapshotReader(const KvSnapshotReader&) = delete;
     KvSnapshotReader& operator=(const KvSnapshotReader&) = delete;
 
     // Copies up to `bytes`; fewer only at the end, 0 once everything was read and the
     // checksum verified. Throws StoreError::Checksum (the snapshot is deleted first).
-    std::size_t read(void* data, std::size_t bytes);
+    std::size_t read(void* data, std::size_t bytes) override;
     const KvSnapshotInfo& info() const { return m_info; }
 
 private:

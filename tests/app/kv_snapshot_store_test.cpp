@@ -81,6 +81,26 @@ TEST_F(KvSnapshotStoreTest, WrittenInPiecesReadBackInOtherPieces)
     EXPECT_EQ(reader->read(buffer, 10), 0u);
 }
 
+TEST_F(KvSnapshotStoreTest, UsableAsTheEngineStateStreams)
+{
+    // What Session::saveState / loadState see: a StateWriter taking pieces of at most
+    // kStatePieceBytes, a StateReader giving the bytes back in any sizes.
+    const QByteArray state = test::patternBytes(qsizetype(kStatePieceBytes) + 5000, 12);
+    std::unique_ptr<KvSnapshotWriter> writer = store->beginSnapshot(test::documentSpec(doc));
+    StateWriter& out = *writer;
+    out.write(state.constData(), kStatePieceBytes);
+    out.write(state.constData() + kStatePieceBytes, 5000);
+    const qint64 id = writer->commit();
+    std::unique_ptr<KvSnapshotReader> reader = store->openReader(id);
+    StateReader& in = *reader;
+    QByteArray back(state.size(), Qt::Uninitialized);
+    std::size_t got = 0;
+    while (std::size_t n = in.read(back.data() + got, std::min<std::size_t>(1 << 20, back.size() - got)))
+        got += n;
+    EXPECT_EQ(got, std::size_t(state.size()));
+    EXPECT_EQ(back, state);
+}
+
 TEST_F(KvSnapshotStoreTest, EmptyAndDefaultChunkedSnapshots)
 {
     const qint64 empty = test::saveSnapshot(*store, test::documentSpec(doc, QStringLiteral("empty")), {});
