@@ -1,5 +1,6 @@
 // folio: the desktop application.
 #include "ui/main_window.h"
+#include "ui/theme.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -26,6 +27,7 @@ int main(int argc, char* argv[])
     parser.addOption(screenshot);
     parser.process(app);
 
+    folio::ThemeManager::apply(folio::ThemeManager::saved());
     folio::MainWindow window;
     window.show();
 

@@ -1,9 +1,16 @@
 #include "ui/main_window.h"
 
 #include "app/documents/document_opener.h"
+#include "app/store/database.h"
+#include "app/store/kv_snapshot_store.h"
+#include "app/store/library_store.h"
+#include "ui/chat_view.h"
+#include "ui/error_log.h"
+#include "ui/library_view.h"
+#include "ui/reader_view.h"
 #include "ui/recent_files.h"
+#include "ui/status_widgets.h"
 
-#include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
 #include <QDragEnterEvent>
@@ -13,33 +20,18 @@
 #include <QLabel>
 #include <QListWidget>
 #include <QLocale>
-#include <QMenuBar>
+#include <QMenu>
 #include <QMessageBox>
 #include <QMimeData>
 #include <QSettings>
 #include <QSpinBox>
 #include <QSplitter>
 #include <QStatusBar>
-#include <QTextBrowser>
-#include <QToolBar>
-#include <QVBoxLayout>
 
 // Resources of a static library must be registered by hand (outside any namespace).
 static void initUiResources() { Q_INIT_RESOURCE(ui); }
 
 namespace folio {
-
-namespace {
-
-QString pageCountText(const Document& doc)
-{
-    const int n = doc.pageCount();
-    if (doc.kind == DocumentKind::Pdf)
-        return n == 1 ? MainWindow::tr("1 page") : MainWindow::tr("%1 pages").arg(n);
-    return n == 1 ? MainWindow::tr("1 section") : MainWindow::tr("%1 sections").arg(n);
-}
-
-} // namespace
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_opener(new DocumentOpener(this))
 {
@@ -47,39 +39,31 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_opener(new Docu
     setWindowTitle(tr("Folio"));
     setWindowIcon(QIcon(QStringLiteral(":/folio/folio.svg")));
     setAcceptDrops(true);
-    resize(1100, 760);
+    resize(1280, 800);
 
+    m_library = new LibraryView;
+    m_library->setObjectName(QStringLiteral("library"));
     m_pageList = new QListWidget;
     m_pageList->setObjectName(QStringLiteral("pageList"));
     m_pageList->setMinimumWidth(120);
+    m_leftSplitter = new QSplitter(Qt::Vertical);
+    m_leftSplitter->setObjectName(QStringLiteral("leftSplitter"));
+    m_leftSplitter->addWidget(m_library);
+    m_leftSplitter->addWidget(m_pageList);
+    m_leftSplitter->setSizes({300, 400});
 
-    m_pageHeading = new QLabel;
-    m_pageHeading->setObjectName(QStringLiteral("pageHeading"));
-    QFont headingFont = m_pageHeading->font();
-    headingFont.setBold(true);
-    m_pageHeading->setFont(headingFont);
+    m_reader = new ReaderView;
+    m_reader->setObjectName(QStringLiteral("readerView"));
 
-    m_reader = new QTextBrowser;
-    m_reader->setObjectName(QStringLiteral("reader"));
-    m_reader->setOpenExternalLinks(true);
-    m_reader->setPlaceholderText(tr("Open a PDF, text or Markdown file (Ctrl+O), or drop one here."));
-    QFont readerFont(QStringLiteral("serif"));
-    readerFont.setPointSizeF(font().pointSizeF() * 1.15);
-    m_reader->setFont(readerFont);
-
-    auto* readerPane = new QWidget;
-    auto* readerLayout = new QVBoxLayout(readerPane);
-    readerLayout->setContentsMargins(6, 6, 6, 6);
-    readerLayout->addWidget(m_pageHeading);
-    readerLayout->addWidget(m_reader);
-
-    auto* splitter = new QSplitter;
-    splitter->setObjectName(QStringLiteral("mainSplitter"));
-    splitter->addWidget(m_pageList);
-    splitter->addWidget(readerPane);
-    splitter->setStretchFactor(1, 1);
-    splitter->setSizes({160, 940});
-    setCentralWidget(splitter);
+    m_mainSplitter = new QSplitter;
+    m_mainSplitter->setObjectName(QStringLiteral("mainSplitter"));
+    m_mainSplitter->addWidget(m_leftSplitter);
+    m_mainSplitter->addWidget(m_reader);
+    m_chat = new ChatView;
+    m_mainSplitter->addWidget(m_chat);
+    m_mainSplitter->setStretchFactor(1, 1);
+    m_mainSplitter->setSizes({250, 650, 380});
+    setCentralWidget(m_mainSplitter);
 
     m_titleLabel = new QLabel;
     m_titleLabel->setObjectName(QStringLiteral("titleLabel"));
@@ -90,11 +74,34 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_opener(new Docu
     statusBar()->addWidget(m_titleLabel, 1);
     statusBar()->addPermanentWidget(m_pagesLabel);
     statusBar()->addPermanentWidget(m_wordsLabel);
+    m_status = new StatusWidgets(statusBar());
 
     createActions();
     connect(m_pageList, &QListWidget::currentRowChanged, this, [this](int row) {
-        if (row >= 0 && row != m_currentPage)
+        if (row >= 0 && row != currentPage())
             showPage(row);
+    });
+    connect(m_reader, &ReaderView::pageChanged, this, &MainWindow::onPageChanged);
+    connect(m_reader, &ReaderView::failed, this, [this](const QString& message) { showError(tr("Reader"), message); });
+    connect(m_chat, &ChatView::failed, this, [this](const QString& message) { showError(tr("Chat"), message); });
+    connect(m_chat, &ChatView::evidenceSelected, m_reader, &ReaderView::setEvidence);
+    connect(m_chat, &ChatView::pageLinkActivated, this, [this](const QString& label) {
+        const int page = m_reader->pageForLabel(label);
+        if (page >= 0)
+            showPage(page);
+        else
+            statusBar()->showMessage(tr("The document has no page %1").arg(label), 5000);
+    });
+    connect(m_library, &LibraryView::openRequested, this, [this](const QString& path) { openDocument(path); });
+    connect(m_library, &LibraryView::removeRequested, this, [this](qint64 id) {
+        if (!m_store)
+            return;
+        try {
+            m_store->removeDocument(id);
+        } catch (const StoreError& e) {
+            showError(tr("Library"), e.message());
+        }
+        refreshLibrary();
     });
     connect(m_opener, &DocumentOpener::started, this, [this](const QString& path) {
         statusBar()->showMessage(tr("Opening %1…").arg(QFileInfo(path).fileName()));
@@ -102,55 +109,45 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_opener(new Docu
     connect(m_opener, &DocumentOpener::opened, this, &MainWindow::onOpened);
     connect(m_opener, &DocumentOpener::failed, this, &MainWindow::onFailed);
 
-    restoreGeometry(QSettings().value(QStringLiteral("mainWindow/geometry")).toByteArray());
+    const QSettings settings;
+    restoreGeometry(settings.value(QStringLiteral("mainWindow/geometry")).toByteArray());
+    m_mainSplitter->restoreState(settings.value(QStringLiteral("mainWindow/mainSplitter")).toByteArray());
+    m_leftSplitter->restoreState(settings.value(QStringLiteral("mainWindow/leftSplitter")).toByteArray());
+    openStore();
     updateStatus();
 }
 
 MainWindow::~MainWindow() = default;
 
-void MainWindow::createActions()
+void MainWindow::openStore()
 {
-    QMenu* fileMenu = menuBar()->addMenu(tr("&File"));
-    QAction* openAction = fileMenu->addAction(QIcon::fromTheme(QStringLiteral("document-open")), tr("&Open…"),
-                                              this, &MainWindow::chooseFile);
-    openAction->setShortcut(QKeySequence::Open);
-    m_recentMenu = fileMenu->addMenu(tr("Open &Recent"));
-    m_recentMenu->setObjectName(QStringLiteral("recentMenu"));
-    rebuildRecentMenu();
-    fileMenu->addSeparator();
-    QAction* quitAction = fileMenu->addAction(tr("&Quit"), qApp, &QApplication::closeAllWindows);
-    quitAction->setShortcut(QKeySequence::Quit);
+    try {
+        m_db = std::make_unique<Database>(Database::defaultPath());
+        m_store = std::make_unique<LibraryStore>(*m_db);
+        m_chat->setStore(m_store.get());
+    } catch (const StoreError& e) {
+        m_store.reset();
+        m_db.reset();
+        showError(tr("Library unavailable"), e.message());
+    }
+    refreshLibrary();
+}
 
-    QMenu* goMenu = menuBar()->addMenu(tr("&Go"));
-    m_previousAction = goMenu->addAction(QIcon::fromTheme(QStringLiteral("go-previous")), tr("&Previous Page"),
-                                         this, [this] { showPage(m_currentPage - 1); });
-    m_previousAction->setShortcuts({QKeySequence(Qt::Key_PageUp), QKeySequence(Qt::ALT | Qt::Key_Left)});
-    m_nextAction = goMenu->addAction(QIcon::fromTheme(QStringLiteral("go-next")), tr("&Next Page"),
-                                     this, [this] { showPage(m_currentPage + 1); });
-    m_nextAction->setShortcuts({QKeySequence(Qt::Key_PageDown), QKeySequence(Qt::ALT | Qt::Key_Right)});
-
-    QMenu* helpMenu = menuBar()->addMenu(tr("&Help"));
-    helpMenu->addAction(tr("&About Folio"), this, [this] {
-        QMessageBox::about(this, tr("About Folio"),
-                           tr("<b>Folio</b> %1<br>Read long documents with a local language model.")
-                               .arg(QApplication::applicationVersion()));
-    });
-
-    QToolBar* toolbar = addToolBar(tr("Main"));
-    toolbar->setObjectName(QStringLiteral("mainToolBar"));
-    toolbar->addAction(openAction);
-    toolbar->addSeparator();
-    toolbar->addAction(m_previousAction);
-    m_pageSpin = new QSpinBox;
-    m_pageSpin->setObjectName(QStringLiteral("pageSpin"));
-    m_pageSpin->setKeyboardTracking(false);
-    m_pageSpin->setToolTip(tr("Go to page"));
-    connect(m_pageSpin, &QSpinBox::valueChanged, this, [this](int value) {
-        if (value - 1 != m_currentPage)
-            showPage(value - 1);
-    });
-    toolbar->addWidget(m_pageSpin);
-    toolbar->addAction(m_nextAction);
+void MainWindow::refreshLibrary()
+{
+    if (!m_store)
+        return;
+    try {
+        QSet<qint64> withReading;
+        for (const KvSnapshotInfo& snapshot : KvSnapshotStore(*m_db).snapshots())
+            if (snapshot.kind == KvSnapshotKind::Document)
+                withReading.insert(snapshot.documentId);
+        m_library->setDocuments(m_store->documents(), withReading);
+        if (m_documentId)
+            m_library->selectDocument(m_documentId);
+    } catch (const StoreError& e) {
+        showError(tr("Library"), e.message());
+    }
 }
 
 void MainWindow::rebuildRecentMenu()
@@ -174,12 +171,19 @@ void MainWindow::chooseFile()
 {
     const QString path = QFileDialog::getOpenFileName(
         this, tr("Open Document"), QString(),
-        tr("Documents (*.pdf *.txt *.md *.markdown);;PDF (*.pdf);;Text (*.txt *.md *.markdown);;All files (*)"));
+        tr("Documents (*.pdf *.epub *.txt *.md *.markdown);;PDF (*.pdf);;EPUB (*.epub);;Text (*.txt *.md *.markdown);;"
+           "All files (*)"));
     if (!path.isEmpty())
         openDocument(path);
 }
 
 void MainWindow::openDocument(const QString& path) { m_opener->open(path); }
+
+void MainWindow::setChatBackend(ChatBackend* backend) { m_chat->setBackend(backend); }
+
+int MainWindow::currentPage() const { return m_reader->currentPage(); }
+
+void MainWindow::showPage(int index) { m_reader->showPage(index); }
 
 void MainWindow::onOpened(std::shared_ptr<const Document> document)
 {
@@ -187,20 +191,29 @@ void MainWindow::onOpened(std::shared_ptr<const Document> document)
     statusBar()->clearMessage();
     RecentFiles::add(m_document->path);
     rebuildRecentMenu();
+    m_documentId = 0;
+    if (m_store) {
+        try {
+            m_documentId = m_store->rememberDocument(*m_document);
+        } catch (const StoreError& e) {
+            showError(tr("Library"), e.message());
+        }
+    }
+    refreshLibrary();
 
-    const bool pdf = m_document->kind == DocumentKind::Pdf;
     m_pageList->blockSignals(true);
     m_pageList->clear();
     for (int i = 0; i < m_document->pageCount(); ++i)
-        m_pageList->addItem(pdf ? tr("Page %1").arg(m_document->pages.page(i).label) : tr("Section %1").arg(i + 1));
+        m_pageList->addItem(m_document->pageName(i));
     m_pageList->blockSignals(false);
     m_pageSpin->blockSignals(true);
     m_pageSpin->setRange(1, qMax(1, m_document->pageCount()));
     m_pageSpin->blockSignals(false);
 
     setWindowTitle(tr("%1 — Folio").arg(m_document->title));
-    m_currentPage = -1;
-    showPage(0);
+    m_reader->setDocument(m_document);
+    onPageChanged(m_reader->currentPage());
+    m_chat->setDocument(m_document, m_documentId);
     updateStatus();
     if (!m_document->warnings.isEmpty())
         statusBar()->showMessage(m_document->warnings.join(QStringLiteral("; ")), 10000);
@@ -210,50 +223,46 @@ void MainWindow::onOpened(std::shared_ptr<const Document> document)
 void MainWindow::onFailed(const QString& path, const QString& message)
 {
     statusBar()->clearMessage();
-    m_lastError = message;
     if (!QFileInfo::exists(path)) {
         RecentFiles::remove(path);
         rebuildRecentMenu();
     }
-    // Not modal-blocking, so the window (and tests) keep running.
-    auto* box = new QMessageBox(QMessageBox::Warning, tr("Cannot open document"), message, QMessageBox::Ok, this);
-    box->setObjectName(QStringLiteral("errorBox"));
-    box->setAttribute(Qt::WA_DeleteOnClose);
-    box->open();
+    showError(tr("Cannot open document"), message);
     emit openFailed(message);
 }
 
-void MainWindow::showPage(int index)
+void MainWindow::showError(const QString& title, const QString& message)
 {
-    if (!m_document || index < 0 || index >= m_document->pageCount())
-        return;
-    m_currentPage = index;
-    const PageRange& page = m_document->pages.page(index);
-    const QString unit = m_document->kind == DocumentKind::Pdf ? tr("Page %1").arg(page.label)
-                                                               : tr("Section %1").arg(index + 1);
-    m_pageHeading->setText(tr("%1 of %2").arg(unit).arg(m_document->pageCount()));
-    const QString text = m_document->pageText(index);
-    if (m_document->kind == DocumentKind::Markdown)
-        m_reader->setMarkdown(text);
-    else
-        m_reader->setPlainText(text);
+    m_lastError = message;
+    ErrorLog::append(title, message);
+    // Not modal-blocking, so the window (and tests) keep running.
+    auto* box = new QMessageBox(QMessageBox::Warning, title, message, QMessageBox::Ok, this);
+    box->setObjectName(QStringLiteral("errorBox"));
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->open();
+}
+
+void MainWindow::onPageChanged(int page)
+{
     m_pageList->blockSignals(true);
-    m_pageList->setCurrentRow(index);
+    m_pageList->setCurrentRow(page);
     m_pageList->blockSignals(false);
     m_pageSpin->blockSignals(true);
-    m_pageSpin->setValue(index + 1);
+    m_pageSpin->setValue(page + 1);
     m_pageSpin->blockSignals(false);
-    m_previousAction->setEnabled(index > 0);
-    m_nextAction->setEnabled(index + 1 < m_document->pageCount());
+    const int pages = m_document ? m_document->pageCount() : 0;
+    m_previousAction->setEnabled(page > 0);
+    m_nextAction->setEnabled(page + 1 < pages);
 }
 
 void MainWindow::updateStatus()
 {
     const bool open = m_document != nullptr;
-    m_previousAction->setEnabled(open && m_currentPage > 0);
-    m_nextAction->setEnabled(open && m_currentPage + 1 < m_document->pageCount());
     m_pageSpin->setEnabled(open);
+    m_findAction->setEnabled(open);
     if (!open) {
+        m_previousAction->setEnabled(false);
+        m_nextAction->setEnabled(false);
         m_titleLabel->setText(tr("No document"));
         m_pagesLabel->clear();
         m_wordsLabel->clear();
@@ -264,7 +273,7 @@ void MainWindow::updateStatus()
     if (!m_document->author.isEmpty())
         title = tr("%1 by %2").arg(title, m_document->author);
     m_titleLabel->setText(title);
-    m_pagesLabel->setText(pageCountText(*m_document));
+    m_pagesLabel->setText(pageUnitName(m_document->unit, m_document->pageCount()));
     m_wordsLabel->setText(tr("%1 words").arg(locale.toString(qlonglong(m_document->wordCount))));
 }
 
@@ -284,9 +293,17 @@ void MainWindow::dropEvent(QDropEvent* event)
     openDocument(urls.first().toLocalFile());
 }
 
+void MainWindow::saveLayout()
+{
+    QSettings settings;
+    settings.setValue(QStringLiteral("mainWindow/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("mainWindow/mainSplitter"), m_mainSplitter->saveState());
+    settings.setValue(QStringLiteral("mainWindow/leftSplitter"), m_leftSplitter->saveState());
+}
+
 void MainWindow::closeEvent(QCloseEvent* event)
 {
-    QSettings().setValue(QStringLiteral("mainWindow/geometry"), saveGeometry());
+    saveLayout();
     QMainWindow::closeEvent(event);
 }
 

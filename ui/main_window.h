@@ -1,5 +1,7 @@
-// The main window: opens a document (menu, drag and drop, command line) and shows
-// its text page by page.
+// The main window: the library of opened documents, the reader with its page strip, and
+// (right) the chat pane, in splitters whose sizes are remembered. Opens documents from
+// the menu, drag and drop, recent files or the command line; every failure reported by
+// app/ is shown in the window and appended to the error log.
 #pragma once
 
 #include "app/documents/document.h"
@@ -9,15 +11,24 @@
 #include <memory>
 
 class QAction;
+class QActionGroup;
 class QLabel;
+class QToolBar;
 class QListWidget;
 class QMenu;
 class QSpinBox;
-class QTextBrowser;
+class QSplitter;
 
 namespace folio {
 
+class Database;
 class DocumentOpener;
+class ChatBackend;
+class ChatView;
+class LibraryStore;
+class LibraryView;
+class ReaderView;
+class StatusWidgets;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -27,9 +38,21 @@ public:
 
     void openDocument(const QString& path);   // asynchronous: see documentShown / openFailed
     const Document* document() const { return m_document.get(); }
-    int currentPage() const { return m_currentPage; }
+    qint64 documentId() const { return m_documentId; }   // in the store; 0 when not stored
+    int currentPage() const;
     void showPage(int index);
     QString lastError() const { return m_lastError; }
+    // Shows a failure in the window (non-modal) and appends it to the error log.
+    void showError(const QString& title, const QString& message);
+
+    ReaderView* reader() const { return m_reader; }
+    LibraryView* library() const { return m_library; }
+    ChatView* chat() const { return m_chat; }
+    // The chat pane's source of answers (not owned); null: asking says no model is loaded.
+    void setChatBackend(ChatBackend* backend);
+    StatusWidgets* statusWidgets() const { return m_status; }
+    LibraryStore* store() const { return m_store.get(); }   // null when the database cannot be opened
+    void refreshLibrary();
 
 signals:
     void documentShown();
@@ -41,21 +64,31 @@ protected:
     void closeEvent(QCloseEvent* event) override;
 
 private:
+    void openStore();
     void createActions();
+    void createViewMenu(QMenu* menu);
     void rebuildRecentMenu();
     void chooseFile();
     void onOpened(std::shared_ptr<const Document> document);
     void onFailed(const QString& path, const QString& message);
+    void onPageChanged(int page);
     void updateStatus();
+    void saveLayout();
 
     DocumentOpener* m_opener = nullptr;
     std::shared_ptr<const Document> m_document;
-    int m_currentPage = -1;
+    qint64 m_documentId = 0;
     QString m_lastError;
+    std::unique_ptr<Database> m_db;
+    std::unique_ptr<LibraryStore> m_store;
 
+    QSplitter* m_mainSplitter = nullptr;
+    QSplitter* m_leftSplitter = nullptr;
+    LibraryView* m_library = nullptr;
     QListWidget* m_pageList = nullptr;
-    QLabel* m_pageHeading = nullptr;
-    QTextBrowser* m_reader = nullptr;
+    ReaderView* m_reader = nullptr;
+    ChatView* m_chat = nullptr;
+    StatusWidgets* m_status = nullptr;
     QLabel* m_titleLabel = nullptr;
     QLabel* m_pagesLabel = nullptr;
     QLabel* m_wordsLabel = nullptr;
@@ -63,6 +96,13 @@ private:
     QMenu* m_recentMenu = nullptr;
     QAction* m_previousAction = nullptr;
     QAction* m_nextAction = nullptr;
+    QAction* m_findAction = nullptr;
+    QActionGroup* m_themeGroup = nullptr;
+    QAction* m_zoomInAction = nullptr;
+    QAction* m_zoomOutAction = nullptr;
+    QAction* m_fitWidthAction = nullptr;
+    QMenu* m_toolsMenu = nullptr;
+    QToolBar* m_toolBar = nullptr;
 };
 
 } // namespace folio

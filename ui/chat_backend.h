@@ -1,0 +1,44 @@
+// What the chat pane needs from whatever answers questions: the app's worker (the
+// engine on its own thread) through an adapter, or a scripted stand-in in tests and
+// screenshots. Everything arrives as queued signals, so the GUI thread never waits.
+#pragma once
+
+#include "app/documents/document.h"
+#include "app/store/library_store.h"
+
+#include <QObject>
+
+#include <memory>
+
+namespace folio {
+
+struct ChatRequest {
+    std::shared_ptr<const Document> document;
+    qint64 documentId = 0;
+    qint64 conversationId = 0;
+    QVector<MessageRecord> history;   // the conversation so far (the question not included)
+    QString question;
+};
+
+class ChatBackend : public QObject {
+    Q_OBJECT
+public:
+    using QObject::QObject;
+
+    // Reads the document if needed (readingProgress ... readingFinished), then streams
+    // the answer (token ... answered). One request at a time.
+    virtual void ask(const ChatRequest& request) = 0;
+    virtual void stop() = 0;            // ends the answer early: answered() with what was written
+    virtual void cancelReading() = 0;   // readingFinished(false); what was read is kept for next time
+    virtual bool isBusy() const = 0;
+
+signals:
+    void readingProgress(qint64 doneTokens, qint64 totalTokens);
+    void readingFinished(bool completed);
+    void token(const QString& piece);
+    void answered(const QString& text, const QVector<folio::EvidencePage>& evidence);
+    void contextUsed(qint64 usedTokens, qint64 contextTokens);
+    void failed(const QString& message);
+};
+
+} // namespace folio

@@ -1,0 +1,443 @@
+#include "ui/chat_view.h"
+
+#include "app/store/store_error.h"
+#include "ui/reading_progress.h"
+
+#include <QApplication>
+#include <QClipboard>
+#include <QComboBox>
+#include <QHBoxLayout>
+#include <QInputDialog>
+#include <QKeySequence>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QRegularExpression>
+#include <QScrollBar>
+#include <QShortcut>
+#include <QTextBrowser>
+#include <QTimer>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+namespace folio {
+
+ChatView::ChatView(QWidget* parent) : QWidget(parent)
+{
+    setObjectName(QStringLiteral("chatView"));
+    m_conversations = new QComboBox;
+    m_conversations->setObjectName(QStringLiteral("conversationBox"));
+    m_conversations->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_conversations->setMinimumContentsLength(12);
+    auto tool = [this](const char* name, const QString& icon, const QString& text) {
+        auto* button = new QToolButton;
+        button->setObjectName(QLatin1String(name));
+        button->setIcon(QIcon::fromTheme(icon));
+        button->setText(text);
+        button->setToolTip(text);
+        button->setAutoRaise(true);
+        return button;
+    };
+    m_new = tool("newConversationButton", QStringLiteral("document-new"), tr("New conversation"));
+    m_rename = tool("renameConversationButton", QStringLiteral("edit-rename"), tr("Rename conversation"));
+    m_delete = tool("deleteConversationButton", QStringLiteral("edit-delete"), tr("Delete conversation"));
+    auto* top = new QHBoxLayout;
+    top->addWidget(m_conversations, 1);
+    top->addWidget(m_new);
+    top->addWidget(m_rename);
+    top->addWidget(m_delete);
+
+    m_transcript = new QTextBrowser;
+    m_transcript->setObjectName(QStringLiteral("transcript"));
+    m_transcript->setOpenLinks(false);
+    m_transcript->setPlaceholderText(tr("Ask a question about the document. Answers cite pages like [p. 12]; "
+                                        "click a citation to go there."));
+    connect(m_transcript, &QTextBrowser::anchorClicked, this, [this](const QUrl& url) {
+        if (url.scheme() == QLatin1String("folio-page"))
+            emit pageLinkActivated(url.path());
+        else if (url.scheme() == QLatin1String("folio-evidence"))
+            selectAnswer(url.path().toInt());
+    });
+
+    m_progress = new ReadingProgress;
+    connect(m_progress, &ReadingProgress::cancelRequested, this, [this] {
+        if (m_backend)
+            m_backend->cancelReading();
+    });
+
+    m_question = new QPlainTextEdit;
+    m_question->setObjectName(QStringLiteral("questionEdit"));
+    m_question->setPlaceholderText(tr("Ask about the document (Ctrl+Enter)"));
+    m_question->setMaximumHeight(90);
+    m_ask = new QPushButton(QIcon::fromTheme(QStringLiteral("mail-send")), tr("Ask"));
+    m_ask->setObjectName(QStringLiteral("askButton"));
+    m_stop = new QPushButton(QIcon::fromTheme(QStringLiteral("process-stop")), tr("Stop"));
+    m_stop->setObjectName(QStringLiteral("stopButton"));
+    m_copy = tool("copyButton", QStringLiteral("edit-copy"), tr("Copy the last answer"));
+    m_regenerate = tool("regenerateButton", QStringLiteral("view-refresh"), tr("Answer the last question again"));
+    auto* buttons = new QHBoxLayout;
+    buttons->addWidget(m_copy);
+    buttons->addWidget(m_regenerate);
+    buttons->addStretch(1);
+    buttons->addWidget(m_stop);
+    buttons->addWidget(m_ask);
+
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(6, 6, 6, 6);
+    layout->addLayout(top);
+    layout->addWidget(m_transcript, 1);
+    layout->addWidget(m_progress);
+    layout->addWidget(m_question);
+    layout->addLayout(buttons);
+
+    m_renderTimer = new QTimer(this);
+    m_renderTimer->setSingleShot(true);
+    m_renderTimer->setInterval(30);   // streaming re-renders at most ~30 times a second
+    connect(m_renderTimer, &QTimer::timeout, this, &ChatView::render);
+
+    connect(m_new, &QToolButton::clicked, this, [this] { newConversation(); });
+    connect(m_rename, &QToolButton::clicked, this, [this] {
+        bool ok = false;
+        const QString title = QInputDialog::getText(this, tr("Rename Conversation"), tr("Title:"), QLineEdit::Normal,
+                                                    m_conversations->currentText(), &ok);
+        if (ok && !title.trimmed().isEmpty())
+            renameConversation(title.trimmed());
+    });
+    connect(m_delete, &QToolButton::clicked, this, &ChatView::deleteConversation);
+    connect(m_conversations, &QComboBox::activated, this, [this](int index) {
+        selectConversation(m_conversations->itemData(index).toLongLong());
+    });
+    connect(m_ask, &QPushButton::clicked, this, [this] {
+        if (ask(m_question->toPlainText().trimmed()))
+            m_question->clear();
+    });
+    auto* send = new QShortcut(QKeySequence(Qt::CTRL | Qt::Key_Return), m_question);
+    connect(send, &QShortcut::activated, m_ask, &QPushButton::click);
+    connect(m_stop, &QPushButton::clicked, this, &ChatView::stop);
+    connect(m_copy, &QToolButton::clicked, this, &ChatView::copyLastAnswer);
+    connect(m_regenerate, &QToolButton::clicked, this, &ChatView::regenerate);
+    updateButtons();
+}
+
+void ChatView::setBackend(ChatBackend* backend)
+{
+    if (m_backend)
+        disconnect(m_backend, nullptr, this, nullptr);
+    m_backend = backend;
+    if (backend) {
+        connect(backend, &ChatBackend::readingProgress, this,
+                [this](qint64 done, qint64 total) { m_progress->report(done, total); });
+        connect(backend, &ChatBackend::readingFinished, this, [this](bool completed) {
+            m_progress->finish();
+            if (!completed) {
+                // Cancelled: no answer follows; the reading resumes from here next time.
+                m_answering = false;
+                m_streaming.clear();
+                updateButtons();
+                render();
+            }
+        });
+        connect(backend, &ChatBackend::token, this, &ChatView::onToken);
+        connect(backend, &ChatBackend::answered, this, &ChatView::onAnswered);
+        connect(backend, &ChatBackend::failed, this, &ChatView::onFailed);
+    }
+    updateButtons();
+}
+
+void ChatView::setDocument(std::shared_ptr<const Document> document, qint64 documentId)
+{
+    if (m_answering && m_backend)
+        m_backend->stop();
+    m_answering = false;
+    m_document = std::move(document);
+    m_documentId = documentId;
+    m_conversationId = 0;
+    m_selectedAnswer = -1;
+    reloadConversations(0);
+}
+
+void ChatView::reloadConversations(qint64 select)
+{
+    m_conversations->clear();
+    QVector<ConversationRecord> list;
+    if (m_store && m_documentId) {
+        try {
+            list = m_store->conversations(m_documentId);
+        } catch (const StoreError& e) {
+            report(e.message());
+        }
+    }
+    for (const ConversationRecord& c : list)
+        m_conversations->addItem(c.title, c.id);
+    const int index = select ? m_conversations->findData(select) : (list.isEmpty() ? -1 : 0);
+    m_conversations->setCurrentIndex(index);
+    m_conversationId = index >= 0 ? m_conversations->itemData(index).toLongLong() : 0;
+    loadMessages();
+}
+
+int ChatView::conversationCount() const { return m_conversations->count(); }
+
+void ChatView::selectConversation(qint64 id)
+{
+    if (id == m_conversationId)
+        return;
+    if (m_answering && m_backend)
+        m_backend->stop();
+    m_answering = false;
+    m_conversationId = id;
+    m_conversations->setCurrentIndex(m_conversations->findData(id));
+    loadMessages();
+}
+
+qint64 ChatView::newConversation(const QString& title)
+{
+    if (!m_store || !m_documentId)
+        return 0;
+    try {
+        const QString name = title.isEmpty() ? tr("Conversation %1").arg(m_conversations->count() + 1) : title;
+        const qint64 id = m_store->createConversation(m_documentId, m_modelFingerprint, name);
+        reloadConversations(id);
+        return id;
+    } catch (const StoreError& e) {
+        report(e.message());
+        return 0;
+    }
+}
+
+void ChatView::renameConversation(const QString& title)
+{
+    if (!m_store || !m_conversationId)
+        return;
+    try {
+        m_store->renameConversation(m_conversationId, title);
+    } catch (const StoreError& e) {
+        report(e.message());
+    }
+    reloadConversations(m_conversationId);
+}
+
+void ChatView::deleteConversation()
+{
+    if (!m_store || !m_conversationId || m_answering)
+        return;
+    try {
+        m_store->deleteConversation(m_conversationId);
+    } catch (const StoreError& e) {
+        report(e.message());
+    }
+    reloadConversations(0);
+}
+
+void ChatView::loadMessages()
+{
+    m_messages.clear();
+    m_streaming.clear();
+    m_selectedAnswer = -1;
+    if (m_store && m_conversationId) {
+        try {
+            m_messages = m_store->messages(m_conversationId);
+        } catch (const StoreError& e) {
+            report(e.message());
+        }
+    }
+    render();
+    for (int i = int(m_messages.size()) - 1; i >= 0; --i)
+        if (m_messages[i].role == MessageRole::Assistant) {
+            selectAnswer(i);
+            break;
+        }
+    if (m_selectedAnswer < 0)
+        emit evidenceSelected({});
+    updateButtons();
+}
+
+bool ChatView::ask(const QString& question)
+{
+    if (question.isEmpty() || m_answering)
+        return false;
+    if (!m_document || !m_documentId) {
+        report(tr("Open a document before asking about it."));
+        return false;
+    }
+    if (!m_backend) {
+        report(tr("No model is loaded: choose one in Tools → Model Manager."));
+        return false;
+    }
+    if (!m_conversationId && !newConversation(question.left(48)))
+        return false;
+    startAnswer(question, true);
+    return true;
+}
+
+void ChatView::startAnswer(const QString& question, bool appendQuestion)
+{
+    ChatRequest request;
+    request.document = m_document;
+    request.documentId = m_documentId;
+    request.conversationId = m_conversationId;
+    request.question = question;
+    if (appendQuestion) {
+        request.history = m_messages;
+        MessageRecord message;
+        message.conversationId = m_conversationId;
+        message.role = MessageRole::User;
+        message.text = question;
+        try {
+            if (m_store)
+                message.id = m_store->appendMessage(m_conversationId, message);
+        } catch (const StoreError& e) {
+            report(e.message());
+            return;
+        }
+        m_messages.push_back(message);
+    } else {
+        // Regenerate: the history up to (not including) the last question.
+        for (int i = int(m_messages.size()) - 1; i >= 0; --i)
+            if (m_messages[i].role == MessageRole::User) {
+                request.history = m_messages.mid(0, i);
+                break;
+            }
+    }
+    m_answering = true;
+    m_streaming.clear();
+    updateButtons();
+    render();
+    m_backend->ask(request);
+}
+
+void ChatView::stop()
+{
+    if (m_answering && m_backend)
+        m_backend->stop();
+}
+
+void ChatView::regenerate()
+{
+    if (m_answering || !m_backend)
+        return;
+    for (int i = int(m_messages.size()) - 1; i >= 0; --i)
+        if (m_messages[i].role == MessageRole::User) {
+            startAnswer(m_messages[i].text, false);
+            return;
+        }
+}
+
+void ChatView::copyLastAnswer()
+{
+    for (int i = int(m_messages.size()) - 1; i >= 0; --i)
+        if (m_messages[i].role == MessageRole::Assistant) {
+            QApplication::clipboard()->setText(m_messages[i].text);
+            return;
+        }
+}
+
+void ChatView::onToken(const QString& piece)
+{
+    if (!m_answering)
+        return;
+    m_streaming += piece;
+    scheduleRender();
+}
+
+void ChatView::onAnswered(const QString& text, const QVector<EvidencePage>& evidence)
+{
+    if (!m_answering)
+        return;
+    m_answering = false;
+    m_streaming.clear();
+    MessageRecord message;
+    message.conversationId = m_conversationId;
+    message.role = MessageRole::Assistant;
+    message.text = text;
+    message.evidence = evidence;
+    try {
+        if (m_store)
+            message.id = m_store->appendMessage(m_conversationId, message);
+    } catch (const StoreError& e) {
+        report(e.message());
+    }
+    m_messages.push_back(message);
+    render();
+    selectAnswer(int(m_messages.size()) - 1);
+    updateButtons();
+    emit answerFinished();
+}
+
+void ChatView::onFailed(const QString& message)
+{
+    m_answering = false;
+    m_streaming.clear();
+    m_progress->finish();
+    render();
+    updateButtons();
+    report(message);
+}
+
+void ChatView::selectAnswer(int messageIndex)
+{
+    if (messageIndex < 0 || messageIndex >= m_messages.size())
+        return;
+    m_selectedAnswer = messageIndex;
+    emit evidenceSelected(m_messages[messageIndex].evidence);
+}
+
+QString ChatView::linkCitations(const QString& markdown)
+{
+    static const QRegularExpression citation(QStringLiteral(R"(\[(pp?)\.\s*([0-9A-Za-z]+)([^\]\[]{0,12})\])"));
+    QString out;
+    qsizetype last = 0;
+    for (auto it = citation.globalMatch(markdown); it.hasNext();) {
+        const QRegularExpressionMatch m = it.next();
+        out += markdown.mid(last, m.capturedStart() - last);
+        out += QStringLiteral("[%1. %2%3](folio-page:%2)").arg(m.captured(1), m.captured(2), m.captured(3));
+        last = m.capturedEnd();
+    }
+    out += markdown.mid(last);
+    return out;
+}
+
+void ChatView::scheduleRender()
+{
+    if (!m_renderTimer->isActive())
+        m_renderTimer->start();
+}
+
+void ChatView::render()
+{
+    m_renderTimer->stop();
+    QString md;
+    for (int i = 0; i < m_messages.size(); ++i) {
+        const MessageRecord& m = m_messages[i];
+        if (m.role == MessageRole::System)
+            continue;
+        md += m.role == MessageRole::User ? tr("**You**") : tr("**Folio**");
+        md += QStringLiteral("\n\n") + linkCitations(m.text) + QStringLiteral("\n\n");
+        if (m.role == MessageRole::Assistant && !m.evidence.isEmpty())
+            md += QStringLiteral("*[%1](folio-evidence:%2)*\n\n").arg(tr("Show evidence pages")).arg(i);
+        md += QStringLiteral("---\n\n");
+    }
+    if (m_answering)
+        md += tr("**Folio**") + QStringLiteral("\n\n") + linkCitations(m_streaming) + QStringLiteral(" ▍\n\n");
+    m_transcript->setMarkdown(md);
+    QScrollBar* bar = m_transcript->verticalScrollBar();
+    bar->setValue(bar->maximum());
+}
+
+void ChatView::updateButtons()
+{
+    const bool haveConversation = m_conversationId != 0;
+    bool hasAnswer = false;
+    for (const MessageRecord& m : m_messages)
+        hasAnswer = hasAnswer || m.role == MessageRole::Assistant;
+    m_ask->setEnabled(!m_answering && m_document);
+    m_stop->setEnabled(m_answering);
+    m_new->setEnabled(m_documentId != 0 && !m_answering);
+    m_rename->setEnabled(haveConversation);
+    m_delete->setEnabled(haveConversation && !m_answering);
+    m_copy->setEnabled(hasAnswer);
+    m_regenerate->setEnabled(hasAnswer && !m_answering && m_backend);
+    m_conversations->setEnabled(!m_answering);
+}
+
+void ChatView::report(const QString& message) { emit failed(message); }
+
+} // namespace folio

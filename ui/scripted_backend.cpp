@@ -1,0 +1,88 @@
+#include "ui/scripted_backend.h"
+
+#include <QRegularExpression>
+#include <QTimer>
+
+namespace folio {
+
+ScriptedBackend::ScriptedBackend(QObject* parent) : ChatBackend(parent), m_timer(new QTimer(this))
+{
+    m_timer->setInterval(5);
+    connect(m_timer, &QTimer::timeout, this, &ScriptedBackend::tick);
+    setAnswer(tr("The harbour master records high water at dawn [p. 2]."), {{1, 0.8}, {0, 0.2}});
+}
+
+void ScriptedBackend::setAnswer(const QString& text, const QVector<EvidencePage>& evidence)
+{
+    m_answer = text;
+    m_evidence = evidence;
+}
+
+void ScriptedBackend::setInterval(int ms) { m_timer->setInterval(ms); }
+
+bool ScriptedBackend::isBusy() const { return m_phase != Phase::Idle; }
+
+void ScriptedBackend::ask(const ChatRequest& request)
+{
+    if (isBusy()) {
+        emit failed(tr("Still answering the previous question."));
+        return;
+    }
+    ++m_asks;
+    m_request = request;
+    // Words with the space before them, so the streamed pieces join back exactly.
+    m_words.clear();
+    for (auto it = QRegularExpression(QStringLiteral("\\s*\\S+")).globalMatch(m_answer); it.hasNext();)
+        m_words << it.next().captured();
+    m_next = 0;
+    m_written.clear();
+    m_phase = m_read.value(request.documentId) < m_total ? Phase::Reading : Phase::Answering;
+    m_timer->start();
+}
+
+void ScriptedBackend::tick()
+{
+    if (m_phase == Phase::Reading) {
+        qint64& done = m_read[m_request.documentId];
+        if (m_pauseAt >= 0 && done >= m_pauseAt)
+            return;
+        done = std::min(m_total, done + m_step);
+        emit readingProgress(done, m_total);
+        if (done >= m_total) {
+            emit readingFinished(true);
+            m_phase = Phase::Answering;
+        }
+        return;
+    }
+    if (m_phase != Phase::Answering)
+        return;
+    if (m_next < m_words.size()) {
+        m_written += m_words[m_next];
+        emit token(m_words[m_next++]);
+        emit contextUsed(m_total + m_written.size() / 4, 8192);
+        return;
+    }
+    m_timer->stop();
+    m_phase = Phase::Idle;
+    emit answered(m_written, m_evidence);
+}
+
+void ScriptedBackend::stop()
+{
+    if (m_phase != Phase::Answering)
+        return;
+    m_timer->stop();
+    m_phase = Phase::Idle;
+    emit answered(m_written, m_evidence);
+}
+
+void ScriptedBackend::cancelReading()
+{
+    if (m_phase != Phase::Reading)
+        return;
+    m_timer->stop();
+    m_phase = Phase::Idle;
+    emit readingFinished(false);
+}
+
+} // namespace folio
