@@ -224,6 +224,8 @@ void CausalAttention::run(const KvCache& cache, int layer, const AttentionQuerie
             }
         }
     });
+    if (observer_ && count == 1)
+        observeDecode(cache, layer, queries, firstSlot, pool);
     if (keySplits == 1)
         return;
 
@@ -255,6 +257,82 @@ void CausalAttention::run(const KvCache& cache, int layer, const AttentionQuerie
             if (total > 0.0f)
                 scaleInPlace(o, 1.0f / total, headDim);
         }
+    }
+}
+
+void CausalAttention::observeDecode(const KvCache& cache, int layer, const AttentionQueries& queries, int firstSlot,
+                                    ThreadPool& pool)
+{
+    if (!observer_->observesLayer(layer))
+        return;
+    // Cut [0, totalKeys) into the observed ranges and the gaps between them, so that
+    // every key is visited once and the pieces' log-sum-exps merge into the total.
+    const int totalKeys = firstSlot + 1;
+    const std::vector<std::pair<int, int>>& ranges = observer_->keyRanges();
+    pieces_.clear();
+    rangePiece_.clear();
+    int at = 0;
+    for (const auto& [begin, end] : ranges) {
+        const int b = std::clamp(begin, at, totalKeys);
+        const int e = std::clamp(end, b, totalKeys);
+        if (b > at)
+            pieces_.push_back({at, b});
+        rangePiece_.push_back(static_cast<int>(pieces_.size()));
+        pieces_.push_back({b, e});
+        at = e;
+    }
+    if (at < totalKeys)
+        pieces_.push_back({at, totalKeys});
+    const int pieceCount = static_cast<int>(pieces_.size());
+    const int group = shape_.heads / shape_.kvHeads;
+    const int headDim = shape_.headDim;
+    pieceLse_.assign(static_cast<std::size_t>(shape_.heads) * pieceCount, kNegativeInfinity);
+
+    // The key ranges of run() for the single query at slot firstSlot.
+    const int chunk = queries.chunkLength;
+    const int variants = chunk > 0 ? 3 : 1;
+    const int chunkStart = chunk > 0 ? firstSlot / chunk * chunk : 0;
+    const int variantRange[3][2] = {{chunkStart, totalKeys},
+                                    {std::max(0, chunkStart - chunk), chunkStart},
+                                    {0, std::max(0, chunkStart - chunk)}};
+    const float* variantQueries[3] = {queries.intra, queries.successive, queries.inter};
+    pool.parallelFor(shape_.kvHeads, [&](int64_t begin, int64_t end, int thread) {
+        AttentionAccumulator& acc = perThread_[thread];
+        float* rows = rowsPerThread_[thread].data();
+        for (int64_t kvHead = begin; kvHead < end; ++kvHead) {
+            for (int v = 0; v < variants; ++v)
+                for (int g = 0; g < group; ++g)
+                    std::memcpy(rows + (static_cast<std::size_t>(v) * group + g) * headDim,
+                                variantQueries[v] + static_cast<std::size_t>(kvHead * group + g) * headDim,
+                                sizeof(float) * headDim);
+            for (int p = 0; p < pieceCount; ++p) {
+                acc.reset(group);
+                for (int v = 0; v < variants; ++v) {
+                    const int keyBegin = std::max(pieces_[p].first, variantRange[v][0]);
+                    const int keyEnd = std::min(pieces_[p].second, variantRange[v][1]);
+                    if (keyBegin < keyEnd)
+                        acc.add(cache, layer, static_cast<int>(kvHead), rows + static_cast<std::size_t>(v) * group * headDim,
+                                keyBegin, keyEnd, nullptr, shape_.scale);
+                }
+                for (int g = 0; g < group; ++g)
+                    pieceLse_[static_cast<std::size_t>(kvHead * group + g) * pieceCount + p] = acc.logSumExp(g);
+            }
+        }
+    });
+    std::vector<float> rangeLse(ranges.size());
+    for (int head = 0; head < shape_.heads; ++head) {
+        const float* lse = &pieceLse_[static_cast<std::size_t>(head) * pieceCount];
+        float maximum = kNegativeInfinity;
+        for (int p = 0; p < pieceCount; ++p)
+            maximum = std::max(maximum, lse[p]);
+        double sum = 0.0;
+        for (int p = 0; p < pieceCount; ++p)
+            if (lse[p] > kNegativeInfinity)
+                sum += std::exp(static_cast<double>(lse[p]) - maximum);
+        const float total = sum > 0.0 ? maximum + static_cast<float>(std::log(sum)) : kNegativeInfinity;
+        for (std::size_t r = 0; r < ranges.size(); ++r)
+            rangeLse[r] = lse[rangePiece_[r]];
+        observer_->observe(layer, head, rangeLse.data(), total);
     }
 }
 

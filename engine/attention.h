@@ -28,6 +28,22 @@ namespace kernels {
 struct AttentionKernels;
 }
 
+// Optional listener for decode steps (a single new query): how each query head's
+// attention divides over caller-chosen key ranges (e.g. a document's pages), for
+// evidence. For every (layer, head) it receives the log-sum-exp of the scores over
+// each range and over all keys the query saw; the share of range r is exactly
+// exp(rangeLse[r] - totalLse). Called on the thread that runs the attention, after
+// the layer's attention, never concurrently.
+class AttentionObserver {
+public:
+    virtual ~AttentionObserver() = default;
+    // Sorted, disjoint [begin, end) key slots. Read once per decode step and layer.
+    virtual const std::vector<std::pair<int, int>>& keyRanges() const = 0;
+    virtual bool observesLayer(int /*layer*/) const { return true; }
+    // rangeLse: keyRanges().size() values (-inf for a range with no visible key).
+    virtual void observe(int layer, int head, const float* rangeLse, float totalLse) = 0;
+};
+
 struct AttentionShape {
     int heads = 0;
     int kvHeads = 0;     // query head h reads kv head h / (heads / kvHeads)
@@ -94,8 +110,15 @@ public:
     void run(const KvCache& cache, int layer, const AttentionQueries& queries, int count, int firstSlot, float* out,
              int outStride, ThreadPool& pool);
     const AttentionShape& shape() const { return shape_; }
+    // Decode steps (count == 1) then also report to `observer` (nullptr: none).
+    void setObserver(AttentionObserver* observer) { observer_ = observer; }
 
 private:
+    // One more pass over the keys of a decode query, range by range (exact per-range
+    // softmax partials, the DCA ranges merged as in run()).
+    void observeDecode(const KvCache& cache, int layer, const AttentionQueries& queries, int firstSlot,
+                       ThreadPool& pool);
+
     static constexpr int kQueryTile = 16;  // tokens per work item (times the GQA group in rows)
     AttentionShape shape_;
     std::vector<AttentionAccumulator> perThread_;
@@ -103,6 +126,10 @@ private:
     std::vector<std::vector<int>> limitsPerThread_;
     std::vector<float> partials_;  // split-key results: per split, per row, headDim + 2 floats
     std::vector<std::pair<int, int>> tiles_;  // query tiles [t0, t1) of the current run
+    AttentionObserver* observer_ = nullptr;
+    std::vector<std::pair<int, int>> pieces_;  // observed ranges plus the gaps between them
+    std::vector<int> rangePiece_;              // observed range -> its piece
+    std::vector<float> pieceLse_;              // per query head, per piece
 };
 
 // Totals over every CausalAttention::run of the process (wall time of the calls and
@@ -134,6 +161,8 @@ public:
     // Once per batch, before the first layer: the absolute positions of its tokens.
     virtual void beginBatch(const int32_t* positions, int count) = 0;
     virtual void attend(const AttentionBatch& batch, KvCache& cache, ThreadPool& pool) = 0;
+    // Decode steps report to `observer` (see AttentionObserver); nullptr stops it.
+    virtual void setObserver(AttentionObserver* /*observer*/) {}
 };
 
 // Plain RoPE attention: query and key of token j rotated at position j.
@@ -142,6 +171,7 @@ public:
     StandardAttention(const AttentionShape& shape, const RopeConfig& rope, int threads);
     void beginBatch(const int32_t* positions, int count) override;
     void attend(const AttentionBatch& batch, KvCache& cache, ThreadPool& pool) override;
+    void setObserver(AttentionObserver* observer) override { attention_.setObserver(observer); }
 
 private:
     AttentionShape shape_;

@@ -30,6 +30,7 @@ public:
 
     void beginBatch(const int32_t* positions, int count) override;
     void attend(const AttentionBatch& batch, KvCache& cache, ThreadPool& pool) override;
+    void setObserver(AttentionObserver* observer) override { attention_.setObserver(observer); }
     const DcaConfig& config() const { return dca_; }
 
 private:

@@ -77,6 +77,9 @@ public:
     const RopeConfig& ropeConfig() const { return rope_; }          // as resolved for this session
     const std::optional<DcaConfig>& dcaConfig() const { return dca_; }
     std::string extensionDescription() const { return describeExtension(rope_, dca_); }
+    // Decode steps (generate, decode) report their attention per key range to
+    // `observer` (evidence pages); nullptr stops it. The observer must outlive its use.
+    void setAttentionObserver(AttentionObserver* observer) { attention_->setObserver(observer); }
 
     // Drops tokens >= n (regenerate, undo a cancelled prefill). The logits are
     // cleared: process at least one token (e.g. re-decode token n-1 after
