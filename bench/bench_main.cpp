@@ -1,6 +1,6 @@
 // folio-bench: speed figures of the engine.
 //   folio-bench --model FILE [--threads T]   (pp512 / tg128 medians, bandwidth, fraction of it)
-//   folio-bench make-model --out FILE [--shape tinyllama|tiny] [--type q4_0]
+//   folio-bench make-model --out FILE [--shape tinyllama|llama2-7b|tiny] [--type q4_0]
 //   folio-bench forward --model FILE [--prompt N] [--gen M] [--threads T] [--batch B] [--kv f16|q8_0|q4_0|f32]
 //   folio-bench long --model FILE [--tokens 4096,16384,32768] [--methods plain,dca] [--kv f16,q8_0] [--threads T]
 //   folio-bench passkey --model FILE [--lengths 1x,2x,4x,8x] [--methods none,pi,ntk,yarn,dca] [--samples 50]
@@ -55,8 +55,16 @@ int makeModel(const Options& options)
         spec.kvHeads = 4;
         spec.feedForward = 5632;
         spec.contextLength = 2048;
+    } else if (shape == "llama2-7b") {  // Llama-2-7B: 4K trained context, no GQA
+        spec.vocab = 32000;
+        spec.embd = 4096;
+        spec.layers = 32;
+        spec.heads = 32;
+        spec.kvHeads = 32;
+        spec.feedForward = 11008;
+        spec.contextLength = 4096;
     } else if (shape != "tiny") {
-        throw std::runtime_error("unknown shape '" + shape + "' (tinyllama, tiny)");
+        throw std::runtime_error("unknown shape '" + shape + "' (tinyllama, llama2-7b, tiny)");
     }
     const auto start = std::chrono::steady_clock::now();
     test::writeTinyModel(spec, out);
@@ -103,7 +111,7 @@ int main(int argc, char** argv)
 {
     const std::string usage =
         "usage: folio-bench --model FILE [--threads T] [--repeats R] [--prompt 512] [--gen 128]\n"
-        "       folio-bench make-model --out FILE [--shape tinyllama|tiny] [--type q4_0]\n"
+        "       folio-bench make-model --out FILE [--shape tinyllama|llama2-7b|tiny] [--type q4_0]\n"
         "       folio-bench forward --model FILE [--prompt N] [--gen M] [--threads T] [--batch B] [--kv f16|q8_0|q4_0|f32]\n"
         "       folio-bench long --model FILE [--tokens 4096,16384,32768] [--methods plain,dca] [--kv f16,q8_0]\n"
         "                        [--threads T] [--batch B] [--dca-chunk C] [--dca-window W]\n"

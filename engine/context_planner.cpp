@@ -128,13 +128,17 @@ ContextPlan planContext(const Model& model, const PlanRequest& request)
         candidates = {KvType::F16, KvType::Q8_0, KvType::Q4_0};
     else
         candidates = {KvType::F16};
+    std::string tooBig;
     for (KvType kv : candidates) {
         plan.options = optionsFor(model, plan.method, request.tokens, kv, request);
         plan.memory = estimate(model, plan.options);
         plan.fits = plan.availableBytes == 0 || plan.memory.total() <= plan.availableBytes;
         if (plan.fits)
             break;
+        tooBig += (tooBig.empty() ? "" : ", ") + std::string(kvTypeName(kv)) + " would need " + formatBytes(plan.memory.total());
     }
+    if (plan.fits && !tooBig.empty())
+        plan.kvReason = tooBig;
     plan.extension = describeExtension(resolveRope(model, plan.options.rope),
                                        plan.options.dca.enabled
                                            ? std::optional<DcaConfig>(resolveDca(model, plan.options.dca))
@@ -178,7 +182,7 @@ std::string ContextPlan::report() const
     std::ostringstream out;
     out << "tokens:     " << options.contextLength << "\n"
         << "method:     " << extensionMethodName(method) << " — " << extension << "\n"
-        << "KV cache:   " << kvTypeName(options.kvType) << "\n"
+        << "KV cache:   " << kvTypeName(options.kvType) << (kvReason.empty() ? "" : " (" + kvReason + ")") << "\n"
         << "memory:     weights " << formatBytes(memory.weightBytes) << " (mapped) + KV " << formatBytes(memory.kvBytes)
         << " + scratch " << formatBytes(memory.scratchBytes) << " = " << formatBytes(memory.total()) << "\n"
         << "available:  " << (availableBytes ? formatBytes(availableBytes) : std::string("unknown")) << "\n"

@@ -39,6 +39,7 @@ struct ContextPlan {
     bool fits = false;
     std::string extension;                 // e.g. "DCA (C 3072, W 512) over RoPE, base 10000"
     std::vector<std::string> suggestions;  // when it does not fit: what would
+    std::string kvReason;                  // why a quantized KV type was chosen (empty for F16 or forced)
     std::string report() const;            // a few lines for the CLI and logs
 };
 
