@@ -115,6 +115,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_opener(new Docu
     m_leftSplitter->restoreState(settings.value(QStringLiteral("mainWindow/leftSplitter")).toByteArray());
     openStore();
     updateStatus();
+    showModelFromSettings();
 }
 
 MainWindow::~MainWindow() = default;
@@ -179,7 +180,12 @@ void MainWindow::chooseFile()
 
 void MainWindow::openDocument(const QString& path) { m_opener->open(path); }
 
-void MainWindow::setChatBackend(ChatBackend* backend) { m_chat->setBackend(backend); }
+void MainWindow::setChatBackend(ChatBackend* backend)
+{
+    m_chat->setBackend(backend);
+    if (backend)
+        connect(backend, &ChatBackend::contextUsed, m_status, &StatusWidgets::setContext, Qt::UniqueConnection);
+}
 
 int MainWindow::currentPage() const { return m_reader->currentPage(); }
 

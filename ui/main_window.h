@@ -27,6 +27,7 @@ class ChatBackend;
 class ChatView;
 class LibraryStore;
 class LibraryView;
+class ModelManagerDialog;
 class ReaderView;
 class StatusWidgets;
 
@@ -53,10 +54,14 @@ public:
     StatusWidgets* statusWidgets() const { return m_status; }
     LibraryStore* store() const { return m_store.get(); }   // null when the database cannot be opened
     void refreshLibrary();
+    // Tools → Model Manager: opened non-modal; applying it updates the status bar and
+    // emits modelSettingsChanged. Returns the dialog (tests and screenshots drive it).
+    ModelManagerDialog* openModelManager();
 
 signals:
     void documentShown();
     void openFailed(const QString& message);
+    void modelSettingsChanged();   // saved: ModelSettings::load() has the new choice
 
 protected:
     void dragEnterEvent(QDragEnterEvent* event) override;
@@ -74,6 +79,8 @@ private:
     void onPageChanged(int page);
     void updateStatus();
     void saveLayout();
+    void applyModelChoice(ModelManagerDialog* dialog);
+    void showModelFromSettings();
 
     DocumentOpener* m_opener = nullptr;
     std::shared_ptr<const Document> m_document;

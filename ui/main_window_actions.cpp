@@ -56,6 +56,10 @@ void MainWindow::createActions()
 
     m_toolsMenu = menuBar()->addMenu(tr("&Tools"));
     m_toolsMenu->setObjectName(QStringLiteral("toolsMenu"));
+    QAction* models = m_toolsMenu->addAction(QIcon::fromTheme(QStringLiteral("preferences-system")), tr("&Model Manager…"),
+                                             this, [this] { openModelManager(); });
+    models->setObjectName(QStringLiteral("modelManagerAction"));
+    models->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_M));
 
     QMenu* helpMenu = menuBar()->addMenu(tr("&Help"));
     helpMenu->addAction(tr("&About Folio"), this, [this] {

@@ -1,0 +1,208 @@
+// The chat pane through the main window with a scripted backend: reading progress,
+// streamed answers saved with their evidence, Stop, cancelling a reading (resumed
+// next time), citations that move the reader, conversations (new, rename, delete),
+// and the app state reopened from the database.
+#include "ui/chat_view.h"
+#include "ui/main_window.h"
+#include "ui/page_strip.h"
+#include "ui/reader_view.h"
+#include "ui/reading_progress.h"
+#include "ui/scripted_backend.h"
+#include "ui_fixtures.h"
+
+#include <QApplication>
+#include <QClipboard>
+#include <QComboBox>
+#include <QLabel>
+#include <QLocale>
+#include <QPushButton>
+#include <QTemporaryDir>
+#include <QTextBrowser>
+#include <QtTest>
+
+using namespace folio;
+
+class ChatTest : public QObject {
+    Q_OBJECT
+
+private slots:
+    void initTestCase()
+    {
+        test::initUiTestApp(QStringLiteral("FolioChatTest"));
+        QVERIFY(m_dir.isValid());
+        m_text = test::writeTideTables(m_dir, QStringLiteral("tides.txt"));
+    }
+
+    void streamsAnAnswerAndKeepsIt()
+    {
+        MainWindow window;
+        ScriptedBackend backend;
+        backend.setAnswer(QStringLiteral("High water comes at dawn [p. 2], low water at noon."), {{1, 0.75}, {0, 0.25}});
+        window.setChatBackend(&backend);
+        window.show();
+        open(window, m_text);
+        ChatView* chat = window.chat();
+
+        QSignalSpy tokens(&backend, &ChatBackend::token);
+        QSignalSpy progress(&backend, &ChatBackend::readingProgress);
+        QSignalSpy finished(chat, &ChatView::answerFinished);
+        QVERIFY(chat->ask(QStringLiteral("When is high water?")));
+        QVERIFY(chat->isAnswering());
+        // The reading is reported with tokens done / total before the answer streams.
+        QTRY_VERIFY_WITH_TIMEOUT(tokens.count() >= 2, 5000);
+        QVERIFY(progress.count() >= 2);
+        QCOMPARE(progress.last().at(0).toLongLong(), progress.last().at(1).toLongLong());
+        QVERIFY(chat->streamingText().startsWith(QStringLiteral("High water")));
+        QTRY_VERIFY(chat->transcript()->toPlainText().contains(QStringLiteral("High water")));
+        QVERIFY(finished.wait(5000));
+
+        QCOMPARE(chat->messages().size(), 2);
+        QCOMPARE(chat->messages()[1].text, QStringLiteral("High water comes at dawn [p. 2], low water at noon."));
+        QCOMPARE(backend.lastRequest().question, QStringLiteral("When is high water?"));
+        QCOMPARE(backend.lastRequest().documentId, window.documentId());
+        // The answer's evidence is drawn in the page strip.
+        const QVector<double> weights = window.reader()->pageStrip()->weights();
+        QCOMPARE(weights.value(1), 0.75);
+        QCOMPARE(weights.value(0), 0.25);
+
+        // The citation is a link that moves the reader.
+        QVERIFY(chat->transcript()->toHtml().contains(QStringLiteral("folio-page:2")));
+        emit chat->transcript()->anchorClicked(QUrl(QStringLiteral("folio-page:2")));
+        QCOMPARE(window.currentPage(), 1);
+
+        chat->copyLastAnswer();
+        QCOMPARE(QApplication::clipboard()->text(), chat->messages()[1].text);
+
+        // A second question reads nothing again.
+        progress.clear();
+        QVERIFY(chat->ask(QStringLiteral("And low water?")));
+        QVERIFY(finished.wait(5000));
+        QCOMPARE(progress.count(), 0);
+        QCOMPARE(chat->messages().size(), 4);
+        QCOMPARE(backend.lastRequest().history.size(), 2);
+    }
+
+    void stopEndsTheAnswerWithWhatWasWritten()
+    {
+        MainWindow window;
+        ScriptedBackend backend;
+        backend.setReadingTokens(0, 1);
+        backend.setInterval(40);
+        backend.setAnswer(QStringLiteral("one two three four five six seven eight nine ten"), {});
+        window.setChatBackend(&backend);
+        open(window, m_text);
+        ChatView* chat = window.chat();
+        chat->newConversation(QStringLiteral("Stopping"));
+        QSignalSpy tokens(&backend, &ChatBackend::token);
+        QVERIFY(chat->ask(QStringLiteral("Count to ten")));
+        QTRY_VERIFY(tokens.count() >= 2);
+        auto* stop = window.findChild<QPushButton*>(QStringLiteral("stopButton"));
+        QVERIFY(stop->isEnabled());
+        stop->click();
+        QVERIFY(!chat->isAnswering());
+        QVERIFY(!stop->isEnabled());
+        const QString kept = chat->messages().last().text;
+        QVERIFY(kept.startsWith(QStringLiteral("one two")));
+        QVERIFY(!kept.endsWith(QStringLiteral("ten")));
+    }
+
+    void cancellingAReadingResumesLater()
+    {
+        MainWindow window;
+        ScriptedBackend backend;
+        backend.setReadingTokens(10000, 1000);
+        backend.pauseReadingAt(3000);
+        window.setChatBackend(&backend);
+        window.show();
+        open(window, m_text);
+        ChatView* chat = window.chat();
+        QVERIFY(chat->ask(QStringLiteral("What does the keeper sign?")));
+        ReadingProgress* panel = chat->readingProgress();
+        QTRY_VERIFY(panel->isVisible());
+        const QString expected = QStringLiteral("%1 / %2 tokens").arg(QLocale().toString(3000), QLocale().toString(10000));
+        QTRY_VERIFY2(panel->text().startsWith(expected), qPrintable(panel->text()));
+        // The event loop keeps turning while the reading runs.
+        int turns = 0;
+        QTimer ticker;
+        connect(&ticker, &QTimer::timeout, [&turns] { ++turns; });
+        ticker.start(1);
+        QTest::qWait(200);
+        QVERIFY(turns > 2);
+
+        window.findChild<QPushButton*>(QStringLiteral("cancelReadingButton"))->click();
+        QVERIFY(!panel->isVisible());
+        QVERIFY(!chat->isAnswering());
+        QCOMPARE(backend.readTokens(window.documentId()), 3000);
+
+        // Asking again continues from 3,000 tokens.
+        backend.pauseReadingAt(-1);
+        QSignalSpy progress(&backend, &ChatBackend::readingProgress);
+        QSignalSpy finished(chat, &ChatView::answerFinished);
+        QVERIFY(chat->ask(QStringLiteral("What does the keeper sign?")));
+        QVERIFY(finished.wait(5000));
+        QCOMPARE(progress.first().at(0).toLongLong(), 4000);
+    }
+
+    void conversationsAreKeptPerDocumentAndReopened()
+    {
+        qint64 first = 0;
+        {
+            MainWindow window;
+            ScriptedBackend backend;
+            backend.setReadingTokens(0, 1);
+            window.setChatBackend(&backend);
+            open(window, m_text);
+            ChatView* chat = window.chat();
+            const int before = chat->conversationCount();
+            first = chat->newConversation(QStringLiteral("Tides"));
+            QVERIFY(first);
+            QSignalSpy finished(chat, &ChatView::answerFinished);
+            QVERIFY(chat->ask(QStringLiteral("Who signs the log?")));
+            QVERIFY(finished.wait(5000));
+            chat->renameConversation(QStringLiteral("Tides and keepers"));
+            const qint64 second = chat->newConversation();
+            QCOMPARE(chat->conversationCount(), before + 2);
+            QCOMPARE(chat->conversationId(), second);
+            QVERIFY(chat->messages().isEmpty());
+            chat->deleteConversation();
+            QCOMPARE(chat->conversationCount(), before + 1);
+            chat->selectConversation(first);
+        }
+        // A new window (the app started again) shows the conversation as it was.
+        MainWindow again;
+        open(again, m_text);
+        ChatView* chat = again.chat();
+        auto* box = again.findChild<QComboBox*>(QStringLiteral("conversationBox"));
+        const int index = box->findData(first);
+        QVERIFY(index >= 0);
+        QCOMPARE(box->itemText(index), QStringLiteral("Tides and keepers"));
+        chat->selectConversation(first);
+        QCOMPARE(chat->messages().size(), 2);
+        QCOMPARE(chat->messages()[0].text, QStringLiteral("Who signs the log?"));
+        QVERIFY(chat->transcript()->toPlainText().contains(QStringLiteral("Who signs the log?")));
+        // Without a model, asking says so in the window instead of failing silently.
+        QVERIFY(!chat->ask(QStringLiteral("Anything else?")));
+        QVERIFY(again.lastError().contains(QStringLiteral("Model Manager")));
+    }
+
+    void citationsBecomeLinks()
+    {
+        QCOMPARE(ChatView::linkCitations(QStringLiteral("see [p. 12] and [pp. 3-4].")),
+                 QStringLiteral("see [p. 12](folio-page:12) and [pp. 3-4](folio-page:3)."));
+        QCOMPARE(ChatView::linkCitations(QStringLiteral("[link](http://x) [1]")), QStringLiteral("[link](http://x) [1]"));
+    }
+
+private:
+    static void open(MainWindow& window, const QString& path)
+    {
+        QSignalSpy shown(&window, &MainWindow::documentShown);
+        window.openDocument(path);
+        QVERIFY(shown.wait(10000));
+    }
+
+    QTemporaryDir m_dir;
+    QString m_text;
+};
+
+QTEST_MAIN(ChatTest)
+#include "chat_test.moc"

@@ -1,0 +1,41 @@
+// What the user chose in the model manager, remembered between runs (QSettings,
+// "model/..."): the GGUF file, threads, KV cache type, context extension method and its
+// parameters, and sampling. Turned into the engine's planner request and sampler
+// parameters here, so the worker and the dialog read the same values.
+#pragma once
+
+#include "engine/context_planner.h"
+#include "engine/sampler.h"
+
+#include <QString>
+
+namespace folio {
+
+struct ModelSettings {
+    QString modelPath;             // empty: the bundled demo model when there is one
+    int threads = 0;               // 0: all cores
+    QString kvType = QStringLiteral("auto");   // "auto", "f16", "q8_0", "q4_0"
+    QString method = QStringLiteral("auto");   // extensionMethodName(): auto, none, pi, ntk, yarn, dca
+    double ropeScale = 0;          // PI / NTK / YaRN factor s; 0: from the document's length
+    int yarnOriginalContext = 0;   // 0: the model's trained length
+    int dcaChunkSize = 0;          // 0: from the model (3/4 of the trained length)
+    int dcaLocalWindow = -1;       // < 0: from the model (1/8 of the trained length)
+    double temperature = 0.7;
+    double topP = 0.95;
+    int topK = 40;
+    double minP = 0.05;
+    double repeatPenalty = 1.1;
+    int maxTokens = 512;
+
+    static ModelSettings load();   // missing values keep the defaults above
+    void save() const;
+    // modelPath, or the bundled demo model when none was chosen.
+    QString effectiveModelPath() const;
+
+    PlanRequest planRequest(int tokens) const;   // throws std::invalid_argument on a bad name
+    SamplerParams samplerParams() const;
+    // The user's RoPE / DCA parameters over a plan's options (unset ones stay the plan's).
+    void applyOverrides(SessionOptions& options) const;
+};
+
+} // namespace folio
