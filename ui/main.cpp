@@ -1,5 +1,6 @@
 // folio: the desktop application.
 #include "ui/main_window.h"
+#include "ui/screenshot_tour.h"
 #include "ui/theme.h"
 
 #include <QApplication>
@@ -25,6 +26,12 @@ int main(int argc, char* argv[])
         QApplication::translate("main", "Open FILE, save a picture of the window to PNG, and quit (for tests and docs)."),
         QStringLiteral("PNG"));
     parser.addOption(screenshot);
+    const QCommandLineOption screenshots(
+        QStringLiteral("screenshots"),
+        QApplication::translate("main", "Open FILE, save pictures of the main states (empty, document, model manager, "
+                                        "reading, answer; the chat is scripted) to DIR, and quit."),
+        QStringLiteral("DIR"));
+    parser.addOption(screenshots);
     parser.process(app);
 
     folio::ThemeManager::apply(folio::ThemeManager::saved());
@@ -32,6 +39,20 @@ int main(int argc, char* argv[])
     window.show();
 
     const QStringList files = parser.positionalArguments();
+    if (parser.isSet(screenshots)) {
+        if (files.isEmpty()) {
+            QTextStream(stderr) << "folio: --screenshots needs a FILE to open" << Qt::endl;
+            return 2;
+        }
+        auto* tour = new folio::ScreenshotTour(&window, parser.value(screenshots), files.first());
+        QObject::connect(tour, &folio::ScreenshotTour::done, &app, [tour](bool ok) {
+            for (const QString& path : tour->written())
+                QTextStream(stdout) << path << Qt::endl;
+            QApplication::exit(ok ? 0 : 1);
+        });
+        tour->start();
+        return app.exec();
+    }
     if (parser.isSet(screenshot)) {
         const QString target = parser.value(screenshot);
         auto shoot = [&window, target](int exitCode) {

@@ -59,7 +59,7 @@ void ScriptedBackend::tick()
     if (m_next < m_words.size()) {
         m_written += m_words[m_next];
         emit token(m_words[m_next++]);
-        emit contextUsed(m_total + m_written.size() / 4, 8192);
+        emit contextUsed(m_total + m_written.size() / 4, std::max<qint64>(8192, 2 * m_total));
         return;
     }
     m_timer->stop();

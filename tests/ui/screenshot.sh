@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# Starts folio under Xvfb with a paper open and saves a picture of the main window.
+# Starts folio under Xvfb with a paper open and saves pictures of the main states:
+#   main-window-paper.png  the window with the paper open (folio --screenshot)
+#   empty.png, document.png, model-manager.png, reading.png, answer.png
+#                          (folio --screenshots: the chat states are scripted, no model needed)
 # Usage: screenshot.sh FOLIO_BINARY OUTPUT_DIR SHARED_DIR
 set -euo pipefail
 folio=$1 out=$2 shared=$3
@@ -17,12 +20,21 @@ fi
 mkdir -p "$out"
 home=$(mktemp -d)
 trap 'rm -rf "$home"' EXIT
-png="$out/main-window-paper.png"
-rm -f "$png"
-# A private HOME keeps the test away from the user's settings and recent files.
-HOME="$home" XDG_CONFIG_HOME="$home/.config" QT_QPA_PLATFORM=xcb \
-  xvfb-run -a -s "-screen 0 1280x860x24" "$folio" --screenshot "$png" "$paper"
-if [ ! -s "$png" ]; then echo "no screenshot was written to $png" >&2; exit 1; fi
-size=$(stat -c %s "$png")
-if [ "$size" -lt 20000 ]; then echo "screenshot $png is suspiciously small ($size bytes)" >&2; exit 1; fi
-echo "screenshot written to $png ($size bytes)"
+states="empty document model-manager reading answer"
+for state in main-window-paper $states; do rm -f "$out/$state.png"; done
+# A private HOME keeps the test away from the user's settings, library and recent files.
+run() {
+  HOME="$home" XDG_CONFIG_HOME="$home/.config" XDG_DATA_HOME="$home/.local/share" QT_QPA_PLATFORM=xcb \
+    xvfb-run -a -s "-screen 0 1280x860x24" "$folio" "$@"
+}
+run --screenshot "$out/main-window-paper.png" "$paper"
+run --screenshots "$out" "$paper"
+for state in main-window-paper $states; do
+  png="$out/$state.png"
+  if [ ! -s "$png" ]; then echo "no screenshot was written to $png" >&2; exit 1; fi
+  size=$(stat -c %s "$png")
+  # The model manager without a model is mostly empty form; the windows are not.
+  min=20000; [ "$state" = model-manager ] && min=5000
+  if [ "$size" -lt "$min" ]; then echo "screenshot $png is suspiciously small ($size bytes)" >&2; exit 1; fi
+  echo "screenshot written to $png ($size bytes)"
+done
