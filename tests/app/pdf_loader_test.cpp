@@ -125,8 +125,9 @@ TEST_P(RealPapers, LoadWithEveryPageAndItsText)
     const Document doc = DocumentLoader::load(path);
     EXPECT_GE(doc.pageCount(), 10);
     const int expected = pdfinfoPages(path);
-    if (expected > 0)
+    if (expected > 0) {
         EXPECT_EQ(doc.pageCount(), expected) << "pdfinfo disagrees on the page count";
+    }
     EXPECT_GT(doc.title.size(), 20) << "a paper's title, not its file name: " << doc.title.toStdString();
     EXPECT_GT(doc.wordCount, 5000);
     for (int i = 0; i < doc.pageCount(); ++i)
