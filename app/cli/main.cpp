@@ -1,6 +1,7 @@
 // folio-cli: the app core without widgets, for scripting and tests.
 #include "app/cli/info_command.h"
 #include "app/cli/model_commands.h"
+#include "app/cli/reading_commands.h"
 
 #include <QCoreApplication>
 #include <QTextStream>
@@ -21,8 +22,16 @@ const char* kUsage =
     "  generate --model MODEL --prompt TEXT [--chat] [-n N] [--temp T] [--seed S]\n"
     "  plan --model MODEL --tokens N [--method auto|none|pi|ntk|yarn|dca] [--kv-type T] [--json]\n"
     "                                  extension method, KV type and memory for N tokens\n"
+    "  ask --model MODEL --doc FILE \"QUESTION\" [--conversation ID] [--db PATH] [-n N] [--temp T]\n"
+    "                                  read the document (or restore its saved state) and answer;\n"
+    "                                  prints the evidence pages and the conversation id\n"
+    "  conversations [--db PATH]       saved conversations\n"
+    "  show ID [--db PATH]             a conversation's messages and evidence pages\n"
+    "  delete ID [--db PATH]           delete a conversation and its saved state\n"
+    "  bench-resume --model MODEL --doc FILE [--db PATH]\n"
+    "                                  answer after reopening: restore vs read again, snapshot MB/s\n"
     "\n"
-    "Context options (logits, perplexity, generate): --ctx N, --rope-scaling none|linear|ntk|yarn,\n"
+    "Context options (logits, perplexity, generate, ask, bench-resume): --ctx N, --rope-scaling none|linear|ntk|yarn,\n"
     "  --rope-scale F, --rope-base F, --yarn-orig-ctx N, --yarn-ext-factor F, --yarn-attn-factor F,\n"
     "  --yarn-beta-fast F, --yarn-beta-slow F, --dca [--dca-chunk C] [--dca-window W] [--dca-temperature K],\n"
     "  --kv-type f16|q8_0|q4_0, --ubatch N\n"
@@ -54,6 +63,16 @@ int main(int argc, char* argv[])
         return folio::cli::runGenerate(args);
     if (command == QLatin1String("plan"))
         return folio::cli::runPlan(args);
+    if (command == QLatin1String("ask"))
+        return folio::cli::runAsk(args);
+    if (command == QLatin1String("conversations"))
+        return folio::cli::runConversations(args);
+    if (command == QLatin1String("show"))
+        return folio::cli::runShow(args);
+    if (command == QLatin1String("delete"))
+        return folio::cli::runDelete(args);
+    if (command == QLatin1String("bench-resume"))
+        return folio::cli::runBenchResume(args);
     if (command == QLatin1String("--version")) {
         QTextStream(stdout) << "folio-cli " << FOLIO_VERSION << Qt::endl;
         return 0;

@@ -1,0 +1,42 @@
+// Evidence pages: while an answer is generated, the attention mass its tokens put on
+// each page's token range (from the engine's AttentionObserver: exact per-range
+// softmax shares), averaged over the decode steps, heads and observed layers.
+#pragma once
+
+#include "app/store/library_store.h"
+#include "engine/attention.h"
+
+#include <QVector>
+
+#include <utility>
+#include <vector>
+
+namespace folio {
+
+class EvidenceCollector : public AttentionObserver {
+public:
+    // pageRanges[i]: the tokens of page pageIndex[i]. layers: the layers to count
+    // (empty: all).
+    EvidenceCollector(std::vector<std::pair<int, int>> pageRanges, std::vector<int> pageIndex,
+                      std::vector<int> layers = {});
+
+    const std::vector<std::pair<int, int>>& keyRanges() const override { return ranges_; }
+    bool observesLayer(int layer) const override;
+    void observe(int layer, int head, const float* rangeLse, float totalLse) override;
+
+    void reset();
+    long observations() const { return observations_; }
+    // Mean share of the attention per page (same order as the ranges).
+    std::vector<double> meanShares() const;
+    // The `count` pages with the largest share, largest first (weight = mean share).
+    QVector<EvidencePage> topPages(int count) const;
+
+private:
+    std::vector<std::pair<int, int>> ranges_;
+    std::vector<int> pageIndex_;
+    std::vector<int> layers_;
+    std::vector<double> mass_;
+    long observations_ = 0;
+};
+
+} // namespace folio

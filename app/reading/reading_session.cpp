@@ -1,0 +1,480 @@
+#include "app/reading/reading_session.h"
+
+#include "app/documents/document_loader.h"
+#include "app/reading/evidence_collector.h"
+#include "app/store/database.h"
+#include "app/store/kv_snapshot_store.h"
+#include "engine/session_state.h"
+#include "engine/stop_strings.h"
+#include "engine/tokenizer.h"
+
+#include <QFileInfo>
+
+#include <algorithm>
+#include <chrono>
+
+namespace folio {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double secondsSince(Clock::time_point start)
+{
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+QString fromStd(const std::string& s) { return QString::fromStdString(s); }
+
+ExtensionMethod methodFor(const ReadingOptions& o)
+{
+    if (o.dca.enabled)
+        return ExtensionMethod::Dca;
+    if (!o.rope.scaling)
+        return o.method;
+    switch (*o.rope.scaling) {
+    case RopeScaling::None: return ExtensionMethod::None;
+    case RopeScaling::Linear: return ExtensionMethod::Linear;
+    case RopeScaling::Ntk: return ExtensionMethod::Ntk;
+    case RopeScaling::Yarn: return ExtensionMethod::Yarn;
+    }
+    return o.method;
+}
+
+template <typename T>
+void overrideIfSet(std::optional<T>& into, const std::optional<T>& user)
+{
+    if (user)
+        into = user;
+}
+
+// Clears the session's attention observer however the generation ends.
+struct ObserverScope {
+    Session& session;
+    ObserverScope(Session& s, AttentionObserver* observer) : session(s) { session.setAttentionObserver(observer); }
+    ~ObserverScope() { session.setAttentionObserver(nullptr); }
+};
+
+} // namespace
+
+ReadingSession::ReadingSession(std::shared_ptr<Database> database, ReadingOptions options)
+    : db_(std::move(database)), options_(std::move(options))
+{
+}
+
+ReadingSession::~ReadingSession() = default;
+
+void ReadingSession::notice(const Callbacks& callbacks, const QString& text) const
+{
+    if (callbacks.notice)
+        callbacks.notice(text);
+}
+
+void ReadingSession::loadModel(const QString& path)
+{
+    if (!QFileInfo::exists(path))
+        throw ReadingError("model file not found: " + path.toStdString()
+                           + " (was it moved or deleted? give its current path)");
+    dropSession();
+    builder_.reset();
+    model_.reset();
+    model_ = Model::load(path.toStdString());
+    const Tokenizer& tok = model_->tokenizer();
+    ChatTemplate chat = ChatTemplate::detect(model_->file().getString("tokenizer.chat_template").value_or(""),
+                                             model_->params().architecture,
+                                             [&](std::string_view piece) { return tok.findToken(piece).has_value(); });
+    builder_ = std::make_unique<PromptBuilder>(tok, std::move(chat));
+    if (document_)
+        prompt_ = builder_->documentPrompt(*document_);
+}
+
+void ReadingSession::dropSession()
+{
+    session_.reset();
+    sessionKey_.clear();
+    loadedConversation_ = 0;
+}
+
+SessionOptions ReadingSession::planSession(const Callbacks& callbacks) const
+{
+    const int prefix = static_cast<int>(prompt_.tokens.size());
+    PlanRequest request;
+    request.tokens = options_.contextLength.value_or(prefix + options_.conversationRoom);
+    if (request.tokens <= prefix)
+        throw ReadingError("the document takes " + std::to_string(prefix) + " tokens, more than the context of "
+                           + std::to_string(request.tokens) + " asked for: give a larger context");
+    request.method = methodFor(options_);
+    request.kvType = options_.kvType;
+    request.batchSize = options_.batchSize;
+    request.availableBytes = options_.availableBytes;
+    request.threads = options_.threads;
+    const ContextPlan plan = planContext(*model_, request);
+    if (!plan.fits)
+        throw ReadingError("the document does not fit in memory with this model:\n" + plan.report());
+    for (const std::string& s : plan.suggestions)
+        notice(callbacks, fromStd(s));
+    SessionOptions o = plan.options;
+    if (options_.dca.enabled)
+        o.dca = options_.dca;
+    RopeOverrides& r = o.rope;
+    const RopeOverrides& u = options_.rope;
+    overrideIfSet(r.scaling, u.scaling);
+    overrideIfSet(r.scale, u.scale);
+    overrideIfSet(r.freqBase, u.freqBase);
+    overrideIfSet(r.yarnOriginalContext, u.yarnOriginalContext);
+    overrideIfSet(r.yarnExtFactor, u.yarnExtFactor);
+    overrideIfSet(r.yarnAttnFactor, u.yarnAttnFactor);
+    overrideIfSet(r.yarnBetaFast, u.yarnBetaFast);
+    overrideIfSet(r.yarnBetaSlow, u.yarnBetaSlow);
+    o.threads = options_.threads;
+    o.batchSize = options_.batchSize;
+    return o;
+}
+
+void ReadingSession::ensureSession(const Callbacks& callbacks)
+{
+    const QString key = fromStd(prompt_.tokensDigest) + QLatin1Char('/') + QString::number(optionsGeneration_);
+    if (session_ && sessionKey_ == key)
+        return;
+    const SessionOptions options = planSession(callbacks);
+    dropSession();  // free the old cache before allocating the new one
+    session_ = std::make_unique<Session>(model_, options);
+    sessionKey_ = key;
+    // Everything that shaped the document prefix's KV state.
+    QString fp = QStringLiteral("folio-reading; prompt v%1; template %2; document %3; prefix %4")
+                     .arg(kPromptFormatVersion)
+                     .arg(fromStd(builder_->chatTemplate().name()), document_->contentHash, fromStd(prompt_.tokensDigest));
+    for (const auto& [name, value] : session_->shapingOptions())
+        fp += QStringLiteral("; %1 %2").arg(fromStd(name), fromStd(value));
+    fingerprint_ = fp;
+    documentSnapshotId_.reset();
+}
+
+bool ReadingSession::sessionHoldsPrefix() const
+{
+    const std::vector<int32_t>& have = session_->tokens();
+    const std::vector<int32_t>& want = prompt_.tokens;
+    return have.size() >= want.size() && std::equal(want.begin(), want.end(), have.begin());
+}
+
+void ReadingSession::prefillReporting(const std::vector<int32_t>& tokens, int alreadyDone, int total,
+                                      const Callbacks& callbacks, const std::atomic<bool>* cancel)
+{
+    const int target = session_->position() + static_cast<int>(tokens.size());
+    const Clock::time_point start = Clock::now();
+    if (callbacks.progress)
+        callbacks.progress({alreadyDone, total, 0.0, -1.0});
+    session_->prefill(
+        tokens,
+        [&](int done, int) {
+            if (!callbacks.progress)
+                return;
+            const double elapsed = secondsSince(start);
+            const double rate = elapsed > 0 ? done / elapsed : 0.0;
+            const int remaining = static_cast<int>(tokens.size()) - done;
+            callbacks.progress({alreadyDone + done, total, rate, rate > 0 ? remaining / rate : -1.0});
+        },
+        cancel);
+    if (session_->position() < target)
+        throw ReadingCancelled();
+}
+
+bool ReadingSession::restoreSnapshot(qint64 snapshotId, const Callbacks& callbacks, qint64* bytes)
+{
+    KvSnapshotStore store(*db_);
+    try {
+        std::unique_ptr<KvSnapshotReader> reader = store.openReader(snapshotId);
+        if (bytes)
+            *bytes = reader->info().totalBytes;
+        session_->loadState(*reader);
+        return true;
+    } catch (const StoreError& e) {
+        if (e.kind() != StoreError::Kind::Checksum)
+            throw;
+        notice(callbacks, e.message() + QStringLiteral(" — reading the document again"));
+    } catch (const SessionStateError& e) {
+        notice(callbacks, QStringLiteral("a saved state cannot be used (%1) — reading the document again")
+                              .arg(QString::fromUtf8(e.what())));
+        store.remove(snapshotId);
+    }
+    if (!sessionHoldsPrefix() && session_->position() > 0)
+        session_->truncate(0);
+    return false;
+}
+
+void ReadingSession::restoreOrReadPrefix(const Callbacks& callbacks, const std::atomic<bool>* cancel,
+                                         DocumentStatus* status)
+{
+    const int prefix = static_cast<int>(prompt_.tokens.size());
+    const Clock::time_point start = Clock::now();
+    if (sessionHoldsPrefix()) {
+        if (session_->position() > prefix)
+            session_->truncate(prefix);
+        loadedConversation_ = 0;
+        if (status)
+            status->restored = true;
+        return;
+    }
+    loadedConversation_ = 0;
+    if (options_.useSnapshots && session_->position() == 0) {
+        const std::optional<KvSnapshotInfo> found = KvSnapshotStore(*db_).findLatest(fingerprint_, documentId_);
+        qint64 bytes = 0;
+        if (found && restoreSnapshot(found->id, callbacks, &bytes)) {
+            if (session_->position() == prefix && sessionHoldsPrefix()) {
+                documentSnapshotId_ = found->id;
+                if (status) {
+                    status->restored = true;
+                    status->snapshotBytes = bytes;
+                    status->snapshotSeconds = secondsSince(start);
+                }
+                return;
+            }
+            notice(callbacks, QStringLiteral("the saved state does not hold this document's prompt — reading it again"));
+            session_->truncate(0);
+        }
+    }
+    // Read, continuing a prefill that was cancelled half way.
+    const std::vector<int32_t>& have = session_->tokens();
+    if (!std::equal(have.begin(), have.end(), prompt_.tokens.begin()))
+        session_->truncate(0);
+    const int done = session_->position();
+    prefillReporting(std::vector<int32_t>(prompt_.tokens.begin() + done, prompt_.tokens.end()), done, prefix,
+                     callbacks, cancel);
+    saveDocumentSnapshot(status, callbacks);
+}
+
+void ReadingSession::saveDocumentSnapshot(DocumentStatus* status, const Callbacks& callbacks)
+{
+    if (!options_.useSnapshots)
+        return;
+    const Clock::time_point start = Clock::now();
+    try {
+        KvSnapshotStore store(*db_);
+        KvSnapshotSpec spec;
+        spec.fingerprint = fingerprint_;
+        spec.kind = KvSnapshotKind::Document;
+        spec.documentId = documentId_;
+        spec.tokenCount = session_->position();
+        spec.kvType = fromStd(std::string(kvTypeName(session_->options().kvType)));
+        std::unique_ptr<KvSnapshotWriter> writer = store.beginSnapshot(spec);
+        session_->saveState(*writer);
+        const qint64 bytes = writer->bytesWritten();
+        documentSnapshotId_ = writer->commit();
+        if (status) {
+            status->snapshotBytes = bytes;
+            status->snapshotSeconds = secondsSince(start);
+        }
+        if (options_.snapshotBudgetBytes > 0)
+            store.prune(options_.snapshotBudgetBytes, {*documentSnapshotId_});
+    } catch (const StoreError& e) {
+        notice(callbacks, QStringLiteral("the document's state was not saved: %1").arg(e.message()));
+    }
+}
+
+DocumentStatus ReadingSession::prepareDocument(const QString& path, const Callbacks& callbacks)
+{
+    if (!model_)
+        throw ReadingError("no model loaded");
+    auto document = std::make_unique<Document>(DocumentLoader::load(path, options_.documents));
+    LibraryStore library(*db_);
+    documentId_ = library.rememberDocument(*document);
+    document_ = std::move(document);
+    prompt_ = builder_->documentPrompt(*document_);
+    library.setDocumentTokens(documentId_, static_cast<qint64>(prompt_.tokens.size()));
+    ensureSession(callbacks);
+
+    DocumentStatus status;
+    status.documentId = documentId_;
+    status.path = path;
+    status.title = document_->title;
+    status.pages = document_->pageCount();
+    status.promptTokens = static_cast<int>(prompt_.tokens.size());
+    status.contextLength = session_->contextLength();
+    status.extension = fromStd(session_->extensionDescription());
+    status.kvType = fromStd(std::string(kvTypeName(session_->options().kvType)));
+    return status;
+}
+
+DocumentStatus ReadingSession::openDocument(const QString& path, const Callbacks& callbacks,
+                                            const std::atomic<bool>* cancel)
+{
+    const Clock::time_point start = Clock::now();
+    DocumentStatus status = prepareDocument(path, callbacks);
+    restoreOrReadPrefix(callbacks, cancel, &status);
+    status.seconds = secondsSince(start);
+    return status;
+}
+
+QString ReadingSession::resumeConversation(qint64 conversationId, const Callbacks& callbacks,
+                                           const std::atomic<bool>* cancel)
+{
+    if (loadedConversation_ == conversationId && sessionHoldsPrefix())
+        return QStringLiteral("memory");
+    if (options_.useSnapshots) {
+        const std::optional<KvSnapshotInfo> found =
+            KvSnapshotStore(*db_).findLatest(fingerprint_, documentId_, KvSnapshotKind::Conversation, conversationId);
+        if (found) {
+            session_->truncate(0);
+            if (restoreSnapshot(found->id, callbacks, nullptr)) {
+                if (sessionHoldsPrefix()) {
+                    loadedConversation_ = conversationId;
+                    return QStringLiteral("conversation snapshot");
+                }
+                notice(callbacks, QStringLiteral("the conversation's saved state does not start with this document — "
+                                                 "reading its turns again"));
+                session_->truncate(0);
+            }
+        }
+    }
+    // Rebuild: the document prefix, then the earlier turns from the stored messages.
+    restoreOrReadPrefix(callbacks, cancel, nullptr);
+    QVector<ConversationTurn> turns;
+    for (const MessageRecord& m : LibraryStore(*db_).messages(conversationId)) {
+        if (m.role == MessageRole::User)
+            turns.push_back({m.text, {}});
+        else if (m.role == MessageRole::Assistant && !turns.isEmpty())
+            turns.back().answer = m.text;
+    }
+    const std::vector<int32_t> replay = builder_->replayTokens(turns);
+    const int prefix = session_->position();
+    try {
+        prefillReporting(replay, 0, static_cast<int>(replay.size()), callbacks, cancel);
+    } catch (const ReadingCancelled&) {
+        session_->truncate(prefix);
+        throw;
+    }
+    loadedConversation_ = conversationId;
+    return QStringLiteral("document snapshot + replay");
+}
+
+AnswerResult ReadingSession::ask(const QString& question, qint64 conversationId, const Callbacks& callbacks,
+                                 const std::atomic<bool>* cancel)
+{
+    if (!model_)
+        throw ReadingError("no model loaded");
+    if (question.trimmed().isEmpty())
+        throw ReadingError("the question is empty");
+    const Clock::time_point start = Clock::now();
+    LibraryStore library(*db_);
+    AnswerResult result;
+    result.question = question.trimmed();
+    bool firstTurn = true;
+    if (conversationId) {
+        const ConversationRecord conversation = library.conversation(conversationId);
+        if (conversation.modelFingerprint != fromStd(model_->fingerprint()))
+            throw ReadingError("conversation " + std::to_string(conversationId) + " was held with another model (fingerprint "
+                               + conversation.modelFingerprint.toStdString() + "; this one is " + model_->fingerprint()
+                               + "): load that model (if it was moved, give its new path)");
+        const DocumentRecord record = library.document(conversation.documentId);
+        if (!document_)
+            prepareDocument(record.path, callbacks);
+        else if (record.contentHash != document_->contentHash)
+            notice(callbacks, QStringLiteral("the document changed since conversation %1 began: its earlier turns are "
+                                             "read again with the current text")
+                                  .arg(conversationId));
+        firstTurn = conversation.messageCount == 0;
+        result.resumedFrom = resumeConversation(conversationId, callbacks, cancel);
+    } else {
+        if (!document_)
+            throw ReadingError("no document open");
+        restoreOrReadPrefix(callbacks, cancel, nullptr);
+        result.resumedFrom = QStringLiteral("new");
+    }
+
+    const int before = session_->position();
+    const std::vector<int32_t> questionTokens = builder_->questionTokens(question, firstTurn);
+    if (before + static_cast<int>(questionTokens.size()) + 1 > session_->contextLength())
+        throw ReadingError("the conversation has filled the context (" + std::to_string(session_->contextLength())
+                           + " tokens): start a new conversation, or give a larger context");
+    session_->prefill(questionTokens, {}, cancel);
+    if (session_->position() < before + static_cast<int>(questionTokens.size())) {
+        session_->truncate(before);
+        throw ReadingCancelled();
+    }
+
+    std::vector<int> pageIndex;
+    for (const PageTokenRange& p : prompt_.pages)
+        pageIndex.push_back(p.page);
+    EvidenceCollector evidence(prompt_.keyRanges(), pageIndex, options_.evidenceLayers);
+    Sampler sampler(options_.sampler);
+    TokenStreamDecoder decoder(model_->tokenizer());
+    StopStringMatcher matcher(builder_->chatTemplate().stopStrings());
+    std::string answer;
+    auto show = [&](const std::string& text) {
+        if (text.empty())
+            return;
+        if (answer.empty())
+            result.secondsToFirstToken = secondsSince(start);
+        answer += text;
+        if (callbacks.token)
+            callbacks.token(QString::fromStdString(text));
+    };
+    const int answerBegin = session_->position();
+    const int room = session_->contextLength() - answerBegin;
+    GenerationStop stop;
+    {
+        ObserverScope scope(*session_, &evidence);
+        stop = session_->generate(sampler, std::min(options_.maxAnswerTokens, room), [&](int32_t token) {
+            const StopStringMatcher::Result r = matcher.push(decoder.push(token));
+            show(r.text);
+            return !r.stopped;
+        }, cancel);
+    }
+    if (stop == GenerationStop::Cancelled) {
+        session_->truncate(before);
+        throw ReadingCancelled();
+    }
+    if (!matcher.stopped())
+        show(matcher.push(decoder.flush()).text + matcher.flush());
+
+    result.answer = QString::fromStdString(answer).trimmed();
+    result.evidence = evidence.topPages(options_.evidencePages);
+    for (const EvidencePage& page : result.evidence)
+        result.evidenceMarkers << PromptBuilder::pageMarker(*document_, page.page);
+    result.answerTokens = session_->position() - answerBegin;
+    result.contextTokens = session_->position();
+
+    if (!conversationId)
+        conversationId = library.createConversation(documentId_, fromStd(model_->fingerprint()),
+                                                    result.question.left(80));
+    MessageRecord user;
+    user.role = MessageRole::User;
+    user.text = result.question;
+    user.tokenBegin = before;
+    user.tokenEnd = answerBegin;
+    library.appendMessage(conversationId, user);
+    MessageRecord reply;
+    reply.role = MessageRole::Assistant;
+    reply.text = result.answer;
+    reply.tokenBegin = answerBegin;
+    reply.tokenEnd = session_->position();
+    reply.evidence = result.evidence;
+    result.messageId = library.appendMessage(conversationId, reply);
+    result.conversationId = conversationId;
+    loadedConversation_ = conversationId;
+
+    // The conversation's whole state, so that reopening it reads nothing again.
+    if (options_.useSnapshots) {
+        try {
+            KvSnapshotStore store(*db_);
+            KvSnapshotSpec spec;
+            spec.fingerprint = fingerprint_;
+            spec.kind = KvSnapshotKind::Conversation;
+            spec.documentId = documentId_;
+            spec.conversationId = conversationId;
+            spec.baseSnapshotId = documentSnapshotId_;
+            spec.tokenCount = session_->position();
+            spec.kvType = fromStd(std::string(kvTypeName(session_->options().kvType)));
+            std::unique_ptr<KvSnapshotWriter> writer = store.beginSnapshot(spec);
+            session_->saveState(*writer);
+            result.conversationSnapshotBytes = writer->bytesWritten();
+            writer->commit();
+        } catch (const StoreError& e) {
+            notice(callbacks, QStringLiteral("the conversation's state was not saved: %1").arg(e.message()));
+        }
+    }
+    result.seconds = secondsSince(start);
+    return result;
+}
+
+} // namespace folio

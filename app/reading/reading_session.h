@@ -1,0 +1,186 @@
+// One model reading one document and answering questions about it, with the store
+// behind it: the engine side of the app's reading workflow, without threads or
+// signals (ReadingWorker runs it on its own thread; the CLI through the worker).
+//
+// Reading a document: load it, build its prompt (PromptBuilder), let the context
+// planner choose how to hold it (extension method, KV type; the user's choices
+// win), then restore the document's KV snapshot when one with the same fingerprint
+// exists, or prefill the document block and save the snapshot once. A cancelled
+// prefill keeps what it did: the next openDocument() of the same document with the
+// same model continues from session position.
+//
+// Asking: a new conversation starts from the document prefix; an existing one
+// continues from the state in memory, else from its own snapshot, else (snapshot
+// missing, damaged, or the document changed) from the document prefix plus its
+// earlier turns re-read from the stored messages. After each answer the messages
+// (with their token ranges and evidence pages) and the conversation's whole session
+// state are saved; the conversation snapshot names the document snapshot it grew
+// from. A cancelled question leaves no message and rolls the session back.
+#pragma once
+
+#include "app/documents/document.h"
+#include "app/documents/document_loader.h"
+#include "app/reading/prompt_builder.h"
+#include "app/store/library_store.h"
+#include "engine/context_planner.h"
+#include "engine/sampler.h"
+#include "engine/session.h"
+
+#include <QMetaType>
+#include <QString>
+#include <QStringList>
+#include <QVector>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+
+namespace folio {
+
+class Database;
+
+struct ReadingOptions {
+    // How to hold the document: the planner decides what is not forced here.
+    ExtensionMethod method = ExtensionMethod::Auto;
+    std::optional<KvType> kvType;
+    std::optional<int> contextLength;  // tokens in all; default: document + conversationRoom
+    RopeOverrides rope;                // set fields override the plan's RoPE
+    DcaOptions dca;                    // enabled: Dual Chunk Attention with these parameters
+    int conversationRoom = 2048;       // tokens kept free for questions and answers
+    int batchSize = 512;
+    int threads = 0;
+    std::size_t availableBytes = 0;    // memory to plan against (0: the machine's)
+    // Answers.
+    SamplerParams sampler{0.0f, 40, 0.95f, 0.05f, 1.0f, 64, 0};  // greedy by default
+    int maxAnswerTokens = 512;
+    int evidencePages = 3;
+    std::vector<int> evidenceLayers;   // empty: every layer
+    LoadOptions documents;             // how files are read (page size of plain text, limits)
+    // Snapshots.
+    bool useSnapshots = true;
+    qint64 snapshotBudgetBytes = 0;    // > 0: prune least recently used snapshots beyond it
+};
+
+struct ReadProgress {
+    int done = 0;
+    int total = 0;
+    double tokensPerSecond = 0;
+    double etaSeconds = -1;  // < 0: unknown yet
+};
+
+struct DocumentStatus {
+    qint64 documentId = 0;
+    QString path;
+    QString title;
+    int pages = 0;
+    int promptTokens = 0;      // the shared prefix
+    int contextLength = 0;
+    QString extension;         // "DCA (C 3072, W 512) over RoPE ..." or "RoPE ..."
+    QString kvType;
+    bool restored = false;     // from a snapshot, not read
+    double seconds = 0;        // to read or restore
+    qint64 snapshotBytes = 0;  // the document snapshot written or read
+    double snapshotSeconds = 0;
+};
+
+struct AnswerResult {
+    qint64 conversationId = 0;
+    qint64 messageId = 0;
+    QString question;
+    QString answer;
+    QVector<EvidencePage> evidence;
+    QStringList evidenceMarkers;  // "[p. 12]" for each evidence page
+    int answerTokens = 0;
+    int contextTokens = 0;        // in the session after the answer
+    double secondsToFirstToken = 0;
+    double seconds = 0;
+    QString resumedFrom;          // "memory", "conversation snapshot", "document snapshot + replay", "new"
+    qint64 conversationSnapshotBytes = 0;
+};
+
+// A request the session cannot carry out; the message says why for the user.
+class ReadingError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// Thrown when *cancel became true; the session and store are consistent.
+class ReadingCancelled : public std::runtime_error {
+public:
+    ReadingCancelled() : std::runtime_error("cancelled") {}
+};
+
+class ReadingSession {
+public:
+    struct Callbacks {
+        std::function<void(const ReadProgress&)> progress;
+        std::function<void(const QString& text)> token;    // streamed answer text
+        std::function<void(const QString& text)> notice;   // "snapshot damaged: reading again"
+    };
+
+    ReadingSession(std::shared_ptr<Database> database, ReadingOptions options);
+    ~ReadingSession();
+
+    void setOptions(const ReadingOptions& options) { options_ = options; ++optionsGeneration_; }
+    const ReadingOptions& options() const { return options_; }
+
+    // Throws ReadingError ("model file not found ... moved?") or ModelError.
+    void loadModel(const QString& path);
+    bool hasModel() const { return model_ != nullptr; }
+    const Model* model() const { return model_.get(); }
+
+    // Throws ReadingCancelled (progress kept), ReadingError, DocumentError, StoreError.
+    DocumentStatus openDocument(const QString& path, const Callbacks& callbacks = {},
+                                const std::atomic<bool>* cancel = nullptr);
+    // Loads the document, builds its prompt and the session, and reads nothing yet:
+    // for reopening a conversation, whose own snapshot holds the document's state.
+    DocumentStatus prepareDocument(const QString& path, const Callbacks& callbacks = {});
+    bool hasDocument() const { return document_ != nullptr; }
+    const Document* document() const { return document_.get(); }
+    const DocumentPrompt& prompt() const { return prompt_; }
+    const Session* session() const { return session_.get(); }
+    QString snapshotFingerprint() const { return fingerprint_; }
+
+    // conversationId 0: a new conversation. When no document is open, the
+    // conversation's document is opened from its stored path.
+    AnswerResult ask(const QString& question, qint64 conversationId = 0, const Callbacks& callbacks = {},
+                     const std::atomic<bool>* cancel = nullptr);
+
+    // Forget the in-memory state (tests and the benchmark: force a restore).
+    void dropSession();
+
+private:
+    SessionOptions planSession(const Callbacks& callbacks) const;
+    void ensureSession(const Callbacks& callbacks);
+    bool sessionHoldsPrefix() const;
+    void restoreOrReadPrefix(const Callbacks& callbacks, const std::atomic<bool>* cancel, DocumentStatus* status);
+    bool restoreSnapshot(qint64 snapshotId, const Callbacks& callbacks, qint64* bytes);
+    void saveDocumentSnapshot(DocumentStatus* status, const Callbacks& callbacks);
+    QString resumeConversation(qint64 conversationId, const Callbacks& callbacks, const std::atomic<bool>* cancel);
+    void prefillReporting(const std::vector<int32_t>& tokens, int alreadyDone, int total, const Callbacks& callbacks,
+                          const std::atomic<bool>* cancel);
+    void notice(const Callbacks& callbacks, const QString& text) const;
+
+    std::shared_ptr<Database> db_;
+    ReadingOptions options_;
+    std::shared_ptr<const Model> model_;
+    std::unique_ptr<PromptBuilder> builder_;
+    std::unique_ptr<Document> document_;
+    qint64 documentId_ = 0;
+    DocumentPrompt prompt_;
+    std::unique_ptr<Session> session_;
+    QString fingerprint_;
+    std::optional<qint64> documentSnapshotId_;
+    qint64 loadedConversation_ = 0;  // whose turns follow the prefix in session_ (0: none)
+    QString sessionKey_;             // prompt digest + options generation session_ was made for
+    int optionsGeneration_ = 0;
+};
+
+} // namespace folio
+
+Q_DECLARE_METATYPE(folio::ReadingOptions)
+Q_DECLARE_METATYPE(folio::ReadProgress)
+Q_DECLARE_METATYPE(folio::DocumentStatus)
+Q_DECLARE_METATYPE(folio::AnswerResult)

@@ -1,0 +1,157 @@
+#include "app/worker/reading_worker.h"
+
+#include "app/documents/document_loader.h"
+#include "app/store/database.h"
+
+#include <QMetaObject>
+
+namespace folio {
+
+ReadingWorker::ReadingWorker(QString databasePath, ReadingOptions options)
+    : databasePath_(std::move(databasePath)), options_(std::move(options))
+{
+}
+
+ReadingWorker::~ReadingWorker() = default;
+
+ReadingSession::Callbacks ReadingWorker::callbacks()
+{
+    ReadingSession::Callbacks c;
+    c.progress = [this](const ReadProgress& p) { emit progress(p.done, p.total, p.tokensPerSecond, p.etaSeconds); };
+    c.token = [this](const QString& text) { emit token(text); };
+    c.notice = [this](const QString& text) { emit notice(text); };
+    return c;
+}
+
+// Runs one job on this thread; every way it can end becomes one signal.
+template <typename Job>
+void ReadingWorker::run(Job job)
+{
+    try {
+        if (!session_)
+            session_ = std::make_unique<ReadingSession>(std::make_shared<Database>(databasePath_), options_);
+        job();
+    } catch (const ReadingCancelled&) {
+        emit cancelled();
+    } catch (const StoreError& e) {
+        emit failed(e.message());
+    } catch (const DocumentError& e) {
+        emit failed(e.message());
+    } catch (const std::exception& e) {
+        emit failed(QString::fromUtf8(e.what()));
+    }
+    cancel_ = false;  // a cancel meant for this job must not stop the next one
+}
+
+void ReadingWorker::setOptions(const ReadingOptions& options)
+{
+    options_ = options;
+    if (session_)
+        session_->setOptions(options);
+}
+
+void ReadingWorker::loadModel(const QString& path)
+{
+    run([&] {
+        session_->loadModel(path);
+        emit modelLoaded(QString::fromStdString(session_->model()->describe()));
+    });
+}
+
+void ReadingWorker::openDocument(const QString& path)
+{
+    run([&] { emit documentReady(session_->openDocument(path, callbacks(), &cancel_)); });
+}
+
+void ReadingWorker::ask(const QString& question, qint64 conversationId, const QString& documentPath)
+{
+    run([&] {
+        if (!documentPath.isEmpty()) {
+            if (conversationId)
+                session_->prepareDocument(documentPath, callbacks());
+            else
+                session_->openDocument(documentPath, callbacks(), &cancel_);
+        }
+        emit finished(session_->ask(question, conversationId, callbacks(), &cancel_));
+    });
+}
+
+void ReadingWorker::dropSession()
+{
+    if (session_)
+        session_->dropSession();
+}
+
+ReadingController::ReadingController(const QString& databasePath, const ReadingOptions& options, QObject* parent)
+    : QObject(parent)
+{
+    qRegisterMetaType<folio::ReadingOptions>("folio::ReadingOptions");
+    qRegisterMetaType<folio::DocumentStatus>("folio::DocumentStatus");
+    qRegisterMetaType<folio::AnswerResult>("folio::AnswerResult");
+    thread_.setObjectName(QStringLiteral("folio-reading"));
+    worker_ = new ReadingWorker(databasePath, options);
+    worker_->moveToThread(&thread_);
+    connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
+    connect(worker_, &ReadingWorker::progress, this, &ReadingController::progress);
+    connect(worker_, &ReadingWorker::token, this, &ReadingController::token);
+    connect(worker_, &ReadingWorker::notice, this, &ReadingController::notice);
+    connect(worker_, &ReadingWorker::modelLoaded, this, [this](const QString& d) { emit modelLoaded(d); ended(); });
+    connect(worker_, &ReadingWorker::documentReady, this, [this](const DocumentStatus& s) { emit documentReady(s); ended(); });
+    connect(worker_, &ReadingWorker::finished, this, [this](const AnswerResult& r) { emit finished(r); ended(); });
+    connect(worker_, &ReadingWorker::cancelled, this, [this] { emit cancelled(); ended(); });
+    connect(worker_, &ReadingWorker::failed, this, [this](const QString& m) { emit failed(m); ended(); });
+    thread_.start();
+}
+
+ReadingController::~ReadingController()
+{
+    worker_->cancelFlag() = true;
+    thread_.quit();
+    thread_.wait();
+}
+
+void ReadingController::queued() { ++pending_; }
+
+void ReadingController::ended()
+{
+    if (pending_ > 0 && --pending_ == 0)
+        emit idle();
+}
+
+void ReadingController::setOptions(const ReadingOptions& options)
+{
+    QMetaObject::invokeMethod(worker_, [w = worker_, options] { w->setOptions(options); }, Qt::QueuedConnection);
+}
+
+void ReadingController::loadModel(const QString& path)
+{
+    queued();
+    QMetaObject::invokeMethod(worker_, [w = worker_, path] { w->loadModel(path); }, Qt::QueuedConnection);
+}
+
+void ReadingController::openDocument(const QString& path)
+{
+    queued();
+    QMetaObject::invokeMethod(worker_, [w = worker_, path] { w->openDocument(path); }, Qt::QueuedConnection);
+}
+
+void ReadingController::ask(const QString& question, qint64 conversationId, const QString& documentPath)
+{
+    queued();
+    QMetaObject::invokeMethod(
+        worker_, [w = worker_, question, conversationId, documentPath] { w->ask(question, conversationId, documentPath); },
+        Qt::QueuedConnection);
+}
+
+void ReadingController::dropSession()
+{
+    QMetaObject::invokeMethod(worker_, [w = worker_] { w->dropSession(); }, Qt::QueuedConnection);
+}
+
+void ReadingController::cancel()
+{
+    if (pending_ > 0)
+        worker_->cancelFlag() = true;
+}
+
+} // namespace folio

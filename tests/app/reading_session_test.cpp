@@ -1,0 +1,270 @@
+// The reading workflow's mechanics with a tiny random model and real SQLite files:
+// the shared document prefix, resume from snapshots giving the same state as reading
+// again, cancelled prefill continued, fingerprint mismatch, a damaged snapshot, a
+// document changed on disk, a model file that moved, evidence pages.
+#include "app/reading/prompt_builder.h"
+#include "app/reading/reading_session.h"
+#include "app/store/database.h"
+#include "app/store/kv_snapshot_store.h"
+#include "app/store/library_store.h"
+
+#include "reading_fixtures.h"
+#include "store_fixtures.h"
+#include "tests/engine/test_models.h"
+
+#include <QFile>
+
+#include <cstring>
+
+#include <gtest/gtest.h>
+
+using namespace folio;
+
+namespace {
+
+std::shared_ptr<Database> openDb(const QString& path) { return std::make_shared<Database>(path); }
+
+bool sameLogits(const Session& a, const Session& b)
+{
+    return a.logits().size() == b.logits().size() && !a.logits().empty()
+           && std::memcmp(a.logits().data(), b.logits().data(), a.logits().size() * sizeof(float)) == 0;
+}
+
+class ReadingSessionTest : public ::testing::Test {
+protected:
+    test::ReadingFixture fx;
+    QStringList notices;
+    ReadingSession::Callbacks callbacks()
+    {
+        ReadingSession::Callbacks c;
+        c.notice = [this](const QString& text) { notices << text; };
+        return c;
+    }
+};
+
+} // namespace
+
+TEST_F(ReadingSessionTest, DocumentPrefixIsSharedAndPagesMapToTokens)
+{
+    const QString doc = fx.writeDocument(QStringLiteral("book.txt"), 4);
+    ReadingSession reading(openDb(fx.database), fx.options());
+    reading.loadModel(fx.model);
+    const DocumentStatus status = reading.openDocument(doc);
+    const DocumentPrompt& prompt = reading.prompt();
+    ASSERT_EQ(status.pages, 4);
+    ASSERT_EQ(prompt.pages.size(), 4u);
+    for (std::size_t i = 0; i < prompt.pages.size(); ++i) {
+        EXPECT_EQ(prompt.pages[i].page, int(i));
+        EXPECT_LT(prompt.pages[i].begin, prompt.pages[i].end);
+        if (i > 0)
+            EXPECT_EQ(prompt.pages[i].begin, prompt.pages[i - 1].end);
+        // The range decodes to the page's text (the test vocabulary has letters only:
+        // spaces and marks are unknown tokens, so compare the letters).
+        const std::vector<int32_t> slice(prompt.tokens.begin() + prompt.pages[i].begin,
+                                         prompt.tokens.begin() + prompt.pages[i].end);
+        QString text = QString::fromStdString(reading.model()->tokenizer().decode(slice));
+        QString page = reading.document()->pageText(int(i));
+        text.remove(QLatin1Char(' '));
+        page.remove(QLatin1Char(' '));
+        EXPECT_TRUE(text.contains(page.trimmed())) << text.toStdString();
+    }
+    EXPECT_EQ(PromptBuilder::pageMarker(*reading.document(), 3), QStringLiteral("[§ 4]"));
+    // Two conversations start from the same prefix: the session after the first
+    // answer still begins with it, and a new conversation truncates back to it.
+    const AnswerResult first = reading.ask(QStringLiteral("what is it about"));
+    const std::vector<int32_t> afterFirst = reading.session()->tokens();
+    ASSERT_GT(afterFirst.size(), prompt.tokens.size());
+    EXPECT_TRUE(std::equal(prompt.tokens.begin(), prompt.tokens.end(), afterFirst.begin()));
+    const AnswerResult second = reading.ask(QStringLiteral("who is in it"));
+    EXPECT_NE(first.conversationId, second.conversationId);
+    EXPECT_TRUE(std::equal(prompt.tokens.begin(), prompt.tokens.end(), reading.session()->tokens().begin()));
+    Database db(fx.database);
+    EXPECT_EQ(test::queryInteger(db, "SELECT COUNT(*) FROM kv_snapshots WHERE kind = 'document'"), 1);
+    EXPECT_EQ(test::queryInteger(db, "SELECT COUNT(*) FROM kv_snapshots WHERE kind = 'conversation'"), 2);
+}
+
+TEST_F(ReadingSessionTest, ReopenedConversationAnswersLikeTheLiveOne)
+{
+    const QString doc = fx.writeDocument(QStringLiteral("book.txt"), 3);
+    auto db = openDb(fx.database);
+    ReadingSession live(db, fx.options());
+    live.loadModel(fx.model);
+    live.openDocument(doc);
+    const AnswerResult a1 = live.ask(QStringLiteral("first question"));
+    EXPECT_EQ(a1.resumedFrom, QStringLiteral("new"));
+
+    // A fresh session (as after a restart) restores the conversation's snapshot...
+    ReadingSession reopened(db, fx.options());
+    reopened.loadModel(fx.model);
+    reopened.prepareDocument(doc);
+    const AnswerResult restored = reopened.ask(QStringLiteral("second question"), a1.conversationId);
+    EXPECT_EQ(restored.resumedFrom, QStringLiteral("conversation snapshot"));
+    // ...and answers exactly as the live session continuing in memory.
+    const AnswerResult continued = live.ask(QStringLiteral("second question"), a1.conversationId);
+    EXPECT_EQ(continued.resumedFrom, QStringLiteral("memory"));
+    EXPECT_EQ(restored.answer, continued.answer);
+    EXPECT_EQ(reopened.session()->tokens(), live.session()->tokens());
+    EXPECT_TRUE(sameLogits(*reopened.session(), *live.session()));
+    EXPECT_EQ(LibraryStore(*db).messages(a1.conversationId).size(), 6);  // 2 turns, then the same turn twice
+}
+
+TEST_F(ReadingSessionTest, RestoredDocumentEqualsAFreshRead)
+{
+    const QString doc = fx.writeDocument(QStringLiteral("book.txt"), 3);
+    auto db = openDb(fx.database);
+    ReadingSession first(db, fx.options());
+    first.loadModel(fx.model);
+    EXPECT_FALSE(first.openDocument(doc).restored);
+    ReadingSession second(db, fx.options());
+    second.loadModel(fx.model);
+    const DocumentStatus status = second.openDocument(doc);
+    EXPECT_TRUE(status.restored);
+    EXPECT_GT(status.snapshotBytes, 0);
+    ReadingOptions fresh = fx.options();
+    fresh.useSnapshots = false;
+    ReadingSession third(db, fresh);
+    third.loadModel(fx.model);
+    EXPECT_FALSE(third.openDocument(doc).restored);
+    EXPECT_TRUE(sameLogits(*second.session(), *third.session()));
+    EXPECT_EQ(second.ask(QStringLiteral("same")).answer, third.ask(QStringLiteral("same")).answer);
+}
+
+TEST_F(ReadingSessionTest, CancelledPrefillContinuesToTheSameState)
+{
+    const QString doc = fx.writeDocument(QStringLiteral("book.txt"), 4);
+    ReadingOptions options = fx.options();
+    options.useSnapshots = false;
+    ReadingSession reading(openDb(fx.database), options);
+    reading.loadModel(fx.model);
+    std::atomic<bool> cancel{false};
+    ReadingSession::Callbacks c;
+    c.progress = [&](const ReadProgress& p) {
+        if (p.done >= 128)
+            cancel = true;
+    };
+    EXPECT_THROW(reading.openDocument(doc, c, &cancel), ReadingCancelled);
+    const int kept = reading.session()->position();
+    EXPECT_GE(kept, 128);
+    EXPECT_LT(kept, static_cast<int>(reading.prompt().tokens.size()));
+    cancel = false;
+    int firstReported = -1;
+    c.progress = [&](const ReadProgress& p) {
+        if (firstReported < 0)
+            firstReported = p.done;
+    };
+    reading.openDocument(doc, c, &cancel);
+    EXPECT_EQ(firstReported, kept);  // continued, not restarted
+
+    ReadingSession straight(openDb(fx.database), options);
+    straight.loadModel(fx.model);
+    straight.openDocument(doc);
+    EXPECT_EQ(reading.session()->tokens(), straight.session()->tokens());
+    EXPECT_TRUE(sameLogits(*reading.session(), *straight.session()));
+}
+
+TEST_F(ReadingSessionTest, OtherOptionsDoNotUseTheSnapshot)
+{
+    const QString doc = fx.writeDocument(QStringLiteral("book.txt"), 2);
+    auto db = openDb(fx.database);
+    ReadingSession f16(db, fx.options());
+    f16.loadModel(fx.model);
+    f16.openDocument(doc);
+    ReadingOptions other = fx.options();
+    other.kvType = KvType::F32;
+    ReadingSession f32(db, other);
+    f32.loadModel(fx.model);
+    EXPECT_FALSE(f32.openDocument(doc).restored);
+    EXPECT_NE(f16.snapshotFingerprint(), f32.snapshotFingerprint());
+    EXPECT_EQ(test::queryInteger(*db, "SELECT COUNT(*) FROM kv_snapshots WHERE kind = 'document'"), 2);
+}
+
+TEST_F(ReadingSessionTest, DamagedSnapshotIsDeletedAndTheDocumentReadAgain)
+{
+    const QString doc = fx.writeDocument(QStringLiteral("book.txt"), 2);
+    auto db = openDb(fx.database);
+    {
+        ReadingSession reading(db, fx.options());
+        reading.loadModel(fx.model);
+        reading.openDocument(doc);
+    }
+    db->execute("UPDATE kv_snapshot_chunks SET data = zeroblob(length(data)) WHERE chunk_index = 0");
+    ReadingSession reading(db, fx.options());
+    reading.loadModel(fx.model);
+    const DocumentStatus status = reading.openDocument(doc, callbacks());
+    EXPECT_FALSE(status.restored);
+    ASSERT_FALSE(notices.isEmpty());
+    EXPECT_TRUE(notices.join(QLatin1Char('\n')).contains(QStringLiteral("reading the document again")));
+    // The damaged one is gone; the fresh read saved a good one that restores.
+    EXPECT_EQ(test::queryInteger(*db, "SELECT COUNT(*) FROM kv_snapshots"), 1);
+    ReadingSession again(db, fx.options());
+    again.loadModel(fx.model);
+    EXPECT_TRUE(again.openDocument(doc).restored);
+}
+
+TEST_F(ReadingSessionTest, ChangedDocumentIsReadAgain)
+{
+    const QString doc = fx.writeDocument(QStringLiteral("book.txt"), 2, 1);
+    auto db = openDb(fx.database);
+    ReadingSession reading(db, fx.options());
+    reading.loadModel(fx.model);
+    reading.openDocument(doc);
+    const AnswerResult a1 = reading.ask(QStringLiteral("first"));
+    fx.writeDocument(QStringLiteral("book.txt"), 2, 2);  // same path, other text
+
+    ReadingSession reopened(db, fx.options());
+    reopened.loadModel(fx.model);
+    EXPECT_FALSE(reopened.openDocument(doc).restored);
+    const AnswerResult a2 = reopened.ask(QStringLiteral("second"), a1.conversationId, callbacks());
+    EXPECT_EQ(a2.resumedFrom, QStringLiteral("document snapshot + replay"));
+    EXPECT_TRUE(notices.join(QLatin1Char('\n')).contains(QStringLiteral("document changed")));
+}
+
+TEST_F(ReadingSessionTest, MovedModelFileIsAClearError)
+{
+    ReadingSession reading(openDb(fx.database), fx.options());
+    try {
+        reading.loadModel(fx.dir.filePath(QStringLiteral("gone.gguf")));
+        FAIL() << "no error";
+    } catch (const ReadingError& e) {
+        EXPECT_NE(std::string(e.what()).find("moved"), std::string::npos) << e.what();
+    }
+    // A conversation held with another model is refused with the reason.
+    const QString doc = fx.writeDocument(QStringLiteral("book.txt"), 2);
+    reading.loadModel(fx.model);
+    reading.openDocument(doc);
+    const qint64 id = reading.ask(QStringLiteral("q")).conversationId;
+    test::TinyModelSpec other;
+    other.seed = 9;
+    other.contextLength = 4096;
+    const QString otherModel = QString::fromStdString(
+        test::writeTinyModel(other, fx.dir.filePath(QStringLiteral("other.gguf")).toStdString()));
+    reading.loadModel(otherModel);
+    EXPECT_THROW(reading.ask(QStringLiteral("again"), id), ReadingError);
+}
+
+TEST_F(ReadingSessionTest, EvidencePagesAreStoredWithTheAnswer)
+{
+    const QString doc = fx.writeDocument(QStringLiteral("book.txt"), 5);
+    auto db = openDb(fx.database);
+    ReadingSession reading(db, fx.options());
+    reading.loadModel(fx.model);
+    reading.openDocument(doc);
+    const AnswerResult r = reading.ask(QStringLiteral("where"));
+    if (r.answerTokens < 2)
+        GTEST_SKIP() << "the random model ended its answer at once";
+    ASSERT_FALSE(r.evidence.isEmpty());
+    EXPECT_LE(r.evidence.size(), 3);
+    double previous = 1.0;
+    for (const EvidencePage& page : r.evidence) {
+        EXPECT_GE(page.page, 0);
+        EXPECT_LT(page.page, 5);
+        EXPECT_GT(page.weight, 0.0);
+        EXPECT_LE(page.weight, previous);
+        previous = page.weight;
+    }
+    EXPECT_EQ(r.evidenceMarkers.size(), r.evidence.size());
+    const QVector<MessageRecord> messages = LibraryStore(*db).messages(r.conversationId);
+    ASSERT_EQ(messages.size(), 2);
+    EXPECT_EQ(messages[1].evidence, r.evidence);
+    EXPECT_EQ(messages[1].tokenEnd.value_or(0), r.contextTokens);
+}
