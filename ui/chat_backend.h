@@ -31,6 +31,9 @@ public:
     virtual void stop() = 0;            // ends the answer early: answered() with what was written
     virtual void cancelReading() = 0;   // readingFinished(false); what was read is kept for next time
     virtual bool isBusy() const = 0;
+    // True when the backend saves the question and answer in the store itself (the app's
+    // worker does); the chat pane then reloads them instead of writing them.
+    virtual bool storesMessages() const { return false; }
 
 signals:
     void readingProgress(qint64 doneTokens, qint64 totalTokens);
@@ -38,6 +41,13 @@ signals:
     void token(const QString& piece);
     void answered(const QString& text, const QVector<folio::EvidencePage>& evidence);
     void contextUsed(qint64 usedTokens, qint64 contextTokens);
+    // A backend that stores messages says which conversation holds the answer (it
+    // creates one when asked with conversationId 0); sent before answered().
+    void conversationSaved(qint64 conversationId);
+    // Ended without an answer (stopped or cancelled); nothing was saved for it.
+    void cancelled();
+    // How the session holds the document: "DCA, trained 2K → 64K", "F16", context size.
+    void sessionDescribed(const QString& extension, const QString& kvType, qint64 contextTokens);
     void failed(const QString& message);
 };
 

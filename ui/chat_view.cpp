@@ -128,17 +128,14 @@ void ChatView::setBackend(ChatBackend* backend)
                 [this](qint64 done, qint64 total) { m_progress->report(done, total); });
         connect(backend, &ChatBackend::readingFinished, this, [this](bool completed) {
             m_progress->finish();
-            if (!completed) {
-                // Cancelled: no answer follows; the reading resumes from here next time.
-                m_answering = false;
-                m_streaming.clear();
-                updateButtons();
-                render();
-            }
+            if (!completed)
+                endWithoutAnswer();   // cancelled: the reading resumes from here next time
         });
         connect(backend, &ChatBackend::token, this, &ChatView::onToken);
         connect(backend, &ChatBackend::answered, this, &ChatView::onAnswered);
         connect(backend, &ChatBackend::failed, this, &ChatView::onFailed);
+        connect(backend, &ChatBackend::conversationSaved, this, &ChatView::adoptConversation);
+        connect(backend, &ChatBackend::cancelled, this, &ChatView::endWithoutAnswer);
     }
     updateButtons();
 }
@@ -275,6 +272,10 @@ void ChatView::startAnswer(const QString& question, bool appendQuestion)
     request.documentId = m_documentId;
     request.conversationId = m_conversationId;
     request.question = question;
+    // A backend that stores turns binds a conversation to its model when it saves the
+    // first one: let it create the conversation (adoptConversation keeps our title).
+    if (m_backend->storesMessages() && m_messages.isEmpty())
+        request.conversationId = 0;
     if (appendQuestion) {
         request.history = m_messages;
         MessageRecord message;
@@ -282,7 +283,7 @@ void ChatView::startAnswer(const QString& question, bool appendQuestion)
         message.role = MessageRole::User;
         message.text = question;
         try {
-            if (m_store)
+            if (m_store && !m_backend->storesMessages())
                 message.id = m_store->appendMessage(m_conversationId, message);
         } catch (const StoreError& e) {
             report(e.message());
@@ -344,19 +345,23 @@ void ChatView::onAnswered(const QString& text, const QVector<EvidencePage>& evid
         return;
     m_answering = false;
     m_streaming.clear();
-    MessageRecord message;
-    message.conversationId = m_conversationId;
-    message.role = MessageRole::Assistant;
-    message.text = text;
-    message.evidence = evidence;
-    try {
-        if (m_store)
-            message.id = m_store->appendMessage(m_conversationId, message);
-    } catch (const StoreError& e) {
-        report(e.message());
+    if (m_backend && m_backend->storesMessages() && m_store) {
+        loadMessages();   // the question and answer as saved, with their ids and evidence
+    } else {
+        MessageRecord message;
+        message.conversationId = m_conversationId;
+        message.role = MessageRole::Assistant;
+        message.text = text;
+        message.evidence = evidence;
+        try {
+            if (m_store)
+                message.id = m_store->appendMessage(m_conversationId, message);
+        } catch (const StoreError& e) {
+            report(e.message());
+        }
+        m_messages.push_back(message);
+        render();
     }
-    m_messages.push_back(message);
-    render();
     selectAnswer(int(m_messages.size()) - 1);
     updateButtons();
     emit answerFinished();
@@ -367,9 +372,44 @@ void ChatView::onFailed(const QString& message)
     m_answering = false;
     m_streaming.clear();
     m_progress->finish();
-    render();
+    // A backend that saves turns itself saved nothing of this one.
+    if (m_backend && m_backend->storesMessages())
+        loadMessages();
+    else
+        render();
     updateButtons();
     report(message);
+}
+
+void ChatView::endWithoutAnswer()
+{
+    if (!m_answering)
+        return;
+    m_answering = false;
+    m_streaming.clear();
+    m_progress->finish();
+    // A backend that stores turns kept nothing of this question: show what the store has.
+    if (m_backend && m_backend->storesMessages())
+        loadMessages();
+    else
+        render();
+    updateButtons();
+}
+
+void ChatView::adoptConversation(qint64 id)
+{
+    if (!m_store || !id || id == m_conversationId)
+        return;
+    try {
+        // The empty conversation the user had open gives the new one its title.
+        if (m_conversationId && m_store->messages(m_conversationId).isEmpty()) {
+            m_store->renameConversation(id, m_store->conversation(m_conversationId).title);
+            m_store->deleteConversation(m_conversationId);
+        }
+    } catch (const StoreError& e) {
+        report(e.message());
+    }
+    reloadConversations(id);
 }
 
 void ChatView::selectAnswer(int messageIndex)

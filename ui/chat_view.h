@@ -72,6 +72,8 @@ private:
     void onToken(const QString& piece);
     void onAnswered(const QString& text, const QVector<EvidencePage>& evidence);
     void onFailed(const QString& message);
+    void adoptConversation(qint64 id);
+    void endWithoutAnswer();
     void updateButtons();
     void report(const QString& message);
 

@@ -1,6 +1,9 @@
 // folio: the desktop application.
 #include "ui/main_window.h"
+#include "app/store/database.h"
+#include "ui/model_settings.h"
 #include "ui/screenshot_tour.h"
+#include "ui/worker_chat_backend.h"
 #include "ui/theme.h"
 
 #include <QApplication>
@@ -72,6 +75,12 @@ int main(int argc, char* argv[])
         if (files.isEmpty())
             shoot(0);
     }
+    // Answers come from the app's worker: the engine on its own thread, with its own
+    // connection to the same database.
+    folio::WorkerChatBackend backend(folio::Database::defaultPath());
+    window.setChatBackend(&backend);
+    QObject::connect(&window, &folio::MainWindow::modelSettingsChanged, &backend,
+                     [&backend] { backend.applySettings(folio::ModelSettings::load()); });
     if (!files.isEmpty())
         window.openDocument(files.first());
     return app.exec();

@@ -183,8 +183,15 @@ void MainWindow::openDocument(const QString& path) { m_opener->open(path); }
 void MainWindow::setChatBackend(ChatBackend* backend)
 {
     m_chat->setBackend(backend);
-    if (backend)
-        connect(backend, &ChatBackend::contextUsed, m_status, &StatusWidgets::setContext, Qt::UniqueConnection);
+    if (!backend)
+        return;
+    connect(backend, &ChatBackend::contextUsed, m_status, &StatusWidgets::setContext, Qt::UniqueConnection);
+    connect(backend, &ChatBackend::sessionDescribed, this,
+            [this](const QString& extension, const QString& kvType, qint64 contextTokens) {
+                m_status->setExtension(extension);
+                m_status->setKvType(kvType);
+                m_status->setContext(0, contextTokens);
+            });
 }
 
 int MainWindow::currentPage() const { return m_reader->currentPage(); }

@@ -1,0 +1,140 @@
+// The chat pane on the app's real worker (ReadingController) with a tiny model the test
+// writes: the document is read on the worker's thread while the event loop keeps
+// turning, the answer streams and is saved by the worker, a second question reads
+// nothing again, and a cancelled reading leaves the conversation as it was.
+#include "app/store/database.h"
+#include "tests/engine/test_models.h"
+#include "ui/chat_view.h"
+#include "ui/main_window.h"
+#include "ui/model_settings.h"
+#include "ui/reading_progress.h"
+#include "ui/worker_chat_backend.h"
+#include "ui_fixtures.h"
+
+#include <QLabel>
+#include <QPushButton>
+#include <QTemporaryDir>
+#include <QtTest>
+
+using namespace folio;
+
+class WorkerChatTest : public QObject {
+    Q_OBJECT
+
+private slots:
+    void initTestCase()
+    {
+        test::initUiTestApp(QStringLiteral("FolioWorkerChatTest"));
+        QVERIFY(m_dir.isValid());
+        test::TinyModelSpec spec;
+        spec.contextLength = 4096;
+        const QString model = QString::fromStdString(
+            test::writeTinyModel(spec, m_dir.filePath(QStringLiteral("tiny.gguf")).toStdString()));
+        ModelSettings settings;
+        settings.modelPath = model;
+        settings.threads = 2;
+        settings.maxTokens = 8;
+        settings.temperature = 0;
+        settings.save();
+        m_document = writeLetters(QStringLiteral("letters.txt"), 1);
+        m_other = writeLetters(QStringLiteral("other.txt"), 2);
+    }
+
+    void readsStreamsAndSavesAnAnswer()
+    {
+        MainWindow window;
+        WorkerChatBackend backend(Database::defaultPath());
+        window.setChatBackend(&backend);
+        window.show();
+        open(window, m_document);
+        ChatView* chat = window.chat();
+
+        QSignalSpy progress(&backend, &ChatBackend::readingProgress);
+        QSignalSpy tokens(&backend, &ChatBackend::token);
+        QSignalSpy finished(chat, &ChatView::answerFinished);
+        int turns = 0;
+        QTimer ticker;
+        connect(&ticker, &QTimer::timeout, [&turns] { ++turns; });
+        ticker.start(1);
+        QVERIFY(chat->ask(QStringLiteral("what is it about")));
+        QVERIFY2(finished.wait(60000), qPrintable(window.lastError()));
+        ticker.stop();
+        QVERIFY(progress.count() >= 1);
+        QCOMPARE(progress.last().at(0).toLongLong(), progress.last().at(1).toLongLong());
+        QVERIFY(tokens.count() >= 1);
+        QVERIFY(turns > 3);   // the GUI thread kept turning while the worker read
+
+        // The worker saved both turns; the pane shows them from the store.
+        QCOMPARE(chat->messages().size(), 2);
+        QCOMPARE(chat->messages()[0].text, QStringLiteral("what is it about"));
+        QVERIFY(chat->messages()[1].id > 0);
+        QVERIFY(!window.findChild<QLabel*>(QStringLiteral("kvLabel"))->text().isEmpty());
+
+        // The next question continues from the state in memory: nothing is read again.
+        progress.clear();
+        QVERIFY(chat->ask(QStringLiteral("and then")));
+        QVERIFY(finished.wait(60000));
+        QCOMPARE(progress.count(), 0);
+        QCOMPARE(chat->messages().size(), 4);
+    }
+
+    void cancellingAReadingKeepsTheConversation()
+    {
+        MainWindow window;
+        WorkerChatBackend backend(Database::defaultPath());
+        window.setChatBackend(&backend);
+        window.show();
+        open(window, m_other);
+        ChatView* chat = window.chat();
+        QSignalSpy progress(&backend, &ChatBackend::readingProgress);
+        QSignalSpy cancelled(&backend, &ChatBackend::cancelled);
+        QSignalSpy finished(chat, &ChatView::answerFinished);
+        QVERIFY(chat->ask(QStringLiteral("first question")));
+        QVERIFY(progress.wait(60000) || !finished.isEmpty());
+        if (!finished.isEmpty())
+            QSKIP("the reading finished before it could be cancelled");
+        window.findChild<QPushButton*>(QStringLiteral("cancelReadingButton"))->click();
+        QVERIFY(cancelled.wait(60000) || !finished.isEmpty());
+        if (!finished.isEmpty())
+            QSKIP("the reading finished before the cancel reached it");
+        QVERIFY(!chat->isAnswering());
+        QVERIFY(!chat->readingProgress()->isVisible());
+        QVERIFY2(chat->messages().isEmpty(), qPrintable(window.lastError()));   // the cancelled question left nothing
+        // Asking again reads on and answers.
+        QVERIFY(chat->ask(QStringLiteral("first question")));
+        QVERIFY(finished.wait(60000));
+        QCOMPARE(chat->messages().size(), 2);
+    }
+
+private:
+    QString writeLetters(const QString& name, unsigned seed)
+    {
+        // Letters and spaces only: the tiny model's vocabulary.
+        QByteArray text;
+        unsigned state = seed * 2654435761u + 1;
+        for (int page = 0; page < 12; ++page) {
+            for (int w = 0; w < 40; ++w) {
+                state = state * 1103515245u + 12345u;
+                const int length = 2 + int((state >> 16) % 5);
+                for (int c = 0; c < length; ++c)
+                    text += char('a' + (state >> (c + 3)) % 26);
+                text += ' ';
+            }
+            text += "\n\n";
+        }
+        return test::writeFile(m_dir, name, text);
+    }
+
+    static void open(MainWindow& window, const QString& path)
+    {
+        QSignalSpy shown(&window, &MainWindow::documentShown);
+        window.openDocument(path);
+        QVERIFY(shown.wait(10000));
+    }
+
+    QTemporaryDir m_dir;
+    QString m_document, m_other;
+};
+
+QTEST_MAIN(WorkerChatTest)
+#include "worker_chat_test.moc"

@@ -1,0 +1,52 @@
+// The chat pane's backend in the real app: the app's ReadingController (the engine on
+// its own thread, with its own database connection) behind the ChatBackend interface.
+// It loads the model chosen in the model manager, reads the document (progress, cancel;
+// a cancelled reading continues from where it stopped), streams the answer, and lets
+// the worker save the question, the answer and its evidence in the store.
+#pragma once
+
+#include "app/reading/reading_session.h"
+#include "ui/chat_backend.h"
+#include "ui/model_settings.h"
+
+#include <optional>
+
+namespace folio {
+
+class ReadingController;
+
+// The model manager's choices as the worker's options.
+ReadingOptions readingOptions(const ModelSettings& settings);
+
+class WorkerChatBackend : public ChatBackend {
+    Q_OBJECT
+public:
+    explicit WorkerChatBackend(const QString& databasePath, QObject* parent = nullptr);
+    ~WorkerChatBackend() override;
+
+    // New options and model (loaded with the next question).
+    void applySettings(const ModelSettings& settings);
+
+    void ask(const ChatRequest& request) override;
+    void stop() override;
+    void cancelReading() override;
+    bool isBusy() const override;
+    bool storesMessages() const override { return true; }
+
+    ReadingController* controller() const { return m_controller; }
+
+private:
+    void endRequest();
+
+    ReadingController* m_controller;
+    ModelSettings m_settings;
+    QString m_loadedModel;      // the model path the worker has (or is loading)
+    QString m_openedDocument;   // the document the worker read last
+    bool m_active = false;      // a question is being answered
+    bool m_reading = false;     // its document is being read
+    qint64 m_contextTokens = 0;
+    // Asked once the document is read: a cancelled reading must not start the question.
+    std::optional<ChatRequest> m_waiting;
+};
+
+} // namespace folio
