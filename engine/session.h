@@ -91,8 +91,9 @@ public:
     // next logits are those the saved session would give, bit for bit. loadState
     // throws SessionStateError when the state was made by another model or with other
     // options (naming each difference), does not fit the context, or is truncated or
-    // corrupt. Format and failure rules: engine/session_state.h.
-    void saveState(StateWriter& out) const;
+    // corrupt. Format and failure rules: engine/session_state.h. pieceBytes bounds
+    // each piece handed to `out` (0: kStatePieceBytes, 4 MiB; at least 64).
+    void saveState(StateWriter& out, std::size_t pieceBytes = 0) const;
     void loadState(StateReader& in);
     // (name, value) pairs, in a fixed order, of everything that shaped the cache.
     std::vector<std::pair<std::string, std::string>> shapingOptions() const;

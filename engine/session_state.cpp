@@ -36,18 +36,21 @@ uint32_t get32(const uint8_t* p)
 
 void put32(uint8_t* p, uint32_t v) { std::memcpy(p, &v, 4); }
 
-// Frames the logical byte stream into pieces of at most kStatePieceBytes.
+// Frames the logical byte stream into pieces of at most pieceBytes (header included).
 class FrameWriter {
 public:
-    explicit FrameWriter(StateWriter& sink) : sink_(sink)
+    FrameWriter(StateWriter& sink, std::size_t pieceBytes) : sink_(sink), pieceBytes_(pieceBytes)
     {
+        if (pieceBytes_ < kMinPieceLimit || pieceBytes_ > kMaxPieceLimit)
+            throw std::invalid_argument("session state: pieces of " + std::to_string(pieceBytes_)
+                                        + " bytes (allowed: 64 bytes to 64 MiB)");
         uint8_t header[kHeaderBytes];
         std::memcpy(header, kMagic, 8);
         put32(header + 8, kSessionStateVersion);
-        put32(header + 12, static_cast<uint32_t>(kStatePieceBytes));
+        put32(header + 12, static_cast<uint32_t>(pieceBytes_));
         put32(header + 16, crc32(header, 16));
         sink_.write(header, kHeaderBytes);
-        buffer_.reserve(kStatePieceBytes);
+        buffer_.reserve(pieceBytes_);
         buffer_.resize(kFrameHeaderBytes);
     }
 
@@ -56,9 +59,9 @@ public:
         const auto* p = static_cast<const uint8_t*>(data);
         total_ += bytes;
         while (bytes > 0) {
-            if (buffer_.size() == kStatePieceBytes)
+            if (buffer_.size() == pieceBytes_)
                 flush();
-            const std::size_t n = std::min(bytes, kStatePieceBytes - buffer_.size());
+            const std::size_t n = std::min(bytes, pieceBytes_ - buffer_.size());
             buffer_.insert(buffer_.end(), p, p + n);
             p += n;
             bytes -= n;
@@ -92,6 +95,7 @@ private:
     }
 
     StateWriter& sink_;
+    std::size_t pieceBytes_;
     std::vector<uint8_t> buffer_;  // frame header + payload
     uint64_t total_ = 0;
 };
@@ -343,9 +347,9 @@ std::vector<std::pair<std::string, std::string>> Session::shapingOptions() const
     return options;
 }
 
-void Session::saveState(StateWriter& sink) const
+void Session::saveState(StateWriter& sink, std::size_t pieceBytes) const
 {
-    FrameWriter out(sink);
+    FrameWriter out(sink, pieceBytes == 0 ? kStatePieceBytes : pieceBytes);
     const auto options = shapingOptions();
     out.putU32(static_cast<uint32_t>(options.size()));
     for (const auto& [name, value] : options) {

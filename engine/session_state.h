@@ -39,8 +39,9 @@ public:
 };
 
 inline constexpr uint32_t kSessionStateVersion = 1;
-// Upper bound of one StateWriter piece (frame header included): the app stores each
-// piece as one SQLite row.
+// Default upper bound of one StateWriter piece (frame header included): the app
+// stores each piece as one SQLite row. saveState takes another bound (64 B to 64 MiB);
+// the header records it, and the reader takes it from there.
 inline constexpr std::size_t kStatePieceBytes = std::size_t{4} << 20;
 
 // Receives the state in order, one piece (at most kStatePieceBytes) per call.

@@ -162,12 +162,10 @@ TEST(KvCacheTypes, QuantizedRowsDecodeLikeTheWeightReference)
     }
 }
 
-// Full softmax in double over the cache's own (dequantized) rows [0, last] of one head.
-std::vector<double> fullSoftmax(const KvCache& cache, int kvHead, const float* q, int last, float scale)
+// Full softmax in double of query q over rows [0, last] of dequantized keys k and values v.
+std::vector<double> fullSoftmax(const std::vector<float>& k, const std::vector<float>& v, int d, const float* q,
+                                int last, float scale)
 {
-    const int d = cache.headDim();
-    const std::vector<float> k = loadRows(cache, false, kvHead, last + 1);
-    const std::vector<float> v = loadRows(cache, true, kvHead, last + 1);
     std::vector<double> scores(last + 1), out(d, 0.0);
     double maximum = -1e300, total = 0.0;
     for (int j = 0; j <= last; ++j) {
@@ -217,11 +215,17 @@ TEST(KvCacheAttention, QuantizedCachesAttendExactlyOverTheirDequantizedRows)
             continue;
         for (KvType type : {KvType::Q8_0, KvType::Q4_0}) {
             const AttentionRun run = runAttention(type, 2, level);
+            std::vector<float> keys[kKvHeads], values[kKvHeads];
+            for (int kv = 0; kv < kKvHeads; ++kv) {
+                keys[kv] = loadRows(run.cache, false, kv, kSlots);
+                values[kv] = loadRows(run.cache, true, kv, kSlots);
+            }
             for (int t = 0; t < kCount; ++t)
                 for (int h = 0; h < kHeads; ++h) {
-                    const int kvHead = h / (kHeads / kKvHeads);
+                    const int kv = h / (kHeads / kKvHeads);
                     const float* query = &q[(static_cast<std::size_t>(t) * kHeads + h) * kDim];
-                    const std::vector<double> expected = fullSoftmax(run.cache, kvHead, query, kFirst + t, kScale);
+                    const std::vector<double> expected =
+                        fullSoftmax(keys[kv], values[kv], kDim, query, kFirst + t, kScale);
                     for (int i = 0; i < kDim; ++i)
                         ASSERT_NEAR(run.out[(static_cast<std::size_t>(t) * kHeads + h) * kDim + i], expected[i], 2e-5)
                             << simdLevelName(level) << " " << kvTypeName(type) << " token " << t << " head " << h
@@ -269,7 +273,8 @@ TEST(KvCacheAttention, DecodeWithSplitKeysOverAQuantizedCacheMatchesOneThread)
     }
     for (std::size_t i = 0; i < one.size(); ++i)
         ASSERT_NEAR(one[i], four[i], 1e-5) << i;
-    const std::vector<double> expected = fullSoftmax(cache, 0, q.data(), slots - 1, 0.125f);
+    const std::vector<double> expected =
+        fullSoftmax(loadRows(cache, false, 0, slots), loadRows(cache, true, 0, slots), d, q.data(), slots - 1, 0.125f);
     for (int i = 0; i < d; ++i)
         ASSERT_NEAR(one[i], expected[i], 2e-5) << i;
 }
