@@ -369,6 +369,8 @@ void ChatView::onAnswered(const QString& text, const QVector<EvidencePage>& evid
 
 void ChatView::onFailed(const QString& message)
 {
+    if (!m_answering)
+        return;   // not our question (a review's), reported where it was asked
     m_answering = false;
     m_streaming.clear();
     m_progress->finish();
@@ -398,7 +400,8 @@ void ChatView::endWithoutAnswer()
 
 void ChatView::adoptConversation(qint64 id)
 {
-    if (!m_store || !id || id == m_conversationId)
+    // Only for our own question: a paper review asks through the same backend.
+    if (!m_answering || !m_store || !id || id == m_conversationId)
         return;
     try {
         // The empty conversation the user had open gives the new one its title.

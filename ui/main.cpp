@@ -32,7 +32,7 @@ int main(int argc, char* argv[])
     const QCommandLineOption screenshots(
         QStringLiteral("screenshots"),
         QApplication::translate("main", "Open FILE, save pictures of the main states (empty, document, model manager, "
-                                        "reading, answer; the chat is scripted) to DIR, and quit."),
+                                        "reading, answer, review; the chat is scripted) to DIR, and quit."),
         QStringLiteral("DIR"));
     parser.addOption(screenshots);
     parser.process(app);

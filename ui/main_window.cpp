@@ -85,6 +85,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_opener(new Docu
     connect(m_reader, &ReaderView::failed, this, [this](const QString& message) { showError(tr("Reader"), message); });
     connect(m_chat, &ChatView::failed, this, [this](const QString& message) { showError(tr("Chat"), message); });
     connect(m_chat, &ChatView::evidenceSelected, m_reader, &ReaderView::setEvidence);
+    // A first answer leaves a saved reading (and a token count) behind: show it.
+    connect(m_chat, &ChatView::answerFinished, this, &MainWindow::refreshLibrary);
     connect(m_chat, &ChatView::pageLinkActivated, this, [this](const QString& label) {
         const int page = m_reader->pageForLabel(label);
         if (page >= 0)

@@ -28,6 +28,7 @@ class ChatView;
 class LibraryStore;
 class LibraryView;
 class ModelManagerDialog;
+class ReviewDialog;
 class ReaderView;
 class StatusWidgets;
 
@@ -57,6 +58,8 @@ public:
     // Tools → Model Manager: opened non-modal; applying it updates the status bar and
     // emits modelSettingsChanged. Returns the dialog (tests and screenshots drive it).
     ModelManagerDialog* openModelManager();
+    // Tools → Review for Venue: the open document reviewed along a venue's form.
+    ReviewDialog* openReview();
 
 signals:
     void documentShown();

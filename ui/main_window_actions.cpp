@@ -60,6 +60,9 @@ void MainWindow::createActions()
                                              this, [this] { openModelManager(); });
     models->setObjectName(QStringLiteral("modelManagerAction"));
     models->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_M));
+    QAction* review = m_toolsMenu->addAction(tr("&Review for Venue…"), this, [this] { openReview(); });
+    review->setObjectName(QStringLiteral("reviewAction"));
+    review->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
 
     QMenu* helpMenu = menuBar()->addMenu(tr("&Help"));
     helpMenu->addAction(tr("&About Folio"), this, [this] {

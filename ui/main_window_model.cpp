@@ -2,7 +2,9 @@
 // showing what was chosen in the status bar.
 #include "ui/main_window.h"
 
+#include "ui/chat_view.h"
 #include "ui/model_manager_dialog.h"
+#include "ui/review_dialog.h"
 #include "ui/status_widgets.h"
 
 #include <QFileInfo>
@@ -17,6 +19,18 @@ ModelManagerDialog* MainWindow::openModelManager()
         dialog->setDocumentText(m_document->title, m_document->text);
     connect(dialog, &QDialog::accepted, this, [this, dialog] { applyModelChoice(dialog); });
     dialog->open();
+    return dialog;
+}
+
+ReviewDialog* MainWindow::openReview()
+{
+    if (!m_document) {
+        showError(tr("Review for Venue"), tr("Open a paper (PDF) first."));
+        return nullptr;
+    }
+    auto* dialog = new ReviewDialog(m_chat->backend(), m_document, m_documentId, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->show();
     return dialog;
 }
 

@@ -5,9 +5,12 @@
 #include "ui/model_manager_dialog.h"
 #include "ui/pdf_page_view.h"
 #include "ui/reader_view.h"
+#include "ui/review_dialog.h"
 #include "ui/scripted_backend.h"
 
 #include <QTextStream>
+
+#include <optional>
 #include <QTimer>
 
 namespace folio {
@@ -121,6 +124,36 @@ void ScreenshotTour::reading()
 void ScreenshotTour::answer()
 {
     shoot(m_window, QStringLiteral("answer.png"));
+    ReviewDialog* dialog = m_window->openReview();
+    std::optional<VenueForm> form;
+    try {
+        form = VenueCatalog::builtIn().find(QStringLiteral("iclr"));
+    } catch (const VenueFormError& e) {
+        fail(e.message());
+    }
+    if (!dialog || !form || !dialog->selectVenue(form->id)) {
+        fail(tr("no review form to show"));
+        emit done(false);
+        return;
+    }
+    // A scripted review laid out as the venue's form asks.
+    QString text;
+    for (const ReviewSection& section : form->sections)
+        text += QStringLiteral("## %1\n%2\n\n").arg(section.title, section.instruction);
+    text += QStringLiteral("## Scores\n");
+    for (const ReviewScore& score : form->scores)
+        text += QStringLiteral("%1: %2\n").arg(score.title).arg(score.scale.values.value(score.scale.values.size() / 2));
+    m_backend->setAnswer(text, {});
+    m_backend->setInterval(2);
+    connect(dialog, &ReviewDialog::reviewFinished, this, [this] { later(400, &ScreenshotTour::review); },
+            Qt::SingleShotConnection);
+    dialog->start();
+}
+
+void ScreenshotTour::review()
+{
+    if (auto* dialog = m_window->findChild<ReviewDialog*>())
+        shoot(dialog, QStringLiteral("review.png"));
     emit done(m_ok);
 }
 

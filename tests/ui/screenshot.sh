@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts folio under Xvfb with a paper open and saves pictures of the main states:
 #   main-window-paper.png  the window with the paper open (folio --screenshot)
-#   empty.png, document.png, model-manager.png, reading.png, answer.png
+#   empty.png, document.png, model-manager.png, reading.png, answer.png, review.png
 #                          (folio --screenshots: the chat states are scripted, no model needed)
 # Usage: screenshot.sh FOLIO_BINARY OUTPUT_DIR SHARED_DIR
 set -euo pipefail
@@ -20,7 +20,7 @@ fi
 mkdir -p "$out"
 home=$(mktemp -d)
 trap 'rm -rf "$home"' EXIT
-states="empty document model-manager reading answer"
+states="empty document model-manager reading answer review"
 for state in main-window-paper $states; do rm -f "$out/$state.png"; done
 # A private HOME keeps the test away from the user's settings, library and recent files.
 run() {
@@ -34,7 +34,7 @@ for state in main-window-paper $states; do
   if [ ! -s "$png" ]; then echo "no screenshot was written to $png" >&2; exit 1; fi
   size=$(stat -c %s "$png")
   # The model manager without a model is mostly empty form; the windows are not.
-  min=20000; [ "$state" = model-manager ] && min=5000
+  min=20000; case $state in model-manager|review) min=5000 ;; esac
   if [ "$size" -lt "$min" ]; then echo "screenshot $png is suspiciously small ($size bytes)" >&2; exit 1; fi
   echo "screenshot written to $png ($size bytes)"
 done
