@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Starts folio under Xvfb with a paper open and saves pictures of the main states:
-#   main-window-paper.png  the window with the paper open (folio --screenshot)
-#   empty.png, document.png, model-manager.png, reading.png, answer.png, review.png
-#                          (folio --screenshots: the chat states are scripted, no model needed)
+# Starts folio under Xvfb with a paper open and saves pictures of its main states
+# (folio --screenshots; the chat and review are scripted, no model is needed):
+#   empty.png          no document yet
+#   document.png       the paper open: library, rendered page, page strip, chat pane
+#   model-manager.png  the model manager (metadata and plan when a model is found)
+#   reading.png        a question asked: reading progress with tokens, speed, ETA, Cancel
+#   answer.png         the streamed answer with page citations; evidence in the page strip
+#   review.png         a review along the ICLR form, sections and scores
 # Usage: screenshot.sh FOLIO_BINARY OUTPUT_DIR SHARED_DIR
 set -euo pipefail
 folio=$1 out=$2 shared=$3
@@ -21,15 +25,14 @@ mkdir -p "$out"
 home=$(mktemp -d)
 trap 'rm -rf "$home"' EXIT
 states="empty document model-manager reading answer review"
-for state in main-window-paper $states; do rm -f "$out/$state.png"; done
+for state in $states; do rm -f "$out/$state.png"; done
 # A private HOME keeps the test away from the user's settings, library and recent files.
 run() {
   HOME="$home" XDG_CONFIG_HOME="$home/.config" XDG_DATA_HOME="$home/.local/share" QT_QPA_PLATFORM=xcb \
     xvfb-run -a -s "-screen 0 1280x860x24" "$folio" "$@"
 }
-run --screenshot "$out/main-window-paper.png" "$paper"
 run --screenshots "$out" "$paper"
-for state in main-window-paper $states; do
+for state in $states; do
   png="$out/$state.png"
   if [ ! -s "$png" ]; then echo "no screenshot was written to $png" >&2; exit 1; fi
   size=$(stat -c %s "$png")
