@@ -73,7 +73,8 @@ int runBenchResume(const QStringList& arguments)
         options.batchSize = given.batchSize;
         options.threads = parser.value(QStringLiteral("threads")).toInt();
         options.maxAnswerTokens = std::max(1, parser.value(QStringLiteral("n")).toInt());
-        options.conversationRoom = 256 + 2 * options.maxAnswerTokens;
+        // Room for two turns even when an answer re-tokenizes longer (the replay).
+        options.conversationRoom = 1024 + 4 * options.maxAnswerTokens;
         ReadingSession::Callbacks quiet;
         quiet.notice = [&](const QString& text) { err << "note: " << text << Qt::endl; };
         const QString q1 = QStringLiteral("What is this document about?");
