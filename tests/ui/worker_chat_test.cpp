@@ -76,6 +76,30 @@ private slots:
         QVERIFY(finished.wait(60000));
         QCOMPARE(progress.count(), 0);
         QCOMPARE(chat->messages().size(), 4);
+        m_conversation = chat->conversationId();
+    }
+
+    void reopenedAppContinuesTheConversation()
+    {
+        QVERIFY(m_conversation);
+        // The app started again: a new window and a new worker over the same database.
+        MainWindow window;
+        WorkerChatBackend backend(Database::defaultPath());
+        window.setChatBackend(&backend);
+        open(window, m_document);
+        ChatView* chat = window.chat();
+        chat->selectConversation(m_conversation);
+        QCOMPARE(chat->messages().size(), 4);
+        QSignalSpy tokens(&backend, &ChatBackend::token);
+        QSignalSpy progress(&backend, &ChatBackend::readingProgress);
+        QSignalSpy finished(chat, &ChatView::answerFinished);
+        QVERIFY(chat->ask(QStringLiteral("one more")));
+        QVERIFY2(finished.wait(60000), qPrintable(window.lastError()));
+        QVERIFY(tokens.count() >= 1);
+        QCOMPARE(progress.count(), 0);   // from the conversation's saved state, not read again
+        QCOMPARE(chat->conversationId(), m_conversation);
+        QCOMPARE(chat->messages().size(), 6);
+        QCOMPARE(chat->messages()[4].text, QStringLiteral("one more"));
     }
 
     void cancellingAReadingKeepsTheConversation()
@@ -134,6 +158,7 @@ private:
 
     QTemporaryDir m_dir;
     QString m_document, m_other;
+    qint64 m_conversation = 0;
 };
 
 QTEST_MAIN(WorkerChatTest)
