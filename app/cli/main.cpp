@@ -2,6 +2,7 @@
 #include "app/cli/info_command.h"
 #include "app/cli/model_commands.h"
 #include "app/cli/reading_commands.h"
+#include "app/cli/review_command.h"
 
 #include <QCoreApplication>
 #include <QTextStream>
@@ -28,6 +29,8 @@ const char* kUsage =
     "  conversations [--db PATH]       saved conversations\n"
     "  show ID [--db PATH]             a conversation's messages and evidence pages\n"
     "  delete ID [--db PATH]           delete a conversation and its saved state\n"
+    "  review --model MODEL --doc PAPER --venue iclr|neurips|icml|cvpr|acl [--db PATH] [--out FILE.md]\n"
+    "                                  a structured pre-submission review along the venue's form\n"
     "  bench-resume --model MODEL --doc FILE [--db PATH]\n"
     "                                  answer after reopening: restore vs read again, snapshot MB/s\n"
     "\n"
@@ -71,6 +74,8 @@ int main(int argc, char* argv[])
         return folio::cli::runShow(args);
     if (command == QLatin1String("delete"))
         return folio::cli::runDelete(args);
+    if (command == QLatin1String("review"))
+        return folio::cli::runReview(args);
     if (command == QLatin1String("bench-resume"))
         return folio::cli::runBenchResume(args);
     if (command == QLatin1String("--version")) {
