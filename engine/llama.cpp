@@ -77,9 +77,9 @@ std::size_t ForwardScratch::bytesFor(const ModelHyperParams& p, int batch)
     return (perToken * batch + logits + attentionTiles) * sizeof(float);
 }
 
-void forwardBatch(const Model& model, AttentionMethod& attention, KvCache& cache, ForwardScratch& s,
+bool forwardBatch(const Model& model, AttentionMethod& attention, KvCache& cache, ForwardScratch& s,
                   const int32_t* tokens, const int32_t* positions, int n, int firstSlot, LogitsMode mode,
-                  float* logits, ThreadPool& pool)
+                  float* logits, ThreadPool& pool, const std::atomic<bool>* cancel)
 {
     const ModelHyperParams& p = model.params();
     if (n <= 0 || n > s.batchSize)
@@ -97,6 +97,10 @@ void forwardBatch(const Model& model, AttentionMethod& attention, KvCache& cache
     attention.beginBatch(positions, n);
 
     for (int l = 0; l < p.blockCount; ++l) {
+        // Between layers: a long micro-batch of a big model takes seconds, and a
+        // cancelled batch commits nothing (its half-written slots lie beyond length()).
+        if (cancel && cancel->load(std::memory_order_relaxed))
+            return false;
         const LayerWeights& w = model.layer(l);
 
         // Attention block: x += Wo * attention(rope(Wq xn), rope(Wk xn), Wv xn)
@@ -136,12 +140,13 @@ void forwardBatch(const Model& model, AttentionMethod& attention, KvCache& cache
 
     // Final norm and logits, only for the rows asked for.
     if (mode == LogitsMode::None)
-        return;
+        return true;
     const int first = mode == LogitsMode::Last ? n - 1 : 0;
     const int rows = n - first;
     float* xLast = s.x.data() + static_cast<std::size_t>(first) * embd;
     rmsNormRows(s.xn.data(), xLast, model.outputNorm(), rows, embd, p.rmsEpsilon);
     project(model.output(), s.xn.data(), rows, logits, pool);
+    return true;
 }
 
 } // namespace folio

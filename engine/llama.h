@@ -8,6 +8,7 @@
 #include "engine/model.h"
 
 #include <cstddef>
+#include <atomic>
 #include <cstdint>
 #include <vector>
 
@@ -34,9 +35,10 @@ enum class LogitsMode { None, Last, All };
 // Runs tokens[0..count) (count <= scratch.batchSize) that occupy cache slots
 // [firstSlot, firstSlot + count) at the given absolute positions, and commits them
 // to the cache. logits receives vocab floats for the last token (Last) or for every
-// token, token-major (All).
-void forwardBatch(const Model& model, AttentionMethod& attention, KvCache& cache, ForwardScratch& scratch,
+// token, token-major (All). If *cancel becomes true it stops between layers and
+// returns false: nothing is committed and the logits are not written.
+bool forwardBatch(const Model& model, AttentionMethod& attention, KvCache& cache, ForwardScratch& scratch,
                   const int32_t* tokens, const int32_t* positions, int count, int firstSlot, LogitsMode mode,
-                  float* logits, ThreadPool& pool);
+                  float* logits, ThreadPool& pool, const std::atomic<bool>* cancel = nullptr);
 
 } // namespace folio

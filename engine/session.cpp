@@ -41,7 +41,8 @@ Session::Session(std::shared_ptr<const Model> model, SessionOptions options)
     }
 }
 
-void Session::runBatch(const int32_t* tokens, int count, bool wantLogits, float* allLogits)
+bool Session::runBatch(const int32_t* tokens, int count, bool wantLogits, float* allLogits,
+                       const std::atomic<bool>* cancel)
 {
     const int first = position();
     const int vocab = model_->params().vocabSize;
@@ -49,15 +50,14 @@ void Session::runBatch(const int32_t* tokens, int count, bool wantLogits, float*
     for (int t = 0; t < count; ++t)
         positions_[t] = first + t;
     logits_.resize(vocab);
-    if (allLogits) {
-        forwardBatch(*model_, *attention_, cache_, scratch_, tokens, positions_.data(), count, first, LogitsMode::All,
-                     allLogits, pool_);
+    const LogitsMode mode = allLogits ? LogitsMode::All : wantLogits ? LogitsMode::Last : LogitsMode::None;
+    if (!forwardBatch(*model_, *attention_, cache_, scratch_, tokens, positions_.data(), count, first, mode,
+                      allLogits ? allLogits : logits_.data(), pool_, cancel))
+        return false;  // cancelled between layers: nothing of this batch was kept
+    if (allLogits)
         std::copy_n(allLogits + static_cast<std::size_t>(count - 1) * vocab, vocab, logits_.begin());
-    } else {
-        forwardBatch(*model_, *attention_, cache_, scratch_, tokens, positions_.data(), count, first,
-                     wantLogits ? LogitsMode::Last : LogitsMode::None, logits_.data(), pool_);
-    }
     tokens_.insert(tokens_.end(), tokens, tokens + count);
+    return true;
 }
 
 void Session::checkRoom(int count) const
@@ -78,7 +78,8 @@ void Session::prefill(const std::vector<int32_t>& tokens, const std::function<vo
             return;
         const int count = std::min(options_.batchSize, total - done);
         // Only the last micro-batch needs logits; earlier ones skip the vocabulary product.
-        runBatch(tokens.data() + done, count, done + count == total);
+        if (!runBatch(tokens.data() + done, count, done + count == total, nullptr, cancel))
+            return;
         done += count;
         if (progress)
             progress(done, total);
@@ -103,12 +104,13 @@ std::vector<float> Session::prefillWithLogits(const std::vector<int32_t>& tokens
         const int count = std::min(options_.batchSize, total - done);
         if (done + count > firstRow) {
             batchLogits.resize(static_cast<std::size_t>(count) * vocab);
-            runBatch(tokens.data() + done, count, true, batchLogits.data());
+            if (!runBatch(tokens.data() + done, count, true, batchLogits.data(), cancel))
+                break;
             for (int t = std::max(done, firstRow); t < done + count; ++t)
                 std::copy_n(batchLogits.data() + static_cast<std::size_t>(t - done) * vocab, vocab,
                             result.data() + static_cast<std::size_t>(t - firstRow) * vocab);
-        } else {
-            runBatch(tokens.data() + done, count, false);
+        } else if (!runBatch(tokens.data() + done, count, false, nullptr, cancel)) {
+            break;
         }
         done += count;
         if (progress)

@@ -49,7 +49,8 @@ public:
 
     // Appends tokens to the context in micro-batches; progress(done, total) after
     // each. If *cancel becomes true it stops between micro-batches and keeps what
-    // was done (position() tells how far). Throws ContextFullError, before any
+    // was done (position() tells how far); a micro-batch in flight stops between
+    // layers and is dropped whole. Throws ContextFullError, before any
     // work, if the tokens do not fit.
     void prefill(const std::vector<int32_t>& tokens,
                  const std::function<void(int done, int total)>& progress = {},
@@ -108,7 +109,9 @@ public:
 private:
     void checkRoom(int count) const;  // throws ContextFullError
     // Runs a micro-batch; `allLogits` (count x vocab) receives every row when given.
-    void runBatch(const int32_t* tokens, int count, bool wantLogits, float* allLogits = nullptr);
+    // Returns false, having kept nothing of the batch, when *cancel became true.
+    bool runBatch(const int32_t* tokens, int count, bool wantLogits, float* allLogits = nullptr,
+                  const std::atomic<bool>* cancel = nullptr);
 
     std::shared_ptr<const Model> model_;
     SessionOptions options_;

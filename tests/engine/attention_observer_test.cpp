@@ -100,8 +100,9 @@ void checkCase(const Case& c, const std::vector<std::pair<int, int>>& ranges, bo
             EXPECT_NEAR(observer.shares[head][r], mass, 2e-4) << "head " << head << " range " << r;
             sumOfShares += observer.shares[head][r];
         }
-        if (coverAll)
+        if (coverAll) {
             EXPECT_NEAR(sumOfShares, 1.0, 1e-4);
+        }
     }
 }
 
