@@ -1,0 +1,338 @@
+"""Text side of the demo model (see train_demo_model.py): corpus, byte-level BPE that
+tokenizes exactly as Folio's engine does with pre-tokenizer "qwen2", the planted-fact
+tasks, and the prompts built from them."""
+import json
+import re
+
+# ---------------------------------------------------------------- corpus
+
+CHAPTER_LINE = re.compile(r"^CHAPTER (\d+)\. ", re.M)
+# Held out from training: chapters 1-12 are resources/samples/moby-dick-chapters-1-12.txt
+# (the filler of the evaluation prompts), 36-41 the long sample with planted facts.
+HELD_OUT = set(range(1, 13)) | set(range(36, 42))
+SAMPLE_CHAPTERS = range(36, 42)
+
+
+def load_corpus(path):
+    with open(path, encoding="utf-8") as f:
+        return f.read().replace("\r\n", "\n")
+
+
+def chapters(text):
+    """{chapter number: text} for a Gutenberg book with 'CHAPTER N. Title.' lines;
+    a book without them is chapter 1000."""
+    marks = list(CHAPTER_LINE.finditer(text))
+    if not marks:
+        return {1000: text}
+    out = {}
+    for i, m in enumerate(marks):
+        end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
+        out[int(m.group(1))] = text[m.start():end]
+    return out
+
+
+def held_out_split(texts):
+    """Training text (all chapters not held out) from a list of book texts."""
+    train = []
+    for text in texts:
+        for number, body in chapters(text).items():
+            if number not in HELD_OUT:
+                train.append(body)
+    return "\n".join(train)
+
+
+# ---------------------------------------------------------------- byte-level BPE
+
+def _bytes_to_unicode():
+    """GPT-2's byte -> printable character table (the engine's byteToUnicode)."""
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(0xA1, 0xAC + 1)) + list(range(0xAE, 0xFF + 1))
+    cs = bs[:]
+    n = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return dict(zip(bs, map(chr, cs)))
+
+
+BYTE_CHAR = _bytes_to_unicode()
+CHAR_BYTE = {c: b for b, c in BYTE_CHAR.items()}
+ENDOFTEXT, IM_START, IM_END = "<|endoftext|>", "<|im_start|>", "<|im_end|>"
+SPECIALS = [ENDOFTEXT, IM_START, IM_END]
+
+# llama.cpp's "qwen2" pattern: (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}
+#   | ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+   with \p{L} = [^\W\d_], \p{N} = \d
+# (exact for the text we use; checked against folio-cli tokenize on the whole corpus).
+PRE_QWEN2 = re.compile(
+    r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|(?:[^\r\n\w]|_)?[^\W\d_]+|\d| ?(?:[^\s\w]|_)+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+")
+
+
+def pretokenize(text):
+    return PRE_QWEN2.findall(text)
+
+
+def learn_bpe(text, vocab_size):
+    """Merges learned from `text` until 256 + merges + specials = vocab_size."""
+    counts = {}
+    for piece in pretokenize(text):
+        w = "".join(BYTE_CHAR[b] for b in piece.encode("utf-8"))
+        counts[w] = counts.get(w, 0) + 1
+    words = [list(w) for w in counts]
+    freq = list(counts.values())
+    pairs, where = {}, {}
+    for i, w in enumerate(words):
+        for a, b in zip(w, w[1:]):
+            pairs[(a, b)] = pairs.get((a, b), 0) + freq[i]
+            where.setdefault((a, b), set()).add(i)
+    merges = []
+    n_merges = vocab_size - 256 - len(SPECIALS)
+    while len(merges) < n_merges and pairs:
+        best = max(pairs.items(), key=lambda kv: (kv[1], kv[0]))[0]
+        if pairs[best] < 2:
+            break
+        merges.append(best)
+        joined = best[0] + best[1]
+        for i in list(where.get(best, ())):
+            w = words[i]
+            for a, b in zip(w, w[1:]):  # remove this word's old pairs
+                pairs[(a, b)] -= freq[i]
+                if pairs[(a, b)] == 0:
+                    del pairs[(a, b)]
+            j, new = 0, []
+            while j < len(w):
+                if j + 1 < len(w) and w[j] == best[0] and w[j + 1] == best[1]:
+                    new.append(joined)
+                    j += 2
+                else:
+                    new.append(w[j])
+                    j += 1
+            words[i] = new
+            for a, b in zip(new, new[1:]):
+                pairs[(a, b)] = pairs.get((a, b), 0) + freq[i]
+                where.setdefault((a, b), set()).add(i)
+        where.pop(best, None)
+    return merges
+
+
+class BpeTokenizer:
+    def __init__(self, merges):
+        self.merges = list(merges)
+        self.tokens = [BYTE_CHAR[b] for b in range(256)] + [a + b for a, b in self.merges] + SPECIALS
+        self.ids = {t: i for i, t in enumerate(self.tokens)}
+        self.ranks = {m: r for r, m in enumerate(self.merges)}
+        self.special = {s: self.ids[s] for s in SPECIALS}
+        self.split_special = re.compile("(" + "|".join(re.escape(s) for s in SPECIALS) + ")")
+        self.cache = {}
+
+    @classmethod
+    def from_gguf_kv(cls, kv):
+        return cls([tuple(m.split(" ", 1)) for m in kv["tokenizer.ggml.merges"]])
+
+    def token_types(self):
+        return [3 if t in self.special else 1 for t in self.tokens]  # control / normal
+
+    def merge_strings(self):
+        return [a + " " + b for a, b in self.merges]
+
+    def _word(self, piece):
+        w = "".join(BYTE_CHAR[b] for b in piece.encode("utf-8"))
+        if w in self.cache:
+            return self.cache[w]
+        syms = list(w)
+        while len(syms) > 1:
+            best, at = None, -1
+            for j in range(len(syms) - 1):
+                r = self.ranks.get((syms[j], syms[j + 1]))
+                if r is not None and (best is None or r < best):
+                    best, at = r, j
+            if best is None:
+                break
+            syms[at:at + 2] = [syms[at] + syms[at + 1]]
+        ids = [self.ids[s] for s in syms]
+        self.cache[w] = ids
+        return ids
+
+    def encode(self, text, special=True):
+        out = []
+        parts = self.split_special.split(text) if special else [text]
+        for part in parts:
+            if not part:
+                continue
+            if special and part in self.special:
+                out.append(self.special[part])
+                continue
+            for piece in pretokenize(part):
+                out.extend(self._word(piece))
+        return out
+
+    def decode(self, ids):
+        data = bytearray()
+        for i in ids:
+            t = self.tokens[i]
+            if t in self.special:
+                continue
+            data.extend(CHAR_BYTE[c] for c in t)
+        return data.decode("utf-8", errors="replace")
+
+
+# ---------------------------------------------------------------- tasks
+
+def load_tasks(path):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+SYLLABLES = ("ka ro mi ta ven dor lis bar ne sto gal fen ur to mar bel chi quen das pol rin "
+             "hal tru wen zo var len os tam ber fi no gra sel do mun kes ath ly pre").split()
+
+
+def invented_name(rng):
+    name = "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 3)))
+    return name.capitalize()
+
+
+def fill_value(spec, rng, training):
+    """One value for a placeholder spec of folio-demo-tasks.json. In training, names
+    and words are also invented, so the model learns to copy, not to remember."""
+    if spec["kind"] == "digits":
+        first = str(rng.randint(1, 9))
+        return first + "".join(str(rng.randint(0, 9)) for _ in range(spec["length"] - 1))
+    if spec["kind"] == "integer":
+        return str(rng.randint(spec["min"], spec["max"]))
+    values = spec["values"]
+    if training and spec.get("invent") and rng.random() < 0.5:
+        return invented_name(rng) if spec["invent"] == "name" else invented_name(rng).lower()
+    return rng.choice(values)
+
+
+def fill_task(task, placeholders, rng, training, avoid=()):
+    """(needle, question, answer, key) with every {name} of the task replaced; `key`
+    (the values of the task's identifying placeholders) differs from those in avoid."""
+    for _ in range(50):
+        values = {}
+        for name in re.findall(r"\{(\w+)\}", task["needle"] + task["question"] + task["answer"]):
+            if name not in values:
+                values[name] = fill_value(placeholders[name], rng, training)
+        key = (task["name"],) + tuple(values[n] for n in task.get("key", []))
+        if key not in avoid:
+            break
+    def sub(s):
+        return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], s)
+    return sub(task["needle"]), sub(task["question"]), sub(task["answer"]), key
+
+
+def sentence_starts(text):
+    """Offsets where a sentence begins: after '.', '!' or '?' (optionally closed by a
+    quote) and white space."""
+    return [m.end() for m in re.finditer(r"[.!?][\"'\u201d\u2019]?\s+", text)]
+
+
+def insert_at_depth(filler, needle, depth):
+    """The benchmark's rule: the needle and one space go at the first sentence start
+    at or after depth * len(filler) (at 0 for depth 0; at the end if none)."""
+    if depth <= 0:
+        return needle + " " + filler
+    target = depth * len(filler)
+    for s in sentence_starts(filler):
+        if s >= target:
+            return filler[:s] + needle + " " + filler[s:]
+    return filler + " " + needle
+
+
+def cut_filler(text, start, chars):
+    """text[start:start+chars], ending after the last full sentence in it."""
+    piece = text[start:start + chars]
+    ends = [m.end() for m in re.finditer(r"[.!?][\"'\u201d\u2019]?", piece)]
+    return piece[:ends[-1]] if ends else piece
+
+
+def paragraph_starts(text):
+    return [0] + [m.end() for m in re.finditer(r"\n\n+", text)]
+
+
+def chat_prompt(document, question, system=None):
+    """The prompt Folio's ChatML template makes for one user message."""
+    prefix = f"{IM_START}system\n{system}{IM_END}\n" if system else ""
+    return f"{prefix}{IM_START}user\n{document}\n\n{question}{IM_END}\n{IM_START}assistant\n"
+
+
+NO_LOSS, TEXT, ANSWER = 0, 1, 2  # what each token is, as a prediction target
+
+
+def make_training_example(rng, tok, train_text, starts, tasks_spec, max_tokens):
+    """Token ids and their kinds (NO_LOSS, TEXT, ANSWER) of one conversation about a
+    passage with planted facts; None if it cannot be made to fit."""
+    tasks = tasks_spec["tasks"]
+    placeholders = tasks_spec["placeholders"]
+    n_needles = rng.choice([1, 1, 2, 2, 3, 4])
+    facts, keys = [], set()
+    for _ in range(n_needles):
+        task = rng.choice(tasks)
+        if task.get("unique") and any(k[0] == task["name"] for k in keys):
+            continue
+        needle, question, answer, key = fill_task(task, placeholders, rng, True, keys)
+        keys.add(key)
+        facts.append((needle, question, answer))
+    budget = rng.randint(max_tokens // 8, max_tokens) if rng.random() < 0.85 else max_tokens
+    chars = max(0, int((budget - 25 * len(facts) - 15) * 3.0))
+    for _ in range(4):
+        start = rng.choice(starts)
+        filler = cut_filler(train_text, start, chars).strip()
+        document = filler
+        for needle, _, _ in facts:
+            document = insert_at_depth(document, needle, rng.random() if rng.random() < 0.9 else 0.0)
+        document = document.strip()
+        asked = rng.sample(facts, k=rng.randint(1, len(facts)))
+        ids, kinds = [], []
+
+        def add(text, kind):
+            t = tok.encode(text)
+            ids.extend(t)
+            kinds.extend([kind] * len(t))
+
+        for n, (_, question, answer) in enumerate(asked):
+            if n == 0:  # the document (and first question) as a language-modelling target
+                add(f"{IM_START}user\n", NO_LOSS)
+                add(f"{document}\n\n{question}{IM_END}\n{IM_START}assistant\n", TEXT)
+            else:  # follow-up questions reuse the document, as Folio's chat does
+                add(f"{IM_START}user\n{question}{IM_END}\n{IM_START}assistant\n", NO_LOSS)
+            add(answer + IM_END, ANSWER)
+            add("\n", NO_LOSS)
+        if len(ids) <= max_tokens + 1:
+            return ids, kinds
+        chars = int(chars * 0.8 * (max_tokens + 1) / len(ids))
+    return None
+
+
+def make_eval_prompt(tok, tasks_spec, filler_text, task, rng, depth, target_tokens):
+    """(prompt text, answer) of one benchmark prompt of at most target_tokens tokens,
+    following the rules in folio-demo-tasks.json."""
+    needle, question, answer, _ = fill_task(task, tasks_spec["placeholders"], rng, False)
+    starts = paragraph_starts(filler_text)
+    start = rng.choice(starts[: max(1, len(starts) // 2)])
+    chars = int(target_tokens * 4.0)
+    while True:
+        filler = cut_filler(filler_text, start, chars).strip()
+        prompt = chat_prompt(insert_at_depth(filler, needle, depth), question)
+        n = len(tok.encode(prompt))
+        if n <= target_tokens:
+            return prompt, answer, n
+        chars = int(chars * min(0.98, target_tokens / n))
+
+
+def write_sample(path, chapters_text, facts, header):
+    """The long sample: held-out chapters with each fact planted as the first sentence
+    of its own paragraph, the first one at or after depth * length that follows a full
+    stop and is not a chapter heading."""
+    text = chapters_text
+    starts = [m.end() for m in re.finditer(r"[.!?][\"'\u201d\u2019)]?\n\n+", text)
+              if not text.startswith("CHAPTER", m.end())]
+    chosen = []
+    for needle, depth in facts:
+        at = next((s for s in starts if s >= depth * len(text) and s not in dict(chosen)), len(text))
+        chosen.append((at, needle))
+    for at, needle in sorted(chosen, reverse=True):
+        text = text[:at] + needle + " " + text[at:]
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(header + text.rstrip() + "\n")

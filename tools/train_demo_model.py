@@ -1,0 +1,725 @@
+#!/usr/bin/python3
+"""Train Folio's bundled demo model: a tiny Llama that answers questions about facts
+planted in a long text, written as a GGUF the engine loads as it is.
+
+Development tool (Debian's python3-torch 1.13 + python3-numpy, CPU only); nothing in the
+build or the app runs it. Subcommands:
+
+  train   learn the BPE vocabulary, train the model, write the GGUF
+  eval    accuracy of a GGUF at 1x..32x its training length with plain RoPE, PI, NTK,
+          YaRN and Dual Chunk Attention (the Python reference of the C++ benchmark)
+  vocab   write a vocabulary-only GGUF (to compare tokenizations with folio-cli)
+  sample  write the long sample document with planted facts
+
+The shipped model was made with (seed 1234; 30 minutes of wall-clock time on 1 thread of
+a 2-core machine shared with other jobs -- the budget is wall-clock, so a faster machine
+runs more steps; resources/models/folio-demo.md records the steps of the shipped run):
+
+  nice -n 5 /usr/bin/python3 tools/train_demo_model.py train \
+      --corpus CORPUS_DIR --out resources/models/folio-demo.gguf --seed 1234 --minutes 30
+  /usr/bin/python3 tools/train_demo_model.py sample --corpus CORPUS_DIR
+  /usr/bin/python3 tools/train_demo_model.py eval --model resources/models/folio-demo.gguf
+  /usr/bin/python3 tools/train_demo_model.py ask --model resources/models/folio-demo.gguf
+
+One thread on purpose: with two OpenMP threads on busy shared cores, torch 1.13 ran about
+ten times slower (threads spin-wait for each other).
+
+CORPUS_DIR holds public-domain books as UTF-8 .txt files (we used Project Gutenberg's
+Moby-Dick). Chapters 1-12 and 36-41 are held out: resources/samples/ takes the benchmark
+filler and the long sample from them, so evaluation never sees training text.
+The prompt format, needle/question templates and the evaluation protocol are described
+in resources/models/folio-demo.md and resources/models/folio-demo-tasks.json.
+"""
+import argparse
+import math
+import os
+import random
+import struct
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from demo_model_text import (  # noqa: E402
+    IM_END, IM_START, SPECIALS, BpeTokenizer, chat_prompt, held_out_split, load_corpus,
+    learn_bpe, make_training_example, make_eval_prompt, load_tasks, paragraph_starts, write_sample)
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TASKS_JSON = os.path.join(REPO, "resources", "models", "folio-demo-tasks.json")
+
+# ---------------------------------------------------------------- GGUF
+
+GGUF_TYPES = {"u8": 0, "i32": 5, "u32": 4, "f32": 6, "bool": 7, "str": 8, "arr": 9}
+GGML_F32, GGML_F16 = 0, 1
+
+
+def _gguf_str(s):
+    b = s.encode("utf-8")
+    return struct.pack("<Q", len(b)) + b
+
+
+def _gguf_value(kind, value):
+    if kind == "str":
+        return _gguf_str(value)
+    if kind == "u32":
+        return struct.pack("<I", value)
+    if kind == "i32":
+        return struct.pack("<i", value)
+    if kind == "f32":
+        return struct.pack("<f", value)
+    if kind == "bool":
+        return struct.pack("<B", 1 if value else 0)
+    raise ValueError(kind)
+
+
+def write_gguf(path, kvs, tensors, alignment=32):
+    """kvs: list of (key, kind, value), kind 'str'/'u32'/'i32'/'f32'/'bool' or
+    ('arr', elem_kind); tensors: list of (name, np.ndarray float32/float16) in
+    numpy (row-major) shape, written with ggml dims reversed ({cols, rows})."""
+    out = bytearray(b"GGUF")
+    out += struct.pack("<IQQ", 3, len(tensors), len(kvs))
+    for key, kind, value in kvs:
+        out += _gguf_str(key)
+        if isinstance(kind, tuple):
+            elem = kind[1]
+            out += struct.pack("<IIQ", GGUF_TYPES["arr"], GGUF_TYPES[elem], len(value))
+            for v in value:
+                out += _gguf_value(elem, v)
+        else:
+            out += struct.pack("<I", GGUF_TYPES[kind]) + _gguf_value(kind, value)
+    offset = 0
+    blobs = []
+    for name, array in tensors:
+        ggml_type = GGML_F16 if array.dtype == np.float16 else GGML_F32
+        out += _gguf_str(name) + struct.pack("<I", array.ndim)
+        for d in reversed(array.shape):
+            out += struct.pack("<Q", d)
+        out += struct.pack("<IQ", ggml_type, offset)
+        data = np.ascontiguousarray(array).tobytes()
+        blobs.append(data)
+        offset += (len(data) + alignment - 1) // alignment * alignment
+    out += b"\0" * ((-len(out)) % alignment)
+    for data in blobs:
+        out += data + b"\0" * ((-len(data)) % alignment)
+    with open(path, "wb") as f:
+        f.write(out)
+
+
+def read_gguf(path):
+    """Reads back what write_gguf writes (our own files only): (kv dict, tensors)."""
+    buf = open(path, "rb").read()
+    pos = 0
+
+    def take(fmt):
+        nonlocal pos
+        vals = struct.unpack_from(fmt, buf, pos)
+        pos += struct.calcsize(fmt)
+        return vals if len(vals) > 1 else vals[0]
+
+    def string():
+        nonlocal pos
+        n = take("<Q")
+        s = buf[pos:pos + n].decode("utf-8")
+        pos += n
+        return s
+
+    scalar = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<B", 10: "<Q", 11: "<q", 12: "<d"}
+
+    def value(t):
+        if t == 8:
+            return string()
+        if t == 9:
+            et, n = take("<IQ")
+            return [value(et) for _ in range(n)]
+        return take(scalar[t])
+
+    assert buf[:4] == b"GGUF"
+    pos = 4
+    _, n_tensors, n_kv = take("<IQQ")
+    kv = {}
+    for _ in range(n_kv):
+        key = string()
+        kv[key] = value(take("<I"))
+    infos = []
+    for _ in range(n_tensors):
+        name = string()
+        nd = take("<I")
+        dims = [take("<Q") for _ in range(nd)]
+        t, off = take("<IQ")
+        infos.append((name, dims, t, off))
+    align = kv.get("general.alignment", 32)
+    base = (pos + align - 1) // align * align
+    tensors = {}
+    for name, dims, t, off in infos:
+        dtype = np.float16 if t == GGML_F16 else np.float32
+        count = int(np.prod(dims))
+        arr = np.frombuffer(buf, dtype=dtype, count=count, offset=base + off)
+        tensors[name] = torch.from_numpy(arr.astype(np.float32).reshape(list(reversed(dims))))
+    return kv, tensors
+
+
+def tokenizer_kvs(tok, chat_template=True):
+    kvs = [
+        ("tokenizer.ggml.model", "str", "gpt2"),
+        ("tokenizer.ggml.pre", "str", "qwen2"),
+        ("tokenizer.ggml.tokens", ("arr", "str"), tok.tokens),
+        ("tokenizer.ggml.token_type", ("arr", "i32"), tok.token_types()),
+        ("tokenizer.ggml.merges", ("arr", "str"), tok.merge_strings()),
+        ("tokenizer.ggml.bos_token_id", "u32", tok.special[SPECIALS[0]]),
+        ("tokenizer.ggml.eos_token_id", "u32", tok.special[IM_END]),
+        ("tokenizer.ggml.padding_token_id", "u32", tok.special[SPECIALS[0]]),
+        ("tokenizer.ggml.add_bos_token", "bool", False),
+    ]
+    if chat_template:
+        kvs.append(("tokenizer.chat_template", "str", CHATML_JINJA))
+    return kvs
+
+
+# The usual ChatML Jinja text; Folio recognises it by "<|im_start|>".
+CHATML_JINJA = ("{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] "
+                "+ '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}"
+                "{% endif %}")
+
+# ---------------------------------------------------------------- model
+
+
+class Config:
+    def __init__(self, vocab, dim=160, layers=5, heads=4, kv_heads=2, ffn=432, ctx=256, base=10000.0, eps=1e-5):
+        self.vocab, self.dim, self.layers, self.heads, self.kv_heads = vocab, dim, layers, heads, kv_heads
+        self.ffn, self.ctx, self.base, self.eps = ffn, ctx, base, eps
+        self.head_dim = dim // heads
+
+
+class Rope:
+    """Rotation tables for one way of turning positions into angles (notes/dca.md §9):
+    'normal' pairs (x[2i], x[2i+1]); freq_scale < 1 is PI, a larger base NTK,
+    ext (YaRN ramp) mixes interpolated and original angles; mscale multiplies cos/sin."""
+
+    def __init__(self, head_dim, base=10000.0, freq_scale=1.0, yarn_orig_ctx=0, mscale=1.0):
+        i = torch.arange(head_dim // 2, dtype=torch.float64)
+        inv = base ** (-2.0 * i / head_dim)
+        if yarn_orig_ctx:
+            def corr(nr):
+                return head_dim * math.log(yarn_orig_ctx / (2 * math.pi * nr)) / (2 * math.log(base))
+            low = max(0.0, math.floor(corr(32.0)))
+            high = min(head_dim - 1.0, math.ceil(corr(1.0)))
+            ramp = (1 - torch.clamp((i - low) / max(0.001, high - low), 0, 1))
+            self.inv = inv * freq_scale * (1 - ramp) + inv * ramp
+            mscale = mscale * (1 + 0.1 * math.log(1 / freq_scale))
+        else:
+            self.inv = inv * freq_scale
+        self.mscale = mscale
+
+    def tables(self, positions):
+        theta = positions.to(torch.float64)[:, None] * self.inv[None, :]
+        return ((torch.cos(theta) * self.mscale).float(), (torch.sin(theta) * self.mscale).float())
+
+
+def rotate(x, cos, sin):
+    """x (..., T, D) with cos/sin (T, D/2): rotates pairs (x[2i], x[2i+1])."""
+    x0, x1 = x[..., 0::2], x[..., 1::2]
+    y0 = x0 * cos - x1 * sin
+    y1 = x0 * sin + x1 * cos
+    return torch.stack((y0, y1), dim=-1).flatten(-2)
+
+
+class Llama(torch.nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.cfg = cfg
+        d, hd = cfg.dim, cfg.head_dim
+        self.tok = torch.nn.Embedding(cfg.vocab, d)
+        torch.nn.init.normal_(self.tok.weight, std=0.02)
+        self.blocks = torch.nn.ModuleList()
+        for _ in range(cfg.layers):
+            b = torch.nn.Module()
+            b.attn_norm = torch.nn.Parameter(torch.ones(d))
+            b.wq = torch.nn.Linear(d, cfg.heads * hd, bias=False)
+            b.wk = torch.nn.Linear(d, cfg.kv_heads * hd, bias=False)
+            b.wv = torch.nn.Linear(d, cfg.kv_heads * hd, bias=False)
+            b.wo = torch.nn.Linear(cfg.heads * hd, d, bias=False)
+            b.ffn_norm = torch.nn.Parameter(torch.ones(d))
+            b.gate = torch.nn.Linear(d, cfg.ffn, bias=False)
+            b.up = torch.nn.Linear(d, cfg.ffn, bias=False)
+            b.down = torch.nn.Linear(cfg.ffn, d, bias=False)
+            for lin in (b.wo, b.down):
+                torch.nn.init.normal_(lin.weight, std=0.02 / math.sqrt(2 * cfg.layers))
+            self.blocks.append(b)
+        self.out_norm = torch.nn.Parameter(torch.ones(d))
+
+    def norm(self, x, w):
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.cfg.eps) * w
+
+    def forward(self, ids, attend=None, cache=None, start=0):
+        """ids (B, T). Without `attend`: plain causal RoPE attention (training).
+        With `attend(layer, q, k, v, cache, start)`: the evaluation methods."""
+        cfg = self.cfg
+        B, T = ids.shape
+        x = self.tok(ids)
+        if attend is None:
+            rope = Rope(cfg.head_dim, cfg.base)
+            cos, sin = rope.tables(torch.arange(T))
+            mask = torch.full((T, T), float("-inf")).triu(1)
+        for li, b in enumerate(self.blocks):
+            h = self.norm(x, b.attn_norm)
+            q = b.wq(h).view(B, T, cfg.heads, cfg.head_dim).transpose(1, 2)
+            k = b.wk(h).view(B, T, cfg.kv_heads, cfg.head_dim).transpose(1, 2)
+            v = b.wv(h).view(B, T, cfg.kv_heads, cfg.head_dim).transpose(1, 2)
+            if attend is None:
+                q, k = rotate(q, cos, sin), rotate(k, cos, sin)
+                g = cfg.heads // cfg.kv_heads
+                k = k.repeat_interleave(g, dim=1)
+                v = v.repeat_interleave(g, dim=1)
+                s = q @ k.transpose(-1, -2) / math.sqrt(cfg.head_dim) + mask
+                o = torch.softmax(s, dim=-1) @ v
+            else:
+                o = attend(li, q, k, v, cache, start)
+            x = x + b.wo(o.transpose(1, 2).reshape(B, T, -1))
+            h = self.norm(x, b.ffn_norm)
+            x = x + b.down(F.silu(b.gate(h)) * b.up(h))
+        return self.norm(x, self.out_norm) @ self.tok.weight.t()
+
+    def gguf_tensors(self):
+        f16 = lambda t: t.detach().numpy().astype(np.float16)  # noqa: E731
+        f32 = lambda t: t.detach().numpy().astype(np.float32)  # noqa: E731
+        out = [("token_embd.weight", f16(self.tok.weight))]
+        for i, b in enumerate(self.blocks):
+            p = f"blk.{i}."
+            out += [(p + "attn_norm.weight", f32(b.attn_norm)), (p + "attn_q.weight", f16(b.wq.weight)),
+                    (p + "attn_k.weight", f16(b.wk.weight)), (p + "attn_v.weight", f16(b.wv.weight)),
+                    (p + "attn_output.weight", f16(b.wo.weight)), (p + "ffn_norm.weight", f32(b.ffn_norm)),
+                    (p + "ffn_gate.weight", f16(b.gate.weight)), (p + "ffn_up.weight", f16(b.up.weight)),
+                    (p + "ffn_down.weight", f16(b.down.weight))]
+        out.append(("output_norm.weight", f32(self.out_norm)))
+        return out
+
+    def model_kvs(self, name):
+        c = self.cfg
+        return [
+            ("general.architecture", "str", "llama"),
+            ("general.name", "str", name),
+            ("general.license", "str", "CC0-1.0"),
+            ("llama.context_length", "u32", c.ctx),
+            ("llama.embedding_length", "u32", c.dim),
+            ("llama.block_count", "u32", c.layers),
+            ("llama.feed_forward_length", "u32", c.ffn),
+            ("llama.attention.head_count", "u32", c.heads),
+            ("llama.attention.head_count_kv", "u32", c.kv_heads),
+            ("llama.rope.dimension_count", "u32", c.head_dim),
+            ("llama.rope.freq_base", "f32", c.base),
+            ("llama.attention.layer_norm_rms_epsilon", "f32", c.eps),
+        ]
+
+
+def load_gguf_model(path):
+    kv, t = read_gguf(path)
+    cfg = Config(vocab=t["token_embd.weight"].shape[0], dim=kv["llama.embedding_length"],
+                 layers=kv["llama.block_count"], heads=kv["llama.attention.head_count"],
+                 kv_heads=kv["llama.attention.head_count_kv"], ffn=kv["llama.feed_forward_length"],
+                 ctx=kv["llama.context_length"], base=kv["llama.rope.freq_base"],
+                 eps=kv["llama.attention.layer_norm_rms_epsilon"])
+    m = Llama(cfg)
+    with torch.no_grad():
+        m.tok.weight.copy_(t["token_embd.weight"])
+        m.out_norm.copy_(t["output_norm.weight"])
+        for i, b in enumerate(m.blocks):
+            p = f"blk.{i}."
+            b.attn_norm.copy_(t[p + "attn_norm.weight"])
+            b.ffn_norm.copy_(t[p + "ffn_norm.weight"])
+            for lin, n in ((b.wq, "attn_q"), (b.wk, "attn_k"), (b.wv, "attn_v"), (b.wo, "attn_output"),
+                           (b.gate, "ffn_gate"), (b.up, "ffn_up"), (b.down, "ffn_down")):
+                lin.weight.copy_(t[p + n + ".weight"])
+    tok = BpeTokenizer.from_gguf_kv(kv)
+    return m.eval(), tok, kv
+
+# ---------------------------------------------------------------- training
+
+
+def corpus_texts(corpus_dir):
+    names = sorted(n for n in os.listdir(corpus_dir) if n.endswith(".txt"))
+    return [load_corpus(os.path.join(corpus_dir, n)) for n in names]
+
+
+def build_tokenizer(train_text, vocab_size):
+    t0 = time.time()
+    tok = BpeTokenizer(learn_bpe(train_text, vocab_size))
+    print(f"BPE: {len(tok.tokens)} tokens learned in {time.time() - t0:.0f} s", flush=True)
+    return tok
+
+
+def batch_from(examples, pad_id):
+    """(inputs, targets, kinds) tensors, right-padded; padding has kind NO_LOSS."""
+    T = max(len(ids) for ids, _ in examples) - 1
+    inp = torch.full((len(examples), T), pad_id, dtype=torch.long)
+    tgt = torch.full((len(examples), T), pad_id, dtype=torch.long)
+    kind = torch.zeros((len(examples), T), dtype=torch.long)
+    for b, (ids, kinds) in enumerate(examples):
+        n = len(ids) - 1
+        inp[b, :n] = torch.tensor(ids[:-1])
+        tgt[b, :n] = torch.tensor(ids[1:])
+        kind[b, :n] = torch.tensor(kinds[1:])
+    return inp, tgt, kind
+
+
+def train(args):
+    random.seed(args.seed)
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    rng = random.Random(args.seed)
+    train_text = held_out_split(corpus_texts(args.corpus))
+    tok = build_tokenizer(train_text, args.vocab)
+    tasks = load_tasks(TASKS_JSON)
+    starts = [s for s in paragraph_starts(train_text) if s < len(train_text) - 4000]
+    cfg = Config(len(tok.tokens), dim=args.dim, layers=args.layers, heads=args.heads, kv_heads=args.kv_heads,
+                 ffn=args.ffn, ctx=args.ctx)
+    model = Llama(cfg)
+    if args.init:  # continue from an earlier run's GGUF (same seed, so the same vocabulary)
+        model, init_tok, _ = load_gguf_model(args.init)
+        assert init_tok.tokens == tok.tokens, "the --init model has another vocabulary"
+        cfg = model.cfg
+        model.train()
+    n_params = sum(p.numel() for p in model.parameters())
+    print(f"model: {n_params / 1e6:.2f} M parameters, dim {cfg.dim}, {cfg.layers} layers, "
+          f"{cfg.heads}/{cfg.kv_heads} heads, ffn {cfg.ffn}, vocab {cfg.vocab}, context {cfg.ctx}", flush=True)
+    decay = [p for n, p in model.named_parameters() if p.dim() == 2]
+    other = [p for n, p in model.named_parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.05}, {"params": other, "weight_decay": 0.0}],
+                            lr=args.lr, betas=(0.9, 0.95))
+    pad = tok.special[SPECIALS[0]]
+    budget = args.minutes * 60.0
+    t0 = time.time()
+    step, seen_tokens = 0, 0
+    log_ans, log_txt, log_acc = [], [], []
+    ready = []
+    while True:
+        elapsed = time.time() - t0
+        if elapsed > budget:
+            break
+        frac = elapsed / budget
+        warm = min(1.0, (step + 1) / (20 if args.init else 50))
+        lr = args.lr * warm * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        if not ready:  # batches of similar lengths waste less on padding
+            pool = []
+            # curriculum: short conversations first (cheap, and copying is found sooner)
+            longest = int(min(cfg.ctx, args.start_len + (cfg.ctx - args.start_len) * frac / args.ramp))
+            while len(pool) < args.batch * 4:
+                ex = make_training_example(rng, tok, train_text, starts, tasks, longest)
+                if ex:
+                    pool.append(ex)
+            pool.sort(key=lambda ex: len(ex[0]))
+            ready = [pool[i:i + args.batch] for i in range(0, len(pool), args.batch)]
+            rng.shuffle(ready)
+        inp, tgt, kind = batch_from(ready.pop(), pad)
+        logits = model(inp)
+        ce = F.cross_entropy(logits.view(-1, cfg.vocab), tgt.view(-1), reduction="none").view(tgt.shape)
+        ans, txt = kind == 2, kind == 1
+        loss_ans = (ce * ans).sum() / ans.sum().clamp(min=1)
+        loss_txt = (ce * txt).sum() / txt.sum().clamp(min=1)
+        loss = loss_ans + args.text_weight * loss_txt
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        step += 1
+        seen_tokens += tgt.numel()
+        with torch.no_grad():
+            acc = ((logits.argmax(-1) == tgt) | ~ans).all(-1).float().mean().item()
+        log_ans.append(loss_ans.item())
+        log_txt.append(loss_txt.item())
+        log_acc.append(acc)
+        if step % args.log_every == 0:
+            k = args.log_every
+            print(f"step {step} {elapsed / 60:.1f} min lr {lr:.2e} answer loss {np.mean(log_ans[-k:]):.3f} "
+                  f"text loss {np.mean(log_txt[-k:]):.3f} answers all-correct {np.mean(log_acc[-k:]):.2f} "
+                  f"tokens {seen_tokens / 1e6:.2f} M", flush=True)
+        if args.checkpoint_every and step % args.checkpoint_every == 0:
+            save(model, tok, args.out, cfg)
+    save(model, tok, args.out, cfg)
+    print(f"done: {step} steps, {seen_tokens / 1e6:.2f} M tokens, {(time.time() - t0) / 60:.1f} min; wrote {args.out}",
+          flush=True)
+
+
+def save(model, tok, path, cfg):
+    kvs = model.model_kvs("Folio demo (planted-fact retrieval, %d-token training context)" % cfg.ctx)
+    write_gguf(path, kvs + tokenizer_kvs(tok), model.gguf_tensors())
+
+
+def write_vocab(args):
+    train_text = held_out_split(corpus_texts(args.corpus))
+    tok = build_tokenizer(train_text, args.vocab)
+    write_gguf(args.out, [("general.architecture", "str", "llama")] + tokenizer_kvs(tok), [])
+    with open(args.out + ".train.txt", "w", encoding="utf-8") as f:
+        f.write(train_text)
+    print("wrote", args.out, "and", args.out + ".train.txt")
+
+# ---------------------------------------------------------------- long-context evaluation
+
+
+class Attention:
+    """One context-extension method as an `attend` callback of Llama.forward, with a
+    KV cache: 'none', 'pi', 'ntk', 'yarn' (notes/dca.md §9, scale s) and 'dca' (§6.1,
+    chunk C, local window W, optional §7 temperature m = 1 + k ln(T/L))."""
+
+    def __init__(self, method, cfg, train_ctx, scale, total_len, chunk=None, window=None, temp_k=0.0):
+        hd, base = cfg.head_dim, cfg.base
+        self.cfg, self.method = cfg, method
+        s = max(1.0, scale)
+        if method == "pi":
+            self.rope = Rope(hd, base, freq_scale=1 / s)
+        elif method == "ntk":
+            self.rope = Rope(hd, base * s ** (hd / (hd - 2)))
+        elif method == "yarn" and s > 1:
+            self.rope = Rope(hd, base, freq_scale=1 / s, yarn_orig_ctx=train_ctx)
+        else:
+            self.rope = Rope(hd, base)
+        self.C = chunk or train_ctx * 3 // 4
+        self.W = window if window is not None else train_ctx // 8
+        self.S = self.C - self.W
+        m = 1 + temp_k * math.log(total_len / train_ctx) if (temp_k and total_len > train_ctx) else 1.0
+        self.logit_scale = m * m / math.sqrt(hd)
+        self.keys = [None] * cfg.layers
+        self.values = [None] * cfg.layers
+
+    def __call__(self, li, q, k, v, cache, start):
+        cfg, S, C = self.cfg, self.S, self.C
+        Tq = q.shape[2]
+        pos = torch.arange(start, start + Tq)
+        dca = self.method.startswith("dca")
+        cos, sin = self.rope.tables(pos % S if dca else pos)
+        k = rotate(k, cos, sin)
+        self.keys[li] = k if self.keys[li] is None else torch.cat((self.keys[li], k), dim=2)
+        self.values[li] = v if self.values[li] is None else torch.cat((self.values[li], v), dim=2)
+        g = cfg.heads // cfg.kv_heads
+        K = self.keys[li].repeat_interleave(g, dim=1)
+        V = self.values[li].repeat_interleave(g, dim=1)
+        out = []
+        for b0 in range(0, Tq, 256):
+            qp = pos[b0:b0 + 256]
+            qb = q[:, :, b0:b0 + 256]
+            n_keys = int(qp[-1]) + 1  # causal: later keys are never needed
+            Kb, kpos = K[:, :, :n_keys], torch.arange(n_keys)
+            causal = kpos[None, :] > qp[:, None]
+            if not dca:
+                c, s_ = self.rope.tables(qp)
+                sc = rotate(qb, c, s_) @ Kb.transpose(-1, -2)
+            else:
+                r = qp % S
+                c, s_ = self.rope.tables(torch.full_like(r, min(2 * S - 1, C)))
+                sc = rotate(qb, c, s_) @ Kb.transpose(-1, -2)  # inter, then the near keys
+                near = max(0, (int(qp[0]) // S - 1) * S)
+                qc, kc = (qp // S)[:, None], (kpos[near:] // S)[None, :]
+                parts = []
+                for p in (r, torch.clamp(S + r, max=C)):
+                    c, s_ = self.rope.tables(p)
+                    parts.append(rotate(qb, c, s_) @ Kb[:, :, near:].transpose(-1, -2))
+                sc[..., near:] = torch.where(kc == qc, parts[0], torch.where(kc == qc - 1, parts[1], sc[..., near:]))
+            sc = (sc * self.logit_scale).masked_fill(causal, float("-inf"))
+            out.append(torch.softmax(sc, dim=-1) @ V[:, :, :n_keys])
+        return torch.cat(out, dim=2)
+
+
+@torch.no_grad()
+def generate_answer(model, tok, prompt_ids, attn, max_new=16, repeat_penalty=1.0):
+    """Greedy answer; repeat_penalty mirrors the engine's Sampler (each token among the
+    last 64 of the session: positive logits divided, negative multiplied)."""
+    def pick(row, history):
+        if repeat_penalty != 1.0:
+            row = row.clone()
+            for t in set(history[-64:]):
+                row[t] = row[t] / repeat_penalty if row[t] > 0 else row[t] * repeat_penalty
+        return int(row.argmax())
+    logits = model(torch.tensor([prompt_ids]), attend=attn, start=0)
+    out, pos = [], len(prompt_ids)
+    nxt = pick(logits[0, -1], prompt_ids)
+    while nxt != tok.special[IM_END] and len(out) < max_new:
+        out.append(nxt)
+        logits = model(torch.tensor([[nxt]]), attend=attn, start=pos)
+        pos += 1
+        nxt = pick(logits[0, -1], prompt_ids + out)
+    return tok.decode(out)
+
+
+def cli_answer(cli, model_path, prompt, method, temp_k, scale):
+    """The same prompt answered by the C++ engine (folio-cli generate --chat)."""
+    import subprocess
+    head, tail = f"{IM_START}user\n", f"{IM_END}\n{IM_START}assistant\n"
+    assert prompt.startswith(head) and prompt.endswith(tail)
+    cmd = [cli, "generate", "--model", model_path, "--prompt", prompt[len(head):-len(tail)], "--chat",
+           "-n", "16", "--temp", "0", "--threads", "1"]
+    if method in ("pi", "ntk", "yarn"):
+        cmd += ["--rope-scaling", {"pi": "linear"}.get(method, method), "--rope-scale", str(scale)]
+    elif method == "dca":
+        cmd += ["--dca"] + (["--dca-temperature", temp_k] if temp_k else [])
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    if run.returncode != 0:
+        raise RuntimeError(run.stderr)
+    return run.stdout
+
+
+def evaluate(args):
+    torch.set_num_threads(args.threads)
+    model, tok, kv = load_gguf_model(args.model)
+    L = kv["llama.context_length"]
+    tasks = load_tasks(TASKS_JSON)
+    with open(os.path.join(REPO, tasks["filler_file"]), encoding="utf-8") as f:
+        filler = f.read()
+    methods = args.methods.split(",")
+    ratios = [float(r) for r in args.ratios.split(",")]
+    print("| method | " + " | ".join(f"{r:g}x ({int(r * L)})" for r in ratios) + " |")
+    print("|---|" + "---|" * len(ratios))
+    prompts = {}
+    for r in ratios:
+        rng = random.Random(1000 + int(r * 100))
+        prompts[r] = []
+        for i in range(args.samples):
+            task = tasks["tasks"][i % len(tasks["tasks"])]
+            depth = tasks["depths"][(i // len(tasks["tasks"])) % len(tasks["depths"])]
+            p, a, _ = make_eval_prompt(tok, tasks, filler, task, rng, depth, int(r * L))
+            prompts[r].append((tok.encode(p), a, task["name"], depth, p))
+    for method in methods:
+        name, _, k = method.partition(":")
+        cells = []
+        for r in ratios:
+            t0 = time.time()
+            ok = 0
+            misses = []
+            for ids, answer, task_name, depth, text in prompts[r]:
+                if args.cli:
+                    got = cli_answer(args.cli, args.model, text, name, k, r).strip()
+                else:
+                    attn = Attention(name, model.cfg, L, r, len(ids), temp_k=float(k or 0))
+                    got = generate_answer(model, tok, ids, attn, repeat_penalty=args.repeat_penalty).strip()
+                ok += got == answer
+                if got != answer and len(misses) < 3:
+                    misses.append(f"{task_name}@{depth}: {got!r} != {answer!r}")
+            cells.append(f"{100 * ok / len(prompts[r]):.0f}%")
+            print(f"  [{method} {r:g}x: {ok}/{len(prompts[r])} in {time.time() - t0:.0f} s; {'; '.join(misses)}]",
+                  file=sys.stderr, flush=True)
+        print(f"| {method} | " + " | ".join(cells) + " |", flush=True)
+
+
+def check_prompt(args):
+    """Prints the token ids Python gives a text (to diff with folio-cli tokenize) or,
+    with --logits, compares Python's last-token logits with folio-cli logits' file."""
+    model, tok, kv = load_gguf_model(args.model)
+    text = open(args.file, encoding="utf-8").read()
+    ids = tok.encode(text, special=False)
+    if not args.logits:
+        print(" ".join(map(str, ids)))
+        return
+    raw = open(args.logits, "rb").read()
+    n, vocab, rows = struct.unpack_from("<iii", raw, 0)
+    cpp_ids = list(struct.unpack_from(f"<{n}i", raw, 12))
+    cpp = np.frombuffer(raw, dtype=np.float32, offset=12 + 4 * n).reshape(rows, vocab)
+    assert cpp_ids == ids, "token ids differ"
+    with torch.no_grad():
+        py = model(torch.tensor([ids]))[0, -rows:].numpy()
+    diff = np.abs(py - cpp).max()
+    print(f"{n} tokens, {rows} rows of logits: max |python - engine| = {diff:.2e} "
+          f"(logit range {py.min():.1f}..{py.max():.1f}); argmax equal on "
+          f"{(py.argmax(-1) == cpp.argmax(-1)).mean() * 100:.1f}% of rows")
+
+
+# The long sample document: held-out chapters with these facts planted (fact, depth,
+# question, answer); resources/samples/README.md lists the questions.
+SAMPLE_FACTS = [
+    ("The key to the blue cabinet is 7431.", 0.10, "What is the key to the blue cabinet?", "7431"),
+    ("Captain Ortega was born in Valparaiso.", 0.28, "Where was Captain Ortega born?", "Valparaiso"),
+    ("The Halcyon sailed on March 14, 1847.", 0.45, "When did the Halcyon sail?", "March 14, 1847"),
+    ("The pass key is 58203. Remember it. 58203 is the pass key.", 0.62, "What is the pass key?", "58203"),
+    ("Martha hid the ledger in the bell tower.", 0.78, "Where did Martha hide the ledger?", "the bell tower"),
+    ("The secret word is juniper.", 0.92, "What is the secret word?", "juniper"),
+]
+SAMPLE_CHAPTERS = (37, 38, 39)
+SAMPLE_FILE = os.path.join(REPO, "resources", "samples", "moby-dick-planted-facts.txt")
+
+
+def make_sample(args):
+    from demo_model_text import chapters
+    book = chapters(corpus_texts(args.corpus)[0])
+    body = "".join(book[n] for n in SAMPLE_CHAPTERS).strip() + "\n"
+    header = ("Title: Moby-Dick; or, The Whale (Chapters %d\u2013%d), with planted facts\n"
+              "Author: Herman Melville\n\n"
+              "A public-domain text, first published in 1851, with %d invented facts planted in it\n"
+              "for trying Folio's bundled demo model; see resources/samples/README.md.\n\n"
+              % (SAMPLE_CHAPTERS[0], SAMPLE_CHAPTERS[-1], len(SAMPLE_FACTS)))
+    write_sample(SAMPLE_FILE, body, [(f, d) for f, d, _, _ in SAMPLE_FACTS], header)
+    print("wrote", SAMPLE_FILE)
+
+
+def ask(args):
+    """Answers questions about a document file with one method (default: the planted
+    facts of the long sample, DCA)."""
+    torch.set_num_threads(args.threads)
+    model, tok, kv = load_gguf_model(args.model)
+    L = kv["llama.context_length"]
+    document = open(args.document, encoding="utf-8").read().strip()
+    questions = [(args.question, None)] if args.question else [(q, a) for _, _, q, a in SAMPLE_FACTS]
+    for question, expected in questions:
+        ids = tok.encode(chat_prompt(document, question))
+        name, _, k = args.method.partition(":")
+        attn = Attention(name, model.cfg, L, len(ids) / L, len(ids), temp_k=float(k or 0))
+        got = generate_answer(model, tok, ids, attn).strip()
+        mark = "" if expected is None else ("  ok" if got == expected else f"  WRONG (expected {expected})")
+        print(f"[{len(ids)} tokens, {args.method}] {question} -> {got}{mark}", flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    t = sub.add_parser("train")
+    t.add_argument("--corpus", required=True)
+    t.add_argument("--out", required=True)
+    t.add_argument("--minutes", type=float, default=30)
+    t.add_argument("--seed", type=int, default=1234)
+    t.add_argument("--threads", type=int, default=1, help="1: OpenMP threads spin when the cores are shared")
+    t.add_argument("--vocab", type=int, default=2048)
+    t.add_argument("--dim", type=int, default=128)
+    t.add_argument("--layers", type=int, default=4)
+    t.add_argument("--heads", type=int, default=4)
+    t.add_argument("--kv-heads", type=int, default=2)
+    t.add_argument("--ffn", type=int, default=384)
+    t.add_argument("--ctx", type=int, default=256)
+    t.add_argument("--batch", type=int, default=16)
+    t.add_argument("--lr", type=float, default=2e-3)
+    t.add_argument("--text-weight", type=float, default=0.2)
+    t.add_argument("--log-every", type=int, default=100)
+    t.add_argument("--checkpoint-every", type=int, default=500)
+    t.add_argument("--start-len", type=int, default=80, help="longest conversation at the start")
+    t.add_argument("--ramp", type=float, default=0.6, help="fraction of the time to grow it to --ctx")
+    t.add_argument("--init", help="start from this GGUF's weights (a second stage)")
+    v = sub.add_parser("vocab")
+    v.add_argument("--corpus", required=True)
+    v.add_argument("--out", required=True)
+    v.add_argument("--vocab", type=int, default=2048)
+    e = sub.add_parser("eval")
+    e.add_argument("--model", required=True)
+    e.add_argument("--methods", default="none,pi,ntk,yarn,dca,dca:0.1")
+    e.add_argument("--ratios", default="1,2,4,8,16")
+    e.add_argument("--samples", type=int, default=50)
+    e.add_argument("--threads", type=int, default=1)
+    e.add_argument("--repeat-penalty", type=float, default=1.0, help="1.1 = folio-cli generate's default")
+    e.add_argument("--cli", help="answer with this folio-cli (the C++ engine) instead of torch")
+    c = sub.add_parser("check")
+    c.add_argument("--model", required=True)
+    c.add_argument("--file", required=True)
+    c.add_argument("--logits")
+    a = sub.add_parser("ask")
+    a.add_argument("--model", required=True)
+    a.add_argument("--document", default=SAMPLE_FILE)
+    a.add_argument("--question")
+    a.add_argument("--method", default="dca")
+    a.add_argument("--threads", type=int, default=1)
+    s = sub.add_parser("sample")
+    s.add_argument("--corpus", required=True)
+    args = ap.parse_args()
+    {"train": train, "vocab": write_vocab, "eval": evaluate, "check": check_prompt, "sample": make_sample, "ask": ask}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    main()
