@@ -94,7 +94,9 @@ public:
     // options (naming each difference), does not fit the context, or is truncated or
     // corrupt. Format and failure rules: engine/session_state.h. pieceBytes bounds
     // each piece handed to `out` (0: kStatePieceBytes, 4 MiB; at least 64).
-    void saveState(StateWriter& out, std::size_t pieceBytes = 0) const;
+    // fromPosition > 0 writes a delta: only the tokens and KV rows after the first
+    // fromPosition, to be loaded into a session already holding that same prefix.
+    void saveState(StateWriter& out, std::size_t pieceBytes = 0, int fromPosition = 0) const;
     void loadState(StateReader& in);
     // (name, value) pairs, in a fixed order, of everything that shaped the cache.
     std::vector<std::pair<std::string, std::string>> shapingOptions() const;

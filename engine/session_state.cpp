@@ -111,9 +111,10 @@ public:
         const uint32_t version = get32(header + 8);
         if (crc32(header, 16) != get32(header + 16))
             throw SessionStateError("session state header is corrupt (checksum mismatch)");
-        if (version != kSessionStateVersion)
+        if (version < 1 || version > kSessionStateVersion)
             throw SessionStateError("session state format version " + std::to_string(version)
-                                    + " is not the one this Folio reads (" + std::to_string(kSessionStateVersion) + ")");
+                                    + " is not one this Folio reads (1 to " + std::to_string(kSessionStateVersion) + ")");
+        version_ = version;
         pieceLimit_ = get32(header + 12);
         if (pieceLimit_ < kMinPieceLimit || pieceLimit_ > kMaxPieceLimit)
             throw SessionStateError("session state header is corrupt (piece limit " + std::to_string(pieceLimit_) + ")");
@@ -140,6 +141,7 @@ public:
         get(&v, 4, what);
         return v;
     }
+    uint32_t version() const { return version_; }
     std::string getText(const std::string& what)
     {
         const uint32_t length = getU32(what);
@@ -199,6 +201,7 @@ private:
     }
 
     StateReader& source_;
+    uint32_t version_ = 0;
     std::size_t pieceLimit_ = 0;
     std::vector<uint8_t> payload_;
     std::size_t offset_ = 0;
@@ -232,6 +235,18 @@ std::string modelIdentity(const Model& model)
         // a general.name of another type: the fingerprint alone identifies the model
     }
     return name.empty() ? model.fingerprint() : name + " (" + model.fingerprint() + ")";
+}
+
+// FNV-1a over the token ids: names the prefix a delta state continues.
+uint64_t tokensDigest(const int32_t* tokens, std::size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    const auto* p = reinterpret_cast<const uint8_t*>(tokens);
+    for (std::size_t i = 0; i < n * sizeof(int32_t); ++i) {
+        h ^= p[i];
+        h *= 1099511628211ull;
+    }
+    return h;
 }
 
 std::string geometryText(int layers, int kvHeads, int headDim, std::size_t rowBytes)
@@ -347,8 +362,11 @@ std::vector<std::pair<std::string, std::string>> Session::shapingOptions() const
     return options;
 }
 
-void Session::saveState(StateWriter& sink, std::size_t pieceBytes) const
+void Session::saveState(StateWriter& sink, std::size_t pieceBytes, int fromPosition) const
 {
+    if (fromPosition < 0 || fromPosition > position())
+        throw std::invalid_argument("session state: a delta from position " + std::to_string(fromPosition)
+                                    + " of a session holding " + std::to_string(position()) + " tokens");
     FrameWriter out(sink, pieceBytes == 0 ? kStatePieceBytes : pieceBytes);
     const auto options = shapingOptions();
     out.putU32(static_cast<uint32_t>(options.size()));
@@ -360,21 +378,26 @@ void Session::saveState(StateWriter& sink, std::size_t pieceBytes) const
                                   static_cast<uint32_t>(cache_.headDim()), static_cast<uint32_t>(cache_.rowBytes()),
                                   static_cast<uint32_t>(options_.contextLength)};
     out.put(geometry, sizeof geometry);
+    const int base = fromPosition;
+    const uint64_t digest = tokensDigest(tokens_.data(), static_cast<std::size_t>(base));
+    out.putU32(static_cast<uint32_t>(base));
+    out.put(&digest, sizeof digest);
     const int n = position();
     out.putU32(static_cast<uint32_t>(n));
-    out.put(tokens_.data(), sizeof(int32_t) * n);
-    std::vector<int32_t> positions(n);
-    for (int i = 0; i < n; ++i)
-        positions[i] = i;  // token i sits at position i (DCA remaps inside the attention only)
-    out.put(positions.data(), sizeof(int32_t) * n);
+    out.put(tokens_.data() + base, sizeof(int32_t) * (n - base));
+    std::vector<int32_t> positions;
+    for (int i = base; i < n; ++i)
+        positions.push_back(i);  // token i sits at position i (DCA remaps inside the attention only)
+    out.put(positions.data(), sizeof(int32_t) * positions.size());
     out.putU32(static_cast<uint32_t>(logits_.size()));
     out.put(logits_.data(), sizeof(float) * logits_.size());
-    const std::size_t rows = static_cast<std::size_t>(n) * cache_.rowBytes();
-    for (int layer = 0; layer < cache_.layers(); ++layer)
-        for (int head = 0; head < cache_.kvHeads(); ++head) {
-            out.put(cache_.keyRow(layer, head, 0), rows);
-            out.put(cache_.valueRow(layer, head, 0), rows);
-        }
+    const std::size_t rows = static_cast<std::size_t>(n - base) * cache_.rowBytes();
+    if (rows > 0)
+        for (int layer = 0; layer < cache_.layers(); ++layer)
+            for (int head = 0; head < cache_.kvHeads(); ++head) {
+                out.put(cache_.keyRow(layer, head, base), rows);
+                out.put(cache_.valueRow(layer, head, base), rows);
+            }
     out.finish();
 }
 
@@ -420,23 +443,41 @@ void Session::loadState(StateReader& source)
                                 + ", session " + geometryText(cache_.layers(), cache_.kvHeads(), cache_.headDim(),
                                                               cache_.rowBytes()));
 
-    // 2. The tokens must fit; only then is anything of their size allocated.
+    // 2. A delta continues a prefix this session must already hold, token for token.
+    uint32_t base = 0;
+    if (in.version() >= 2) {
+        base = in.getU32("the prefix length");
+        uint64_t digest = 0;
+        in.get(&digest, sizeof digest, "the prefix digest");
+        if (base > 0
+            && (base > static_cast<uint32_t>(position()) || tokensDigest(tokens_.data(), base) != digest))
+            throw SessionStateError("the saved session state continues a prefix of " + std::to_string(base)
+                                    + " tokens that this session does not hold (it holds "
+                                    + std::to_string(position()) + " tokens"
+                                    + (base <= static_cast<uint32_t>(position()) ? ", other ones" : "") + ")");
+    }
+
+    // 3. The tokens must fit; only then is anything of their size allocated.
     const uint32_t n = in.getU32("the token count");
     if (n > static_cast<uint32_t>(options_.contextLength))
         throw SessionStateError("the saved session state holds " + std::to_string(n) + " tokens (saved with a context of "
                                 + std::to_string(geometry[4]) + "), more than this session's context of "
                                 + std::to_string(options_.contextLength));
-    std::vector<int32_t> tokens(n), positions(n);
-    in.get(tokens.data(), sizeof(int32_t) * n, "the tokens");
-    in.get(positions.data(), sizeof(int32_t) * n, "the positions");
+    if (n < base)
+        throw SessionStateError("session state is corrupt: " + std::to_string(n) + " tokens after a prefix of "
+                                + std::to_string(base));
+    std::vector<int32_t> tokens(tokens_.begin(), tokens_.begin() + base), positions(n - base);
+    tokens.resize(n);
+    in.get(tokens.data() + base, sizeof(int32_t) * (n - base), "the tokens");
+    in.get(positions.data(), sizeof(int32_t) * (n - base), "the positions");
     const int vocab = model_->params().vocabSize;
-    for (uint32_t i = 0; i < n; ++i) {
+    for (uint32_t i = base; i < n; ++i) {
         if (tokens[i] < 0 || tokens[i] >= vocab)
             throw SessionStateError("session state is corrupt: token " + std::to_string(i) + " is "
                                     + std::to_string(tokens[i]) + ", outside the vocabulary");
-        if (positions[i] != static_cast<int32_t>(i))
-            throw SessionStateError("session state holds position " + std::to_string(positions[i]) + " for token "
-                                    + std::to_string(i) + "; this Folio places token i at position i");
+        if (positions[i - base] != static_cast<int32_t>(i))
+            throw SessionStateError("session state holds position " + std::to_string(positions[i - base])
+                                    + " for token " + std::to_string(i) + "; this Folio places token i at position i");
     }
     const uint32_t logitCount = in.getU32("the logits");
     if (logitCount != 0 && logitCount != static_cast<uint32_t>(vocab))
@@ -445,18 +486,19 @@ void Session::loadState(StateReader& source)
     std::vector<float> logits(logitCount);
     in.get(logits.data(), sizeof(float) * logitCount, "the logits");
 
-    // 3. The cache bytes go straight into the cache: from here a failure leaves the
-    // session empty rather than holding a mix of two states.
-    tokens_.clear();
+    // 4. The cache bytes go straight into the cache: from here a failure leaves the
+    // session empty (a delta: holding only its prefix) rather than a mix of two states.
+    tokens_.resize(base);
     logits_.clear();
-    cache_.truncate(0);
-    const std::size_t rows = static_cast<std::size_t>(n) * cache_.rowBytes();
-    for (int layer = 0; layer < cache_.layers(); ++layer)
-        for (int head = 0; head < cache_.kvHeads(); ++head) {
-            const std::string where = "the KV cache of layer " + std::to_string(layer);
-            in.get(cache_.writableKeyRow(layer, head, 0), rows, where);
-            in.get(cache_.writableValueRow(layer, head, 0), rows, where);
-        }
+    cache_.truncate(static_cast<int>(base));
+    const std::size_t rows = static_cast<std::size_t>(n - base) * cache_.rowBytes();
+    if (rows > 0)
+        for (int layer = 0; layer < cache_.layers(); ++layer)
+            for (int head = 0; head < cache_.kvHeads(); ++head) {
+                const std::string where = "the KV cache of layer " + std::to_string(layer);
+                in.get(cache_.writableKeyRow(layer, head, static_cast<int>(base)), rows, where);
+                in.get(cache_.writableValueRow(layer, head, static_cast<int>(base)), rows, where);
+            }
     in.finish();
     cache_.commit(static_cast<int>(n));
     tokens_ = std::move(tokens);

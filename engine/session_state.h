@@ -5,22 +5,28 @@
 // parameters), so that a restored session continues exactly where the saved one was:
 // the next logits are the same bits.
 //
-// Format (version 1, little-endian). A 20-byte header piece: magic "FOLIOSES", u32
+// Format (version 2, little-endian). A 20-byte header piece: magic "FOLIOSES", u32
 // format version, u32 piece limit, CRC-32 of those 16 bytes. Then frames, each one
 // StateWriter piece: u32 payload length, CRC-32 of the payload, the payload. The
 // payloads, concatenated, hold: the shaping options (u32 count, then key and value as
 // u32 length + UTF-8); the cache geometry (layers, KV heads, head dim, row bytes) and
-// the saved session's context length; u32 token count n; n tokens (i32); n positions
-// (i32); u32 logits count (0 or the vocabulary) and the logits (f32); for each layer,
-// for each KV head, the n key rows then the n value rows, raw bytes of the KV type;
-// a trailer "END." with the u64 count of payload bytes before it.
+// the saved session's context length; u32 prefix length b and the u64 FNV-1a digest of
+// the prefix's token ids (b = 0: a whole state; version 1 streams lack both fields);
+// u32 token count n; tokens b..n-1 (i32); their positions (i32); u32 logits count (0 or
+// the vocabulary) and the logits (f32); for each layer, for each KV head, the key rows
+// b..n-1 then the value rows b..n-1, raw bytes of the KV type; a trailer "END." with
+// the u64 count of payload bytes before it.
+//
+// A delta state (b > 0) holds only what follows a prefix, e.g. a conversation's turns
+// after the document they are about: it loads only into a session that holds those b
+// tokens already (same digest), and appends to them.
 //
 // Loading checks the header, then every frame's length (before allocating) and CRC,
 // then that the options equal the session's (SessionStateError naming each field that
 // differs: "KV type: saved q8_0, session f16") and that the tokens fit its context.
 // A refusal up to that point leaves the session unchanged. A stream that turns out
 // truncated or corrupt later, inside the cache bytes, leaves the session empty
-// (position() == 0), never half-restored.
+// (position() == 0; a delta: at its prefix), never half-restored.
 #pragma once
 
 #include <cstddef>
@@ -38,7 +44,8 @@ public:
     using std::runtime_error::runtime_error;
 };
 
-inline constexpr uint32_t kSessionStateVersion = 1;
+// Version 2 added the prefix fields (delta states); version 1 streams still load.
+inline constexpr uint32_t kSessionStateVersion = 2;
 // Default upper bound of one StateWriter piece (frame header included): the app
 // stores each piece as one SQLite row. saveState takes another bound (64 B to 64 MiB);
 // the header records it, and the reader takes it from there.

@@ -131,7 +131,7 @@ int runBenchResume(const QStringList& arguments)
             << QString::number(mbPerSecond(docRestore.snapshotBytes, docRestore.snapshotSeconds), 'f', 0)
             << " MB/s (restore " << QString::number(docRestore.snapshotSeconds, 'f', 3) << " s)\n"
             << "conversation snapshot: " << QString::number(a1.conversationSnapshotBytes / 1e6, 'f', 1)
-            << " MB (whole session state)\n";
+            << " MB (the turns after the document, on top of its snapshot)\n";
         return 0;
     } catch (const StoreError& e) {
         err << "error: " << e.message() << Qt::endl;

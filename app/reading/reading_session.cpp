@@ -311,10 +311,21 @@ QString ReadingSession::resumeConversation(qint64 conversationId, const Callback
     if (loadedConversation_ == conversationId && sessionHoldsPrefix())
         return QStringLiteral("memory");
     if (options_.useSnapshots) {
-        const std::optional<KvSnapshotInfo> found =
-            KvSnapshotStore(*db_).findLatest(fingerprint_, documentId_, KvSnapshotKind::Conversation, conversationId);
-        if (found) {
+        auto findConversation = [&] {
+            return KvSnapshotStore(*db_).findLatest(fingerprint_, documentId_, KvSnapshotKind::Conversation,
+                                                    conversationId);
+        };
+        std::optional<KvSnapshotInfo> found = findConversation();
+        if (found && found->baseSnapshotId) {
+            // The turns after the document: its prefix first (in memory already, or the
+            // document snapshot the delta was saved against), then the delta. A damaged
+            // document snapshot is deleted on the way, and its deltas with it.
+            restoreOrReadPrefix(callbacks, cancel, nullptr);
+            found = findConversation();
+        } else if (found) {
             session_->truncate(0);
+        }
+        if (found) {
             if (restoreSnapshot(found->id, callbacks, nullptr)) {
                 if (sessionHoldsPrefix()) {
                     loadedConversation_ = conversationId;
@@ -453,7 +464,9 @@ AnswerResult ReadingSession::ask(const QString& question, qint64 conversationId,
     result.conversationId = conversationId;
     loadedConversation_ = conversationId;
 
-    // The conversation's whole state, so that reopening it reads nothing again.
+    // The conversation's state, so that reopening it reads nothing again: only what
+    // follows the document prefix when the document's snapshot is saved (the delta
+    // loads on top of it), else the whole state.
     if (options_.useSnapshots) {
         try {
             KvSnapshotStore store(*db_);
@@ -466,7 +479,7 @@ AnswerResult ReadingSession::ask(const QString& question, qint64 conversationId,
             spec.tokenCount = session_->position();
             spec.kvType = fromStd(std::string(kvTypeName(session_->options().kvType)));
             std::unique_ptr<KvSnapshotWriter> writer = store.beginSnapshot(spec);
-            session_->saveState(*writer);
+            session_->saveState(*writer, 0, documentSnapshotId_ ? static_cast<int>(prompt_.tokens.size()) : 0);
             result.conversationSnapshotBytes = writer->bytesWritten();
             writer->commit();
         } catch (const StoreError& e) {

@@ -1,6 +1,6 @@
 // The reading workflow's mechanics with a tiny random model and real SQLite files:
 // the shared document prefix, resume from snapshots giving the same state as reading
-// again, cancelled prefill continued, fingerprint mismatch, a damaged snapshot, a
+// again, conversation snapshots as deltas after the document's, cancelled prefill continued, fingerprint mismatch, a damaged snapshot, a
 // document changed on disk, a model file that moved, evidence pages.
 #include "app/reading/prompt_builder.h"
 #include "app/reading/reading_session.h"
@@ -106,6 +106,13 @@ TEST_F(ReadingSessionTest, ReopenedConversationAnswersLikeTheLiveOne)
     EXPECT_EQ(reopened.session()->tokens(), live.session()->tokens());
     EXPECT_TRUE(sameLogits(*reopened.session(), *live.session()));
     EXPECT_EQ(LibraryStore(*db).messages(a1.conversationId).size(), 6);  // 2 turns, then the same turn twice
+    // The conversation's snapshot holds only its turns, on top of the document's.
+    const qint64 documentBytes = test::queryInteger(*db, "SELECT total_bytes FROM kv_snapshots WHERE kind = 'document'");
+    EXPECT_GT(a1.conversationSnapshotBytes, 0);
+    EXPECT_LT(a1.conversationSnapshotBytes * 2, documentBytes);
+    EXPECT_EQ(test::queryInteger(*db, "SELECT COUNT(*) FROM kv_snapshots WHERE kind = 'conversation' "
+                                      "AND base_snapshot_id IS NULL"),
+              0);
 }
 
 TEST_F(ReadingSessionTest, RestoredDocumentEqualsAFreshRead)
@@ -199,6 +206,32 @@ TEST_F(ReadingSessionTest, DamagedSnapshotIsDeletedAndTheDocumentReadAgain)
     ReadingSession again(db, fx.options());
     again.loadModel(fx.model);
     EXPECT_TRUE(again.openDocument(doc).restored);
+}
+
+TEST_F(ReadingSessionTest, ConversationOnADamagedDocumentSnapshotIsRebuiltFromItsMessages)
+{
+    const QString doc = fx.writeDocument(QStringLiteral("book.txt"), 2);
+    auto db = openDb(fx.database);
+    ReadingSession live(db, fx.options());
+    live.loadModel(fx.model);
+    live.openDocument(doc);
+    const AnswerResult a1 = live.ask(QStringLiteral("first question"));
+    // Damage the document's snapshot: the conversation's delta cannot stand without it.
+    db->execute("UPDATE kv_snapshot_chunks SET data = zeroblob(length(data)) WHERE chunk_index = 0 AND snapshot_id = "
+                "(SELECT id FROM kv_snapshots WHERE kind = 'document')");
+    ReadingSession reopened(db, fx.options());
+    reopened.loadModel(fx.model);
+    reopened.prepareDocument(doc, callbacks());
+    const AnswerResult restored = reopened.ask(QStringLiteral("second question"), a1.conversationId, callbacks());
+    EXPECT_EQ(restored.resumedFrom, QStringLiteral("document snapshot + replay"));
+    EXPECT_TRUE(notices.join(QLatin1Char('\n')).contains(QStringLiteral("reading the document again")))
+        << notices.join(QLatin1Char('\n')).toStdString();
+    EXPECT_EQ(LibraryStore(*db).messages(a1.conversationId).size(), 4);
+    // The document was read again and saved afresh; the conversation saved a new delta on it.
+    EXPECT_EQ(test::queryInteger(*db, "SELECT COUNT(*) FROM kv_snapshots WHERE kind = 'document'"), 1);
+    EXPECT_EQ(test::queryInteger(*db, "SELECT COUNT(*) FROM kv_snapshots WHERE kind = 'conversation' AND "
+                                      "base_snapshot_id = (SELECT id FROM kv_snapshots WHERE kind = 'document')"),
+              1);
 }
 
 TEST_F(ReadingSessionTest, ChangedDocumentIsReadAgain)

@@ -332,6 +332,61 @@ TEST_F(SessionStateTest, TruncatedStreamsAreRefusedAndLeaveTheSessionUnchangedOr
     expectRefused(target, longer, "after its end marker");
 }
 
+TEST_F(SessionStateTest, DeltaAfterAPrefixLoadsOnTopOfItAndContinuesBitForBit)
+{
+    for (KvType type : {KvType::F16, KvType::Q8_0}) {
+        SCOPED_TRACE(std::string(kvTypeName(type)));
+        // A "document" of 37 tokens, saved whole; then a conversation after it, saved as a delta.
+        Session original(*model_, options(type));
+        original.prefill(tokens(37));
+        const std::vector<uint8_t> document = saved(original).joined();
+        for (int32_t t : {5, 9, 11})
+            original.decode(t);
+        original.prefill(tokens(8, 2));
+        MemoryStateWriter deltaOut;
+        original.saveState(deltaOut, 0, 37);
+        const std::vector<uint8_t> delta = deltaOut.joined();
+        EXPECT_LT(delta.size() * 2, saved(original).joined().size()) << "a delta holds only the turns";
+
+        Session restored(*model_, options(type));
+        restored.prefill(tokens(20, 1));
+        MemoryStateReader documentIn(document);
+        restored.loadState(documentIn);
+        restored.decode(77);  // whatever followed the prefix is replaced by the delta
+        MemoryStateReader deltaIn(delta);
+        restored.loadState(deltaIn);
+        expectSameContinuation(original, restored);
+    }
+}
+
+TEST_F(SessionStateTest, DeltaIsRefusedBySessionsWithoutItsPrefixAndATruncatedOneLeavesThePrefix)
+{
+    Session original(*model_, options());
+    original.prefill(tokens(37));
+    original.prefill(tokens(8, 2));
+    MemoryStateWriter deltaOut;
+    original.saveState(deltaOut, 0, 37);
+    const std::vector<uint8_t> delta = deltaOut.joined();
+    EXPECT_THROW(original.saveState(deltaOut, 0, 46), std::invalid_argument);
+
+    Session empty(*model_, options());
+    expectRefused(empty, delta, "continues a prefix of 37 tokens that this session does not hold (it holds 0 tokens)");
+    EXPECT_EQ(empty.position(), 0);
+    Session other(*model_, options());
+    other.prefill(tokens(40, 4));
+    expectRefused(other, delta, "other ones");
+    EXPECT_EQ(other.tokens(), tokens(40, 4)) << "a refused delta leaves the session unchanged";
+
+    Session target(*model_, options());
+    target.prefill(tokens(37));
+    const std::vector<uint8_t> head(delta.begin(), delta.end() - 20);
+    expectRefused(target, head, "truncated");
+    EXPECT_EQ(target.tokens(), tokens(37)) << "a delta cut short leaves its prefix";
+    MemoryStateReader whole(delta);
+    target.loadState(whole);
+    EXPECT_EQ(target.tokens(), original.tokens());
+}
+
 TEST_F(SessionStateTest, EveryFlippedByteIsRefused)
 {
     Session small(*model_, options(KvType::Q4_0, 16));
