@@ -3,7 +3,7 @@
 //   folio-bench make-model --out FILE [--shape tinyllama|llama2-7b|tiny] [--type q4_0]
 //   folio-bench forward --model FILE [--prompt N] [--gen M] [--threads T] [--batch B] [--kv f16|q8_0|q4_0|f32]
 //   folio-bench long --model FILE [--tokens 4096,16384,32768] [--methods plain,dca] [--kv f16,q8_0] [--threads T]
-//   folio-bench passkey --model FILE [--lengths 1x,2x,4x,8x] [--methods none,pi,ntk,yarn,dca] [--samples 50]
+//   folio-bench passkey --model FILE [--lengths 1x,2x,4x,8x] [--methods none,pi,ntk,yarn,dca] [--samples 50] [--tasks all]
 #include "bench/bench_util.h"
 
 #include "engine/attention.h"
@@ -117,7 +117,8 @@ int main(int argc, char** argv)
         "                        [--threads T] [--batch B] [--dca-chunk C] [--dca-window W]\n"
         "       folio-bench passkey --model FILE [--lengths 1x,2x,4x,8x,16x,32x] [--methods none,pi,ntk,yarn,dca]\n"
         "                           [--samples 50] [--depths 0.05,0.25,0.5,0.75,0.95] [--filler TEXT]\n"
-        "                           [--dca-temperature K] [--by-depth yes] [--seed S] [--threads T]\n";
+        "                           [--dca-temperature K] [--dca-chunk C] [--dca-window W] [--by-depth yes]\n"
+        "                           [--tasks passkey|all|passkey,cabinet,...] [--seed S] [--threads T]\n";
     if (argc < 2) {
         std::fputs(usage.c_str(), stderr);
         return 2;

@@ -22,6 +22,8 @@ int runPasskeyBench(const Options& options)
     const int samples = std::stoi(option(options, "samples", "50"));
     const float temperature = std::stof(option(options, "dca-temperature", "0"));
     const int threads = std::stoi(option(options, "threads", "0"));
+    const int dcaChunk = std::stoi(option(options, "dca-chunk", "0"));     // 0: the model's default
+    const int dcaWindow = std::stoi(option(options, "dca-window", "-1"));  // < 0: the model's default
     std::vector<double> depths;
     for (const std::string& d : parseWords(option(options, "depths", "0.05,0.25,0.5,0.75,0.95")))
         depths.push_back(std::stod(d));
@@ -33,9 +35,14 @@ int runPasskeyBench(const Options& options)
     text << in.rdbuf();
     const test::PasskeyTask task(model, text.str());
     const unsigned seed = static_cast<unsigned>(std::stoul(option(options, "seed", "1")));
+    const std::string taskOption = option(options, "tasks", "passkey");
+    const std::vector<std::string> kinds = taskOption == "all" ? test::PasskeyTask::kinds() : parseWords(taskOption);
 
-    std::printf("model %s, trained on %d tokens; %d samples per cell over %zu depths; greedy; seed %u\n",
-                model->path().c_str(), trained, samples, depths.size(), seed);
+    std::string kindList;
+    for (const std::string& k : kinds)
+        kindList += (kindList.empty() ? "" : ",") + k;
+    std::printf("model %s, trained on %d tokens; %d samples per cell over %zu depths; tasks %s; greedy; seed %u\n",
+                model->path().c_str(), trained, samples, depths.size(), kindList.c_str(), seed);
     std::printf("%-6s", "method");
     for (int n : lengths)
         std::printf(" %7d", n);
@@ -51,9 +58,12 @@ int runPasskeyBench(const Options& options)
             int correct = 0;
             for (int s = 0; s < samples; ++s) {
                 const std::size_t d = static_cast<std::size_t>(s) % depths.size();
-                const test::PasskeyPrompt prompt = task.make(lengths[l], depths[d], rng);
+                const std::string& kind = kinds[(static_cast<std::size_t>(s) / depths.size()) % kinds.size()];
+                const test::PasskeyPrompt prompt = task.make(lengths[l], depths[d], rng, kind);
                 SessionOptions o = test::passkeyMethodOptions(methods[m], lengths[l], trained, temperature);
                 o.threads = threads;
+                o.dca.chunkSize = dcaChunk;
+                o.dca.localWindow = dcaWindow;
                 const bool ok = task.answer(prompt, o) == prompt.answer;
                 correct += ok;
                 perDepth[m][l][d] += ok;

@@ -21,8 +21,10 @@ runs more steps; resources/models/folio-demo.md records the steps of the shipped
   /usr/bin/python3 tools/train_demo_model.py eval --model resources/models/folio-demo.gguf
   /usr/bin/python3 tools/train_demo_model.py ask --model resources/models/folio-demo.gguf
 
-One thread on purpose: with two OpenMP threads on busy shared cores, torch 1.13 ran about
-ten times slower (threads spin-wait for each other).
+One thread on purpose, and OPENBLAS_NUM_THREADS=1 / OMP_NUM_THREADS=1 set before torch
+loads (below): Debian's torch 1.13 does its matrix products in OpenBLAS, whose own
+worker thread ignores torch.set_num_threads and spin-waits; on a busy 2-core machine
+that thread starved the trainer to under 10% of a core.
 
 CORPUS_DIR holds public-domain books as UTF-8 .txt files (we used Project Gutenberg's
 Moby-Dick). Chapters 1-12 and 36-41 are held out: resources/samples/ takes the benchmark
@@ -38,9 +40,12 @@ import struct
 import sys
 import time
 
-import numpy as np
-import torch
-import torch.nn.functional as F
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy/torch load OpenBLAS
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from demo_model_text import (  # noqa: E402

@@ -75,17 +75,106 @@ std::string PasskeyTask::fillerAt(std::size_t start, std::size_t chars) const
     return strip(text);
 }
 
-PasskeyPrompt PasskeyTask::make(int maxTokens, double depth, std::mt19937& rng) const
+namespace {
+
+template <std::size_t N>
+const char* pick(const char* const (&values)[N], std::mt19937& rng)
+{
+    return values[std::uniform_int_distribution<std::size_t>(0, N - 1)(rng)];
+}
+
+std::string digits(int length, std::mt19937& rng)
+{
+    std::uniform_int_distribution<int> digit(0, 9), first(1, 9);
+    std::string s = std::to_string(first(rng));
+    for (int i = 1; i < length; ++i)
+        s += std::to_string(digit(rng));
+    return s;
+}
+
+// The six task templates and value lists of resources/models/folio-demo-tasks.json
+// (evaluation draws only listed values, never invented ones).
+struct Fact {
+    std::string needle, question, answer;
+};
+
+Fact makeFact(const std::string& kind, std::mt19937& rng)
+{
+    static const char* const colors[] = {"red", "blue", "green", "yellow", "black", "white",
+                                         "brown", "grey", "silver", "golden", "orange", "purple"};
+    static const char* const containers[] = {"cabinet", "chest", "drawer", "locker", "trunk", "box", "safe", "cupboard"};
+    static const char* const titles[] = {"Captain", "Doctor", "Mister", "Madam", "Professor", "Sergeant"};
+    static const char* const surnames[] = {"Ortega", "Halloran", "Whitcombe", "Nakamura", "Petrov", "Lindqvist",
+                                           "Okafor", "Moreau", "Castellano", "Brandt", "Kowalski", "Fairweather",
+                                           "Abernathy", "Delacroix", "Ishikawa", "Rasmussen", "Oyelaran", "Vasquez",
+                                           "McAllister", "Thornbury"};
+    static const char* const cities[] = {"Valparaiso", "Lisbon", "Reykjavik", "Marseille", "Bombay", "Hobart", "Nantucket",
+                                         "Galway", "Bergen", "Havana", "Lima", "Zanzibar", "Trieste", "Cadiz", "Canton",
+                                         "Honolulu", "Quebec", "Smyrna", "Tangier", "Bristol"};
+    static const char* const vessels[] = {"Albatross", "Meridian", "Resolute", "Halcyon", "Pelican", "Osprey",
+                                          "Endeavour", "Vigilant", "Northstar", "Marigold", "Kestrel", "Tempest"};
+    static const char* const months[] = {"January", "February", "March", "April", "May", "June", "July",
+                                         "August", "September", "October", "November", "December"};
+    static const char* const words[] = {"lantern", "harpoon", "marble", "thistle", "compass", "saffron", "glacier", "velvet",
+                                        "orchard", "falcon", "cobalt", "juniper", "meadow", "quartz", "ember", "willow"};
+    static const char* const firsts[] = {"Elijah", "Martha", "Tobias", "Hester", "Silas", "Rosalind",
+                                         "Jonas", "Perpetua", "Amos", "Dorcas", "Gideon", "Louisa"};
+    static const char* const objects[] = {"map", "ledger", "telescope", "letters", "coins", "logbook", "keys", "pistol"};
+    static const char* const places[] = {"old lighthouse", "chapel cellar", "blacksmith's shed", "harbour office",
+                                         "bell tower", "boathouse", "granary", "root cellar", "hayloft", "counting house"};
+    if (kind == "passkey") {
+        const std::string key = digits(5, rng);
+        return {"The pass key is " + key + ". Remember it. " + key + " is the pass key.", "What is the pass key?", key};
+    }
+    if (kind == "cabinet") {
+        const std::string what = std::string(pick(colors, rng)) + " " + pick(containers, rng);
+        const std::string key = digits(4, rng);
+        return {"The key to the " + what + " is " + key + ".", "What is the key to the " + what + "?", key};
+    }
+    if (kind == "birthplace") {
+        const std::string who = std::string(pick(titles, rng)) + " " + pick(surnames, rng);
+        const std::string city = pick(cities, rng);
+        return {who + " was born in " + city + ".", "Where was " + who + " born?", city};
+    }
+    if (kind == "sailing") {
+        const std::string vessel = pick(vessels, rng);
+        const std::string month = pick(months, rng);
+        const int day = std::uniform_int_distribution<int>(1, 28)(rng);
+        const int year = std::uniform_int_distribution<int>(1801, 1899)(rng);
+        const std::string date = month + " " + std::to_string(day) + ", " + std::to_string(year);
+        return {"The " + vessel + " sailed on " + date + ".", "When did the " + vessel + " sail?", date};
+    }
+    if (kind == "secret") {
+        const std::string word = pick(words, rng);
+        return {"The secret word is " + word + ".", "What is the secret word?", word};
+    }
+    if (kind == "hiding") {
+        const std::string first = pick(firsts, rng);
+        const std::string object = pick(objects, rng);
+        const std::string place = pick(places, rng);
+        return {first + " hid the " + object + " in the " + place + ".", "Where did " + first + " hide the " + object + "?",
+                "the " + place};
+    }
+    throw std::invalid_argument("fact task: unknown kind '" + kind + "'");
+}
+
+} // namespace
+
+const std::vector<std::string>& PasskeyTask::kinds()
+{
+    static const std::vector<std::string> all = {"passkey", "cabinet", "birthplace", "sailing", "secret", "hiding"};
+    return all;
+}
+
+PasskeyPrompt PasskeyTask::make(int maxTokens, double depth, std::mt19937& rng, const std::string& kind) const
 {
     PasskeyPrompt prompt;
     prompt.depth = depth;
-    std::uniform_int_distribution<int> digit(0, 9), first(1, 9);
-    std::string key = std::to_string(first(rng));
-    for (int i = 0; i < 4; ++i)
-        key += std::to_string(digit(rng));
-    prompt.answer = key;
-    const std::string needle = "The pass key is " + key + ". Remember it. " + key + " is the pass key.";
-    const std::string question = "What is the pass key?";
+    prompt.kind = kind;
+    const Fact fact = makeFact(kind, rng);
+    prompt.answer = fact.answer;
+    const std::string& needle = fact.needle;
+    const std::string& question = fact.question;
     const std::size_t start = paragraphStarts_[std::uniform_int_distribution<std::size_t>(0, paragraphStarts_.size() - 1)(rng)];
     const Tokenizer& tok = model_->tokenizer();
     const int overhead = static_cast<int>(tok.encode(chatPrompt(needle, question), tok.addBosByDefault(), true).size());

@@ -1,6 +1,6 @@
-// The pass-key retrieval task (the classic long-context probe): filler text with a
-// pass key planted at a chosen depth, a question after it, a greedy answer checked
-// exactly. The prompt format is the demo model's (resources/models/folio-demo-tasks.json,
+// The pass-key retrieval task (the classic long-context probe) and the demo model's
+// other planted-fact tasks: filler text with one fact planted at a chosen depth, a
+// question after it, a greedy answer checked exactly. The prompt format is the demo model's (resources/models/folio-demo-tasks.json,
 // task "passkey"): the chat template's user turn holds "{document}\n\n{question}".
 // Shared by folio-bench passkey and the demo-model test; no GoogleTest here.
 #pragma once
@@ -20,7 +20,8 @@ namespace folio::test {
 
 struct PasskeyPrompt {
     std::vector<int32_t> tokens;  // the whole chat prompt, at most the length asked for
-    std::string answer;           // the pass key
+    std::string answer;           // the expected answer (the pass key, the city, ...)
+    std::string kind;             // the task: passkey, cabinet, birthplace, sailing, secret, hiding
     double depth = 0.0;
 };
 
@@ -29,8 +30,12 @@ public:
     // filler: a long plain text (paragraphs separated by blank lines).
     PasskeyTask(std::shared_ptr<const Model> model, std::string filler);
 
-    // A prompt of at most maxTokens tokens with the key at `depth` (0..1) of the filler.
-    PasskeyPrompt make(int maxTokens, double depth, std::mt19937& rng) const;
+    // A prompt of at most maxTokens tokens with the fact of task `kind` (one of kinds())
+    // planted at `depth` (0..1) of the filler.
+    PasskeyPrompt make(int maxTokens, double depth, std::mt19937& rng, const std::string& kind = "passkey") const;
+
+    // The planted-fact tasks of folio-demo-tasks.json, "passkey" first.
+    static const std::vector<std::string>& kinds();
 
     // Prefills the prompt into a fresh session with these options and answers greedily
     // (until end of generation or 16 tokens). Returns the answer text, stripped.
