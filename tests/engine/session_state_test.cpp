@@ -36,6 +36,50 @@ TinyModelSpec stateSpec(uint64_t seed = 3)
     return spec;
 }
 
+// The same state as format version 1 wrote it (no prefix fields), re-framed with
+// fresh checksums: what a Folio before delta states saved into users' databases.
+std::vector<uint8_t> asVersion1(const std::vector<uint8_t>& state)
+{
+    auto u32 = [](const uint8_t* p) {
+        uint32_t v;
+        std::memcpy(&v, p, 4);
+        return v;
+    };
+    const uint32_t limit = u32(state.data() + 12);
+    std::vector<uint8_t> payload;
+    for (std::size_t pos = 20; pos < state.size();) {
+        const uint32_t length = u32(state.data() + pos);
+        payload.insert(payload.end(), state.begin() + static_cast<std::ptrdiff_t>(pos + 8),
+                       state.begin() + static_cast<std::ptrdiff_t>(pos + 8 + length));
+        pos += 8 + length;
+    }
+    std::size_t at = 4;
+    for (uint32_t i = 0; i < 2 * u32(payload.data()); ++i)
+        at += 4 + u32(payload.data() + at);
+    at += 20;  // the geometry; then the prefix length (0) and digest of version 2
+    EXPECT_EQ(u32(payload.data() + at), 0u);
+    payload.erase(payload.begin() + static_cast<std::ptrdiff_t>(at), payload.begin() + static_cast<std::ptrdiff_t>(at + 12));
+    uint64_t counted;
+    std::memcpy(&counted, payload.data() + payload.size() - 8, 8);
+    counted -= 12;
+    std::memcpy(payload.data() + payload.size() - 8, &counted, 8);
+    std::vector<uint8_t> out(state.begin(), state.begin() + 20);
+    const uint32_t version = 1;
+    std::memcpy(out.data() + 8, &version, 4);
+    const uint32_t headerCrc = crc32(out.data(), 16);
+    std::memcpy(out.data() + 16, &headerCrc, 4);
+    for (std::size_t pos = 0; pos < payload.size();) {
+        const uint32_t n = static_cast<uint32_t>(std::min<std::size_t>(limit - 8, payload.size() - pos));
+        const uint32_t crc = crc32(payload.data() + pos, n);
+        out.insert(out.end(), reinterpret_cast<const uint8_t*>(&n), reinterpret_cast<const uint8_t*>(&n) + 4);
+        out.insert(out.end(), reinterpret_cast<const uint8_t*>(&crc), reinterpret_cast<const uint8_t*>(&crc) + 4);
+        out.insert(out.end(), payload.begin() + static_cast<std::ptrdiff_t>(pos),
+                   payload.begin() + static_cast<std::ptrdiff_t>(pos + n));
+        pos += n;
+    }
+    return out;
+}
+
 class SessionStateTest : public ::testing::Test {
 protected:
     static void SetUpTestSuite()
@@ -385,6 +429,17 @@ TEST_F(SessionStateTest, DeltaIsRefusedBySessionsWithoutItsPrefixAndATruncatedOn
     MemoryStateReader whole(delta);
     target.loadState(whole);
     EXPECT_EQ(target.tokens(), original.tokens());
+}
+
+TEST_F(SessionStateTest, StatesOfFormatVersion1StillLoad)
+{
+    Session original(*model_, options());
+    converse(original);
+    const std::vector<uint8_t> old = asVersion1(saved(original).joined());
+    Session restored(*model_, options());
+    MemoryStateReader in(old);
+    restored.loadState(in);
+    expectSameContinuation(original, restored);
 }
 
 TEST_F(SessionStateTest, EveryFlippedByteIsRefused)
