@@ -1,5 +1,6 @@
 // folio: the desktop application.
 #include "ui/main_window.h"
+#include "ui/chat_view.h"
 #include "app/store/database.h"
 #include "ui/model_settings.h"
 #include "ui/screenshot_tour.h"
@@ -35,6 +36,13 @@ int main(int argc, char* argv[])
                                         "reading, answer, review; the chat is scripted) to DIR, and quit."),
         QStringLiteral("DIR"));
     parser.addOption(screenshots);
+    const QCommandLineOption ask(
+        QStringLiteral("ask"),
+        QApplication::translate("main", "With --screenshot: ask QUESTION about FILE with the configured model (the "
+                                        "bundled demo model by default), wait for the answer, print it, then save "
+                                        "the picture."),
+        QStringLiteral("QUESTION"));
+    parser.addOption(ask);
     parser.process(app);
 
     folio::ThemeManager::apply(folio::ThemeManager::saved());
@@ -67,7 +75,27 @@ int main(int argc, char* argv[])
                 QApplication::exit(saved ? exitCode : 1);
             });
         };
-        QObject::connect(&window, &folio::MainWindow::documentShown, &window, [shoot] { shoot(0); });
+        if (parser.isSet(ask)) {
+            // A real answer from the real worker: the picture shows what a user sees.
+            const QString question = parser.value(ask);
+            QObject::connect(&window, &folio::MainWindow::documentShown, &window, [&window, question] {
+                window.chat()->newConversation(question.left(60));
+                window.chat()->ask(question);
+            }, Qt::SingleShotConnection);
+            QObject::connect(window.chat(), &folio::ChatView::answerFinished, &window, [&window, shoot] {
+                const auto& messages = window.chat()->messages();
+                if (!messages.isEmpty())
+                    QTextStream(stdout) << messages.last().text << Qt::endl;
+                window.chat()->selectAnswer(int(messages.size()) - 1);
+                shoot(0);
+            }, Qt::SingleShotConnection);
+            QObject::connect(window.chat(), &folio::ChatView::failed, &window, [shoot](const QString& message) {
+                QTextStream(stderr) << "folio: " << message << Qt::endl;
+                shoot(1);
+            });
+        } else {
+            QObject::connect(&window, &folio::MainWindow::documentShown, &window, [shoot] { shoot(0); });
+        }
         QObject::connect(&window, &folio::MainWindow::openFailed, &window, [shoot](const QString& message) {
             QTextStream(stderr) << "folio: " << message << Qt::endl;
             shoot(1);

@@ -113,6 +113,9 @@ void addReadingOptions(QCommandLineParser& parser)
               QStringLiteral("N"), QStringLiteral("2048"));
     addOption(parser, QStringLiteral("evidence"), QStringLiteral("Evidence pages to show (default 3)."),
               QStringLiteral("N"), QStringLiteral("3"));
+    addOption(parser, QStringLiteral("evidence-layers"),
+              QStringLiteral("Layers whose attention finds the evidence pages, e.g. 0,2 (default: all)."),
+              QStringLiteral("LIST"));
     addOption(parser, QStringLiteral("no-snapshots"), QStringLiteral("Neither restore nor save KV snapshots."));
     addContextOptions(parser);
 }
@@ -133,6 +136,14 @@ ReadingOptions readingOptions(const QCommandLineParser& parser)
     o.conversationRoom = whole(parser, "room", 16);
     o.maxAnswerTokens = whole(parser, "n", 1);
     o.evidencePages = whole(parser, "evidence", 0);
+    if (parser.isSet(QStringLiteral("evidence-layers")))
+        for (const QString& item : parser.value(QStringLiteral("evidence-layers")).split(QLatin1Char(','))) {
+            bool isNumber = false;
+            const int layer = item.trimmed().toInt(&isNumber);
+            if (!isNumber || layer < 0)
+                throw UsageError{QStringLiteral("--evidence-layers needs layer numbers such as 0,2")};
+            o.evidenceLayers.push_back(layer);
+        }
     bool ok = false;
     o.sampler.temperature = parser.value(QStringLiteral("temp")).toFloat(&ok);
     if (!ok)
