@@ -124,18 +124,27 @@ void matMulByGemm(GgmlType type, const void* W, int64_t rows, int64_t cols, cons
     });
 }
 
-// The int8 path for many tokens (AVX-512 VNNI, 32-block types): X is quantized once
+// The int8 path for many tokens (AVX-512 VNNI: the 32-block types; AVX2: the 4- and
+// 5-bit ones): X is quantized once
 // (vectorized and in parallel: n*cols roundings are not free), then each task packs
 // a panel of row groups and multiplies it with the tokens, a chunk at a time so the
 // chunk's activations stay in L2 while the whole panel passes over them.
-void matMulByInt8Gemm(GgmlType type, const void* W, int64_t rows, int64_t cols, const float* X, int64_t n, float* Y,
-                      ThreadPool* pool)
+void matMulByInt8Gemm(SimdLevel level, GgmlType type, const void* W, int64_t rows, int64_t cols, const float* X,
+                      int64_t n, float* Y, ThreadPool* pool)
 {
+    const bool avx512 = level == SimdLevel::Avx512;
     const int64_t blocks = cols / 32;
     std::vector<kernels::Q8Block> acts(static_cast<std::size_t>(blocks * n));
     runRows(pool, n, 8, [&](int64_t begin, int64_t end, int) {
-        for (int64_t t = begin; t < end; ++t)
-            kernels::quantizeShiftedAvx512(X + t * cols, acts.data() + t * blocks, cols);
+        for (int64_t t = begin; t < end; ++t) {
+            kernels::Q8Block* out = acts.data() + t * blocks;
+            if (avx512) {
+                kernels::quantizeShiftedAvx512(X + t * cols, out, cols);
+            } else {
+                kernels::quantizeActivations(ActivationKind::Q8, X + t * cols, out, cols);
+                kernels::shiftActivationsUnsigned(out, blocks);
+            }
+        }
     });
 
     const bool hasBias = kernels::gemmHasBias(type);
@@ -164,7 +173,7 @@ void matMulByInt8Gemm(GgmlType type, const void* W, int64_t rows, int64_t cols, 
                 const int64_t first = firstRow + g * kernels::kGemmGroupRows;
                 const int count = static_cast<int>(std::min<int64_t>(kernels::kGemmGroupRows, rows - first));
                 const std::byte* groupRows = bytes + static_cast<std::size_t>(first) * rowSize;
-                if (type == GgmlType::Q4_0)
+                if (type == GgmlType::Q4_0 && avx512)
                     kernels::packRowGroupQ4_0Avx512(groupRows, rowSize, count, cols, view(g));
                 else
                     kernels::packRowGroup(type, groupRows, rowSize, count, cols, view(g));
@@ -172,8 +181,12 @@ void matMulByInt8Gemm(GgmlType type, const void* W, int64_t rows, int64_t cols, 
             const int rowCount = static_cast<int>(std::min<int64_t>(groupCount * kernels::kGemmGroupRows, rows - firstRow));
             for (int64_t t0 = 0; t0 < n; t0 += kInt8TokenChunk) {
                 const int64_t chunk = std::min(kInt8TokenChunk, n - t0);
-                kernels::gemmPanelAvx512(view(0), blocks, static_cast<int>(groupCount), hasBias,
-                                         acts.data() + t0 * blocks, chunk, Y + t0 * rows + firstRow, rows, rowCount);
+                if (avx512)
+                    kernels::gemmPanelAvx512(view(0), blocks, static_cast<int>(groupCount), hasBias,
+                                             acts.data() + t0 * blocks, chunk, Y + t0 * rows + firstRow, rows, rowCount);
+                else
+                    kernels::gemmPanelAvx2(type, view(0), blocks, static_cast<int>(groupCount),
+                                           acts.data() + t0 * blocks, chunk, Y + t0 * rows + firstRow, rows, rowCount);
             }
         }
     });
@@ -198,7 +211,9 @@ void matMulAt(SimdLevel level, GgmlType type, const void* W, int64_t rows, int64
         matMulByRows(level, type, W, rows, cols, X, n, Y, pool);
     else if (n >= kMatMulInt8GemmMinTokens && clampSimdLevel(level) == SimdLevel::Avx512 &&
              kernels::isGemmPackable(type))
-        matMulByInt8Gemm(type, W, rows, cols, X, n, Y, pool);
+        matMulByInt8Gemm(SimdLevel::Avx512, type, W, rows, cols, X, n, Y, pool);
+    else if (n >= kMatMulInt8GemmMinTokens && clampSimdLevel(level) == SimdLevel::Avx2 && kernels::isAvx2GemmType(type))
+        matMulByInt8Gemm(SimdLevel::Avx2, type, W, rows, cols, X, n, Y, pool);
     else
         matMulByGemm(type, W, rows, cols, X, n, Y, pool);
 }

@@ -1,5 +1,6 @@
 // Int8 GEMM for the 32-block weight types (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0) against
-// activations quantized to Q8Block: the prefill path of matMul on AVX-512 VNNI.
+// activations quantized to Q8Block: the prefill path of matMul on AVX-512 VNNI, and on
+// AVX2 for the 4- and 5-bit types (gemm_avx2.cpp).
 //
 // Weights are repacked per call, 16 rows at a time ("row group"), so that one
 // 32-bit lane of a 512-bit vector holds 4 consecutive int8 codes of one row: a
@@ -72,5 +73,11 @@ void gemmPanelScalar(const PackedGroupView& panel, int64_t blocks, int groupCoun
 // Only call when the CPU has the Avx512 level (VNNI).
 void gemmPanelAvx512(const PackedGroupView& panel, int64_t blocks, int groupCount, bool hasBias, const Q8Block* x,
                      int64_t n, float* Y, int64_t ldy, int rowCount);
+
+// The AVX2 kernel (maddubs, no VNNI): Q4_0, Q4_1, Q5_0, Q5_1 only (isAvx2GemmType;
+// Q8_0's codes would saturate its int16 sums). Only call with the Avx2 level or above.
+bool isAvx2GemmType(GgmlType type);
+void gemmPanelAvx2(GgmlType type, const PackedGroupView& panel, int64_t blocks, int groupCount, const Q8Block* x,
+                   int64_t n, float* Y, int64_t ldy, int rowCount);
 
 } // namespace folio::kernels

@@ -146,6 +146,50 @@ TEST_P(GemmKernel, Avx512KernelMatchesScalarKernel)
     }
 }
 
+TEST_P(GemmKernel, Avx2KernelMatchesScalarKernel)
+{
+    if (maxSupportedSimdLevel() < SimdLevel::Avx2)
+        GTEST_SKIP() << "no AVX2 on this CPU";
+    const GgmlType type = GetParam();
+    if (!kernels::isAvx2GemmType(type))
+        GTEST_SKIP() << traitsOf(type).name << " stays on the float path on AVX2 (its codes would saturate int16 sums)";
+    for (int64_t n : {int64_t{1}, int64_t{2}, int64_t{3}, int64_t{4}, int64_t{7}, int64_t{14}}) {
+        // Extreme activations too: every x code at +-127 exercises the int16 sums' bound.
+        for (bool extreme : {false, true}) {
+            GemmCase c = makeCase(type, 57, 96, n, 40 + static_cast<unsigned>(n));
+            if (extreme) {
+                for (Q8Block& b : c.acts)
+                    for (int8_t& q : b.qs)
+                        q = q < 0 ? -127 : 127;
+                // Rows of the largest code magnitudes: all equal (Q4_0: every code -8) and
+                // alternating (the *_1 types: codes 0 and the top code).
+                const std::size_t rb = rowBytes(type, c.cols);
+                std::vector<float> row(static_cast<std::size_t>(c.cols), -1.0f);
+                quantizeRow(type, row.data(), c.weights.data(), c.cols);
+                for (std::size_t i = 0; i < row.size(); ++i)
+                    row[i] = i % 2 ? 1.0f : -1.0f;
+                quantizeRow(type, row.data(), c.weights.data() + rb, c.cols);
+                for (Q8Block& b : c.acts)  // token 0 all +127: the largest unsigned bytes
+                    if (&b < c.acts.data() + c.blocks)
+                        std::fill(std::begin(b.qs), std::end(b.qs), int8_t{127});
+            }
+            const std::vector<Q8Block> x = shifted(c.acts);
+            for (auto [first, count] : {std::pair{0, 41}, std::pair{41, 16}, std::pair{0, 57}, std::pair{50, 7}}) {
+                Packed p = pack(type, c, first, count);
+                const int64_t ldy = 67;
+                std::vector<float> expected(static_cast<std::size_t>(n * ldy), -1.0f), actual = expected;
+                kernels::gemmPanelScalar(p.view(0), c.blocks, p.groups, kernels::gemmHasBias(type), x.data(), n,
+                                         expected.data(), ldy, count);
+                kernels::gemmPanelAvx2(type, p.view(0), c.blocks, p.groups, x.data(), n, actual.data(), ldy, count);
+                for (std::size_t i = 0; i < expected.size(); ++i)
+                    ASSERT_NEAR(actual[i], expected[i], 1e-5 * (std::fabs(expected[i]) + 1))
+                        << traitsOf(type).name << " n=" << n << " first=" << first << " index " << i
+                        << (extreme ? " (extreme activations)" : "");
+            }
+        }
+    }
+}
+
 TEST(GemmKernelActivations, Avx512QuantizerIsBitIdenticalToScalarPlusShift)
 {
     if (maxSupportedSimdLevel() < SimdLevel::Avx512)

@@ -176,11 +176,14 @@ TEST_P(MatMulByType, MatchesReferenceForFewAndManyTokens)
                     const float* x = X.data() + t * cols;
                     for (int64_t i = 0; i < p.rows; ++i) {
                         const double ref = dotRowReference(type, p.weights.data() + i * rowBytes(type, cols), x, cols);
-                        // Few tokens use int8 activations, and so does the int8 GEMM (AVX-512,
-                        // 32-block types, many tokens); the rest is exact float gemm.
+                        // Few tokens use int8 activations, and so does the int8 GEMM (many
+                        // tokens; AVX-512: the 32-block types, AVX2: the 4- and 5-bit ones);
+                        // the rest is exact float gemm.
                         const bool int8 = n < kMatMulGemmMinTokens ||
                                           (n >= kMatMulInt8GemmMinTokens && int8GemmType &&
-                                           clampSimdLevel(level) == SimdLevel::Avx512);
+                                           clampSimdLevel(level) == SimdLevel::Avx512) ||
+                                          (n >= kMatMulInt8GemmMinTokens && int8GemmType && type != GgmlType::Q8_0 &&
+                                           clampSimdLevel(level) == SimdLevel::Avx2);
                         const double tol = int8 ? tolerance(p, i, x) : 1e-4 * (std::fabs(ref) + 1);
                         ASSERT_NEAR(Y[static_cast<std::size_t>(t * p.rows + i)], ref, tol)
                             << describe(p, level, threads) << " n=" << n << " t=" << t << " row " << i;
