@@ -336,3 +336,104 @@ def write_sample(path, chapters_text, facts, header):
         text = text[:at] + needle + " " + text[at:]
     with open(path, "w", encoding="utf-8") as f:
         f.write(header + text.rstrip() + "\n")
+
+
+# ---------------------------------------------------------------- the app's prompt
+
+# app/reading/prompt_builder.cpp, word for word: Folio's reading prompt puts the whole
+# document in the system message, after these instructions, each page behind a marker.
+APP_INSTRUCTIONS = (
+    "You are Folio, a careful reader. The user's document is given in full below, between <document> and "
+    "</document>. Each page begins with a marker such as [p. 12]. Answer the user's questions from this document, "
+    "and cite the markers of the pages your answer rests on. If the document does not say, answer that it does not.")
+
+TITLE_WORDS = ("Whale Voyage Sea Harbour Ledger Captain Journal Letters Account History Notes Ship Island "
+               "Winter Report Tales Memoir Chronicle Log").split()
+
+
+def app_title(rng):
+    """A document title and author as the app's loaders give them (author often missing)."""
+    kind = rng.random()
+    if kind < 0.3:
+        title = "Moby-Dick; or, The Whale (Chapters %d\u2013%d), with planted facts" % (
+            rng.randint(1, 120), rng.randint(1, 135))
+    elif kind < 0.7:
+        title = "The " + " ".join(rng.choice(TITLE_WORDS) for _ in range(rng.randint(1, 3)))
+        if rng.random() < 0.5:
+            title += " of " + invented_name(rng)
+    else:
+        title = invented_name(rng) + rng.choice(["", ".txt", " (draft)", " report"])
+    author = "" if rng.random() < 0.4 else (
+        "Herman Melville" if rng.random() < 0.4 else f"{invented_name(rng)} {invented_name(rng)}")
+    return title, author
+
+
+def split_pages(rng, document, count):
+    """The document cut into `count` pages at sentence starts, like the app's sections."""
+    cuts = sorted(rng.sample(sentence_starts(document), k=min(count - 1, len(sentence_starts(document)))))
+    pieces, last = [], 0
+    for c in cuts:
+        pieces.append(document[last:c])
+        last = c
+    pieces.append(document[last:])
+    return [p.strip() for p in pieces if p.strip()]
+
+
+def make_app_example(rng, tok, train_text, starts, tasks_spec, max_tokens):
+    """One conversation in the app's own prompt (PromptBuilder): system message =
+    instructions + <document title=...> + pages with markers + </document>; then the
+    questions as user turns, tokenized piece by piece as the app does. None if it
+    cannot be made to fit."""
+    tasks = tasks_spec["tasks"]
+    placeholders = tasks_spec["placeholders"]
+    n_needles = rng.choice([1, 1, 2, 2, 3, 4])
+    facts, keys = [], set()
+    for _ in range(n_needles):
+        task = rng.choice(tasks)
+        if task.get("unique") and any(k[0] == task["name"] for k in keys):
+            continue
+        needle, question, answer, key = fill_task(task, placeholders, rng, True, keys)
+        keys.add(key)
+        facts.append((needle, question, answer))
+    title, author = app_title(rng)
+    opening = APP_INSTRUCTIONS + '\n\n<document title="' + title + '"'
+    if author:
+        opening += ' author="' + author + '"'
+    opening += ">\n"
+    head = tok.encode(opening, special=False)
+    budget = rng.randint(max_tokens // 3, max_tokens) if rng.random() < 0.8 else max_tokens
+    chars = max(150, int((budget - len(head) - 25 * len(facts) - 30) * 3.0))
+    unit = rng.choices(["\u00a7", "p.", "ch."], weights=[5, 4, 1])[0]
+    first_page = rng.randint(1, 40)
+    for _ in range(4):
+        filler = cut_filler(train_text, rng.choice(starts), chars).strip()
+        document = filler
+        for needle, _, _ in facts:
+            document = insert_at_depth(document, needle, rng.random() if rng.random() < 0.9 else 0.0)
+        pages = split_pages(rng, document.strip(), rng.choice([1, 1, 2, 2, 3]))
+        asked = rng.sample(facts, k=rng.randint(1, len(facts)))
+        ids, kinds = [], []
+
+        def add(text, kind, special=True):
+            t = tok.encode(text, special=special)
+            ids.extend(t)
+            kinds.extend([kind] * len(t))
+
+        add(f"{IM_START}system\n", NO_LOSS)
+        ids.extend(head)
+        kinds.extend([NO_LOSS] * len(head))
+        for i, page in enumerate(pages):
+            add(f"[{unit} {first_page + i}]\n{page}\n\n", TEXT, special=False)
+        add("</document>", NO_LOSS, special=False)
+        add(f"{IM_END}\n{IM_START}user\n", NO_LOSS)
+        for n, (_, question, answer) in enumerate(asked):
+            if n > 0:
+                add(f"\n{IM_START}user\n", NO_LOSS)
+            add(question, NO_LOSS, special=False)
+            add(f"{IM_END}\n{IM_START}assistant\n", NO_LOSS)
+            add(answer, ANSWER, special=False)
+            add(IM_END, ANSWER)
+        if len(ids) <= max_tokens + 1:
+            return ids, kinds
+        chars = int(chars * 0.8 * (max_tokens + 1) / len(ids))
+    return None

@@ -50,7 +50,8 @@ import torch.nn.functional as F  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from demo_model_text import (  # noqa: E402
     IM_END, IM_START, SPECIALS, BpeTokenizer, chat_prompt, held_out_split, load_corpus,
-    learn_bpe, make_training_example, make_eval_prompt, load_tasks, paragraph_starts, write_sample)
+    learn_bpe, make_app_example, make_training_example, make_eval_prompt, load_tasks, paragraph_starts,
+    write_sample)
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TASKS_JSON = os.path.join(REPO, "resources", "models", "folio-demo-tasks.json")
@@ -413,7 +414,8 @@ def train(args):
             # curriculum: short conversations first (cheap, and copying is found sooner)
             longest = int(min(cfg.ctx, args.start_len + (cfg.ctx - args.start_len) * frac / args.ramp))
             while len(pool) < args.batch * 4:
-                ex = make_training_example(rng, tok, train_text, starts, tasks, longest)
+                make = make_app_example if rng.random() < args.app_format else make_training_example
+                ex = make(rng, tok, train_text, starts, tasks, longest)
                 if ex:
                     pool.append(ex)
             pool.sort(key=lambda ex: len(ex[0]))
@@ -698,6 +700,8 @@ def main():
     t.add_argument("--start-len", type=int, default=80, help="longest conversation at the start")
     t.add_argument("--ramp", type=float, default=0.6, help="fraction of the time to grow it to --ctx")
     t.add_argument("--init", help="start from this GGUF's weights (a second stage)")
+    t.add_argument("--app-format", type=float, default=0.0,
+                   help="fraction of conversations in the app's own reading prompt (app/reading/prompt_builder.cpp)")
     v = sub.add_parser("vocab")
     v.add_argument("--corpus", required=True)
     v.add_argument("--out", required=True)
