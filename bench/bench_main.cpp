@@ -46,7 +46,12 @@ int makeModel(const Options& options)
     const std::string out = option(options, "out", "");
     const std::string shape = option(options, "shape", "tinyllama");
     test::TinyModelSpec spec;
-    spec.type = parseType(option(options, "type", "q4_0"));
+    const std::string typeName = option(options, "type", "q4_0");
+    // q4_k_m: the usual download's mix, Q4_K with Q6_K for the output matrix and for
+    // attn_v and ffn_down in the first and last eighth of the layers and every third
+    // layer between (the rule llama.cpp's quantizer applies).
+    const bool q4km = typeName == "q4_k_m";
+    spec.type = q4km ? GgmlType::Q4_K : parseType(typeName);
     if (shape == "tinyllama") {  // TinyLlama-1.1B: the reference engine's benchmark shape
         spec.vocab = 32000;
         spec.embd = 2048;
@@ -66,9 +71,17 @@ int makeModel(const Options& options)
     } else if (shape != "tiny") {
         throw std::runtime_error("unknown shape '" + shape + "' (tinyllama, llama2-7b, tiny)");
     }
+    if (q4km) {
+        spec.tensorTypes.push_back({"output.weight", GgmlType::Q6_K});
+        const int n = spec.layers;
+        for (int i = 0; i < n; ++i)
+            if (i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2)
+                for (const char* t : {"attn_v", "ffn_down"})
+                    spec.tensorTypes.push_back({"blk." + std::to_string(i) + "." + t + ".weight", GgmlType::Q6_K});
+    }
     const auto start = std::chrono::steady_clock::now();
     test::writeTinyModel(spec, out);
-    std::printf("wrote %s (%s, %s) in %.1f s\n", out.c_str(), shape.c_str(), std::string(traitsOf(spec.type).name).c_str(),
+    std::printf("wrote %s (%s, %s) in %.1f s\n", out.c_str(), shape.c_str(), (q4km ? std::string("Q4_K_M mix") : std::string(traitsOf(spec.type).name)).c_str(),
                 secondsSince(start));
     return 0;
 }
@@ -111,7 +124,7 @@ int main(int argc, char** argv)
 {
     const std::string usage =
         "usage: folio-bench --model FILE [--threads T] [--repeats R] [--prompt 512] [--gen 128]\n"
-        "       folio-bench make-model --out FILE [--shape tinyllama|llama2-7b|tiny] [--type q4_0]\n"
+        "       folio-bench make-model --out FILE [--shape tinyllama|llama2-7b|tiny] [--type q4_0|q4_k_m|...]\n"
         "       folio-bench forward --model FILE [--prompt N] [--gen M] [--threads T] [--batch B] [--kv f16|q8_0|q4_0|f32]\n"
         "       folio-bench long --model FILE [--tokens 4096,16384,32768] [--methods plain,dca] [--kv f16,q8_0]\n"
         "                        [--threads T] [--batch B] [--dca-chunk C] [--dca-window W]\n"

@@ -40,7 +40,10 @@ public:
             return;
         if (bound == 0.0f)
             bound = std::sqrt(3.0f / static_cast<float>(cols));
-        const GgmlType type = spec_.type;
+        GgmlType type = spec_.type;
+        for (const auto& [tensor, override] : spec_.tensorTypes)
+            if (tensor == name)
+                type = override;
         const std::size_t rowSize = rowBytes(type, cols);
         std::vector<uint8_t> data(rowSize * rows);
         std::vector<float> row(cols);

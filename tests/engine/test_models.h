@@ -28,6 +28,8 @@ struct TinyModelSpec {
     bool tiedOutput = false;
     bool ropeFreqs = false;              // write rope_freqs.weight (Llama 3.1 style)
     uint64_t seed = 1;
+    // Per-tensor types that differ from `type` (mixes such as Q4_K_M), by tensor name.
+    std::vector<std::pair<std::string, GgmlType>> tensorTypes;
     std::vector<std::string> omitTensors;  // leave these out (error tests)
     std::string wrongShapeTensor;          // write this one with a transposed shape (error tests)
     // Extra metadata, written after the standard keys (e.g. "llama.rope.scaling.type").
