@@ -20,7 +20,7 @@ int runPasskeyBench(const Options& options)
     const std::vector<int> lengths = parseCounts(option(options, "lengths", "1x,2x,4x,8x"), trained);
     const std::vector<std::string> methods = parseWords(option(options, "methods", "none,pi,ntk,yarn,dca"));
     const int samples = std::stoi(option(options, "samples", "50"));
-    const float temperature = std::stof(option(options, "dca-temperature", "0"));
+    const float temperature = std::stof(option(options, "dca-temperature", "-1"));  // < 0: the model's
     const int threads = std::stoi(option(options, "threads", "0"));
     const int dcaChunk = std::stoi(option(options, "dca-chunk", "0"));     // 0: the model's default
     const int dcaWindow = std::stoi(option(options, "dca-window", "-1"));  // < 0: the model's default

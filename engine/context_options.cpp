@@ -102,7 +102,7 @@ DcaConfig resolveDca(const Model& model, const DcaOptions& options)
     config.localWindow = options.localWindow >= 0 ? options.localWindow
                          : p.dcaChunkSize > 0  ? p.dcaLocalWindow
                                                : trained / 8;
-    config.temperature = options.temperature;
+    config.temperature = options.temperature >= 0.0f ? options.temperature : p.dcaTemperature;
     if (config.chunkSize < 1)
         throw std::invalid_argument("DCA chunk size must be positive");
     if (config.localWindow < 0 || config.chunkLength() < 1)

@@ -42,7 +42,9 @@ struct DcaOptions {
     bool enabled = false;
     int chunkSize = 0;       // 0: from GGUF dca.chunk_size, else 3L/4 of the trained length L
     int localWindow = -1;    // < 0: from GGUF dca.local_window, else L/8
-    float temperature = 0.0f;  // k of §7: logits x m^2, m = 1 + k ln(n/L) for n > L (0: the paper)
+    // k of §7: logits x m^2, m = 1 + k ln(n/L) for n > L (0: the paper; < 0: from GGUF
+    // dca.temperature, else 0).
+    float temperature = -1.0f;
 };
 
 struct DcaConfig {

@@ -155,6 +155,10 @@ void Model::readRopeScaling()
         p.dcaChunkSize = positiveInt("dca.chunk_size");
         p.dcaLocalWindow = positiveInt("dca.local_window");
         p.dcaOriginalContext = positiveInt("dca.original_context_length");
+        const double dcaTemperature = file_.getFloat(prefix + "dca.temperature").value_or(0.0);
+        if (!std::isfinite(dcaTemperature) || dcaTemperature < 0.0 || dcaTemperature > 10.0)
+            fail("key '" + prefix + "dca.temperature' has the invalid value " + std::to_string(dcaTemperature));
+        p.dcaTemperature = static_cast<float>(dcaTemperature);
     } catch (const GgufError& error) {
         throw ModelError(error.what());
     }

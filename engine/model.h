@@ -42,6 +42,7 @@ struct ModelHyperParams {
     float ropeAttnFactor = 1.0f;           // rope.scaling.attn_factor
     int ropeOriginalContext = 0;           // rope.scaling.original_context_length (0: contextLength)
     int dcaChunkSize = 0, dcaLocalWindow = 0, dcaOriginalContext = 0;  // {arch}.dca.* (proposal; 0 absent)
+    float dcaTemperature = 0.0f;  // {arch}.dca.temperature (proposal): the k of notes/dca.md §7; 0 absent
     bool ropeNeox = false;     // qwen2: pairs (i, i + d/2); llama: (2i, 2i + 1)
     float rmsEpsilon = 1e-5f;
     int vocabSize = 0;         // rows of token_embd

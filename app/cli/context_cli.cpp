@@ -57,7 +57,8 @@ void addContextOptions(QCommandLineParser& parser, bool withCtx)
     add(parser, "dca", "Dual Chunk Attention (training-free long context).");
     add(parser, "dca-chunk", "DCA chunk size C (default 3/4 of the trained length).", "C");
     add(parser, "dca-window", "DCA local window W (default 1/8 of the trained length).", "W");
-    add(parser, "dca-temperature", "DCA attention temperature k (default 0: none).", "K");
+    add(parser, "dca-temperature", "DCA attention temperature k (default: the model's dca.temperature, else 0: none).",
+        "K");
     add(parser, "kv-type", "KV cache type: f16 (default), q8_0, q4_0 or f32.", "TYPE");
     add(parser, "ubatch", "Prefill micro-batch in tokens (default 512).", "N");
 }

@@ -157,4 +157,17 @@ TEST(DcaModel, DefaultsComeFromTheTrainedLengthOrTheFile)
     config = resolveDca(*keyed, DcaOptions{true});
     EXPECT_EQ(config.chunkSize, 8192);
     EXPECT_EQ(config.localWindow, 512);
+    EXPECT_EQ(config.temperature, 0.0f) << "no dca.temperature key: the paper's DCA";
+
+    // The temperature k of notes/dca.md §7 from the file, unless the caller sets one (0 included).
+    spec.floatKeys = {{"llama.dca.temperature", 0.1f}};
+    const ModelFile warmFile(spec, "dca-temperature");
+    const auto warm = Model::load(warmFile.path);
+    EXPECT_FLOAT_EQ(resolveDca(*warm, DcaOptions{true}).temperature, 0.1f);
+    DcaOptions off{true};
+    off.temperature = 0.0f;
+    EXPECT_EQ(resolveDca(*warm, off).temperature, 0.0f);
+    spec.floatKeys = {{"llama.dca.temperature", -1.0f}};
+    const ModelFile badFile(spec, "dca-temperature-bad");
+    EXPECT_THROW(Model::load(badFile.path), ModelError);
 }

@@ -260,7 +260,7 @@ SessionOptions passkeyMethodOptions(const std::string& method, int tokens, int t
         options.rope.yarnOriginalContext = trainedLength;
     } else if (method == "dca") {
         options.dca.enabled = true;
-        options.dca.temperature = dcaTemperature;
+        options.dca.temperature = dcaTemperature;  // < 0: the model's own
     } else if (method != "none") {
         throw std::invalid_argument("passkey: unknown method '" + method + "' (none, pi, ntk, yarn, dca)");
     }

@@ -53,8 +53,9 @@ private:
 };
 
 // Session options for an extension method at `tokens` on a model trained on L tokens:
-// "none", "pi" (linear x T/L), "ntk" (x T/L), "yarn" (x T/L, original L), "dca".
+// "none", "pi" (linear x T/L), "ntk" (x T/L), "yarn" (x T/L, original L), "dca"
+// (dcaTemperature < 0: the model's own, GGUF dca.temperature; 0: none, as the paper).
 SessionOptions passkeyMethodOptions(const std::string& method, int tokens, int trainedLength,
-                                    float dcaTemperature = 0.0f);
+                                    float dcaTemperature = -1.0f);
 
 } // namespace folio::test
