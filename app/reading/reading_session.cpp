@@ -148,6 +148,8 @@ void ReadingSession::ensureSession(const Callbacks& callbacks)
         fp += QStringLiteral("; %1 %2").arg(fromStd(name), fromStd(value));
     fingerprint_ = fp;
     documentSnapshotId_.reset();
+    partialSnapshotId_.reset();
+    partialSavedAt_ = 0;
 }
 
 bool ReadingSession::sessionHoldsPrefix() const
@@ -220,7 +222,15 @@ void ReadingSession::restoreOrReadPrefix(const Callbacks& callbacks, const std::
         const std::optional<KvSnapshotInfo> found = KvSnapshotStore(*db_).findLatest(fingerprint_, documentId_);
         qint64 bytes = 0;
         if (found && restoreSnapshot(found->id, callbacks, &bytes)) {
-            if (session_->position() == prefix && sessionHoldsPrefix()) {
+            const std::vector<int32_t>& have = session_->tokens();
+            if (session_->position() < prefix && std::equal(have.begin(), have.end(), prompt_.tokens.begin())) {
+                // A reading cancelled earlier: continue it (below) from where it stopped.
+                partialSnapshotId_ = found->id;
+                partialSavedAt_ = session_->position();
+                notice(callbacks, QStringLiteral("continuing the reading saved at %1 of %2 tokens")
+                                      .arg(session_->position())
+                                      .arg(prefix));
+            } else if (session_->position() == prefix && sessionHoldsPrefix()) {
                 documentSnapshotId_ = found->id;
                 if (status) {
                     status->restored = true;
@@ -228,9 +238,11 @@ void ReadingSession::restoreOrReadPrefix(const Callbacks& callbacks, const std::
                     status->snapshotSeconds = secondsSince(start);
                 }
                 return;
+            } else {
+                notice(callbacks,
+                       QStringLiteral("the saved state does not hold this document's prompt — reading it again"));
+                session_->truncate(0);
             }
-            notice(callbacks, QStringLiteral("the saved state does not hold this document's prompt — reading it again"));
-            session_->truncate(0);
         }
     }
     // Read, continuing a prefill that was cancelled half way.
@@ -241,6 +253,44 @@ void ReadingSession::restoreOrReadPrefix(const Callbacks& callbacks, const std::
     prefillReporting(std::vector<int32_t>(prompt_.tokens.begin() + done, prompt_.tokens.end()), done, prefix,
                      callbacks, cancel);
     saveDocumentSnapshot(status, callbacks);
+    if (partialSnapshotId_ && documentSnapshotId_) {
+        try {
+            KvSnapshotStore(*db_).remove(*partialSnapshotId_);
+        } catch (const StoreError& e) {
+            notice(callbacks, QStringLiteral("an old partial reading was not removed: %1").arg(e.message()));
+        }
+        partialSnapshotId_.reset();
+        partialSavedAt_ = 0;
+    }
+}
+
+void ReadingSession::savePartialReading(const Callbacks& callbacks)
+{
+    if (!options_.useSnapshots || !session_ || prompt_.tokens.empty())
+        return;
+    const int done = session_->position();
+    const std::vector<int32_t>& have = session_->tokens();
+    if (done == 0 || done >= static_cast<int>(prompt_.tokens.size()) || done == partialSavedAt_
+        || !std::equal(have.begin(), have.end(), prompt_.tokens.begin()))
+        return;
+    try {
+        KvSnapshotStore store(*db_);
+        KvSnapshotSpec spec;
+        spec.fingerprint = fingerprint_;
+        spec.kind = KvSnapshotKind::Document;
+        spec.documentId = documentId_;
+        spec.tokenCount = done;
+        spec.kvType = fromStd(std::string(kvTypeName(session_->options().kvType)));
+        std::unique_ptr<KvSnapshotWriter> writer = store.beginSnapshot(spec);
+        session_->saveState(*writer);
+        const qint64 saved = writer->commit();
+        if (partialSnapshotId_)
+            store.remove(*partialSnapshotId_);
+        partialSnapshotId_ = saved;
+        partialSavedAt_ = done;
+    } catch (const StoreError& e) {
+        notice(callbacks, QStringLiteral("the part of the document read so far was not saved: %1").arg(e.message()));
+    }
 }
 
 void ReadingSession::saveDocumentSnapshot(DocumentStatus* status, const Callbacks& callbacks)

@@ -148,6 +148,13 @@ public:
     AnswerResult ask(const QString& question, qint64 conversationId = 0, const Callbacks& callbacks = {},
                      const std::atomic<bool>* cancel = nullptr);
 
+    // After a cancelled reading of the document: saves the part read (a document
+    // snapshot of fewer tokens than the prompt), so that the next reading, also in a
+    // later run of the app, continues from there. Nothing to do when the reading is
+    // complete or empty, or snapshots are off; a store failure is a notice, not an error.
+    // Costs the write of that much KV state: call it after reporting the cancel.
+    void savePartialReading(const Callbacks& callbacks = {});
+
     // Forget the in-memory state (tests and the benchmark: force a restore).
     void dropSession();
 
@@ -173,6 +180,8 @@ private:
     std::unique_ptr<Session> session_;
     QString fingerprint_;
     std::optional<qint64> documentSnapshotId_;
+    std::optional<qint64> partialSnapshotId_;  // a cancelled reading's state, until the full one is saved
+    int partialSavedAt_ = 0;                   // its token count
     qint64 loadedConversation_ = 0;  // whose turns follow the prefix in session_ (0: none)
     QString sessionKey_;             // prompt digest + options generation session_ was made for
     int optionsGeneration_ = 0;

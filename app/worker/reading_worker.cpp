@@ -33,6 +33,10 @@ void ReadingWorker::run(Job job)
         job();
     } catch (const ReadingCancelled&) {
         emit cancelled();
+        // Then keep what was read, so the next reading (after a restart too) goes on from
+        // there; a later job waits for this write, the window does not.
+        if (session_)
+            session_->savePartialReading(callbacks());
     } catch (const StoreError& e) {
         emit failed(e.message());
     } catch (const DocumentError& e) {

@@ -169,6 +169,54 @@ TEST_F(ReadingSessionTest, CancelledPrefillContinuesToTheSameState)
     EXPECT_TRUE(sameLogits(*reading.session(), *straight.session()));
 }
 
+TEST_F(ReadingSessionTest, CancelledReadingIsSavedAndAFreshSessionContinuesIt)
+{
+    const QString doc = fx.writeDocument(QStringLiteral("book.txt"), 4);
+    auto db = openDb(fx.database);
+    int kept = 0;
+    {
+        ReadingSession reading(db, fx.options());
+        reading.loadModel(fx.model);
+        std::atomic<bool> cancel{false};
+        ReadingSession::Callbacks c;
+        c.progress = [&](const ReadProgress& p) {
+            if (p.done >= 128)
+                cancel = true;
+        };
+        EXPECT_THROW(reading.openDocument(doc, c, &cancel), ReadingCancelled);
+        kept = reading.session()->position();
+        reading.savePartialReading();
+        reading.savePartialReading();  // the same state twice: saved once
+    }
+    EXPECT_EQ(test::queryInteger(*db, "SELECT COUNT(*) FROM kv_snapshots"), 1);
+    EXPECT_EQ(test::queryInteger(*db, "SELECT token_count FROM kv_snapshots"), kept);
+
+    // As after a restart: the partial reading is restored and continued, not restarted.
+    ReadingSession again(db, fx.options());
+    again.loadModel(fx.model);
+    int firstReported = -1;
+    ReadingSession::Callbacks c = callbacks();
+    c.progress = [&](const ReadProgress& p) {
+        if (firstReported < 0)
+            firstReported = p.done;
+    };
+    const DocumentStatus status = again.openDocument(doc, c);
+    EXPECT_EQ(firstReported, kept);
+    EXPECT_TRUE(notices.join(QLatin1Char('\n')).contains(QStringLiteral("continuing the reading saved at")));
+    EXPECT_FALSE(status.restored);
+    // The complete state replaced the partial one, and equals a reading in one go.
+    EXPECT_EQ(test::queryInteger(*db, "SELECT COUNT(*) FROM kv_snapshots"), 1);
+    EXPECT_EQ(test::queryInteger(*db, "SELECT token_count FROM kv_snapshots"),
+              static_cast<qint64>(again.prompt().tokens.size()));
+    ReadingOptions fresh = fx.options();
+    fresh.useSnapshots = false;
+    ReadingSession straight(db, fresh);
+    straight.loadModel(fx.model);
+    straight.openDocument(doc);
+    EXPECT_EQ(again.session()->tokens(), straight.session()->tokens());
+    EXPECT_TRUE(sameLogits(*again.session(), *straight.session()));
+}
+
 TEST_F(ReadingSessionTest, OtherOptionsDoNotUseTheSnapshot)
 {
     const QString doc = fx.writeDocument(QStringLiteral("book.txt"), 2);
