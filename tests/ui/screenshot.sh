@@ -7,6 +7,8 @@
 #   reading.png        a question asked: reading progress with tokens, speed, ETA, Cancel
 #   answer.png         the streamed answer with page citations; evidence in the page strip
 #   review.png         a review along the ICLR form, sections and scores
+#   demo-answer.png    a real answer: the bundled demo model on the bundled long sample
+#                      (ten times its training context, read with Dual Chunk Attention)
 # Usage: screenshot.sh FOLIO_BINARY OUTPUT_DIR SHARED_DIR
 set -euo pipefail
 folio=$1 out=$2 shared=$3
@@ -41,3 +43,15 @@ for state in $states; do
   if [ "$size" -lt "$min" ]; then echo "screenshot $png is suspiciously small ($size bytes)" >&2; exit 1; fi
   echo "screenshot written to $png ($size bytes)"
 done
+
+# The bundled demo model answering for real (folio --ask), through the app's worker,
+# store and reading prompt; the answer is printed and must be the planted fact.
+root=$(cd "$(dirname "$0")/../.." && pwd)
+if [ -f "$root/resources/models/folio-demo.gguf" ]; then
+  rm -f "$out/demo-answer.png"
+  answer=$(run --screenshot "$out/demo-answer.png" --ask "What is the key to the blue cabinet?" \
+             "$root/resources/samples/moby-dick-planted-facts.txt")
+  if [ ! -s "$out/demo-answer.png" ]; then echo "no screenshot was written to $out/demo-answer.png" >&2; exit 1; fi
+  if [ "$answer" != "7431" ]; then echo "the demo model answered '$answer', expected 7431" >&2; exit 1; fi
+  echo "screenshot written to $out/demo-answer.png (the demo model answered: $answer)"
+fi
