@@ -260,20 +260,24 @@ def chat_prompt(document, question, system=None):
 NO_LOSS, TEXT, ANSWER = 0, 1, 2  # what each token is, as a prediction target
 
 
+def plant_facts(rng, tasks_spec):
+    """One to four (needle, question, answer) of random tasks; facts of one kind differ in
+    their key, and unique tasks (the pass key, the secret word) appear at most once."""
+    facts, keys = [], set()
+    for _ in range(rng.choice([1, 1, 2, 2, 3, 4])):
+        task = rng.choice(tasks_spec["tasks"])
+        if task.get("unique") and any(k[0] == task["name"] for k in keys):
+            continue
+        needle, question, answer, key = fill_task(task, tasks_spec["placeholders"], rng, True, keys)
+        keys.add(key)
+        facts.append((needle, question, answer))
+    return facts
+
+
 def make_training_example(rng, tok, train_text, starts, tasks_spec, max_tokens):
     """Token ids and their kinds (NO_LOSS, TEXT, ANSWER) of one conversation about a
     passage with planted facts; None if it cannot be made to fit."""
-    tasks = tasks_spec["tasks"]
-    placeholders = tasks_spec["placeholders"]
-    n_needles = rng.choice([1, 1, 2, 2, 3, 4])
-    facts, keys = [], set()
-    for _ in range(n_needles):
-        task = rng.choice(tasks)
-        if task.get("unique") and any(k[0] == task["name"] for k in keys):
-            continue
-        needle, question, answer, key = fill_task(task, placeholders, rng, True, keys)
-        keys.add(key)
-        facts.append((needle, question, answer))
+    facts = plant_facts(rng, tasks_spec)
     budget = rng.randint(max_tokens // 8, max_tokens) if rng.random() < 0.85 else max_tokens
     chars = max(0, int((budget - 25 * len(facts) - 15) * 3.0))
     for _ in range(4):
@@ -384,17 +388,7 @@ def make_app_example(rng, tok, train_text, starts, tasks_spec, max_tokens):
     instructions + <document title=...> + pages with markers + </document>; then the
     questions as user turns, tokenized piece by piece as the app does. None if it
     cannot be made to fit."""
-    tasks = tasks_spec["tasks"]
-    placeholders = tasks_spec["placeholders"]
-    n_needles = rng.choice([1, 1, 2, 2, 3, 4])
-    facts, keys = [], set()
-    for _ in range(n_needles):
-        task = rng.choice(tasks)
-        if task.get("unique") and any(k[0] == task["name"] for k in keys):
-            continue
-        needle, question, answer, key = fill_task(task, placeholders, rng, True, keys)
-        keys.add(key)
-        facts.append((needle, question, answer))
+    facts = plant_facts(rng, tasks_spec)
     title, author = app_title(rng)
     opening = APP_INSTRUCTIONS + '\n\n<document title="' + title + '"'
     if author:

@@ -264,6 +264,19 @@ void ReadingSession::restoreOrReadPrefix(const Callbacks& callbacks, const std::
     }
 }
 
+// What a snapshot of the session as it is now records: this document and fingerprint,
+// the tokens it holds, its KV type.
+KvSnapshotSpec ReadingSession::snapshotSpec(KvSnapshotKind kind) const
+{
+    KvSnapshotSpec spec;
+    spec.fingerprint = fingerprint_;
+    spec.kind = kind;
+    spec.documentId = documentId_;
+    spec.tokenCount = session_->position();
+    spec.kvType = fromStd(std::string(kvTypeName(session_->options().kvType)));
+    return spec;
+}
+
 void ReadingSession::savePartialReading(const Callbacks& callbacks)
 {
     if (!options_.useSnapshots || !session_ || prompt_.tokens.empty())
@@ -275,13 +288,7 @@ void ReadingSession::savePartialReading(const Callbacks& callbacks)
         return;
     try {
         KvSnapshotStore store(*db_);
-        KvSnapshotSpec spec;
-        spec.fingerprint = fingerprint_;
-        spec.kind = KvSnapshotKind::Document;
-        spec.documentId = documentId_;
-        spec.tokenCount = done;
-        spec.kvType = fromStd(std::string(kvTypeName(session_->options().kvType)));
-        std::unique_ptr<KvSnapshotWriter> writer = store.beginSnapshot(spec);
+        std::unique_ptr<KvSnapshotWriter> writer = store.beginSnapshot(snapshotSpec(KvSnapshotKind::Document));
         session_->saveState(*writer);
         const qint64 saved = writer->commit();
         if (partialSnapshotId_)
@@ -300,13 +307,7 @@ void ReadingSession::saveDocumentSnapshot(DocumentStatus* status, const Callback
     const Clock::time_point start = Clock::now();
     try {
         KvSnapshotStore store(*db_);
-        KvSnapshotSpec spec;
-        spec.fingerprint = fingerprint_;
-        spec.kind = KvSnapshotKind::Document;
-        spec.documentId = documentId_;
-        spec.tokenCount = session_->position();
-        spec.kvType = fromStd(std::string(kvTypeName(session_->options().kvType)));
-        std::unique_ptr<KvSnapshotWriter> writer = store.beginSnapshot(spec);
+        std::unique_ptr<KvSnapshotWriter> writer = store.beginSnapshot(snapshotSpec(KvSnapshotKind::Document));
         session_->saveState(*writer);
         const qint64 bytes = writer->bytesWritten();
         documentSnapshotId_ = writer->commit();
@@ -520,14 +521,9 @@ AnswerResult ReadingSession::ask(const QString& question, qint64 conversationId,
     if (options_.useSnapshots) {
         try {
             KvSnapshotStore store(*db_);
-            KvSnapshotSpec spec;
-            spec.fingerprint = fingerprint_;
-            spec.kind = KvSnapshotKind::Conversation;
-            spec.documentId = documentId_;
+            KvSnapshotSpec spec = snapshotSpec(KvSnapshotKind::Conversation);
             spec.conversationId = conversationId;
             spec.baseSnapshotId = documentSnapshotId_;
-            spec.tokenCount = session_->position();
-            spec.kvType = fromStd(std::string(kvTypeName(session_->options().kvType)));
             std::unique_ptr<KvSnapshotWriter> writer = store.beginSnapshot(spec);
             session_->saveState(*writer, 0, documentSnapshotId_ ? static_cast<int>(prompt_.tokens.size()) : 0);
             result.conversationSnapshotBytes = writer->bytesWritten();

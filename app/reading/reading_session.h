@@ -21,6 +21,7 @@
 #include "app/documents/document.h"
 #include "app/documents/document_loader.h"
 #include "app/reading/prompt_builder.h"
+#include "app/store/kv_snapshot_store.h"
 #include "app/store/library_store.h"
 #include "engine/context_planner.h"
 #include "engine/sampler.h"
@@ -165,6 +166,7 @@ private:
     void restoreOrReadPrefix(const Callbacks& callbacks, const std::atomic<bool>* cancel, DocumentStatus* status);
     bool restoreSnapshot(qint64 snapshotId, const Callbacks& callbacks, qint64* bytes);
     void saveDocumentSnapshot(DocumentStatus* status, const Callbacks& callbacks);
+    KvSnapshotSpec snapshotSpec(KvSnapshotKind kind) const;
     QString resumeConversation(qint64 conversationId, const Callbacks& callbacks, const std::atomic<bool>* cancel);
     void prefillReporting(const std::vector<int32_t>& tokens, int alreadyDone, int total, const Callbacks& callbacks,
                           const std::atomic<bool>* cancel);

@@ -2,6 +2,7 @@
 // every dispatch level this CPU has, odd row counts, several blocks per row,
 // one and several tokens, one and three threads.
 #include "engine/cpu_features.h"
+#include "engine/kernels/gemm.h"
 #include "engine/matmul.h"
 #include "engine/quant.h"
 #include "engine/thread_pool.h"
@@ -182,7 +183,7 @@ TEST_P(MatMulByType, MatchesReferenceForFewAndManyTokens)
                         const bool int8 = n < kMatMulGemmMinTokens ||
                                           (n >= kMatMulInt8GemmMinTokens && int8GemmType &&
                                            clampSimdLevel(level) == SimdLevel::Avx512) ||
-                                          (n >= kMatMulInt8GemmMinTokens && int8GemmType && type != GgmlType::Q8_0 &&
+                                          (n >= kMatMulInt8GemmMinTokens && kernels::isAvx2GemmType(type) &&
                                            clampSimdLevel(level) == SimdLevel::Avx2);
                         const double tol = int8 ? tolerance(p, i, x) : 1e-4 * (std::fabs(ref) + 1);
                         ASSERT_NEAR(Y[static_cast<std::size_t>(t * p.rows + i)], ref, tol)
