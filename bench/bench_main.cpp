@@ -4,6 +4,8 @@
 //   folio-bench forward --model FILE [--prompt N] [--gen M] [--threads T] [--batch B] [--kv f16|q8_0|q4_0|f32]
 //   folio-bench long --model FILE [--tokens 4096,16384,32768] [--methods plain,dca] [--kv f16,q8_0] [--threads T]
 //   folio-bench passkey --model FILE [--lengths 1x,2x,4x,8x] [--methods none,pi,ntk,yarn,dca] [--samples 50] [--tasks all]
+//   folio-bench resume --model FILE --doc FILE [context options]   (built with app/: restore vs read again)
+//   folio-bench evidence --model FILE [--docs 24] [--chars 8000]      (built with app/: evidence pages per layer)
 #include "bench/bench_util.h"
 
 #include "engine/attention.h"
@@ -24,6 +26,15 @@
 
 using namespace folio;
 using namespace folio::bench;
+
+#ifdef FOLIO_BENCH_HAS_APP
+namespace folio::cli {
+int runBenchResumeMain(int argc, char** argv);  // app/cli/bench_resume.cpp (Qt, the store, ReadingSession)
+}
+namespace folio::bench {
+int runEvidenceBenchMain(int argc, char** argv);  // bench/app_evidence_bench.cpp
+}
+#endif
 
 namespace folio::bench {
 int runLongBench(const Options& options);
@@ -131,7 +142,9 @@ int main(int argc, char** argv)
         "       folio-bench passkey --model FILE [--lengths 1x,2x,4x,8x,16x,32x] [--methods none,pi,ntk,yarn,dca]\n"
         "                           [--samples 50] [--depths 0.05,0.25,0.5,0.75,0.95] [--filler TEXT]\n"
         "                           [--dca-temperature K] [--dca-chunk C] [--dca-window W] [--by-depth yes]\n"
-        "                           [--tasks passkey|all|passkey,cabinet,...] [--seed S] [--threads T]\n";
+        "                           [--tasks passkey|all|passkey,cabinet,...] [--seed S] [--threads T]\n"
+        "       folio-bench resume --model FILE --doc FILE [--n 16] [--threads T] [--db PATH] [folio-cli context options]\n"
+        "       folio-bench evidence --model FILE [--docs 24] [--chars 8000] [--page-chars 1000] [--filler TEXT]\n";
     if (argc < 2) {
         std::fputs(usage.c_str(), stderr);
         return 2;
@@ -142,6 +155,14 @@ int main(int argc, char** argv)
             std::vector<char*> args(argv, argv + argc);
             args.insert(args.begin() + 1, argv[0]);
             return runModelBench(parseOptions(argc + 1, args.data()));
+        }
+        if (command == "resume" || command == "evidence") {
+#ifdef FOLIO_BENCH_HAS_APP
+            return command == "resume" ? folio::cli::runBenchResumeMain(argc, argv)
+                                       : folio::bench::runEvidenceBenchMain(argc, argv);
+#else
+            throw std::runtime_error(command + " needs the app layer (this folio-bench was built with FOLIO_ENGINE_ONLY)");
+#endif
         }
         const Options options = parseOptions(argc, argv);
         if (command == "make-model")

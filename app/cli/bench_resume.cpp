@@ -1,4 +1,4 @@
-// folio-cli bench-resume: what saved KV snapshots buy. In one run: read a document
+// folio-bench resume (also folio-cli bench-resume): what saved KV snapshots buy. In one run: read a document
 // and answer a first question (saving the document's and the conversation's state),
 // then, as after a restart (a fresh ReadingSession), answer a second question in that
 // conversation twice: restoring its snapshot, and reading the document again (no
@@ -11,6 +11,7 @@
 #include "app/store/database.h"
 
 #include <QCommandLineParser>
+#include <QCoreApplication>
 #include <QTemporaryDir>
 #include <QTextStream>
 
@@ -34,7 +35,7 @@ int runBenchResume(const QStringList& arguments)
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("Time to answer after reopening a conversation: restore vs read again."));
     parser.addHelpOption();
-    parser.addPositionalArgument(QStringLiteral("bench-resume"), QStringLiteral("The command."));
+    parser.addPositionalArgument(QStringLiteral("resume"), QStringLiteral("The command (folio-bench resume, folio-cli bench-resume)."));
     parser.addOption({QStringLiteral("model"), QStringLiteral("A GGUF model."), QStringLiteral("MODEL")});
     parser.addOption({QStringLiteral("doc"), QStringLiteral("The document."), QStringLiteral("FILE")});
     parser.addOption({QStringLiteral("db"), QStringLiteral("Database (default: a temporary one)."), QStringLiteral("PATH")});
@@ -42,7 +43,7 @@ int runBenchResume(const QStringList& arguments)
     parser.addOption({QStringLiteral("threads"), QStringLiteral("Threads (default: all)."), QStringLiteral("N"), QStringLiteral("0")});
     addContextOptions(parser);
     if (!parser.parse(arguments)) {
-        QTextStream(stderr) << "folio-cli bench-resume: " << parser.errorText() << Qt::endl;
+        QTextStream(stderr) << "resume: " << parser.errorText() << Qt::endl;
         return 2;
     }
     if (parser.isSet(QStringLiteral("help"))) {
@@ -52,7 +53,7 @@ int runBenchResume(const QStringList& arguments)
     const QString modelPath = parser.value(QStringLiteral("model"));
     const QString docPath = parser.value(QStringLiteral("doc"));
     if (modelPath.isEmpty() || docPath.isEmpty()) {
-        QTextStream(stderr) << "folio-cli bench-resume: --model and --doc are required" << Qt::endl;
+        QTextStream(stderr) << "resume: --model and --doc are required" << Qt::endl;
         return 2;
     }
     QTextStream out(stdout);
@@ -125,7 +126,12 @@ int runBenchResume(const QStringList& arguments)
             << "answer after reopen:  restore " << QString::number(restoreSeconds, 'f', 3) << " s (" << restored.resumedFrom
             << ") vs read again " << QString::number(rereadSeconds, 'f', 3) << " s (" << reread.resumedFrom << ")\n"
             << "ratio (read/restore): " << QString::number(rereadSeconds / restoreSeconds, 'f', 1) << "x\n"
-            << "same answer:          " << (restored.answer == reread.answer ? "yes" : "no") << '\n'
+            << "same answer:          "
+            << (restored.answer == reread.answer
+                    ? QStringLiteral("yes")
+                    : QStringLiteral("no (the replay re-tokenizes the first answer's text): \"%1\" vs \"%2\"")
+                          .arg(restored.answer.left(60), reread.answer.left(60)))
+            << '\n'
             << "document snapshot:    " << QString::number(read.snapshotBytes / 1e6, 'f', 1) << " MB, write "
             << QString::number(mbPerSecond(read.snapshotBytes, read.snapshotSeconds), 'f', 0) << " MB/s, read "
             << QString::number(mbPerSecond(docRestore.snapshotBytes, docRestore.snapshotSeconds), 'f', 0)
@@ -139,6 +145,14 @@ int runBenchResume(const QStringList& arguments)
         err << "error: " << QString::fromUtf8(e.what()) << Qt::endl;
     }
     return 1;
+}
+
+int runBenchResumeMain(int argc, char** argv)
+{
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("Folio"));
+    QCoreApplication::setOrganizationName(QStringLiteral("Folio"));
+    return runBenchResume(app.arguments());
 }
 
 } // namespace folio::cli

@@ -1,6 +1,7 @@
 #include "app/cli/reading_commands.h"
 
 #include "app/cli/context_cli.h"
+#include "app/reading/evidence_collector.h"
 #include "app/reading/reading_session.h"
 #include "app/store/database.h"
 #include "app/store/library_store.h"
@@ -114,7 +115,7 @@ void addReadingOptions(QCommandLineParser& parser)
     addOption(parser, QStringLiteral("evidence"), QStringLiteral("Evidence pages to show (default 3)."),
               QStringLiteral("N"), QStringLiteral("3"));
     addOption(parser, QStringLiteral("evidence-layers"),
-              QStringLiteral("Layers whose attention finds the evidence pages, e.g. 0,2 (default: all)."),
+              QStringLiteral("Layers whose attention finds the evidence pages: all, default (all but the first quarter) or a list such as 0,2."),
               QStringLiteral("LIST"));
     addOption(parser, QStringLiteral("no-snapshots"), QStringLiteral("Neither restore nor save KV snapshots."));
     addContextOptions(parser);
@@ -136,8 +137,11 @@ ReadingOptions readingOptions(const QCommandLineParser& parser)
     o.conversationRoom = whole(parser, "room", 16);
     o.maxAnswerTokens = whole(parser, "n", 1);
     o.evidencePages = whole(parser, "evidence", 0);
-    if (parser.isSet(QStringLiteral("evidence-layers")))
-        for (const QString& item : parser.value(QStringLiteral("evidence-layers")).split(QLatin1Char(','))) {
+    const QString layers = parser.value(QStringLiteral("evidence-layers")).trimmed();
+    if (layers == QLatin1String("all"))
+        o.evidenceLayers = {kEveryLayer};
+    else if (parser.isSet(QStringLiteral("evidence-layers")) && layers != QLatin1String("default"))
+        for (const QString& item : layers.split(QLatin1Char(','))) {
             bool isNumber = false;
             const int layer = item.trimmed().toInt(&isNumber);
             if (!isNumber || layer < 0)

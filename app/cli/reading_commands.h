@@ -11,5 +11,6 @@ int runConversations(const QStringList& arguments);  // conversations [--db P]
 int runShow(const QStringList& arguments);           // show ID [--db P]
 int runDelete(const QStringList& arguments);         // delete ID [--db P]
 int runBenchResume(const QStringList& arguments);    // bench-resume --model M --doc F [--db P]
+int runBenchResumeMain(int argc, char** argv);      // the same with its own QCoreApplication (folio-bench resume)
 
 } // namespace folio::cli

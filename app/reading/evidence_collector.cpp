@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <stdexcept>
+#include <string>
 
 namespace folio {
 
@@ -11,6 +13,28 @@ EvidenceCollector::EvidenceCollector(std::vector<std::pair<int, int>> pageRanges
     : ranges_(std::move(pageRanges)), pageIndex_(std::move(pageIndex)), layers_(std::move(layers)),
       mass_(ranges_.size(), 0.0)
 {
+}
+
+std::vector<int> defaultEvidenceLayers(int layerCount)
+{
+    std::vector<int> layers;
+    for (int l = layerCount / 4; l < layerCount; ++l)
+        layers.push_back(l);
+    return layers;
+}
+
+std::vector<int> resolveEvidenceLayers(const std::vector<int>& requested, int layerCount)
+{
+    if (requested.empty())
+        return defaultEvidenceLayers(layerCount);
+    if (requested.size() == 1 && requested.front() == kEveryLayer)
+        return {};
+    for (int layer : requested)
+        if (layer < 0 || layer >= layerCount)
+            throw std::invalid_argument("evidence layer " + std::to_string(layer) + ": the model has "
+                                        + std::to_string(layerCount) + " layers (0 to "
+                                        + std::to_string(layerCount - 1) + ")");
+    return requested;
 }
 
 bool EvidenceCollector::observesLayer(int layer) const

@@ -13,6 +13,20 @@
 
 namespace folio {
 
+// ReadingOptions::evidenceLayers holding only this: every layer.
+inline constexpr int kEveryLayer = -1;
+
+// The layers counted by default: all but the first quarter of the model's depth. The
+// first layers attend by position more than by content; measured with folio-bench
+// evidence on the demo model (4 layers): layers 1-3 put the planted page first in
+// 97-99% of answers, all four layers in 90-97%, layer 0 alone in 8-25%.
+std::vector<int> defaultEvidenceLayers(int layerCount);
+
+// What the collector counts for a requested list: empty -> the default set,
+// {kEveryLayer} -> every layer (the collector's empty list), else the list itself.
+// Throws std::invalid_argument naming a layer the model does not have.
+std::vector<int> resolveEvidenceLayers(const std::vector<int>& requested, int layerCount);
+
 class EvidenceCollector : public AttentionObserver {
 public:
     // pageRanges[i]: the tokens of page pageIndex[i]. layers: the layers to count

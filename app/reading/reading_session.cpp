@@ -232,6 +232,7 @@ void ReadingSession::restoreOrReadPrefix(const Callbacks& callbacks, const std::
                                       .arg(prefix));
             } else if (session_->position() == prefix && sessionHoldsPrefix()) {
                 documentSnapshotId_ = found->id;
+                prefixSource_ = PrefixSource::Snapshot;
                 if (status) {
                     status->restored = true;
                     status->snapshotBytes = bytes;
@@ -252,6 +253,7 @@ void ReadingSession::restoreOrReadPrefix(const Callbacks& callbacks, const std::
     const int done = session_->position();
     prefillReporting(std::vector<int32_t>(prompt_.tokens.begin() + done, prompt_.tokens.end()), done, prefix,
                      callbacks, cancel);
+    prefixSource_ = PrefixSource::Read;
     saveDocumentSnapshot(status, callbacks);
     if (partialSnapshotId_ && documentSnapshotId_) {
         try {
@@ -406,7 +408,8 @@ QString ReadingSession::resumeConversation(qint64 conversationId, const Callback
         throw;
     }
     loadedConversation_ = conversationId;
-    return QStringLiteral("document snapshot + replay");
+    return prefixSource_ == PrefixSource::Snapshot ? QStringLiteral("document snapshot + replay")
+                                                   : QStringLiteral("document read + replay");
 }
 
 AnswerResult ReadingSession::ask(const QString& question, qint64 conversationId, const Callbacks& callbacks,
@@ -416,6 +419,12 @@ AnswerResult ReadingSession::ask(const QString& question, qint64 conversationId,
         throw ReadingError("no model loaded");
     if (question.trimmed().isEmpty())
         throw ReadingError("the question is empty");
+    std::vector<int> evidenceLayers;
+    try {
+        evidenceLayers = resolveEvidenceLayers(options_.evidenceLayers, model_->params().blockCount);
+    } catch (const std::invalid_argument& e) {
+        throw ReadingError(e.what());
+    }
     const Clock::time_point start = Clock::now();
     LibraryStore library(*db_);
     AnswerResult result;
@@ -457,7 +466,7 @@ AnswerResult ReadingSession::ask(const QString& question, qint64 conversationId,
     std::vector<int> pageIndex;
     for (const PageTokenRange& p : prompt_.pages)
         pageIndex.push_back(p.page);
-    EvidenceCollector evidence(prompt_.keyRanges(), pageIndex, options_.evidenceLayers);
+    EvidenceCollector evidence(prompt_.keyRanges(), pageIndex, evidenceLayers);
     Sampler sampler(options_.sampler);
     TokenStreamDecoder decoder(model_->tokenizer());
     StopStringMatcher matcher(builder_->chatTemplate().stopStrings());

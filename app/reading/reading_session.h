@@ -57,7 +57,8 @@ struct ReadingOptions {
     SamplerParams sampler{0.0f, 40, 0.95f, 0.05f, 1.0f, 64, 0};  // greedy by default
     int maxAnswerTokens = 512;
     int evidencePages = 3;
-    std::vector<int> evidenceLayers;   // empty: every layer
+    std::vector<int> evidenceLayers;   // empty: defaultEvidenceLayers(); {kEveryLayer}: all
+
     LoadOptions documents;             // how files are read (page size of plain text, limits)
     // Snapshots.
     bool useSnapshots = true;
@@ -97,7 +98,7 @@ struct AnswerResult {
     int contextTokens = 0;        // in the session after the answer
     double secondsToFirstToken = 0;
     double seconds = 0;
-    QString resumedFrom;          // "memory", "conversation snapshot", "document snapshot + replay", "new"
+    QString resumedFrom;          // "memory", "conversation snapshot", "document snapshot|read + replay", "new"
     qint64 conversationSnapshotBytes = 0;
 };
 
@@ -187,6 +188,8 @@ private:
     qint64 loadedConversation_ = 0;  // whose turns follow the prefix in session_ (0: none)
     QString sessionKey_;             // prompt digest + options generation session_ was made for
     int optionsGeneration_ = 0;
+    // How session_'s document prefix came to be: restored, or read in this process.
+    enum class PrefixSource { Read, Snapshot } prefixSource_ = PrefixSource::Read;
 };
 
 } // namespace folio

@@ -2,6 +2,7 @@
 // the shared document prefix, resume from snapshots giving the same state as reading
 // again, conversation snapshots as deltas after the document's, cancelled prefill continued, fingerprint mismatch, a damaged snapshot, a
 // document changed on disk, a model file that moved, evidence pages.
+#include "app/reading/evidence_collector.h"
 #include "app/reading/prompt_builder.h"
 #include "app/reading/reading_session.h"
 #include "app/store/database.h"
@@ -271,7 +272,7 @@ TEST_F(ReadingSessionTest, ConversationOnADamagedDocumentSnapshotIsRebuiltFromIt
     reopened.loadModel(fx.model);
     reopened.prepareDocument(doc, callbacks());
     const AnswerResult restored = reopened.ask(QStringLiteral("second question"), a1.conversationId, callbacks());
-    EXPECT_EQ(restored.resumedFrom, QStringLiteral("document snapshot + replay"));
+    EXPECT_EQ(restored.resumedFrom, QStringLiteral("document read + replay"));
     EXPECT_TRUE(notices.join(QLatin1Char('\n')).contains(QStringLiteral("reading the document again")))
         << notices.join(QLatin1Char('\n')).toStdString();
     EXPECT_EQ(LibraryStore(*db).messages(a1.conversationId).size(), 4);
@@ -296,7 +297,7 @@ TEST_F(ReadingSessionTest, ChangedDocumentIsReadAgain)
     reopened.loadModel(fx.model);
     EXPECT_FALSE(reopened.openDocument(doc).restored);
     const AnswerResult a2 = reopened.ask(QStringLiteral("second"), a1.conversationId, callbacks());
-    EXPECT_EQ(a2.resumedFrom, QStringLiteral("document snapshot + replay"));
+    EXPECT_EQ(a2.resumedFrom, QStringLiteral("document read + replay"));
     EXPECT_TRUE(notices.join(QLatin1Char('\n')).contains(QStringLiteral("document changed")));
 }
 
@@ -348,4 +349,36 @@ TEST_F(ReadingSessionTest, EvidencePagesAreStoredWithTheAnswer)
     ASSERT_EQ(messages.size(), 2);
     EXPECT_EQ(messages[1].evidence, r.evidence);
     EXPECT_EQ(messages[1].tokenEnd.value_or(0), r.contextTokens);
+}
+
+TEST(EvidenceLayers, DefaultSkipsTheFirstQuarterAndAListIsChecked)
+{
+    EXPECT_EQ(resolveEvidenceLayers({}, 4), (std::vector<int>{1, 2, 3}));
+    EXPECT_EQ(resolveEvidenceLayers({}, 22), defaultEvidenceLayers(22));
+    EXPECT_EQ(defaultEvidenceLayers(22).front(), 5);
+    EXPECT_EQ(defaultEvidenceLayers(22).size(), 17u);
+    EXPECT_EQ(resolveEvidenceLayers({}, 1), (std::vector<int>{0}));
+    EXPECT_TRUE(resolveEvidenceLayers({kEveryLayer}, 4).empty());  // the collector's "all"
+    EXPECT_EQ(resolveEvidenceLayers({0, 2}, 4), (std::vector<int>{0, 2}));
+    EXPECT_THROW(resolveEvidenceLayers({4}, 4), std::invalid_argument);
+}
+
+TEST_F(ReadingSessionTest, EvidenceLayerTheModelLacksIsAClearErrorAndLeavesTheSession)
+{
+    const QString doc = fx.writeDocument(QStringLiteral("book.txt"), 3);
+    auto db = openDb(fx.database);
+    ReadingOptions options = fx.options();
+    options.evidenceLayers = {99};
+    ReadingSession reading(db, options);
+    reading.loadModel(fx.model);
+    reading.openDocument(doc);
+    const int before = reading.session()->position();
+    try {
+        reading.ask(QStringLiteral("where"));
+        ADD_FAILURE() << "no error";
+    } catch (const ReadingError& e) {
+        EXPECT_NE(std::string(e.what()).find("evidence layer 99"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(reading.session()->position(), before);
+    EXPECT_TRUE(LibraryStore(*db).conversations().isEmpty());
 }

@@ -71,3 +71,26 @@ TEST(DemoSample, AnswersTheQuestionsOfTheSamplesReadme)
     EXPECT_EQ(follow.text, QStringLiteral("juniper"));
     EXPECT_FALSE(follow.err.contains(QStringLiteral("reading:"))) << follow.err.toStdString();
 }
+
+// The evidence pages point at the section the answer comes from: folio-bench evidence
+// plants a fact on a random section of documents about twelve times the model's
+// training length and checks the first evidence page (the measurement behind
+// defaultEvidenceLayers(); the note has the full table).
+TEST(DemoSample, EvidencePagesFindThePlantedSection)
+{
+    const QString source = QStringLiteral(FOLIO_SOURCE_DIR);
+    QProcess p;
+    p.start(QStringLiteral(FOLIO_BENCH_PATH),
+            {QStringLiteral("evidence"), QStringLiteral("--model"), source + QStringLiteral("/resources/models/folio-demo.gguf"),
+             QStringLiteral("--filler"), source + QStringLiteral("/resources/samples/moby-dick-chapters-1-12.txt"),
+             QStringLiteral("--docs"), QStringLiteral("6"), QStringLiteral("--layer-sets"), QStringLiteral("default;all"),
+             QStringLiteral("--threads"), QStringLiteral("2")});
+    ASSERT_TRUE(p.waitForFinished(300000));
+    const QString out = QString::fromUtf8(p.readAllStandardOutput());
+    ASSERT_EQ(p.exitCode(), 0) << p.readAllStandardError().toStdString();
+    std::printf("%s", qPrintable(out));
+    // "default      83%     100% ...": the top-1 rate of the default layer set.
+    const QString row = out.section(QStringLiteral("\ndefault"), 1, 1).section(QLatin1Char('\n'), 0, 0);
+    const int top1 = row.section(QLatin1Char('%'), 0, 0).trimmed().toInt();
+    EXPECT_GE(top1, 80) << out.toStdString();
+}

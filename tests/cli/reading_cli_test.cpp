@@ -1,4 +1,4 @@
-// folio-cli ask / conversations / show / delete / bench-resume on a tiny random model
+// folio-cli ask / conversations / show / delete / bench-resume (and folio-bench resume) on a tiny random model
 // and a real SQLite file: the answer streams, the evidence pages and the conversation
 // id are printed, a second ask continues from the conversation's snapshot.
 #include "tests/engine/test_models.h"
@@ -16,14 +16,14 @@ struct CliResult {
     QString out, err;
 };
 
-CliResult folioCli(const QStringList& args)
+CliResult runProgram(const QString& program, const QStringList& args)
 {
     QProcess p;
-    p.start(QStringLiteral(FOLIO_CLI_PATH), args);
+    p.start(program, args);
     CliResult r;
     if (!p.waitForFinished(120000)) {
         p.kill();
-        ADD_FAILURE() << "folio-cli did not finish";
+        ADD_FAILURE() << program.toStdString() << " did not finish";
         return r;
     }
     r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2;
@@ -31,6 +31,8 @@ CliResult folioCli(const QStringList& args)
     r.err = QString::fromUtf8(p.readAllStandardError());
     return r;
 }
+
+CliResult folioCli(const QStringList& args) { return runProgram(QStringLiteral(FOLIO_CLI_PATH), args); }
 
 class ReadingCli : public ::testing::Test {
 protected:
@@ -106,4 +108,14 @@ TEST_F(ReadingCli, BenchResumePrintsTheRatio)
     ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
     EXPECT_TRUE(r.out.contains(QStringLiteral("ratio (read/restore)"))) << r.out.toStdString();
     EXPECT_TRUE(r.out.contains(QStringLiteral("same answer:          yes"))) << r.out.toStdString();
+}
+
+TEST_F(ReadingCli, FolioBenchResumeIsTheSameBenchmark)
+{
+    CliResult r = runProgram(QStringLiteral(FOLIO_BENCH_PATH),
+                             {QStringLiteral("resume"), QStringLiteral("--model"), model, QStringLiteral("--doc"), doc,
+                              QStringLiteral("--threads"), QStringLiteral("2"), QStringLiteral("-n"), QStringLiteral("4")});
+    ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+    EXPECT_TRUE(r.out.contains(QStringLiteral("ratio (read/restore)"))) << r.out.toStdString();
+    EXPECT_TRUE(r.out.contains(QStringLiteral("document snapshot:"))) << r.out.toStdString();
 }

@@ -92,13 +92,11 @@ std::string digits(int length, std::mt19937& rng)
     return s;
 }
 
+} // namespace
+
 // The six task templates and value lists of resources/models/folio-demo-tasks.json
 // (evaluation draws only listed values, never invented ones).
-struct Fact {
-    std::string needle, question, answer;
-};
-
-Fact makeFact(const std::string& kind, std::mt19937& rng)
+PlantedFact makePlantedFact(const std::string& kind, std::mt19937& rng)
 {
     static const char* const colors[] = {"red", "blue", "green", "yellow", "black", "white",
                                          "brown", "grey", "silver", "golden", "orange", "purple"};
@@ -158,8 +156,6 @@ Fact makeFact(const std::string& kind, std::mt19937& rng)
     throw std::invalid_argument("fact task: unknown kind '" + kind + "'");
 }
 
-} // namespace
-
 const std::vector<std::string>& PasskeyTask::kinds()
 {
     static const std::vector<std::string> all = {"passkey", "cabinet", "birthplace", "sailing", "secret", "hiding"};
@@ -171,7 +167,7 @@ PasskeyPrompt PasskeyTask::make(int maxTokens, double depth, std::mt19937& rng, 
     PasskeyPrompt prompt;
     prompt.depth = depth;
     prompt.kind = kind;
-    const Fact fact = makeFact(kind, rng);
+    const PlantedFact fact = makePlantedFact(kind, rng);
     prompt.answer = fact.answer;
     const std::string& needle = fact.needle;
     const std::string& question = fact.question;

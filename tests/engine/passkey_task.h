@@ -25,6 +25,13 @@ struct PasskeyPrompt {
     double depth = 0.0;
 };
 
+// One planted fact of task `kind` (one of PasskeyTask::kinds()): the sentence to hide,
+// the question that asks for it, and the exact answer.
+struct PlantedFact {
+    std::string needle, question, answer;
+};
+PlantedFact makePlantedFact(const std::string& kind, std::mt19937& rng);
+
 class PasskeyTask {
 public:
     // filler: a long plain text (paragraphs separated by blank lines).
