@@ -56,6 +56,8 @@ ChatView::ChatView(QWidget* parent) : QWidget(parent)
             emit pageLinkActivated(url.path());
         else if (url.scheme() == QLatin1String("folio-evidence"))
             selectAnswer(url.path().toInt());
+        else if (url.scheme() == QLatin1String("folio-answer"))   // "turn.answer"
+            showAnswer(url.path().section(QChar(u'.'), 0, 0).toInt(), url.path().section(QChar(u'.'), 1, 1).toInt());
     });
 
     m_progress = new ReadingProgress;
@@ -229,6 +231,10 @@ void ChatView::loadMessages()
     m_messages.clear();
     m_streaming.clear();
     m_selectedAnswer = -1;
+    if (m_shownAnswersOf != m_conversationId) {
+        m_shownAnswers.clear();   // another conversation: its newest answers first
+        m_shownAnswersOf = m_conversationId;
+    }
     if (m_store && m_conversationId) {
         try {
             m_messages = m_store->messages(m_conversationId);
@@ -237,9 +243,10 @@ void ChatView::loadMessages()
         }
     }
     render();
-    for (int i = int(m_messages.size()) - 1; i >= 0; --i)
-        if (m_messages[i].role == MessageRole::Assistant) {
-            selectAnswer(i);
+    const QVector<ChatTurn> all = turns(m_messages);
+    for (int t = int(all.size()) - 1; t >= 0; --t)
+        if (!all[t].answers.isEmpty()) {
+            selectAnswer(all[t].answers[shownAnswer(t)]);
             break;
         }
     if (m_selectedAnswer < 0)
@@ -277,7 +284,7 @@ void ChatView::startAnswer(const QString& question, bool appendQuestion)
     if (m_backend->storesMessages() && m_messages.isEmpty())
         request.conversationId = 0;
     if (appendQuestion) {
-        request.history = m_messages;
+        request.history = shownHistory(turnCount());
         MessageRecord message;
         message.conversationId = m_conversationId;
         message.role = MessageRole::User;
@@ -291,12 +298,8 @@ void ChatView::startAnswer(const QString& question, bool appendQuestion)
         }
         m_messages.push_back(message);
     } else {
-        // Regenerate: the history up to (not including) the last question.
-        for (int i = int(m_messages.size()) - 1; i >= 0; --i)
-            if (m_messages[i].role == MessageRole::User) {
-                request.history = m_messages.mid(0, i);
-                break;
-            }
+        // Regenerate: the conversation as shown, up to (not including) the last question.
+        request.history = shownHistory(turnCount() - 1);
     }
     m_answering = true;
     m_streaming.clear();
@@ -315,18 +318,17 @@ void ChatView::regenerate()
 {
     if (m_answering || !m_backend)
         return;
-    for (int i = int(m_messages.size()) - 1; i >= 0; --i)
-        if (m_messages[i].role == MessageRole::User) {
-            startAnswer(m_messages[i].text, false);
-            return;
-        }
+    const QVector<ChatTurn> all = turns(m_messages);
+    if (!all.isEmpty() && all.last().question >= 0)
+        startAnswer(m_messages[all.last().question].text, false);
 }
 
 void ChatView::copyLastAnswer()
 {
-    for (int i = int(m_messages.size()) - 1; i >= 0; --i)
-        if (m_messages[i].role == MessageRole::Assistant) {
-            QApplication::clipboard()->setText(m_messages[i].text);
+    const QVector<ChatTurn> all = turns(m_messages);
+    for (int t = int(all.size()) - 1; t >= 0; --t)
+        if (!all[t].answers.isEmpty()) {
+            QApplication::clipboard()->setText(m_messages[all[t].answers[shownAnswer(t)]].text);
             return;
         }
 }
@@ -343,6 +345,8 @@ void ChatView::onAnswered(const QString& text, const QVector<EvidencePage>& evid
 {
     if (!m_answering)
         return;
+    // The new answer belongs to the last question and is shown; earlier ones stay a click away.
+    m_shownAnswers.remove(turnCount() - 1);
     m_answering = false;
     m_streaming.clear();
     if (m_backend && m_backend->storesMessages() && m_store) {
@@ -420,7 +424,84 @@ void ChatView::selectAnswer(int messageIndex)
     if (messageIndex < 0 || messageIndex >= m_messages.size())
         return;
     m_selectedAnswer = messageIndex;
+    // The selected answer is the one its question shows.
+    const QVector<ChatTurn> all = turns(m_messages);
+    for (int t = 0; t < all.size(); ++t) {
+        const int alternative = int(all[t].answers.indexOf(messageIndex));
+        if (alternative >= 0 && alternative != shownAnswer(t)) {
+            m_shownAnswers[t] = alternative;
+            render();
+        }
+    }
     emit evidenceSelected(m_messages[messageIndex].evidence);
+}
+
+QVector<ChatTurn> ChatView::turns(const QVector<MessageRecord>& messages)
+{
+    QVector<ChatTurn> out;
+    MessageRole previous = MessageRole::System;
+    for (int i = 0; i < messages.size(); ++i) {
+        const MessageRecord& m = messages[i];
+        if (m.role == MessageRole::System)
+            continue;
+        if (m.role == MessageRole::User) {
+            const bool askedAgain = previous == MessageRole::Assistant && !out.isEmpty() && out.last().question >= 0
+                                    && messages[out.last().question].text == m.text;
+            if (!askedAgain)
+                out.push_back({i, {}});
+        } else {
+            if (out.isEmpty())
+                out.push_back({-1, {}});
+            out.last().answers.push_back(i);
+        }
+        previous = m.role;
+    }
+    return out;
+}
+
+int ChatView::shownAnswer(int turn) const
+{
+    const QVector<ChatTurn> all = turns(m_messages);
+    if (turn < 0 || turn >= all.size() || all[turn].answers.isEmpty())
+        return -1;
+    const int count = int(all[turn].answers.size());
+    const int chosen = m_shownAnswers.value(turn, count - 1);
+    return chosen >= 0 && chosen < count ? chosen : count - 1;
+}
+
+void ChatView::showAnswer(int turn, int alternative)
+{
+    const QVector<ChatTurn> all = turns(m_messages);
+    if (m_answering || turn < 0 || turn >= all.size() || alternative < 0 || alternative >= all[turn].answers.size())
+        return;
+    m_shownAnswers[turn] = alternative;
+    render();
+    selectAnswer(all[turn].answers[alternative]);
+}
+
+QVector<MessageRecord> ChatView::shownHistory(int turnCount) const
+{
+    QVector<MessageRecord> history;
+    const QVector<ChatTurn> all = turns(m_messages);
+    for (int t = 0; t < std::min(turnCount, int(all.size())); ++t) {
+        if (all[t].question >= 0)
+            history.push_back(m_messages[all[t].question]);
+        if (const int shown = shownAnswer(t); shown >= 0)
+            history.push_back(m_messages[all[t].answers[shown]]);
+    }
+    return history;
+}
+
+// "‹ 2/3 ›": the answer shown of a question's answers, with links to the neighbours.
+QString ChatView::answerSwitcher(int turn, int shown, int count, bool links) const
+{
+    const auto arrow = [&](const QString& glyph, int target) {
+        return links && target >= 0 && target < count
+                   ? QStringLiteral("[%1](folio-answer:%2.%3)").arg(glyph).arg(turn).arg(target)
+                   : glyph;
+    };
+    return QStringLiteral("%1 %2 %3")
+        .arg(arrow(QStringLiteral("‹"), shown - 1), tr("%1/%2").arg(shown + 1).arg(count), arrow(QStringLiteral("›"), shown + 1));
 }
 
 QString ChatView::linkCitations(const QString& markdown)
@@ -448,18 +529,36 @@ void ChatView::render()
 {
     m_renderTimer->stop();
     QString md;
-    for (int i = 0; i < m_messages.size(); ++i) {
-        const MessageRecord& m = m_messages[i];
-        if (m.role == MessageRole::System)
+    const QString rule = QStringLiteral("---\n\n");
+    const QString writing = linkCitations(m_streaming) + QStringLiteral(" ▍\n\n");
+    const QVector<ChatTurn> all = turns(m_messages);
+    for (int t = 0; t < all.size(); ++t) {
+        const ChatTurn& turn = all[t];
+        if (turn.question >= 0)
+            md += tr("**You**") + QStringLiteral("\n\n") + linkCitations(m_messages[turn.question].text)
+                  + QStringLiteral("\n\n") + rule;
+        const int count = int(turn.answers.size());
+        if (count == 0)
             continue;
-        md += m.role == MessageRole::User ? tr("**You**") : tr("**Folio**");
+        // Another answer to the last question is being written: it takes the old one's place.
+        if (m_answering && t == all.size() - 1) {
+            md += tr("**Folio**") + QStringLiteral("  ") + answerSwitcher(t, count, count + 1, false)
+                  + QStringLiteral("\n\n") + writing;
+            continue;
+        }
+        const int shown = shownAnswer(t);
+        const int index = turn.answers[shown];
+        const MessageRecord& m = m_messages[index];
+        md += tr("**Folio**");
+        if (count > 1)
+            md += QStringLiteral("  ") + answerSwitcher(t, shown, count, true);
         md += QStringLiteral("\n\n") + linkCitations(m.text) + QStringLiteral("\n\n");
-        if (m.role == MessageRole::Assistant && !m.evidence.isEmpty())
-            md += QStringLiteral("*[%1](folio-evidence:%2)*\n\n").arg(tr("Show evidence pages")).arg(i);
-        md += QStringLiteral("---\n\n");
+        if (!m.evidence.isEmpty())
+            md += QStringLiteral("*[%1](folio-evidence:%2)*\n\n").arg(tr("Show evidence pages")).arg(index);
+        md += rule;
     }
-    if (m_answering)
-        md += tr("**Folio**") + QStringLiteral("\n\n") + linkCitations(m_streaming) + QStringLiteral(" ▍\n\n");
+    if (m_answering && (all.isEmpty() || all.last().answers.isEmpty()))
+        md += tr("**Folio**") + QStringLiteral("\n\n") + writing;
     m_transcript->setMarkdown(md);
     QScrollBar* bar = m_transcript->verticalScrollBar();
     bar->setValue(bar->maximum());

@@ -2,11 +2,14 @@
 // store), the messages as rich text with page citations such as "[p. 12]" turned into
 // links, the answer streamed token by token, Stop, Copy and Regenerate, and the reading
 // progress while the document is being read. Answers come from a ChatBackend.
+// Regenerate keeps the earlier answers: a question shows one of its answers with
+// "‹ 2/3 ›" links to the others.
 #pragma once
 
 #include "app/store/library_store.h"
 #include "ui/chat_backend.h"
 
+#include <QHash>
 #include <QPointer>
 #include <QWidget>
 
@@ -20,6 +23,13 @@ class QToolButton;
 namespace folio {
 
 class ReadingProgress;
+
+// One question and its answers. An answer asked for again (Regenerate) is kept beside
+// the earlier ones; one of them is shown: the newest, until another is chosen.
+struct ChatTurn {
+    int question = -1;      // index into the messages; -1 when an answer comes first
+    QVector<int> answers;   // indexes of its answers, oldest first
+};
 
 class ChatView : public QWidget {
     Q_OBJECT
@@ -57,6 +67,17 @@ public:
     // "[p. 12]" and "[pp. 3-4]" become links "folio-page:12" (Markdown).
     static QString linkCitations(const QString& markdown);
 
+    // The messages as questions with their answers. Answers that follow one another
+    // belong to one question (how the chat pane stores a regenerated answer), and so
+    // does the answer to a question asked again right after its answer (how the app's
+    // worker stores one).
+    static QVector<ChatTurn> turns(const QVector<MessageRecord>& messages);
+    int turnCount() const { return int(turns(m_messages).size()); }
+    // Which of a turn's answers is shown (index into its answers), and choosing another
+    // (it is selected too, so the reader shows its evidence).
+    int shownAnswer(int turn) const;
+    void showAnswer(int turn, int alternative);
+
 signals:
     void pageLinkActivated(const QString& label);
     void evidenceSelected(const QVector<folio::EvidencePage>& evidence);
@@ -76,6 +97,8 @@ private:
     void endWithoutAnswer();
     void updateButtons();
     void report(const QString& message);
+    QVector<MessageRecord> shownHistory(int turnCount) const;
+    QString answerSwitcher(int turn, int shown, int count, bool links) const;
 
     LibraryStore* m_store = nullptr;
     QPointer<ChatBackend> m_backend;
@@ -87,6 +110,8 @@ private:
     QString m_streaming;
     bool m_answering = false;
     int m_selectedAnswer = -1;
+    QHash<int, int> m_shownAnswers;    // turn → the answer chosen instead of the newest
+    qint64 m_shownAnswersOf = 0;       // the conversation m_shownAnswers is about
 
     QComboBox* m_conversations;
     QToolButton* m_new;

@@ -1,7 +1,9 @@
 #include "ui/reader_view.h"
 
+#include "ui/evidence_marks.h"
 #include "ui/page_strip.h"
 #include "ui/pdf_page_view.h"
+#include "ui/text_page.h"
 
 #include <QHBoxLayout>
 #include <QLabel>
@@ -12,7 +14,34 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
+#include <numeric>
+
 namespace folio {
+
+namespace {
+
+// The page's text and nothing else: a Markdown file's images or links to local files
+// are never read from disk (books and notes come from anywhere). The left margin shows
+// the page's evidence for the selected answer.
+class PageBrowser : public QTextBrowser {
+public:
+    PageBrowser() : m_margin(new EvidenceMargin(this)) { setViewportMargins(kEvidenceBarWidth, 0, 0, 0); }
+    QVariant loadResource(int, const QUrl&) override { return {}; }
+    EvidenceMargin* margin() const { return m_margin; }
+
+protected:
+    void resizeEvent(QResizeEvent* event) override
+    {
+        QTextBrowser::resizeEvent(event);
+        const QRect page = viewport()->geometry();
+        m_margin->setGeometry(page.left() - kEvidenceBarWidth, page.top(), kEvidenceBarWidth, page.height());
+    }
+
+private:
+    EvidenceMargin* m_margin;
+};
+
+} // namespace
 
 ReaderView::ReaderView(QWidget* parent) : QWidget(parent)
 {
@@ -22,7 +51,9 @@ ReaderView::ReaderView(QWidget* parent) : QWidget(parent)
     headingFont.setBold(true);
     m_heading->setFont(headingFont);
 
-    m_text = new QTextBrowser;
+    auto* text = new PageBrowser;
+    m_textEvidence = text->margin();
+    m_text = text;
     m_text->setObjectName(QStringLiteral("reader"));
     m_text->setOpenExternalLinks(true);
     m_text->setPlaceholderText(tr("Open a PDF, EPUB, text or Markdown file (Ctrl+O), or drop one here."));
@@ -31,6 +62,14 @@ ReaderView::ReaderView(QWidget* parent) : QWidget(parent)
     m_text->setFont(readerFont);
 
     m_pdf = new PdfPageView;
+    // Scrolling through the PDF moves the reader's page (heading, strip, find) with it.
+    connect(m_pdf, &PdfPageView::currentPageChanged, this, [this](int page) {
+        if (!isPdf())
+            return;
+        m_followingScroll = true;
+        showPage(page);
+        m_followingScroll = false;
+    });
     m_stack = new QStackedWidget;
     m_stack->addWidget(m_text);
     m_stack->addWidget(m_pdf);
@@ -98,6 +137,9 @@ void ReaderView::setDocument(std::shared_ptr<const Document> document)
     m_matches.clear();
     m_currentMatch = -1;
     m_findText.clear();
+    m_shownText.clear();
+    m_evidence.clear();
+    m_textEvidence->setStrength(0, 0);
     updateFindStatus();
     m_pdf->clear();
     m_strip->setPageCount(m_document ? m_document->pageCount() : 0);
@@ -134,13 +176,10 @@ void ReaderView::showPage(int index)
     if (isPdf()) {
         m_pdf->showPage(index);
     } else if (changed || m_text->document()->isEmpty()) {
-        const QString text = m_document->pageText(index);
-        if (m_document->kind == DocumentKind::Markdown)
-            m_text->setMarkdown(text);
-        else
-            m_text->setPlainText(text);
+        showTextPage(m_text, textPage(*m_document, index));
     }
     m_strip->setCurrentPage(index);
+    updateTextEvidence();
     highlightMatchesOnPage();
     if (changed)
         emit pageChanged(index);
@@ -195,8 +234,15 @@ int ReaderView::find(const QString& text)
     if (m_findEdit->text() != text)
         m_findEdit->setText(text);
     if (m_document && !text.isEmpty()) {
+        // A PDF is searched in its text (Poppler finds the same on the page); other
+        // documents in their formatted text, as the page shows it.
+        if (!isPdf() && m_shownText.size() != m_document->pageCount()) {
+            m_shownText.clear();
+            for (int page = 0; page < m_document->pageCount(); ++page)
+                m_shownText << shownText(*m_document, page);
+        }
         for (int page = 0; page < m_document->pageCount(); ++page) {
-            const QString pageText = m_document->pageText(page);
+            const QString pageText = isPdf() ? m_document->pageText(page) : m_shownText.at(page);
             int occurrence = 0;
             for (qsizetype at = pageText.indexOf(text, 0, Qt::CaseInsensitive); at >= 0;
                  at = pageText.indexOf(text, at + text.size(), Qt::CaseInsensitive))
@@ -245,7 +291,8 @@ void ReaderView::highlightMatchesOnPage()
                             ? m_matches.value(m_currentMatch).occurrence
                             : -1;
     if (isPdf()) {
-        m_pdf->setHighlights(m_page, m_findText.isEmpty() ? QList<QRectF>{} : m_pdf->search(m_page, m_findText), current);
+        m_pdf->setHighlights(m_page, m_findText.isEmpty() ? QList<QRectF>{} : m_pdf->search(m_page, m_findText), current,
+                             !m_followingScroll);
         return;
     }
     QList<QTextEdit::ExtraSelection> selections;
@@ -289,7 +336,19 @@ void ReaderView::setEvidence(const QVector<EvidencePage>& evidence)
     for (const EvidencePage& e : evidence)
         if (e.page >= 0 && e.page < weights.size())
             weights[e.page] += e.weight;
+    m_evidence = weights;
     m_strip->setWeights(weights);
+    m_pdf->setEvidence(relativeStrengths(weights));
+    updateTextEvidence();
 }
+
+void ReaderView::updateTextEvidence()
+{
+    const double total = std::accumulate(m_evidence.begin(), m_evidence.end(), 0.0);
+    const double strength = relativeStrengths(m_evidence).value(m_page);
+    m_textEvidence->setStrength(strength, total > 0 ? m_evidence.value(m_page) / total : 0.0);
+}
+
+double ReaderView::evidenceStrength(int page) const { return relativeStrengths(m_evidence).value(page); }
 
 } // namespace folio

@@ -1,4 +1,5 @@
-// The reader: a document page by page. PDFs are shown as rendered pages (PdfPageView);
+// The reader: a document page by page. PDFs are shown as rendered pages in one
+// continuous column (PdfPageView; the page follows the scrolling);
 // text, Markdown and EPUB as formatted text, one section or chapter at a time. Beside it,
 // the page strip with the evidence of the selected answer. A find bar searches the whole
 // document and highlights the matches on the page shown.
@@ -19,6 +20,7 @@ class QToolButton;
 
 namespace folio {
 
+class EvidenceMargin;
 class PageStrip;
 class PdfPageView;
 
@@ -49,7 +51,10 @@ public:
     int currentFindMatch() const { return m_currentMatch; }
     void showFindBar();
 
+    // The selected answer's evidence: the page strip, and a mark on the page shown (a
+    // bar and tint on a PDF page, a bar beside a chapter's text) as strong as its share.
     void setEvidence(const QVector<EvidencePage>& evidence);
+    double evidenceStrength(int page) const;   // relative to the strongest page, 0..1
     PageStrip* pageStrip() const { return m_strip; }
     PdfPageView* pdfView() const { return m_pdf; }
     QTextBrowser* textView() const { return m_text; }
@@ -66,16 +71,21 @@ private:
     void selectMatch(int index);
     void highlightMatchesOnPage();
     void updateFindStatus();
+    void updateTextEvidence();
 
     std::shared_ptr<const Document> m_document;
     int m_page = -1;
     QString m_findText;
     QVector<Match> m_matches;
+    QVector<double> m_evidence;   // per page, as the answer weighed them
+    QStringList m_shownText;   // each page's text as formatted for the view (find), once needed
     int m_currentMatch = -1;
+    bool m_followingScroll = false;   // the page changes because the PDF was scrolled
 
     QLabel* m_heading = nullptr;
     QStackedWidget* m_stack = nullptr;
     QTextBrowser* m_text = nullptr;
+    EvidenceMargin* m_textEvidence = nullptr;
     PdfPageView* m_pdf = nullptr;
     PageStrip* m_strip = nullptr;
     QWidget* m_findBar = nullptr;

@@ -28,11 +28,15 @@ struct Document {
     QString pageUnit;        // pageUnitKey(unit): "page" (PDF), "chapter" (EPUB), "section" (text)
     QString text;            // the whole text; pages are ranges of it
     PageMap pages;
+    // EPUB: each page (chapter) as safe HTML for the reader to show (xhtmlToText), in
+    // page order; empty for other kinds. Display only: `text` is what the model reads.
+    QStringList html;
     qsizetype wordCount = 0;
     QStringList warnings;    // loaded, but the user should know (e.g. pages without text)
 
     int pageCount() const { return pages.count(); }
     QString pageText(int index) const;
+    QString pageHtml(int index) const { return html.value(index); }   // empty when none
     // How the reader names page `index`: "Page 12", "Chapter 3: Loomings", "Section 4".
     QString pageName(int index) const;
 };

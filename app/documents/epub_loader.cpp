@@ -308,6 +308,7 @@ Document EpubReader::load()
         if (title.isEmpty())
             title = QString::number(doc.pages.count() + 1);
         doc.pages.append(begin, doc.text.size(), title);
+        doc.html.append(chapter.html);
     }
     if (doc.pages.isEmpty())
         throw DocumentError(m_path, tr("the EPUB holds no text (its chapters are empty or only images)"));

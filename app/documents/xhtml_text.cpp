@@ -1,6 +1,8 @@
 #include "app/documents/xhtml_text.h"
 
 #include <QHash>
+#include <QSet>
+#include <QUrl>
 #include <QXmlStreamReader>
 
 namespace folio {
@@ -156,6 +158,112 @@ bool isSkipped(const QXmlStreamReader& xml)
     return false;
 }
 
+// What the reader shows of a chapter: the elements QTextDocument understands that say
+// something about the text's structure. Others are unwrapped (their text kept).
+QString safeTag(QStringView name)
+{
+    static const QSet<QString> kept = {
+        QStringLiteral("p"), QStringLiteral("h1"), QStringLiteral("h2"), QStringLiteral("h3"), QStringLiteral("h4"),
+        QStringLiteral("h5"), QStringLiteral("h6"), QStringLiteral("blockquote"), QStringLiteral("ul"),
+        QStringLiteral("ol"), QStringLiteral("li"), QStringLiteral("pre"), QStringLiteral("table"),
+        QStringLiteral("thead"), QStringLiteral("tbody"), QStringLiteral("tfoot"), QStringLiteral("tr"),
+        QStringLiteral("td"), QStringLiteral("th"), QStringLiteral("caption"), QStringLiteral("dl"),
+        QStringLiteral("dt"), QStringLiteral("dd"), QStringLiteral("em"), QStringLiteral("i"),
+        QStringLiteral("strong"), QStringLiteral("b"), QStringLiteral("u"), QStringLiteral("s"),
+        QStringLiteral("strike"), QStringLiteral("del"), QStringLiteral("ins"), QStringLiteral("sub"),
+        QStringLiteral("sup"), QStringLiteral("code"), QStringLiteral("kbd"), QStringLiteral("samp"),
+        QStringLiteral("var"), QStringLiteral("tt"), QStringLiteral("small"), QStringLiteral("big"),
+        QStringLiteral("cite"), QStringLiteral("dfn"), QStringLiteral("abbr"), QStringLiteral("span"),
+    };
+    static const QSet<QString> blocks = {
+        QStringLiteral("div"), QStringLiteral("section"), QStringLiteral("article"), QStringLiteral("aside"),
+        QStringLiteral("header"), QStringLiteral("footer"), QStringLiteral("main"), QStringLiteral("nav"),
+        QStringLiteral("figure"), QStringLiteral("figcaption"), QStringLiteral("address"),
+        QStringLiteral("details"), QStringLiteral("summary"), QStringLiteral("hgroup"),
+    };
+    const QString tag = name.toString().toLower();
+    if (kept.contains(tag))
+        return tag;
+    return blocks.contains(tag) ? QStringLiteral("div") : QString();
+}
+
+// A small whole number from an attribute ("3" for <ol start="3">), or empty.
+QString numberAttribute(const QXmlStreamAttributes& attributes, QLatin1String name)
+{
+    bool ok = false;
+    const int value = attributes.value(name).trimmed().toInt(&ok);
+    return ok && value >= 0 && value <= 100000 ? QString::number(value) : QString();
+}
+
+// Writes the safe HTML as the XHTML is walked: each start tag remembers what it wrote
+// (nothing, for unwrapped elements) so that end tags match even in a damaged file.
+class SafeHtmlWriter {
+public:
+    void start(const QXmlStreamReader& xml)
+    {
+        const QStringView name = xml.name();
+        const QXmlStreamAttributes attributes = xml.attributes();
+        if (name == QLatin1String("br") || name == QLatin1String("hr")) {
+            m_out += QStringLiteral("<%1/>").arg(name);
+            m_open.append(QString());
+            return;
+        }
+        if (name == QLatin1String("img") || name == QLatin1String("image")) {
+            // The picture is not shown; what it shows, when the book says, is.
+            const QString alt = attributes.value(QLatin1String("alt")).toString().simplified();
+            if (!alt.isEmpty())
+                m_out += QStringLiteral("<i>[%1]</i>").arg(alt.toHtmlEscaped());
+            m_open.append(QString());
+            return;
+        }
+        QString tag = safeTag(name);
+        QString extra;
+        if (name == QLatin1String("a")) {
+            // Only links out of the book; the reader has no place for links into it.
+            const QString href = attributes.value(QLatin1String("href")).toString().trimmed();
+            const QString scheme = QUrl(href).scheme().toLower();
+            if (scheme == QLatin1String("http") || scheme == QLatin1String("https") || scheme == QLatin1String("mailto")) {
+                tag = QStringLiteral("a");
+                extra = QStringLiteral(" href=\"%1\"").arg(href.toHtmlEscaped());
+            }
+        } else if (tag == QLatin1String("ol")) {
+            if (const QString start = numberAttribute(attributes, QLatin1String("start")); !start.isEmpty())
+                extra = QStringLiteral(" start=\"%1\"").arg(start);
+        } else if (tag == QLatin1String("td") || tag == QLatin1String("th")) {
+            for (const QLatin1String span : {QLatin1String("colspan"), QLatin1String("rowspan")})
+                if (const QString n = numberAttribute(attributes, span); !n.isEmpty())
+                    extra += QStringLiteral(" %1=\"%2\"").arg(span, n);
+        }
+        if (!tag.isEmpty())
+            m_out += QStringLiteral("<%1%2>").arg(tag, extra);
+        m_open.append(tag);
+    }
+    void end()
+    {
+        if (m_open.isEmpty())
+            return;
+        const QString tag = m_open.takeLast();
+        if (!tag.isEmpty())
+            m_out += QStringLiteral("</%1>").arg(tag);
+    }
+    void text(QStringView text)
+    {
+        QString plain = text.toString();
+        plain.remove(QChar(0xad));   // as in the text: the find bar searches what is shown
+        m_out += plain.toHtmlEscaped();
+    }
+    QString take()
+    {
+        while (!m_open.isEmpty())
+            end();   // a damaged file stopped early: close what it left open
+        return std::move(m_out);
+    }
+
+private:
+    QString m_out;
+    QStringList m_open;
+};
+
 struct ListState {
     bool ordered = false;
     int next = 1;
@@ -182,6 +290,7 @@ XhtmlText xhtmlToText(const QByteArray& xhtml)
     QXmlStreamReader xml(xhtml);
     xml.setEntityResolver(&resolver);
     TextBuilder out;
+    SafeHtmlWriter html;
     QVector<ListState> lists;
     int preDepth = 0;
     int headingDepth = 0;
@@ -194,6 +303,7 @@ XhtmlText xhtmlToText(const QByteArray& xhtml)
                 xml.skipCurrentElement();
                 break;
             }
+            html.start(xml);
             const QStringView name = xml.name();
             if (name == QLatin1String("br")) {
                 out.lineBreak();
@@ -228,6 +338,7 @@ XhtmlText xhtmlToText(const QByteArray& xhtml)
             break;
         }
         case QXmlStreamReader::EndElement: {
+            html.end();
             const QStringView name = xml.name();
             if ((name == QLatin1String("ul") || name == QLatin1String("ol")) && !lists.isEmpty())
                 lists.removeLast();
@@ -252,6 +363,7 @@ XhtmlText xhtmlToText(const QByteArray& xhtml)
             // An entity the reader could not resolve (the file names an external DTD).
             const QString text = xml.isCharacters() ? xml.text().toString() : htmlEntity(xml.name());
             out.append(text, preDepth > 0);
+            html.text(text);
             if (headingDepth > 0)
                 heading += text;
             break;
@@ -263,6 +375,7 @@ XhtmlText xhtmlToText(const QByteArray& xhtml)
     if (xml.hasError())
         result.error = QStringLiteral("line %1: %2").arg(xml.lineNumber()).arg(xml.errorString());
     result.text = out.take();
+    result.html = html.take().trimmed();   // the white space around <body>
     return result;
 }
 

@@ -1,6 +1,7 @@
 // XHTML (an EPUB chapter) to plain text a reader and a model can follow: paragraphs
 // separated by blank lines, <br> as a line break, list items on lines of their own, a
-// table row on one line, no scripts or styles.
+// table row on one line, no scripts or styles. The same pass keeps the chapter's
+// structure as a small, safe subset of HTML for the reader to show.
 #pragma once
 
 #include <QByteArray>
@@ -11,6 +12,10 @@ namespace folio {
 
 struct XhtmlText {
     QString text;
+    // Headings, paragraphs, emphasis, lists, tables, quotes, preformatted text and
+    // external links, in HTML that QTextDocument shows. Every attribute but a few
+    // harmless ones is dropped; no scripts, styles, images or links into the book.
+    QString html;
     QString firstHeading;   // text of the first <h1>..<h6>, simplified; empty when none
     QString error;          // empty when well-formed; else where parsing stopped (text holds what came before)
 };

@@ -5,6 +5,7 @@
 #include "epub_fixtures.h"
 #include "pdf_fixtures.h"
 
+#include <QFile>
 #include <QTemporaryDir>
 
 #include <gtest/gtest.h>
@@ -137,6 +138,64 @@ TEST(XhtmlText, ParagraphsBreaksListsTablesEntities)
                                      "Caf\u00e9\u00a0au\u00a0lait \u2014 \u263a <ok> & \ufffd\n\n"
                                      "ab2 shy\n\n"
                                      "line 1\n  indented"));
+}
+
+TEST(XhtmlText, SafeHtmlKeepsStructureAndDropsWhatIsNotText)
+{
+    const XhtmlText t = xhtmlToText(test::xhtmlPage(QStringLiteral(
+        "<h1 id=\"top\" class=\"title\" style=\"color:red\">Chapter I<br/>Loomings</h1>"
+        "<p onclick=\"steal()\">Call me <em>Ishmael</em>, <strong>said</strong> he &amp; <b>I</b>.</p>"
+        "<section><p>In a section.</p></section>"
+        "<ul><li>apples</li><li>pears</li></ul><ol start=\"3\" type=\"i\"><li>third</li></ol>"
+        "<table><tr><td colspan=\"2\" bgcolor=\"red\">wide</td></tr></table>"
+        "<script>alert(1)</script><style>p { display: none }</style>"
+        "<p><img src=\"whale.png\" alt=\"A whale\"/><img src=\"x.png\"/></p>"
+        "<p><a href=\"https://example.org/a?b=1&amp;c=2\">out</a> and <a href=\"ch2.xhtml#x\">in</a>"
+        " <a href=\"javascript:alert(1)\">bad</a><span epub:type=\"pagebreak\">12</span></p>"
+        "<blockquote><p>quoted &lt;tag&gt;</p></blockquote><pre>line 1\n  indented</pre>"
+        "<custom-tag>kept text</custom-tag>")));
+    EXPECT_TRUE(t.error.isEmpty()) << t.error.toStdString();
+    const QString& h = t.html;
+    EXPECT_TRUE(h.contains(QStringLiteral("<h1>Chapter I<br/>Loomings</h1>"))) << h.toStdString();
+    EXPECT_TRUE(h.contains(QStringLiteral("<p>Call me <em>Ishmael</em>, <strong>said</strong> he &amp; <b>I</b>.</p>")));
+    EXPECT_TRUE(h.contains(QStringLiteral("<div><p>In a section.</p></div>")));
+    EXPECT_TRUE(h.contains(QStringLiteral("<ul><li>apples</li><li>pears</li></ul><ol start=\"3\"><li>third</li></ol>")));
+    EXPECT_TRUE(h.contains(QStringLiteral("<td colspan=\"2\">wide</td>")));
+    EXPECT_TRUE(h.contains(QStringLiteral("<i>[A whale]</i>")));
+    EXPECT_TRUE(h.contains(QStringLiteral("<a href=\"https://example.org/a?b=1&amp;c=2\">out</a> and in bad")));
+    EXPECT_TRUE(h.contains(QStringLiteral("<blockquote><p>quoted &lt;tag&gt;</p></blockquote>")));
+    EXPECT_TRUE(h.contains(QStringLiteral("<pre>line 1\n  indented</pre>")));
+    EXPECT_TRUE(h.contains(QStringLiteral("kept text")));
+    // Nothing that runs, styles, loads or points into the book survives.
+    for (const char* gone : {"script", "alert", "style", "display", "img", "whale.png", "onclick", "class=",
+                             "id=", "ch2.xhtml", "javascript", "bgcolor", "type=", "custom-tag", ">12<"})
+        EXPECT_FALSE(h.contains(QLatin1String(gone))) << gone << " in " << h.toStdString();
+}
+
+TEST(XhtmlText, SafeHtmlOfADamagedFileIsClosed)
+{
+    const XhtmlText t = xhtmlToText("<html xmlns=\"http://www.w3.org/1999/xhtml\"><body><p>Kept <em>text.<p>unclosed</body></html>");
+    EXPECT_FALSE(t.error.isEmpty());
+    EXPECT_TRUE(t.html.startsWith(QStringLiteral("<p>Kept <em>text."))) << t.html.toStdString();
+    EXPECT_TRUE(t.html.endsWith(QStringLiteral("</em></p>"))) << t.html.toStdString();
+}
+
+TEST_F(EpubTest, ChaptersCarryTheirHtmlBesideTheUnchangedText)
+{
+    const Document doc = DocumentLoader::load(write(test::epubEntries(threeChapters())));
+    ASSERT_EQ(doc.pageCount(), 3);
+    ASSERT_EQ(doc.html.size(), 3);
+    EXPECT_EQ(doc.pageText(0), QStringLiteral("Chapter I\nLoomings\n\nCall me Tester.\n\nSome years ago."));
+    EXPECT_EQ(doc.pageHtml(0), QStringLiteral("<h1>Chapter I<br/>Loomings</h1><p>Call me Tester.</p><p>Some years ago.</p>"));
+    EXPECT_EQ(doc.pageHtml(2), QStringLiteral("<div><h2>The Spouter-Inn</h2><p>Entering that gable-ended inn.</p></div>"));
+    EXPECT_TRUE(doc.pageHtml(3).isEmpty());
+    // Text and Markdown documents carry none: the reader formats their text itself.
+    const QString txt = dir.filePath(QStringLiteral("plain.txt"));
+    QFile file(txt);
+    ASSERT_TRUE(file.open(QIODevice::WriteOnly));
+    file.write("Some plain text.\n");
+    file.close();
+    EXPECT_TRUE(DocumentLoader::load(txt).html.isEmpty());
 }
 
 TEST(XhtmlText, EntitiesWithAnExternalDoctype)

@@ -18,6 +18,7 @@
 #include <QPushButton>
 #include <QTemporaryDir>
 #include <QTextBrowser>
+#include <QToolButton>
 #include <QtTest>
 
 using namespace folio;
@@ -183,6 +184,102 @@ private slots:
         // Without a model, asking says so in the window instead of failing silently.
         QVERIFY(!chat->ask(QStringLiteral("Anything else?")));
         QVERIFY(again.lastError().contains(QStringLiteral("Model Manager")));
+    }
+
+    void regenerateKeepsTheEarlierAnswers()
+    {
+        qint64 conversation = 0;
+        {
+            MainWindow window;
+            ScriptedBackend backend;
+            backend.setReadingTokens(0, 1);
+            backend.setAnswer(QStringLiteral("First answer [p. 1]."), {{0, 1.0}});
+            window.setChatBackend(&backend);
+            window.show();
+            open(window, m_text);
+            ChatView* chat = window.chat();
+            conversation = chat->newConversation(QStringLiteral("Twice"));
+            QSignalSpy finished(chat, &ChatView::answerFinished);
+            QVERIFY(chat->ask(QStringLiteral("Where is the keeper?")));
+            QVERIFY(finished.wait(5000));
+
+            backend.setAnswer(QStringLiteral("Second answer [p. 2]."), {{1, 1.0}});
+            auto* regenerate = window.findChild<QToolButton*>(QStringLiteral("regenerateButton"));
+            QVERIFY(regenerate->isEnabled());
+            regenerate->click();
+            QVERIFY(chat->isAnswering());
+            QVERIFY(backend.lastRequest().history.isEmpty());   // the question is asked again, not after its answer
+            QCOMPARE(backend.lastRequest().question, QStringLiteral("Where is the keeper?"));
+            QVERIFY(finished.wait(5000));
+
+            // Both answers are kept; the new one is shown with a way back to the first.
+            QCOMPARE(chat->messages().size(), 3);
+            QCOMPARE(chat->turnCount(), 1);
+            QCOMPARE(chat->shownAnswer(0), 1);
+            QString shown = chat->transcript()->toPlainText();
+            QVERIFY2(shown.contains(QStringLiteral("Second answer")) && shown.contains(QStringLiteral("2/2")), qPrintable(shown));
+            QVERIFY(!shown.contains(QStringLiteral("First answer")));
+            QCOMPARE(shown.count(QStringLiteral("Where is the keeper?")), 1);
+            QCOMPARE(window.reader()->pageStrip()->weights().value(1), 1.0);
+
+            QVERIFY(chat->transcript()->toHtml().contains(QStringLiteral("folio-answer:0.0")));
+            emit chat->transcript()->anchorClicked(QUrl(QStringLiteral("folio-answer:0.0")));
+            shown = chat->transcript()->toPlainText();
+            QVERIFY2(shown.contains(QStringLiteral("First answer")) && shown.contains(QStringLiteral("1/2")), qPrintable(shown));
+            QVERIFY(!shown.contains(QStringLiteral("Second answer")));
+            // The answer shown is the one selected: its evidence, its text to copy.
+            QCOMPARE(window.reader()->pageStrip()->weights().value(0), 1.0);
+            QCOMPARE(window.reader()->pageStrip()->weights().value(1), 0.0);
+            chat->copyLastAnswer();
+            QCOMPARE(QApplication::clipboard()->text(), QStringLiteral("First answer [p. 1]."));
+
+            // A follow-up continues from the answer shown.
+            backend.setAnswer(QStringLiteral("Third."), {});
+            QVERIFY(chat->ask(QStringLiteral("And then?")));
+            QCOMPARE(backend.lastRequest().history.size(), 2);
+            QCOMPARE(backend.lastRequest().history[1].text, QStringLiteral("First answer [p. 1]."));
+            QVERIFY(finished.wait(5000));
+            QCOMPARE(chat->turnCount(), 2);
+            QCOMPARE(chat->shownAnswer(0), 0);
+        }
+        // Reopened, the conversation still holds both answers (the newest shown).
+        MainWindow again;
+        open(again, m_text);
+        ChatView* chat = again.chat();
+        chat->selectConversation(conversation);
+        QCOMPARE(chat->messages().size(), 5);
+        QCOMPARE(chat->turnCount(), 2);
+        QCOMPARE(chat->shownAnswer(0), 1);
+        QVERIFY(chat->transcript()->toPlainText().contains(QStringLiteral("2/2")));
+        chat->showAnswer(0, 0);
+        QVERIFY(chat->transcript()->toPlainText().contains(QStringLiteral("First answer")));
+    }
+
+    void answersAskedAgainAreGroupedUnderTheirQuestion()
+    {
+        const auto message = [](MessageRole role, const char* text) {
+            MessageRecord m;
+            m.role = role;
+            m.text = QString::fromUtf8(text);
+            return m;
+        };
+        // How the app's worker stores a regenerated answer: the question again, then the answer.
+        const QVector<MessageRecord> messages = {
+            message(MessageRole::System, "rules"),      message(MessageRole::User, "q1"),
+            message(MessageRole::Assistant, "a1"),      message(MessageRole::User, "q1"),
+            message(MessageRole::Assistant, "a1 again"), message(MessageRole::Assistant, "a1 third"),
+            message(MessageRole::User, "q2"),           message(MessageRole::User, "q2"),
+            message(MessageRole::Assistant, "a2"),
+        };
+        const QVector<ChatTurn> turns = ChatView::turns(messages);
+        QCOMPARE(turns.size(), 3);
+        QCOMPARE(turns[0].question, 1);
+        QCOMPARE(turns[0].answers, (QVector<int>{2, 4, 5}));
+        // The same question twice in a row, with no answer between, is asked twice.
+        QCOMPARE(turns[1].question, 6);
+        QVERIFY(turns[1].answers.isEmpty());
+        QCOMPARE(turns[2].question, 7);
+        QCOMPARE(turns[2].answers, (QVector<int>{8}));
     }
 
     void citationsBecomeLinks()
