@@ -18,6 +18,9 @@ struct ChatRequest {
     qint64 conversationId = 0;
     QVector<MessageRecord> history;   // the conversation so far (the question not included)
     QString question;
+    // Regenerate: the conversation's last question (this one) answered again, from the
+    // state before its earlier answer, which the store keeps beside the new one.
+    bool again = false;
 };
 
 class ChatBackend : public QObject {

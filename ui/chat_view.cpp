@@ -300,6 +300,7 @@ void ChatView::startAnswer(const QString& question, bool appendQuestion)
     } else {
         // Regenerate: the conversation as shown, up to (not including) the last question.
         request.history = shownHistory(turnCount() - 1);
+        request.again = true;
     }
     m_answering = true;
     m_streaming.clear();

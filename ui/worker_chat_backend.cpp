@@ -45,8 +45,7 @@ WorkerChatBackend::WorkerChatBackend(const QString& databasePath, QObject* paren
             emit readingFinished(true);
         }
         if (m_active && m_waiting) {
-            const ChatRequest request = *std::exchange(m_waiting, std::nullopt);
-            m_controller->ask(request.question, request.conversationId, request.document->path);
+            send(*std::exchange(m_waiting, std::nullopt));
         }
     });
     connect(m_controller, &ReadingController::token, this, [this](const QString& text) {
@@ -130,7 +129,16 @@ void WorkerChatBackend::ask(const ChatRequest& request)
         m_waiting = request;
         return;
     }
-    m_controller->ask(request.question, request.conversationId, path);
+    send(request);
+}
+
+void WorkerChatBackend::send(const ChatRequest& request)
+{
+    const QString path = request.document ? request.document->path : QString();
+    if (request.again && request.conversationId)
+        m_controller->regenerate(request.conversationId, path);
+    else
+        m_controller->ask(request.question, request.conversationId, path);
 }
 
 void WorkerChatBackend::endRequest()

@@ -37,6 +37,7 @@ public:
 
 private:
     void endRequest();
+    void send(const ChatRequest& request);   // to the worker: ask, or answer again
 
     ReadingController* m_controller;
     ModelSettings m_settings;

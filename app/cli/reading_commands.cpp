@@ -195,12 +195,17 @@ int runAsk(const QStringList& arguments)
         addReadingOptions(parser);
         addOption(parser, QStringLiteral("conversation"), QStringLiteral("Continue this conversation."),
                   QStringLiteral("ID"), QStringLiteral("0"));
+        addOption(parser, QStringLiteral("regenerate"),
+                  QStringLiteral("Answer the conversation's last question again (no QUESTION; the earlier answer is kept)."));
         if (!parse(parser, arguments))
             return 0;
         const QStringList positional = parser.positionalArguments();
-        if (positional.size() != 2)
-            throw UsageError{QStringLiteral("expected exactly one QUESTION (quote it)")};
         const qint64 conversation = parser.value(QStringLiteral("conversation")).toLongLong();
+        const bool again = parser.isSet(QStringLiteral("regenerate"));
+        if (again && (positional.size() != 1 || conversation == 0))
+            throw UsageError{QStringLiteral("--regenerate takes --conversation ID and no QUESTION")};
+        if (!again && positional.size() != 2)
+            throw UsageError{QStringLiteral("expected exactly one QUESTION (quote it)")};
         const QString model = required(parser, "model");
         QString doc = parser.value(QStringLiteral("doc"));
         if (doc.isEmpty() && conversation == 0)
@@ -260,7 +265,9 @@ int runAsk(const QStringList& arguments)
             exitCode = 130;
         });
         QObject::connect(&controller, &ReadingController::modelLoaded, [&](const QString&) {
-            if (exitCode == 0)
+            if (exitCode == 0 && again)
+                controller.regenerate(conversation, doc);
+            else if (exitCode == 0)
                 controller.ask(positional.at(1), conversation, doc);
         });
         QObject::connect(&controller, &ReadingController::idle, &loop, &QEventLoop::quit);

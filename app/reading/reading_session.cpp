@@ -392,14 +392,7 @@ QString ReadingSession::resumeConversation(qint64 conversationId, const Callback
     }
     // Rebuild: the document prefix, then the earlier turns from the stored messages.
     restoreOrReadPrefix(callbacks, cancel, nullptr);
-    QVector<ConversationTurn> turns;
-    for (const MessageRecord& m : LibraryStore(*db_).messages(conversationId)) {
-        if (m.role == MessageRole::User)
-            turns.push_back({m.text, {}});
-        else if (m.role == MessageRole::Assistant && !turns.isEmpty())
-            turns.back().answer = m.text;
-    }
-    const std::vector<int32_t> replay = builder_->replayTokens(turns);
+    const std::vector<int32_t> replay = builder_->replayTokens(conversationTurns(LibraryStore(*db_).messages(conversationId)));
     const int prefix = session_->position();
     try {
         prefillReporting(replay, 0, static_cast<int>(replay.size()), callbacks, cancel);
@@ -412,13 +405,84 @@ QString ReadingSession::resumeConversation(qint64 conversationId, const Callback
                                                    : QStringLiteral("document read + replay");
 }
 
+QVector<ConversationTurn> conversationTurns(const QVector<MessageRecord>& messages)
+{
+    QVector<ConversationTurn> turns;
+    bool afterAnswer = false;
+    for (const MessageRecord& m : messages) {
+        if (m.role == MessageRole::User) {
+            if (afterAnswer && !turns.isEmpty() && turns.back().question == m.text)
+                turns.back().answer.clear();  // asked again: the answer that follows replaces it
+            else
+                turns.push_back({m.text, {}});
+            afterAnswer = false;
+        } else if (m.role == MessageRole::Assistant && !turns.isEmpty()) {
+            turns.back().answer = m.text;  // the newest of consecutive answers counts
+            afterAnswer = true;
+        }
+    }
+    return turns;
+}
+
 AnswerResult ReadingSession::ask(const QString& question, qint64 conversationId, const Callbacks& callbacks,
                                  const std::atomic<bool>* cancel)
 {
-    if (!model_)
-        throw ReadingError("no model loaded");
     if (question.trimmed().isEmpty())
         throw ReadingError("the question is empty");
+    return answer(question, conversationId, false, callbacks, cancel);
+}
+
+AnswerResult ReadingSession::regenerate(qint64 conversationId, const Callbacks& callbacks,
+                                        const std::atomic<bool>* cancel)
+{
+    if (!conversationId)
+        throw ReadingError("no conversation to answer again");
+    const QVector<ConversationTurn> turns = conversationTurns(LibraryStore(*db_).messages(conversationId));
+    if (turns.isEmpty())
+        throw ReadingError("conversation " + std::to_string(conversationId) + " has no question to answer again");
+    return answer(turns.back().question, conversationId, true, callbacks, cancel);
+}
+
+void ReadingSession::rewindLastTurn(qint64 conversationId, const Callbacks& callbacks, const std::atomic<bool>* cancel)
+{
+    const QVector<MessageRecord> messages = LibraryStore(*db_).messages(conversationId);
+    const QVector<ConversationTurn> turns = conversationTurns(messages);
+    loadedConversation_ = 0;  // from here on the session holds less than the saved conversation
+    // Exact and cheap when the state holds the last turn where its messages say (it was
+    // answered in this state, or restored from the snapshot saved after it): cut there.
+    int lastUser = -1;
+    for (int i = 0; i < messages.size(); ++i)
+        if (messages[i].role == MessageRole::User)
+            lastUser = i;
+    if (lastUser >= 0 && lastUser + 1 < messages.size() && messages.back().role == MessageRole::Assistant) {
+        const MessageRecord& q = messages[lastUser];
+        const std::vector<int32_t> expected = builder_->questionTokens(q.text, turns.size() == 1);
+        const std::vector<int32_t>& have = session_->tokens();
+        if (q.tokenBegin && q.tokenEnd && messages.back().tokenEnd == session_->position()
+            && *q.tokenBegin >= static_cast<qint64>(prompt_.tokens.size())
+            && *q.tokenEnd - *q.tokenBegin == static_cast<qint64>(expected.size()) && *q.tokenEnd <= qint64(have.size())
+            && std::equal(expected.begin(), expected.end(), have.begin() + *q.tokenBegin)) {
+            session_->truncate(static_cast<int>(*q.tokenBegin));
+            return;
+        }
+    }
+    // Else: the document prefix, then the turns before the last one, read again.
+    restoreOrReadPrefix(callbacks, cancel, nullptr);
+    const std::vector<int32_t> replay = builder_->replayTokens(turns.mid(0, turns.size() - 1));
+    const int prefix = session_->position();
+    try {
+        prefillReporting(replay, 0, static_cast<int>(replay.size()), callbacks, cancel);
+    } catch (const ReadingCancelled&) {
+        session_->truncate(prefix);
+        throw;
+    }
+}
+
+AnswerResult ReadingSession::answer(const QString& question, qint64 conversationId, bool again,
+                                    const Callbacks& callbacks, const std::atomic<bool>* cancel)
+{
+    if (!model_)
+        throw ReadingError("no model loaded");
     std::vector<int> evidenceLayers;
     try {
         evidenceLayers = resolveEvidenceLayers(options_.evidenceLayers, model_->params().blockCount);
@@ -443,11 +507,18 @@ AnswerResult ReadingSession::ask(const QString& question, qint64 conversationId,
             notice(callbacks, QStringLiteral("the document changed since conversation %1 began: its earlier turns are "
                                              "read again with the current text")
                                   .arg(conversationId));
+        ensureSession(callbacks);  // after dropSession() or setOptions()
         firstTurn = conversation.messageCount == 0;
         result.resumedFrom = resumeConversation(conversationId, callbacks, cancel);
+        if (again) {
+            // The state before the last question; its earlier answer stays in the store.
+            rewindLastTurn(conversationId, callbacks, cancel);
+            firstTurn = conversationTurns(library.messages(conversationId)).size() == 1;
+        }
     } else {
         if (!document_)
             throw ReadingError("no document open");
+        ensureSession(callbacks);
         restoreOrReadPrefix(callbacks, cancel, nullptr);
         result.resumedFrom = QStringLiteral("new");
     }

@@ -114,6 +114,11 @@ public:
     ReadingCancelled() : std::runtime_error("cancelled") {}
 };
 
+// A conversation's stored messages as the turns the model holds: a question asked
+// again right after its answer (ReadingSession::regenerate) and consecutive answers
+// (the chat pane's) leave one turn with the newest answer.
+QVector<ConversationTurn> conversationTurns(const QVector<MessageRecord>& messages);
+
 class ReadingSession {
 public:
     struct Callbacks {
@@ -157,6 +162,13 @@ public:
     // Costs the write of that much KV state: call it after reporting the cancel.
     void savePartialReading(const Callbacks& callbacks = {});
 
+    // Answers the conversation's last question again, from the state before its answer
+    // (its earlier answer is not in the context). The earlier answer stays in the store:
+    // the question and the new answer are appended, and conversationTurns() counts only
+    // the newest answer (as the chat pane shows it, with the others beside it).
+    AnswerResult regenerate(qint64 conversationId, const Callbacks& callbacks = {},
+                            const std::atomic<bool>* cancel = nullptr);
+
     // Forget the in-memory state (tests and the benchmark: force a restore).
     void dropSession();
 
@@ -169,6 +181,9 @@ private:
     void saveDocumentSnapshot(DocumentStatus* status, const Callbacks& callbacks);
     KvSnapshotSpec snapshotSpec(KvSnapshotKind kind) const;
     QString resumeConversation(qint64 conversationId, const Callbacks& callbacks, const std::atomic<bool>* cancel);
+    void rewindLastTurn(qint64 conversationId, const Callbacks& callbacks, const std::atomic<bool>* cancel);
+    AnswerResult answer(const QString& question, qint64 conversationId, bool again, const Callbacks& callbacks,
+                        const std::atomic<bool>* cancel);
     void prefillReporting(const std::vector<int32_t>& tokens, int alreadyDone, int total, const Callbacks& callbacks,
                           const std::atomic<bool>* cancel);
     void notice(const Callbacks& callbacks, const QString& text) const;

@@ -80,6 +80,15 @@ void ReadingWorker::ask(const QString& question, qint64 conversationId, const QS
     });
 }
 
+void ReadingWorker::regenerate(qint64 conversationId, const QString& documentPath)
+{
+    run([&] {
+        if (!documentPath.isEmpty())
+            session_->prepareDocument(documentPath, callbacks());
+        emit finished(session_->regenerate(conversationId, callbacks(), &cancel_));
+    });
+}
+
 void ReadingWorker::dropSession()
 {
     if (session_)
@@ -144,6 +153,14 @@ void ReadingController::ask(const QString& question, qint64 conversationId, cons
     queued();
     QMetaObject::invokeMethod(
         worker_, [w = worker_, question, conversationId, documentPath] { w->ask(question, conversationId, documentPath); },
+        Qt::QueuedConnection);
+}
+
+void ReadingController::regenerate(qint64 conversationId, const QString& documentPath)
+{
+    queued();
+    QMetaObject::invokeMethod(
+        worker_, [w = worker_, conversationId, documentPath] { w->regenerate(conversationId, documentPath); },
         Qt::QueuedConnection);
 }
 

@@ -36,6 +36,8 @@ public slots:
     // conversationId 0: a new conversation. documentPath (optional) is opened first,
     // without reading it when the conversation's own state can be restored.
     void ask(const QString& question, qint64 conversationId, const QString& documentPath);
+    // The conversation's last question answered again (ReadingSession::regenerate).
+    void regenerate(qint64 conversationId, const QString& documentPath);
     void dropSession();
 
 signals:
@@ -70,6 +72,7 @@ public:
     void loadModel(const QString& path);
     void openDocument(const QString& path);
     void ask(const QString& question, qint64 conversationId = 0, const QString& documentPath = {});
+    void regenerate(qint64 conversationId, const QString& documentPath = {});
     void dropSession();
     void cancel();          // no effect when idle
     bool isBusy() const { return pending_ > 0; }

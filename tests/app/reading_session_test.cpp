@@ -382,3 +382,95 @@ TEST_F(ReadingSessionTest, EvidenceLayerTheModelLacksIsAClearErrorAndLeavesTheSe
     EXPECT_EQ(reading.session()->position(), before);
     EXPECT_TRUE(LibraryStore(*db).conversations().isEmpty());
 }
+
+TEST(ConversationTurns, AQuestionAskedAgainAfterItsAnswerKeepsTheNewestAnswer)
+{
+    auto message = [](MessageRole role, const char* text) {
+        MessageRecord m;
+        m.role = role;
+        m.text = QString::fromUtf8(text);
+        return m;
+    };
+    const QVector<MessageRecord> messages = {
+        message(MessageRole::User, "q1"),      message(MessageRole::Assistant, "a1"),
+        message(MessageRole::User, "q2"),      message(MessageRole::Assistant, "a2"),
+        message(MessageRole::User, "q2"),      message(MessageRole::Assistant, "a2 again"),  // the worker's regenerate
+        message(MessageRole::Assistant, "a2 third"),                                          // the chat pane's
+        message(MessageRole::User, "q1"),      message(MessageRole::Assistant, "a1 later"),   // asked later: a turn
+    };
+    const QVector<ConversationTurn> turns = conversationTurns(messages);
+    ASSERT_EQ(turns.size(), 3);
+    EXPECT_EQ(turns[0].answer, QStringLiteral("a1"));
+    EXPECT_EQ(turns[1].question, QStringLiteral("q2"));
+    EXPECT_EQ(turns[1].answer, QStringLiteral("a2 third"));
+    EXPECT_EQ(turns[2].question, QStringLiteral("q1"));
+    EXPECT_EQ(turns[2].answer, QStringLiteral("a1 later"));
+}
+
+TEST_F(ReadingSessionTest, RegenerateAnswersFromTheStateBeforeTheEarlierAnswer)
+{
+    const QString doc = fx.writeDocument(QStringLiteral("book.txt"), 3);
+    auto db = openDb(fx.database);
+    ReadingSession live(db, fx.options());
+    live.loadModel(fx.model);
+    live.openDocument(doc);
+    const AnswerResult a1 = live.ask(QStringLiteral("first question"));
+    const AnswerResult a2 = live.ask(QStringLiteral("second question"), a1.conversationId);
+    const std::vector<int32_t> afterSecond = live.session()->tokens();
+
+    // In memory: the earlier answer is cut off and the same question answered again;
+    // greedy sampling from the same state gives the same answer and the same state.
+    const AnswerResult again = live.regenerate(a1.conversationId);
+    EXPECT_EQ(again.question, QStringLiteral("second question"));
+    EXPECT_EQ(again.answer, a2.answer);
+    EXPECT_EQ(again.contextTokens, a2.contextTokens);
+    EXPECT_EQ(live.session()->tokens(), afterSecond);
+    QVector<MessageRecord> messages = LibraryStore(*db).messages(a1.conversationId);
+    ASSERT_EQ(messages.size(), 6);  // the earlier answer is kept
+    EXPECT_EQ(messages[4].text, QStringLiteral("second question"));
+    EXPECT_EQ(conversationTurns(messages).size(), 2);
+
+    // After a restart: from the conversation's snapshot, cut at the last question.
+    ReadingSession reopened(db, fx.options());
+    reopened.loadModel(fx.model);
+    reopened.prepareDocument(doc);
+    const AnswerResult restored = reopened.regenerate(a1.conversationId, callbacks());
+    EXPECT_EQ(restored.resumedFrom, QStringLiteral("conversation snapshot"));
+    EXPECT_EQ(restored.answer, a2.answer);
+    EXPECT_EQ(reopened.session()->tokens(), afterSecond);
+
+    // Without snapshots: the document and the turns before the last one are read again.
+    ReadingOptions noSnapshots = fx.options();
+    noSnapshots.useSnapshots = false;
+    ReadingSession replayed(db, noSnapshots);
+    replayed.loadModel(fx.model);
+    replayed.prepareDocument(doc);
+    const AnswerResult rebuilt = replayed.regenerate(a1.conversationId);
+    EXPECT_EQ(replayed.session()->position() - static_cast<int>(rebuilt.answerTokens),
+              static_cast<int>(*LibraryStore(*db).messages(a1.conversationId).back().tokenBegin));
+    // A follow-up continues the regenerated conversation, one turn per question.
+    const AnswerResult a3 = reopened.ask(QStringLiteral("third question"), a1.conversationId);
+    EXPECT_EQ(a3.resumedFrom, QStringLiteral("memory"));
+    messages = LibraryStore(*db).messages(a1.conversationId);
+    EXPECT_EQ(conversationTurns(messages).size(), 3);
+}
+
+TEST_F(ReadingSessionTest, RegenerateOfTheFirstQuestionAndOfAnEmptyConversation)
+{
+    const QString doc = fx.writeDocument(QStringLiteral("book.txt"), 2);
+    auto db = openDb(fx.database);
+    ReadingSession live(db, fx.options());
+    live.loadModel(fx.model);
+    live.openDocument(doc);
+    const AnswerResult a1 = live.ask(QStringLiteral("only question"));
+    const std::vector<int32_t> afterFirst = live.session()->tokens();
+    live.dropSession();
+    const AnswerResult again = live.regenerate(a1.conversationId);
+    EXPECT_EQ(again.answer, a1.answer);
+    EXPECT_EQ(live.session()->tokens(), afterFirst);  // the first turn's own framing
+    EXPECT_THROW(live.regenerate(0), ReadingError);
+    const qint64 empty = LibraryStore(*db).createConversation(LibraryStore(*db).documents().front().id,
+                                                              QString::fromStdString(live.model()->fingerprint()),
+                                                              QStringLiteral("empty"));
+    EXPECT_THROW(live.regenerate(empty), ReadingError);
+}

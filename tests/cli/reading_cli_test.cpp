@@ -119,3 +119,23 @@ TEST_F(ReadingCli, FolioBenchResumeIsTheSameBenchmark)
     EXPECT_TRUE(r.out.contains(QStringLiteral("ratio (read/restore)"))) << r.out.toStdString();
     EXPECT_TRUE(r.out.contains(QStringLiteral("document snapshot:"))) << r.out.toStdString();
 }
+
+TEST_F(ReadingCli, RegenerateAnswersTheLastQuestionAgainAndKeepsTheEarlierAnswer)
+{
+    CliResult first = folioCli(askArgs(QStringLiteral("what is it")));
+    ASSERT_EQ(first.exitCode, 0) << first.err.toStdString();
+    QStringList args = askArgs(QString());
+    args.removeAt(5);  // no QUESTION
+    args << QStringLiteral("--conversation") << QStringLiteral("1") << QStringLiteral("--regenerate");
+    CliResult again = folioCli(args);
+    ASSERT_EQ(again.exitCode, 0) << again.err.toStdString();
+    // Greedy from the same state: the same first line (the answer).
+    EXPECT_EQ(again.out.section(QLatin1Char('\n'), 0, 0), first.out.section(QLatin1Char('\n'), 0, 0));
+    CliResult list = folioCli({QStringLiteral("conversations"), QStringLiteral("--db"), db});
+    EXPECT_TRUE(list.out.contains(QStringLiteral("4 messages"))) << list.out.toStdString();
+
+    args << QStringLiteral("extra question");
+    CliResult wrong = folioCli(args);
+    EXPECT_EQ(wrong.exitCode, 2);
+    EXPECT_TRUE(wrong.err.contains(QStringLiteral("--regenerate"))) << wrong.err.toStdString();
+}

@@ -14,6 +14,7 @@
 #include <QLabel>
 #include <QPushButton>
 #include <QTemporaryDir>
+#include <QToolButton>
 #include <QtTest>
 
 using namespace folio;
@@ -100,6 +101,36 @@ private slots:
         QCOMPARE(chat->conversationId(), m_conversation);
         QCOMPARE(chat->messages().size(), 6);
         QCOMPARE(chat->messages()[4].text, QStringLiteral("one more"));
+    }
+
+    void regenerateOnTheWorkerAnswersFromBeforeTheEarlierAnswer()
+    {
+        QVERIFY(m_conversation);
+        MainWindow window;
+        WorkerChatBackend backend(Database::defaultPath());
+        window.setChatBackend(&backend);
+        open(window, m_document);
+        ChatView* chat = window.chat();
+        chat->selectConversation(m_conversation);
+        const QVector<MessageRecord> before = chat->messages();
+        QCOMPARE(before.size(), 6);
+        QSignalSpy finished(chat, &ChatView::answerFinished);
+        QSignalSpy progress(&backend, &ChatBackend::readingProgress);
+        auto* regenerate = window.findChild<QToolButton*>(QStringLiteral("regenerateButton"));
+        QVERIFY(regenerate && regenerate->isEnabled());
+        regenerate->click();
+        QVERIFY2(finished.wait(60000), qPrintable(window.lastError()));
+        QCOMPARE(progress.count(), 0);   // the saved state, cut before the last question
+        // The worker kept the earlier answer and stored the question again with the new one.
+        const QVector<MessageRecord> after = chat->messages();
+        QCOMPARE(after.size(), 8);
+        QCOMPARE(after[6].text, QStringLiteral("one more"));
+        // Greedy, from the same state as the first time: the same answer, at the same place.
+        QCOMPARE(after[7].text, before[5].text);
+        QCOMPARE(after[7].tokenBegin, before[5].tokenBegin);
+        QCOMPARE(after[7].tokenEnd, before[5].tokenEnd);
+        QCOMPARE(ChatView::turns(after).size(), 3);
+        QCOMPARE(chat->shownAnswer(2), 1);
     }
 
     void cancellingAReadingKeepsTheConversation()
