@@ -105,9 +105,16 @@ bool forwardBatch(const Model& model, AttentionMethod& attention, KvCache& cache
 
         // Attention block: x += Wo * attention(rope(Wq xn), rope(Wk xn), Wv xn)
         rmsNormRows(s.xn.data(), s.x.data(), w.attnNorm, n, embd, p.rmsEpsilon);
-        project(w.wq, s.xn.data(), n, s.q.data(), pool);
-        project(w.wk, s.xn.data(), n, s.k.data(), pool);
-        project(w.wv, s.xn.data(), n, s.v.data(), pool);
+        if (n == 1) {  // decode: one pass over the pool for the three
+            const MatVecTarget qkv[] = {{w.wq.type, w.wq.data, w.wq.rows, s.q.data()},
+                                        {w.wk.type, w.wk.data, w.wk.rows, s.k.data()},
+                                        {w.wv.type, w.wv.data, w.wv.rows, s.v.data()}};
+            matVecShared(qkv, 3, embd, s.xn.data(), &pool);
+        } else {
+            project(w.wq, s.xn.data(), n, s.q.data(), pool);
+            project(w.wk, s.xn.data(), n, s.k.data(), pool);
+            project(w.wv, s.xn.data(), n, s.v.data(), pool);
+        }
         addBias(s.q.data(), w.bq, n);
         addBias(s.k.data(), w.bk, n);
         addBias(s.v.data(), w.bv, n);
@@ -130,8 +137,14 @@ bool forwardBatch(const Model& model, AttentionMethod& attention, KvCache& cache
 
         // Feed-forward block (SwiGLU): x += Wdown (silu(Wgate xn) * Wup xn)
         rmsNormRows(s.xn.data(), s.x.data(), w.ffnNorm, n, embd, p.rmsEpsilon);
-        project(w.gate, s.xn.data(), n, s.gate.data(), pool);
-        project(w.up, s.xn.data(), n, s.up.data(), pool);
+        if (n == 1) {
+            const MatVecTarget gateUp[] = {{w.gate.type, w.gate.data, w.gate.rows, s.gate.data()},
+                                           {w.up.type, w.up.data, w.up.rows, s.up.data()}};
+            matVecShared(gateUp, 2, embd, s.xn.data(), &pool);
+        } else {
+            project(w.gate, s.xn.data(), n, s.gate.data(), pool);
+            project(w.up, s.xn.data(), n, s.up.data(), pool);
+        }
         swiGlu(s.gate.data(), s.up.data(), n * ff);
         project(w.down, s.gate.data(), n, s.proj.data(), pool);
         addInPlace(s.x.data(), s.proj.data(), n * embd);

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <vector>
 
@@ -216,6 +217,39 @@ void matMulAt(SimdLevel level, GgmlType type, const void* W, int64_t rows, int64
         matMulByInt8Gemm(SimdLevel::Avx2, type, W, rows, cols, X, n, Y, pool);
     else
         matMulByGemm(type, W, rows, cols, X, n, Y, pool);
+}
+
+void matVecShared(const MatVecTarget* targets, int count, int64_t cols, const float* x, ThreadPool* pool)
+{
+    const SimdLevel level = activeSimdLevel();
+    const kernels::DotKernels& dots = kernels::dotKernelsFor(level);
+    std::optional<Activations> byKind[3];  // ActivationKind Float, Q8, Q8K
+    std::vector<const Activations*> acts(static_cast<std::size_t>(count));
+    std::vector<kernels::RowDotFn> dot(static_cast<std::size_t>(count));
+    std::vector<int64_t> firstRow(static_cast<std::size_t>(count) + 1, 0);
+    for (int j = 0; j < count; ++j) {
+        const MatVecTarget& t = targets[j];
+        checkShape(t.type, t.rows, cols);
+        const auto kind = static_cast<std::size_t>(kernels::activationKindOf(t.type));
+        if (!byKind[kind])
+            byKind[kind].emplace(t.type, x, cols, 1);
+        acts[static_cast<std::size_t>(j)] = &*byKind[kind];
+        dot[static_cast<std::size_t>(j)] = kernels::rowDotFor(dots, t.type);
+        firstRow[static_cast<std::size_t>(j) + 1] = firstRow[static_cast<std::size_t>(j)] + t.rows;
+    }
+    runRows(pool, firstRow.back(), kRowGrain, [&](int64_t begin, int64_t end, int) {
+        for (int j = 0; j < count; ++j) {
+            const auto u = static_cast<std::size_t>(j);
+            const int64_t from = std::max(begin, firstRow[u]), to = std::min(end, firstRow[u + 1]);
+            if (from >= to)
+                continue;
+            const MatVecTarget& t = targets[j];
+            const std::size_t rowSize = rowBytes(t.type, cols);
+            const auto* bytes = static_cast<const std::byte*>(t.W);
+            for (int64_t i = from - firstRow[u]; i < to - firstRow[u]; ++i)
+                t.y[i] = dot[u](bytes + static_cast<std::size_t>(i) * rowSize, acts[u]->token(0), cols);
+        }
+    });
 }
 
 void matVec(GgmlType type, const void* W, int64_t rows, int64_t cols, const float* x, float* y, ThreadPool* pool)

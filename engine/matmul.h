@@ -20,6 +20,18 @@ class ThreadPool;
 void matVec(GgmlType type, const void* W, int64_t rows, int64_t cols, const float* x, float* y,
             ThreadPool* pool);
 
+// Several matVecs of one input vector (a layer's q, k and v; gate and up) in one
+// pass over the pool, with x quantized once per activation kind: per-token overhead
+// (pool hand-offs, quantization) paid once instead of per matrix. Each y is exactly
+// what matVec gives for its matrix. All targets have x's cols.
+struct MatVecTarget {
+    GgmlType type;
+    const void* W;
+    int64_t rows;
+    float* y;
+};
+void matVecShared(const MatVecTarget* targets, int count, int64_t cols, const float* x, ThreadPool* pool);
+
 // Prefill path: Y[t*rows + i] = sum_k W[i,k] X[t*cols + k], t in [0, n).
 // For n < kMatMulGemmMinTokens this is the int8 path of matVec (each W row read once
 // for all n tokens); above, W is dequantized in row panels to float and multiplied
@@ -27,7 +39,8 @@ void matVec(GgmlType type, const void* W, int64_t rows, int64_t cols, const floa
 // of W costs about 20 matVecs, so sgemm only pays off from a few dozen tokens on.
 constexpr int64_t kMatMulGemmMinTokens = 32;
 // From this many tokens on, with AVX-512 VNNI and a 32-block type (Q4_0, Q4_1, Q5_0,
-// Q5_1, Q8_0), the product is an int8 GEMM instead (kernels/gemm.h): activations
+// Q5_1, Q8_0) or Q4_K/Q5_K (AVX2: the 4- and 5-bit ones of these), the product is an
+// int8 GEMM instead (kernels/gemm.h): activations
 // are quantized to int8 blocks as in the int8 path, so results carry the same
 // activation rounding (relative ~1e-2 of sum |W||x|), at several times the speed
 // of dequantize + sgemm.

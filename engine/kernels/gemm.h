@@ -1,4 +1,5 @@
-// Int8 GEMM for the 32-block weight types (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0) against
+// Int8 GEMM for the 32-block weight types (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, and Q4_K/Q5_K
+// taken as 32-element sub-blocks with a scale and a min, like Q4_1/Q5_1) against
 // activations quantized to Q8Block: the prefill path of matMul on AVX-512 VNNI, and on
 // AVX2 for the 4- and 5-bit types (gemm_avx2.cpp).
 //
@@ -28,12 +29,13 @@ constexpr int kGemmBlockBytes = 32 * kGemmGroupRows;  // packed codes of one blo
 bool isGemmPackable(GgmlType type);
 
 // One packed row group. For block b: codes[b*512 + j*64 + r*4 + e] is the signed
-// code of element 4j+e of row r (Q4_0: q-8, Q5_0: q-16, Q8_0: q, Q4_1/Q5_1: q), and
+// code of element 4j+e of row r (Q4_0: q-8, Q5_0: q-16, Q8_0: q, Q4_1/Q5_1/Q4_K/Q5_K: q), and
 //   correction[b*16+r] = -128 * (sum of the row's 32 codes),
 // so that with x codes stored +128 the row's block value is
 //   scale[b*16+r] * d_x * (correction + dot(x codes + 128, codes)) + bias[b*16+r] * xsum
 // (d_x, xsum = d_x * sum(x codes) from the Q8Block); bias is the min m of
-// Q4_1/Q5_1 and 0 otherwise. Rows past `count` are all zero, so they produce 0.
+// Q4_1/Q5_1, -dmin * m_j of a K sub-block (whose scale is d * sc_j), and 0 otherwise.
+// Rows past `count` are all zero, so they produce 0.
 struct PackedGroupView {
     int8_t* codes;       // blocks * kGemmBlockBytes
     float* scale;        // blocks * 16

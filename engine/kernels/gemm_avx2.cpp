@@ -32,8 +32,10 @@ int dwordsPerFlush(GgmlType type)
     switch (type) {
     case GgmlType::Q4_0: return 8;
     case GgmlType::Q4_1:
+    case GgmlType::Q4_K:  // codes 0..15, as Q4_1
     case GgmlType::Q5_0: return 4;
-    case GgmlType::Q5_1: return 2;
+    case GgmlType::Q5_1:
+    case GgmlType::Q5_K: return 2;  // codes 0..31, as Q5_1
     default: return 0;
     }
 }

@@ -1,5 +1,5 @@
-// Repacking of 32-block weight rows for the int8 GEMM, and its plain C++ kernel
-// (see gemm.h). Packing is linear in the weights and runs once per matMul call, so
+// Repacking of 32-block weight rows (and of Q4_K/Q5_K rows, sub-block by sub-block)
+// for the int8 GEMM, and its plain C++ kernel (see gemm.h). Packing is linear in the weights and runs once per matMul call, so
 // next to the n-token product it costs about as much as one token's matVec.
 #include "engine/kernels/gemm.h"
 
@@ -89,15 +89,51 @@ BlockCodes unpackBlock(GgmlType type, const std::byte* block)
     return c;
 }
 
+// Sub-block j (0..7, 32 elements) of a Q4_K/Q5_K super-block as a 32-block with a
+// min: w = (d * sc_j) * q - dmin * m_j, the form of Q4_1/Q5_1 (scale, bias = -min).
+template <typename Block, bool FiveBit>
+BlockCodes unpackSubBlockK(const std::byte* superBlock, int j)
+{
+    Block b;
+    std::memcpy(&b, superBlock, sizeof b);
+    uint8_t sc = 0, m = 0;
+    scaleMinK4(j, b.scales, sc, m);
+    BlockCodes c{};
+    const uint8_t* qs = b.qs + 32 * (j / 2);
+    const int shift = (j % 2) * 4;
+    for (int l = 0; l < 32; ++l) {
+        int q = (qs[l] >> shift) & 0xF;
+        if constexpr (FiveBit)
+            q |= ((b.qh[l] >> j) & 1) << 4;
+        c.code[l] = static_cast<int8_t>(q);
+    }
+    c.scale = fp16ToFp32(b.d) * sc;
+    c.bias = -(fp16ToFp32(b.dmin) * m);
+    return c;
+}
+
+// Block b (32 elements) of a row of `type`.
+BlockCodes unpackRowBlock(GgmlType type, const std::byte* row, int64_t b)
+{
+    if (type == GgmlType::Q4_K)
+        return unpackSubBlockK<BlockQ4_K, false>(row + static_cast<std::size_t>(b / 8) * sizeof(BlockQ4_K), int(b % 8));
+    if (type == GgmlType::Q5_K)
+        return unpackSubBlockK<BlockQ5_K, true>(row + static_cast<std::size_t>(b / 8) * sizeof(BlockQ5_K), int(b % 8));
+    return unpackBlock(type, row + static_cast<std::size_t>(b) * traitsOf(type).blockBytes);
+}
+
 } // namespace
 
 bool isGemmPackable(GgmlType type)
 {
     return type == GgmlType::Q4_0 || type == GgmlType::Q4_1 || type == GgmlType::Q5_0 || type == GgmlType::Q5_1 ||
-           type == GgmlType::Q8_0;
+           type == GgmlType::Q8_0 || type == GgmlType::Q4_K || type == GgmlType::Q5_K;
 }
 
-bool gemmHasBias(GgmlType type) { return type == GgmlType::Q4_1 || type == GgmlType::Q5_1; }
+bool gemmHasBias(GgmlType type)
+{
+    return type == GgmlType::Q4_1 || type == GgmlType::Q5_1 || type == GgmlType::Q4_K || type == GgmlType::Q5_K;
+}
 
 void shiftActivationsUnsigned(Q8Block* blocks, int64_t count)
 {
@@ -110,7 +146,6 @@ void packRowGroup(GgmlType type, const void* rows, std::size_t rowSize, int coun
                   const PackedGroupView& out)
 {
     const int64_t blocks = cols / 32;
-    const std::size_t blockSize = traitsOf(type).blockBytes;
     const auto* bytes = static_cast<const std::byte*>(rows);
     for (int64_t b = 0; b < blocks; ++b) {
         int8_t* codes = out.codes + b * kGemmBlockBytes;
@@ -125,8 +160,7 @@ void packRowGroup(GgmlType type, const void* rows, std::size_t rowSize, int coun
                 *correction = 0;
                 continue;
             }
-            const BlockCodes c =
-                unpackBlock(type, bytes + static_cast<std::size_t>(r) * rowSize + static_cast<std::size_t>(b) * blockSize);
+            const BlockCodes c = unpackRowBlock(type, bytes + static_cast<std::size_t>(r) * rowSize, b);
             for (int j = 0; j < 8; ++j)
                 std::memcpy(codes + j * 64 + r * 4, c.code + 4 * j, 4);
             int sum = 0;

@@ -163,8 +163,7 @@ TEST_P(MatMulByType, MatchesReferenceForFewAndManyTokens)
     const GgmlType type = GetParam();
     const int64_t cols = traitsOf(type).blockSize == 256 ? 512 : 160;
     const Problem p = makeProblem(type, 131, cols, 3);  // 131 rows: more than one gemm panel, odd
-    const bool int8GemmType = type == GgmlType::Q4_0 || type == GgmlType::Q4_1 || type == GgmlType::Q5_0 ||
-                              type == GgmlType::Q5_1 || type == GgmlType::Q8_0;
+    const bool int8GemmType = kernels::isGemmPackable(type);  // the 32-block types, Q4_K and Q5_K
     for (int64_t n : {int64_t{1}, int64_t{3}, kMatMulGemmMinTokens - 1, kMatMulGemmMinTokens, kMatMulGemmMinTokens + 7,
                       kMatMulInt8GemmMinTokens + 5}) {
         const std::vector<float> X = randomActivations(n * cols, 4 + static_cast<unsigned>(n));
@@ -178,7 +177,7 @@ TEST_P(MatMulByType, MatchesReferenceForFewAndManyTokens)
                     for (int64_t i = 0; i < p.rows; ++i) {
                         const double ref = dotRowReference(type, p.weights.data() + i * rowBytes(type, cols), x, cols);
                         // Few tokens use int8 activations, and so does the int8 GEMM (many
-                        // tokens; AVX-512: the 32-block types, AVX2: the 4- and 5-bit ones);
+                        // tokens; AVX-512: the 32-block types and Q4_K/Q5_K, AVX2: the 4- and 5-bit ones);
                         // the rest is exact float gemm.
                         const bool int8 = n < kMatMulGemmMinTokens ||
                                           (n >= kMatMulInt8GemmMinTokens && int8GemmType &&
@@ -197,6 +196,33 @@ TEST_P(MatMulByType, MatchesReferenceForFewAndManyTokens)
 
 INSTANTIATE_TEST_SUITE_P(Types, MatMulByType, ::testing::ValuesIn(kTypes),
                          [](const auto& info) { return std::string(traitsOf(info.param).name); });
+
+TEST(MatmulKernels, SharedInputMatVecsEqualSeparateOnes)
+{
+    // A K-quant mix (Q4_K, Q6_K: one activation kind), a 32-block type and F16
+    // (two more kinds), of row counts that do not divide the pool's chunks evenly.
+    const int64_t cols = 512;
+    const Problem problems[] = {makeProblem(GgmlType::Q4_K, 37, cols, 1), makeProblem(GgmlType::Q6_K, 16, cols, 2),
+                                makeProblem(GgmlType::Q4_0, 50, cols, 3), makeProblem(GgmlType::F16, 9, cols, 4)};
+    const std::vector<float> x = randomActivations(cols, 5);
+    for (int threads : {1, 2, 3}) {
+        ThreadPool pool(threads);
+        std::vector<std::vector<float>> shared, separate;
+        std::vector<MatVecTarget> targets;
+        for (const Problem& p : problems) {
+            shared.emplace_back(static_cast<std::size_t>(p.rows), -1.0f);
+            separate.emplace_back(static_cast<std::size_t>(p.rows), -2.0f);
+        }
+        for (std::size_t j = 0; j < std::size(problems); ++j)
+            targets.push_back({problems[j].type, problems[j].weights.data(), problems[j].rows, shared[j].data()});
+        matVecShared(targets.data(), static_cast<int>(targets.size()), cols, x.data(), &pool);
+        for (std::size_t j = 0; j < std::size(problems); ++j) {
+            const Problem& p = problems[j];
+            matVec(p.type, p.weights.data(), p.rows, cols, x.data(), separate[j].data(), &pool);
+            EXPECT_EQ(shared[j], separate[j]) << traitsOf(p.type).name << ", " << threads << " threads";
+        }
+    }
+}
 
 TEST(MatmulKernels, EmptyAndInvalidShapes)
 {
