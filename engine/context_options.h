@@ -30,6 +30,7 @@ struct RopeOverrides {
     std::optional<float> yarnAttnFactor;
     std::optional<float> yarnBetaFast;
     std::optional<float> yarnBetaSlow;
+    bool operator==(const RopeOverrides&) const = default;
 };
 
 // The model's RoPE with the overrides applied (throws std::invalid_argument on a
@@ -45,6 +46,7 @@ struct DcaOptions {
     // k of §7: logits x m^2, m = 1 + k ln(n/L) for n > L (0: the paper; < 0: from GGUF
     // dca.temperature, else 0).
     float temperature = -1.0f;
+    bool operator==(const DcaOptions&) const = default;
 };
 
 struct DcaConfig {

@@ -27,6 +27,7 @@ struct LoadOptions {
     qint64 maxFileBytes = 512LL * 1024 * 1024;   // larger files are refused, not read; also
                                                   // the most an EPUB may unpack to (zip bombs)
     int textPageChars = 3000;                     // size of a "page" of plain text or Markdown
+    bool operator==(const LoadOptions&) const = default;
 };
 
 class DocumentLoader {

@@ -88,6 +88,19 @@ void ReadingSession::loadModel(const QString& path)
         prompt_ = builder_->documentPrompt(*document_);
 }
 
+void ReadingSession::setOptions(const ReadingOptions& options)
+{
+    const ReadingOptions& o = options_;
+    const bool shapesSession = o.method != options.method || o.kvType != options.kvType
+                               || o.contextLength != options.contextLength || !(o.rope == options.rope)
+                               || !(o.dca == options.dca) || o.conversationRoom != options.conversationRoom
+                               || o.batchSize != options.batchSize || o.threads != options.threads
+                               || o.availableBytes != options.availableBytes || !(o.documents == options.documents);
+    options_ = options;
+    if (shapesSession)
+        ++optionsGeneration_;
+}
+
 void ReadingSession::dropSession()
 {
     session_.reset();
@@ -391,15 +404,7 @@ QString ReadingSession::resumeConversation(qint64 conversationId, const Callback
         }
     }
     // Rebuild: the document prefix, then the earlier turns from the stored messages.
-    restoreOrReadPrefix(callbacks, cancel, nullptr);
-    const std::vector<int32_t> replay = builder_->replayTokens(conversationTurns(LibraryStore(*db_).messages(conversationId)));
-    const int prefix = session_->position();
-    try {
-        prefillReporting(replay, 0, static_cast<int>(replay.size()), callbacks, cancel);
-    } catch (const ReadingCancelled&) {
-        session_->truncate(prefix);
-        throw;
-    }
+    replayTurns(conversationTurns(LibraryStore(*db_).messages(conversationId)), callbacks, cancel);
     loadedConversation_ = conversationId;
     return prefixSource_ == PrefixSource::Snapshot ? QStringLiteral("document snapshot + replay")
                                                    : QStringLiteral("document read + replay");
@@ -443,10 +448,24 @@ AnswerResult ReadingSession::regenerate(qint64 conversationId, const Callbacks& 
     return answer(turns.back().question, conversationId, true, callbacks, cancel);
 }
 
-void ReadingSession::rewindLastTurn(qint64 conversationId, const Callbacks& callbacks, const std::atomic<bool>* cancel)
+void ReadingSession::replayTurns(const QVector<ConversationTurn>& turns, const Callbacks& callbacks,
+                                 const std::atomic<bool>* cancel)
 {
-    const QVector<MessageRecord> messages = LibraryStore(*db_).messages(conversationId);
-    const QVector<ConversationTurn> turns = conversationTurns(messages);
+    restoreOrReadPrefix(callbacks, cancel, nullptr);
+    const std::vector<int32_t> replay = builder_->replayTokens(turns);
+    const int prefix = session_->position();
+    try {
+        prefillReporting(replay, 0, static_cast<int>(replay.size()), callbacks, cancel);
+    } catch (const ReadingCancelled&) {
+        session_->truncate(prefix);
+        throw;
+    }
+}
+
+bool ReadingSession::rewindLastTurn(const QVector<MessageRecord>& messages, const QVector<ConversationTurn>& turns,
+                                    const Callbacks& callbacks, const std::atomic<bool>* cancel)
+{
+    const bool firstTurn = turns.size() == 1;
     loadedConversation_ = 0;  // from here on the session holds less than the saved conversation
     // Exact and cheap when the state holds the last turn where its messages say (it was
     // answered in this state, or restored from the snapshot saved after it): cut there.
@@ -456,26 +475,19 @@ void ReadingSession::rewindLastTurn(qint64 conversationId, const Callbacks& call
             lastUser = i;
     if (lastUser >= 0 && lastUser + 1 < messages.size() && messages.back().role == MessageRole::Assistant) {
         const MessageRecord& q = messages[lastUser];
-        const std::vector<int32_t> expected = builder_->questionTokens(q.text, turns.size() == 1);
+        const std::vector<int32_t> expected = builder_->questionTokens(q.text, firstTurn);
         const std::vector<int32_t>& have = session_->tokens();
         if (q.tokenBegin && q.tokenEnd && messages.back().tokenEnd == session_->position()
             && *q.tokenBegin >= static_cast<qint64>(prompt_.tokens.size())
             && *q.tokenEnd - *q.tokenBegin == static_cast<qint64>(expected.size()) && *q.tokenEnd <= qint64(have.size())
             && std::equal(expected.begin(), expected.end(), have.begin() + *q.tokenBegin)) {
             session_->truncate(static_cast<int>(*q.tokenBegin));
-            return;
+            return firstTurn;
         }
     }
     // Else: the document prefix, then the turns before the last one, read again.
-    restoreOrReadPrefix(callbacks, cancel, nullptr);
-    const std::vector<int32_t> replay = builder_->replayTokens(turns.mid(0, turns.size() - 1));
-    const int prefix = session_->position();
-    try {
-        prefillReporting(replay, 0, static_cast<int>(replay.size()), callbacks, cancel);
-    } catch (const ReadingCancelled&) {
-        session_->truncate(prefix);
-        throw;
-    }
+    replayTurns(turns.mid(0, turns.size() - 1), callbacks, cancel);
+    return firstTurn;
 }
 
 AnswerResult ReadingSession::answer(const QString& question, qint64 conversationId, bool again,
@@ -512,8 +524,8 @@ AnswerResult ReadingSession::answer(const QString& question, qint64 conversation
         result.resumedFrom = resumeConversation(conversationId, callbacks, cancel);
         if (again) {
             // The state before the last question; its earlier answer stays in the store.
-            rewindLastTurn(conversationId, callbacks, cancel);
-            firstTurn = conversationTurns(library.messages(conversationId)).size() == 1;
+            const QVector<MessageRecord> messages = library.messages(conversationId);
+            firstTurn = rewindLastTurn(messages, conversationTurns(messages), callbacks, cancel);
         }
     } else {
         if (!document_)

@@ -130,7 +130,10 @@ public:
     ReadingSession(std::shared_ptr<Database> database, ReadingOptions options);
     ~ReadingSession();
 
-    void setOptions(const ReadingOptions& options) { options_ = options; ++optionsGeneration_; }
+    // Options that shape the session or the prompt (method, KV, context, RoPE, DCA,
+    // batch, threads, documents) rebuild the session at the next request; answer-time
+    // ones (sampling, answer length, evidence) apply to the next answer as they are.
+    void setOptions(const ReadingOptions& options);
     const ReadingOptions& options() const { return options_; }
 
     // Throws ReadingError ("model file not found ... moved?") or ModelError.
@@ -181,7 +184,11 @@ private:
     void saveDocumentSnapshot(DocumentStatus* status, const Callbacks& callbacks);
     KvSnapshotSpec snapshotSpec(KvSnapshotKind kind) const;
     QString resumeConversation(qint64 conversationId, const Callbacks& callbacks, const std::atomic<bool>* cancel);
-    void rewindLastTurn(qint64 conversationId, const Callbacks& callbacks, const std::atomic<bool>* cancel);
+    // Cuts the session back to before the last of `turns`; returns whether that turn is the first.
+    bool rewindLastTurn(const QVector<MessageRecord>& messages, const QVector<ConversationTurn>& turns,
+                        const Callbacks& callbacks, const std::atomic<bool>* cancel);
+    void replayTurns(const QVector<ConversationTurn>& turns, const Callbacks& callbacks,
+                     const std::atomic<bool>* cancel);
     AnswerResult answer(const QString& question, qint64 conversationId, bool again, const Callbacks& callbacks,
                         const std::atomic<bool>* cancel);
     void prefillReporting(const std::vector<int32_t>& tokens, int alreadyDone, int total, const Callbacks& callbacks,

@@ -446,8 +446,11 @@ TEST_F(ReadingSessionTest, RegenerateAnswersFromTheStateBeforeTheEarlierAnswer)
     replayed.loadModel(fx.model);
     replayed.prepareDocument(doc);
     const AnswerResult rebuilt = replayed.regenerate(a1.conversationId);
-    EXPECT_EQ(replayed.session()->position() - static_cast<int>(rebuilt.answerTokens),
-              static_cast<int>(*LibraryStore(*db).messages(a1.conversationId).back().tokenBegin));
+    EXPECT_EQ(rebuilt.resumedFrom, QStringLiteral("document read + replay"));
+    // Asked again as the second turn (not framed as a first one): the same question tokens.
+    messages = LibraryStore(*db).messages(a1.conversationId);
+    ASSERT_EQ(messages.size(), 10);
+    EXPECT_EQ(*messages[8].tokenEnd - *messages[8].tokenBegin, *messages[2].tokenEnd - *messages[2].tokenBegin);
     // A follow-up continues the regenerated conversation, one turn per question.
     const AnswerResult a3 = reopened.ask(QStringLiteral("third question"), a1.conversationId);
     EXPECT_EQ(a3.resumedFrom, QStringLiteral("memory"));
@@ -473,4 +476,24 @@ TEST_F(ReadingSessionTest, RegenerateOfTheFirstQuestionAndOfAnEmptyConversation)
                                                               QString::fromStdString(live.model()->fingerprint()),
                                                               QStringLiteral("empty"));
     EXPECT_THROW(live.regenerate(empty), ReadingError);
+}
+
+TEST_F(ReadingSessionTest, AnswerOptionsKeepTheSessionAndShapingOptionsRebuildIt)
+{
+    const QString doc = fx.writeDocument(QStringLiteral("book.txt"), 2);
+    auto db = openDb(fx.database);
+    ReadingSession reading(db, fx.options());
+    reading.loadModel(fx.model);
+    reading.openDocument(doc);
+    const AnswerResult a1 = reading.ask(QStringLiteral("first question"));
+    ReadingOptions answerOnly = fx.options();
+    answerOnly.maxAnswerTokens = 3;
+    answerOnly.evidenceLayers = {kEveryLayer};
+    answerOnly.sampler.temperature = 0.5f;
+    reading.setOptions(answerOnly);
+    EXPECT_EQ(reading.ask(QStringLiteral("second"), a1.conversationId).resumedFrom, QStringLiteral("memory"));
+    ReadingOptions shaping = answerOnly;
+    shaping.kvType = KvType::F32;
+    reading.setOptions(shaping);
+    EXPECT_NE(reading.ask(QStringLiteral("third"), a1.conversationId).resumedFrom, QStringLiteral("memory"));
 }
