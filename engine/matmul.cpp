@@ -1,5 +1,6 @@
 #include "engine/matmul.h"
 
+#include "engine/kernels/float_gemm.h"
 #include "engine/kernels/gemm.h"
 #include "engine/kernels/kernels.h"
 #include "engine/quant.h"
@@ -8,6 +9,8 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <cstddef>
 #include <mutex>
 #include <optional>
@@ -125,6 +128,110 @@ void matMulByGemm(GgmlType type, const void* W, int64_t rows, int64_t cols, cons
     });
 }
 
+// Row tiles per panel of the float GEMM: one task dequantizes this many tiles of W
+// rows per depth block (96 rows x 256 columns = 96 KB on AVX-512), which stay in L2
+// while the token tiles pass over them.
+constexpr int64_t kFloatPanelTiles = 8;
+// Token tiles per task at least, when the tokens are split to give every thread work
+// on a short matrix (each split dequantizes its panel again).
+constexpr int64_t kFloatMinChunkTiles = 4;
+
+const kernels::FloatGemmKernel& floatGemmFor(SimdLevel level)
+{
+    switch (clampSimdLevel(level)) {
+    case SimdLevel::Avx512:
+        return kernels::floatGemmAvx512();
+    case SimdLevel::Avx2:
+        return kernels::floatGemmAvx2();
+    default:
+        return kernels::floatGemmScalar();
+    }
+}
+
+// FOLIO_FLOAT_GEMM=blas sends the float path to OpenBLAS sgemm (for comparison).
+bool floatGemmUsesBlas()
+{
+    static const bool blas = [] {
+        const char* v = std::getenv("FOLIO_FLOAT_GEMM");
+        return v && std::strcmp(v, "blas") == 0;
+    }();
+    return blas;
+}
+
+// The float path on our own kernels (kernels/float_gemm.h): X packed into token
+// tiles once; each task takes a panel of W rows and a run of token tiles, and per
+// depth block dequantizes the panel's columns and multiplies them with the tiles;
+// its C block is transposed into Y at the end.
+void matMulByFloatGemm(const kernels::FloatGemmKernel& kernel, GgmlType type, const void* W, int64_t rows,
+                       int64_t cols, const float* X, int64_t n, float* Y, ThreadPool* pool)
+{
+    const int64_t T = kernel.tokenTile, R = kernel.rowTile, D = kernels::kFloatGemmDepth;
+    const int64_t tokenTiles = (n + T - 1) / T;
+    thread_local std::vector<float> packed;
+    packed.resize(static_cast<std::size_t>(tokenTiles * cols * T));
+    float* xs = packed.data();
+    runRows(pool, tokenTiles, 1, [&](int64_t begin, int64_t end, int) {
+        for (int64_t tile = begin; tile < end; ++tile) {
+            float* out = xs + tile * cols * T;
+            const int64_t tokens = std::min(T, n - tile * T);
+            const float* x = X + tile * T * cols;
+            for (int64_t k = 0; k < cols; ++k) {
+                float* o = out + k * T;
+                for (int64_t j = 0; j < tokens; ++j)
+                    o[j] = x[j * cols + k];
+                for (int64_t j = tokens; j < T; ++j)
+                    o[j] = 0.0f;
+            }
+        }
+    });
+
+    const int64_t panelRows = R * kFloatPanelTiles;
+    const int64_t panels = (rows + panelRows - 1) / panelRows;
+    const int64_t threads = pool ? pool->size() : 1;
+    int64_t splits = 1;
+    if (panels < 4 * threads)
+        splits = std::max<int64_t>(1, std::min((4 * threads + panels - 1) / panels,
+                                                tokenTiles / kFloatMinChunkTiles));
+    const int64_t chunkTiles = (tokenTiles + splits - 1) / splits;
+    splits = (tokenTiles + chunkTiles - 1) / chunkTiles;
+    const std::size_t rowSize = rowBytes(type, cols);
+    const auto* bytes = static_cast<const std::byte*>(W);
+
+    runRows(pool, panels * splits, 1, [&](int64_t begin, int64_t end, int) {
+        thread_local std::vector<float> wbuf, cbuf;
+        wbuf.resize(static_cast<std::size_t>(panelRows * D));
+        cbuf.resize(static_cast<std::size_t>(chunkTiles * panelRows * T));
+        for (int64_t task = begin; task < end; ++task) {
+            const int64_t first = (task / splits) * panelRows;
+            const int64_t count = std::min(panelRows, rows - first);
+            const int64_t rowTiles = (count + R - 1) / R;
+            const int64_t tile0 = (task % splits) * chunkTiles;
+            const int64_t tiles = std::min(chunkTiles, tokenTiles - tile0);
+            std::fill(wbuf.begin() + count * D, wbuf.begin() + rowTiles * R * D, 0.0f);
+            for (int64_t k0 = 0; k0 < cols; k0 += D) {
+                const int depth = static_cast<int>(std::min(D, cols - k0));
+                const std::size_t offset = rowBytes(type, k0);
+                for (int64_t r = 0; r < count; ++r)
+                    kernel.dequantize(type, bytes + static_cast<std::size_t>(first + r) * rowSize + offset,
+                                      wbuf.data() + r * D, depth);
+                for (int64_t rt = 0; rt < rowTiles; ++rt)
+                    for (int64_t u = 0; u < tiles; ++u)
+                        kernel.tile(wbuf.data() + rt * R * D, xs + ((tile0 + u) * cols + k0) * T, depth,
+                                    cbuf.data() + (u * panelRows + rt * R) * T, k0 > 0);
+            }
+            for (int64_t u = 0; u < tiles; ++u) {
+                const int64_t tokens = std::min(T, n - (tile0 + u) * T);
+                const float* c = cbuf.data() + u * panelRows * T;
+                for (int64_t j = 0; j < tokens; ++j) {
+                    float* y = Y + ((tile0 + u) * T + j) * rows + first;
+                    for (int64_t r = 0; r < count; ++r)
+                        y[r] = c[r * T + j];
+                }
+            }
+        }
+    });
+}
+
 // The int8 path for many tokens (AVX-512 VNNI: the 32-block types; AVX2: the 4- and
 // 5-bit ones): X is quantized once
 // (vectorized and in parallel: n*cols roundings are not free), then each task packs
@@ -215,6 +322,8 @@ void matMulAt(SimdLevel level, GgmlType type, const void* W, int64_t rows, int64
         matMulByInt8Gemm(SimdLevel::Avx512, type, W, rows, cols, X, n, Y, pool);
     else if (n >= kMatMulInt8GemmMinTokens && clampSimdLevel(level) == SimdLevel::Avx2 && kernels::isAvx2GemmType(type))
         matMulByInt8Gemm(SimdLevel::Avx2, type, W, rows, cols, X, n, Y, pool);
+    else if (clampSimdLevel(level) != SimdLevel::Scalar && !floatGemmUsesBlas())
+        matMulByFloatGemm(floatGemmFor(level), type, W, rows, cols, X, n, Y, pool);
     else
         matMulByGemm(type, W, rows, cols, X, n, Y, pool);
 }

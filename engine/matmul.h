@@ -34,9 +34,11 @@ void matVecShared(const MatVecTarget* targets, int count, int64_t cols, const fl
 
 // Prefill path: Y[t*rows + i] = sum_k W[i,k] X[t*cols + k], t in [0, n).
 // For n < kMatMulGemmMinTokens this is the int8 path of matVec (each W row read once
-// for all n tokens); above, W is dequantized in row panels to float and multiplied
-// with OpenBLAS sgemm, so results are as exact as float arithmetic. Dequantizing all
-// of W costs about 20 matVecs, so sgemm only pays off from a few dozen tokens on.
+// for all n tokens); above, W is dequantized in panels to float and multiplied in
+// float (kernels/float_gemm.h on AVX2 and AVX-512, OpenBLAS sgemm on other CPUs or
+// with FOLIO_FLOAT_GEMM=blas), so results are as exact as float arithmetic.
+// Dequantizing all of W costs about 20 matVecs, so this only pays off from a few
+// dozen tokens on.
 constexpr int64_t kMatMulGemmMinTokens = 32;
 // From this many tokens on, with AVX-512 VNNI and a 32-block type (Q4_0, Q4_1, Q5_0,
 // Q5_1, Q8_0) or Q4_K/Q5_K (AVX2: the 4- and 5-bit ones of these), the product is an
