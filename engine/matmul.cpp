@@ -281,8 +281,8 @@ void matMulByInt8Gemm(SimdLevel level, GgmlType type, const void* W, int64_t row
                 const int64_t first = firstRow + g * kernels::kGemmGroupRows;
                 const int count = static_cast<int>(std::min<int64_t>(kernels::kGemmGroupRows, rows - first));
                 const std::byte* groupRows = bytes + static_cast<std::size_t>(first) * rowSize;
-                if (type == GgmlType::Q4_0 && avx512)
-                    kernels::packRowGroupQ4_0Avx512(groupRows, rowSize, count, cols, view(g));
+                if (avx512 && kernels::isAvx512PackType(type))
+                    kernels::packRowGroupAvx512(type, groupRows, rowSize, count, cols, view(g));
                 else
                     kernels::packRowGroup(type, groupRows, rowSize, count, cols, view(g));
             }

@@ -61,9 +61,11 @@ void packRowGroup(GgmlType type, const void* rows, std::size_t rowSize, int coun
 using GemmPanelFn = void (*)(const PackedGroupView& panel, int64_t blocks, int groupCount, bool hasBias,
                              const Q8Block* x, int64_t n, float* Y, int64_t ldy, int rowCount);
 
-// packRowGroup for Q4_0, vectorized, bit-identical. Only with the Avx512 level.
-void packRowGroupQ4_0Avx512(const void* rows, std::size_t rowSize, int count, int64_t cols,
-                            const PackedGroupView& out);
+// packRowGroup vectorized, bit-identical, for the types isAvx512PackType names
+// (Q4_0, Q8_0, Q4_K). Only with the Avx512 level.
+bool isAvx512PackType(GgmlType type);
+void packRowGroupAvx512(GgmlType type, const void* rows, std::size_t rowSize, int count, int64_t cols,
+                        const PackedGroupView& out);
 
 // quantizeActivations(Q8) then shiftActivationsUnsigned, for n values (a multiple
 // of 32), with the same rounding (so bit-identical), vectorized.

@@ -111,37 +111,90 @@ void panel(const PackedGroupView& p, int64_t blocks, int groupCount, const Q8Blo
 
 } // namespace
 
-void packRowGroupQ4_0Avx512(const void* rows, std::size_t rowSize, int count, int64_t cols,
-                            const PackedGroupView& out)
+namespace {
+
+// Stores one row's 32 codes (dword j to byte offset 64 * j of the block) and returns
+// their sum.
+inline int scatterCodes(int8_t* codes, int r, __m256i values)
+{
+    const __m256i offsets = _mm256_setr_epi32(0, 64, 128, 192, 256, 320, 384, 448);
+    _mm256_i32scatter_epi32(codes + r * 4, offsets, values, 1);
+    // Sum of signed bytes: sad of (v ^ 0x80) counts v + 128 per byte.
+    const __m256i sad = _mm256_sad_epu8(_mm256_xor_si256(values, _mm256_set1_epi8(static_cast<char>(0x80))),
+                                        _mm256_setzero_si256());
+    const __m128i half = _mm_add_epi64(_mm256_castsi256_si128(sad), _mm256_extracti128_si256(sad, 1));
+    return static_cast<int>(_mm_cvtsi128_si64(half) + _mm_extract_epi64(half, 1)) - 128 * 32;
+}
+
+inline __m256i nibbles32(const uint8_t* qs)
+{
+    const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
+    const __m128i lowMask = _mm_set1_epi8(0x0F);
+    return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(packed, 4), lowMask), _mm_and_si128(packed, lowMask));
+}
+
+} // namespace
+
+bool isAvx512PackType(GgmlType type)
+{
+    return type == GgmlType::Q4_0 || type == GgmlType::Q8_0 || type == GgmlType::Q4_K;
+}
+
+void packRowGroupAvx512(GgmlType type, const void* rows, std::size_t rowSize, int count, int64_t cols,
+                        const PackedGroupView& out)
 {
     const int64_t blocks = cols / 32;
     const auto* bytes = static_cast<const std::byte*>(rows);
-    // Dword j of a row's 32 codes goes to byte offset 64 * j of the block.
-    const __m256i offsets = _mm256_setr_epi32(0, 64, 128, 192, 256, 320, 384, 448);
-    const __m128i lowMask = _mm_set1_epi8(0x0F);
-    for (int64_t b = 0; b < blocks; ++b) {
-        int8_t* codes = out.codes + b * kGemmBlockBytes;
-        for (int r = 0; r < kGemmGroupRows; ++r) {
+    for (int r = count; r < kGemmGroupRows; ++r) {
+        for (int64_t b = 0; b < blocks; ++b) {
             const int64_t at = b * kGemmGroupRows + r;
-            if (r >= count) {
-                _mm256_i32scatter_epi32(codes + r * 4, offsets, _mm256_setzero_si256(), 1);
-                out.scale[at] = out.bias[at] = 0.0f;
-                out.correction[at] = 0;
-                continue;
+            scatterCodes(out.codes + b * kGemmBlockBytes, r, _mm256_setzero_si256());
+            out.scale[at] = out.bias[at] = 0.0f;
+            out.correction[at] = 0;
+        }
+    }
+    for (int r = 0; r < count; ++r) {
+        const std::byte* row = bytes + static_cast<std::size_t>(r) * rowSize;
+        if (type == GgmlType::Q4_0) {
+            for (int64_t b = 0; b < blocks; ++b) {
+                BlockQ4_0 block;
+                std::memcpy(&block, row + static_cast<std::size_t>(b) * sizeof block, sizeof block);
+                const int64_t at = b * kGemmGroupRows + r;
+                const int sum = scatterCodes(out.codes + b * kGemmBlockBytes, r,
+                                             _mm256_sub_epi8(nibbles32(block.qs), _mm256_set1_epi8(8)));
+                out.scale[at] = _cvtsh_ss(block.d);
+                out.bias[at] = 0.0f;
+                out.correction[at] = -128 * sum;
             }
-            BlockQ4_0 block;
-            std::memcpy(&block, bytes + static_cast<std::size_t>(r) * rowSize + static_cast<std::size_t>(b) * sizeof block,
-                        sizeof block);
-            const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block.qs));
-            const __m256i nibbles = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(packed, 4), lowMask),
-                                                     _mm_and_si128(packed, lowMask));
-            const __m256i sad = _mm256_sad_epu8(nibbles, _mm256_setzero_si256());
-            const int nibbleSum = static_cast<int>(_mm256_extract_epi64(sad, 0) + _mm256_extract_epi64(sad, 1) +
-                                                   _mm256_extract_epi64(sad, 2) + _mm256_extract_epi64(sad, 3));
-            _mm256_i32scatter_epi32(codes + r * 4, offsets, _mm256_sub_epi8(nibbles, _mm256_set1_epi8(8)), 1);
-            out.scale[at] = _cvtsh_ss(block.d);
-            out.bias[at] = 0.0f;
-            out.correction[at] = -128 * (nibbleSum - 8 * 32);
+        } else if (type == GgmlType::Q8_0) {
+            for (int64_t b = 0; b < blocks; ++b) {
+                BlockQ8_0 block;
+                std::memcpy(&block, row + static_cast<std::size_t>(b) * sizeof block, sizeof block);
+                const int64_t at = b * kGemmGroupRows + r;
+                const int sum = scatterCodes(out.codes + b * kGemmBlockBytes, r,
+                                             _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block.qs)));
+                out.scale[at] = _cvtsh_ss(block.d);
+                out.bias[at] = 0.0f;
+                out.correction[at] = -128 * sum;
+            }
+        } else {  // Q4_K: sub-block j of a super-block as a 32-block with scale d * sc_j, bias -dmin * m_j
+            const __m256i lowMask = _mm256_set1_epi8(0x0F);
+            for (int64_t s = 0; s < blocks / 8; ++s) {
+                BlockQ4_K block;
+                std::memcpy(&block, row + static_cast<std::size_t>(s) * sizeof block, sizeof block);
+                const float d = _cvtsh_ss(block.d), dmin = _cvtsh_ss(block.dmin);
+                for (int j = 0; j < 8; ++j) {
+                    const int64_t b = s * 8 + j, at = b * kGemmGroupRows + r;
+                    const __m256i packed = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block.qs + 32 * (j / 2)));
+                    const __m256i codes = _mm256_and_si256(j % 2 ? _mm256_srli_epi16(packed, 4) : packed, lowMask);
+                    const int sum = scatterCodes(out.codes + b * kGemmBlockBytes, r, codes);
+                    uint8_t sc = 0, m = 0;
+                    scaleMinK4(j, block.scales, sc, m);
+                    out.scale[at] = d * sc;
+                    out.bias[at] = -(dmin * m);
+                    out.correction[at] = -128 * sum;
+                }
+            }
         }
     }
 }

@@ -239,25 +239,31 @@ TEST(GemmKernelActivations, Avx512QuantizerIsBitIdenticalToScalarPlusShift)
     }
 }
 
-TEST(GemmKernelPacking, Avx512Q4_0PackingIsBitIdenticalToScalar)
+TEST(GemmKernelPacking, Avx512PackingIsBitIdenticalToScalar)
 {
     if (maxSupportedSimdLevel() < SimdLevel::Avx512)
         GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
-    const GemmCase c = makeCase(GgmlType::Q4_0, 16, 160, 1, 9);
-    const std::size_t rb = rowBytes(GgmlType::Q4_0, c.cols);
-    for (int count : {16, 7}) {
-        Packed expected = pack(GgmlType::Q4_0, c, 0, count), actual = pack(GgmlType::Q4_0, c, 0, count);
-        std::fill(actual.codes.begin(), actual.codes.end(), int8_t{0x55});
-        std::fill(actual.scale.begin(), actual.scale.end(), NAN);
-        std::fill(actual.correction.begin(), actual.correction.end(), 7);
-        kernels::packRowGroupQ4_0Avx512(c.weights.data(), rb, count, c.cols, actual.view(0));
-        EXPECT_EQ(actual.codes, expected.codes) << count;
-        EXPECT_EQ(actual.correction, expected.correction) << count;
-        for (std::size_t i = 0; i < expected.scale.size(); ++i) {
-            EXPECT_EQ(actual.scale[i], expected.scale[i]) << count << " " << i;
-            EXPECT_EQ(actual.bias[i], expected.bias[i]) << count << " " << i;
+    for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_K}) {
+        ASSERT_TRUE(kernels::isAvx512PackType(type));
+        const GemmCase c = makeCase(type, 16, isKType(type) ? 512 : 160, 1, 9);
+        const std::size_t rb = rowBytes(type, c.cols);
+        for (int count : {16, 7}) {
+            Packed expected = pack(type, c, 0, count), actual = pack(type, c, 0, count);
+            std::fill(actual.codes.begin(), actual.codes.end(), int8_t{0x55});
+            std::fill(actual.scale.begin(), actual.scale.end(), NAN);
+            std::fill(actual.bias.begin(), actual.bias.end(), NAN);
+            std::fill(actual.correction.begin(), actual.correction.end(), 7);
+            kernels::packRowGroupAvx512(type, c.weights.data(), rb, count, c.cols, actual.view(0));
+            const std::string what = std::string(traitsOf(type).name) + " rows " + std::to_string(count);
+            EXPECT_EQ(actual.codes, expected.codes) << what;
+            EXPECT_EQ(actual.correction, expected.correction) << what;
+            for (std::size_t i = 0; i < expected.scale.size(); ++i) {
+                EXPECT_EQ(actual.scale[i], expected.scale[i]) << what << " " << i;
+                EXPECT_EQ(actual.bias[i], expected.bias[i]) << what << " " << i;
+            }
         }
     }
+    EXPECT_FALSE(kernels::isAvx512PackType(GgmlType::Q5_K));
 }
 
 INSTANTIATE_TEST_SUITE_P(Types, GemmKernel, ::testing::ValuesIn(kPackable),
