@@ -256,6 +256,7 @@ void matMulByInt8Gemm(SimdLevel level, GgmlType type, const void* W, int64_t row
     });
 
     const bool hasBias = kernels::gemmHasBias(type);
+    const bool twoScales = kernels::gemmHasTwoScales(type);
     const std::size_t rowSize = rowBytes(type, cols);
     const auto* bytes = static_cast<const std::byte*>(W);
     const int64_t groups = (rows + kernels::kGemmGroupRows - 1) / kernels::kGemmGroupRows;
@@ -270,12 +271,14 @@ void matMulByInt8Gemm(SimdLevel level, GgmlType type, const void* W, int64_t row
             const int64_t groupCount = std::min(kInt8PanelGroups, groups - p * kInt8PanelGroups);
             codes.resize(static_cast<std::size_t>(groupCount * blocks * kernels::kGemmBlockBytes));
             values.resize(static_cast<std::size_t>(groupCount * groupValues * 2));
-            corrections.resize(static_cast<std::size_t>(groupCount * groupValues));
+            corrections.resize(static_cast<std::size_t>(groupCount * groupValues * (twoScales ? 2 : 1)));
             auto view = [&](int64_t g) {
                 return kernels::PackedGroupView{codes.data() + g * blocks * kernels::kGemmBlockBytes,
                                                 values.data() + g * groupValues,
                                                 values.data() + (groupCount + g) * groupValues,
-                                                corrections.data() + g * groupValues};
+                                                corrections.data() + g * groupValues,
+                                                twoScales ? corrections.data() + (groupCount + g) * groupValues
+                                                          : nullptr};
             };
             for (int64_t g = 0; g < groupCount; ++g) {
                 const int64_t first = firstRow + g * kernels::kGemmGroupRows;

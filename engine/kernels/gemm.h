@@ -1,5 +1,6 @@
-// Int8 GEMM for the 32-block weight types (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, and Q4_K/Q5_K
-// taken as 32-element sub-blocks with a scale and a min, like Q4_1/Q5_1) against
+// Int8 GEMM for the 32-block weight types (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K/Q5_K
+// taken as 32-element sub-blocks with a scale and a min, like Q4_1/Q5_1, and Q6_K as
+// 32-element sub-blocks with a scale per 16) against
 // activations quantized to Q8Block: the prefill path of matMul on AVX-512 VNNI, and on
 // AVX2 for the 4- and 5-bit types (gemm_avx2.cpp).
 //
@@ -36,15 +37,23 @@ bool isGemmPackable(GgmlType type);
 // (d_x, xsum = d_x * sum(x codes) from the Q8Block); bias is the min m of
 // Q4_1/Q5_1, -dmin * m_j of a K sub-block (whose scale is d * sc_j), and 0 otherwise.
 // Rows past `count` are all zero, so they produce 0.
+//
+// Q6_K, whose scales cover 16 elements, packs as two half-blocks ("two scales",
+// gemmHasTwoScales): scale and correction are those of elements 0..15 of the block,
+// bias and correctionHigh those of 16..31, and the block value is the sum of the
+// two halves' scale * d_x * (correction + dot). Other types leave correctionHigh null.
 struct PackedGroupView {
     int8_t* codes;       // blocks * kGemmBlockBytes
     float* scale;        // blocks * 16
     float* bias;         // blocks * 16
     int32_t* correction; // blocks * 16
+    int32_t* correctionHigh = nullptr;  // blocks * 16, two-scale types only
 };
 
 // Whether bias is zero for every block (no xsum term needed).
 bool gemmHasBias(GgmlType type);
+// Q6_K: two half-blocks per block (see PackedGroupView).
+bool gemmHasTwoScales(GgmlType type);
 
 // Q8Block codes shifted to unsigned (+128, i.e. the sign bit flipped) in place, as
 // the GEMM kernels read them; d and sum are unchanged.

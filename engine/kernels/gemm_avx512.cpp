@@ -37,43 +37,53 @@ inline int32_t load4(const int8_t* p)
 // 4-token tile: 47-51 MAC/cycle on 64 tokens against 70 when they fit in L1.)
 constexpr int64_t kBlockPass = 16;
 
-template <int G, int T, bool HasBias>
+// What a block adds besides scale * d_x * dot: nothing, the bias * xsum of the
+// *_1 and K4/K5 types, or (Q6_K) a second half-block with its own scale.
+enum Mode { kPlain, kBias, kTwoScales };
+
+template <int G, int T, int M>
 void tile(const PackedGroupView& p, int64_t blocks, int64_t b0, int64_t b1, bool accumulate, const Q8Block* x,
           float* Y, int64_t ldy, const __mmask16* masks)
 {
     const int64_t codeStride = blocks * kGemmBlockBytes, valueStride = blocks * kGemmGroupRows;
+    constexpr int kHalves = M == kTwoScales ? 2 : 1;
+    constexpr int kSteps = 8 / kHalves;  // 4-byte columns per half
     __m512 acc[G][T];
     for (int g = 0; g < G; ++g)
         for (int u = 0; u < T; ++u)
             acc[g][u] = accumulate ? _mm512_maskz_loadu_ps(masks[g], Y + u * ldy + g * kGemmGroupRows)
                                    : _mm512_setzero_ps();
     for (int64_t b = b0; b < b1; ++b) {
-        __m512i sums[G][T];
-        for (int g = 0; g < G; ++g) {
-            const __m512i correction = _mm512_loadu_si512(p.correction + g * valueStride + b * kGemmGroupRows);
-            for (int u = 0; u < T; ++u)
-                sums[g][u] = correction;
-        }
         const int8_t* codes = p.codes + b * kGemmBlockBytes;
-        for (int j = 0; j < 8; ++j) {
-            __m512i w[G];
-            for (int g = 0; g < G; ++g)
-                w[g] = _mm512_loadu_si512(codes + g * codeStride + 64 * j);
-            for (int u = 0; u < T; ++u) {
-                const __m512i xb = _mm512_set1_epi32(load4(x[u * blocks + b].qs + 4 * j));
-                for (int g = 0; g < G; ++g)
-                    sums[g][u] = _mm512_dpbusd_epi32(sums[g][u], xb, w[g]);
+        for (int h = 0; h < kHalves; ++h) {
+            const int32_t* corrections = h == 0 ? p.correction : p.correctionHigh;
+            const float* scales = h == 0 ? p.scale : p.bias;
+            __m512i sums[G][T];
+            for (int g = 0; g < G; ++g) {
+                const __m512i correction = _mm512_loadu_si512(corrections + g * valueStride + b * kGemmGroupRows);
+                for (int u = 0; u < T; ++u)
+                    sums[g][u] = correction;
             }
-        }
-        for (int g = 0; g < G; ++g) {
-            const __m512 scale = _mm512_loadu_ps(p.scale + g * valueStride + b * kGemmGroupRows);
-            for (int u = 0; u < T; ++u) {
-                const Q8Block& xb = x[u * blocks + b];
-                acc[g][u] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums[g][u]), _mm512_mul_ps(scale, _mm512_set1_ps(xb.d)),
-                                            acc[g][u]);
-                if constexpr (HasBias)
-                    acc[g][u] = _mm512_fmadd_ps(_mm512_loadu_ps(p.bias + g * valueStride + b * kGemmGroupRows),
-                                                _mm512_set1_ps(xb.sum), acc[g][u]);
+            for (int j = h * kSteps; j < (h + 1) * kSteps; ++j) {
+                __m512i w[G];
+                for (int g = 0; g < G; ++g)
+                    w[g] = _mm512_loadu_si512(codes + g * codeStride + 64 * j);
+                for (int u = 0; u < T; ++u) {
+                    const __m512i xb = _mm512_set1_epi32(load4(x[u * blocks + b].qs + 4 * j));
+                    for (int g = 0; g < G; ++g)
+                        sums[g][u] = _mm512_dpbusd_epi32(sums[g][u], xb, w[g]);
+                }
+            }
+            for (int g = 0; g < G; ++g) {
+                const __m512 scale = _mm512_loadu_ps(scales + g * valueStride + b * kGemmGroupRows);
+                for (int u = 0; u < T; ++u) {
+                    const Q8Block& xb = x[u * blocks + b];
+                    acc[g][u] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums[g][u]),
+                                                _mm512_mul_ps(scale, _mm512_set1_ps(xb.d)), acc[g][u]);
+                    if constexpr (M == kBias)
+                        acc[g][u] = _mm512_fmadd_ps(_mm512_loadu_ps(p.bias + g * valueStride + b * kGemmGroupRows),
+                                                    _mm512_set1_ps(xb.sum), acc[g][u]);
+                }
             }
         }
     }
@@ -82,7 +92,7 @@ void tile(const PackedGroupView& p, int64_t blocks, int64_t b0, int64_t b1, bool
             _mm512_mask_storeu_ps(Y + u * ldy + g * kGemmGroupRows, masks[g], acc[g][u]);
 }
 
-template <int G, bool HasBias>
+template <int G, int M>
 void allTokens(const PackedGroupView& p, int64_t blocks, const Q8Block* x, int64_t n, float* Y, int64_t ldy,
                const __mmask16* masks)
 {
@@ -92,17 +102,17 @@ void allTokens(const PackedGroupView& p, int64_t blocks, const Q8Block* x, int64
         const bool acc = b0 > 0;
         int64_t t = 0;
         for (; t + kTileTokens <= n; t += kTileTokens)
-            tile<G, kTileTokens, HasBias>(p, blocks, b0, b1, acc, x + t * blocks, Y + t * ldy, ldy, masks);
+            tile<G, kTileTokens, M>(p, blocks, b0, b1, acc, x + t * blocks, Y + t * ldy, ldy, masks);
         switch (n - t) {
-        case 3: tile<G, 3, HasBias>(p, blocks, b0, b1, acc, x + t * blocks, Y + t * ldy, ldy, masks); break;
-        case 2: tile<G, 2, HasBias>(p, blocks, b0, b1, acc, x + t * blocks, Y + t * ldy, ldy, masks); break;
-        case 1: tile<G, 1, HasBias>(p, blocks, b0, b1, acc, x + t * blocks, Y + t * ldy, ldy, masks); break;
+        case 3: tile<G, 3, M>(p, blocks, b0, b1, acc, x + t * blocks, Y + t * ldy, ldy, masks); break;
+        case 2: tile<G, 2, M>(p, blocks, b0, b1, acc, x + t * blocks, Y + t * ldy, ldy, masks); break;
+        case 1: tile<G, 1, M>(p, blocks, b0, b1, acc, x + t * blocks, Y + t * ldy, ldy, masks); break;
         default: break;
         }
     }
 }
 
-template <bool HasBias>
+template <int M>
 void panel(const PackedGroupView& p, int64_t blocks, int groupCount, const Q8Block* x, int64_t n, float* Y,
            int64_t ldy, int rowCount)
 {
@@ -114,11 +124,12 @@ void panel(const PackedGroupView& p, int64_t blocks, int groupCount, const Q8Blo
             masks[g] = static_cast<__mmask16>((1u << rows) - 1u);
         }
         const PackedGroupView sub{p.codes + g0 * blocks * kGemmBlockBytes, p.scale + g0 * blocks * kGemmGroupRows,
-                                  p.bias + g0 * blocks * kGemmGroupRows, p.correction + g0 * blocks * kGemmGroupRows};
+                                  p.bias + g0 * blocks * kGemmGroupRows, p.correction + g0 * blocks * kGemmGroupRows,
+                                  p.correctionHigh ? p.correctionHigh + g0 * blocks * kGemmGroupRows : nullptr};
         if (groups == 2)
-            allTokens<2, HasBias>(sub, blocks, x, n, Y + g0 * kGemmGroupRows, ldy, masks);
+            allTokens<2, M>(sub, blocks, x, n, Y + g0 * kGemmGroupRows, ldy, masks);
         else
-            allTokens<1, HasBias>(sub, blocks, x, n, Y + g0 * kGemmGroupRows, ldy, masks);
+            allTokens<1, M>(sub, blocks, x, n, Y + g0 * kGemmGroupRows, ldy, masks);
     }
 }
 
@@ -260,10 +271,12 @@ void quantizeShiftedAvx512(const float* x, Q8Block* out, int64_t n)
 void gemmPanelAvx512(const PackedGroupView& p, int64_t blocks, int groupCount, bool hasBias, const Q8Block* x,
                      int64_t n, float* Y, int64_t ldy, int rowCount)
 {
-    if (hasBias)
-        panel<true>(p, blocks, groupCount, x, n, Y, ldy, rowCount);
+    if (p.correctionHigh)
+        panel<kTwoScales>(p, blocks, groupCount, x, n, Y, ldy, rowCount);
+    else if (hasBias)
+        panel<kBias>(p, blocks, groupCount, x, n, Y, ldy, rowCount);
     else
-        panel<false>(p, blocks, groupCount, x, n, Y, ldy, rowCount);
+        panel<kPlain>(p, blocks, groupCount, x, n, Y, ldy, rowCount);
 }
 
 } // namespace folio::kernels

@@ -14,7 +14,7 @@ namespace {
 
 struct BlockCodes {
     int8_t code[32];
-    float scale, bias;
+    float scale, bias;  // two-scale types: the scales of elements 0..15 and 16..31
 };
 
 uint32_t fifthBits(const uint8_t* qh4)
@@ -112,9 +112,31 @@ BlockCodes unpackSubBlockK(const std::byte* superBlock, int j)
     return c;
 }
 
+// Sub-block j (0..7, 32 elements) of a Q6_K super-block: codes q - 32, and the
+// scales d * sc of its two 16-element halves (the layout of dequantQ6_K).
+BlockCodes unpackSubBlockQ6_K(const std::byte* superBlock, int j)
+{
+    BlockQ6_K b;
+    std::memcpy(&b, superBlock, sizeof b);
+    const int half = j / 4, k = j % 4;
+    const uint8_t* ql = b.ql + 64 * half + (k % 2) * 32;
+    const uint8_t* qh = b.qh + 32 * half;
+    BlockCodes c{};
+    for (int l = 0; l < 32; ++l) {
+        const int low = k < 2 ? (ql[l] & 0xF) : (ql[l] >> 4);
+        c.code[l] = static_cast<int8_t>((low | (((qh[l] >> (2 * k)) & 3) << 4)) - 32);
+    }
+    const float d = fp16ToFp32(b.d);
+    c.scale = d * static_cast<float>(b.scales[2 * j]);
+    c.bias = d * static_cast<float>(b.scales[2 * j + 1]);
+    return c;
+}
+
 // Block b (32 elements) of a row of `type`.
 BlockCodes unpackRowBlock(GgmlType type, const std::byte* row, int64_t b)
 {
+    if (type == GgmlType::Q6_K)
+        return unpackSubBlockQ6_K(row + static_cast<std::size_t>(b / 8) * sizeof(BlockQ6_K), int(b % 8));
     if (type == GgmlType::Q4_K)
         return unpackSubBlockK<BlockQ4_K, false>(row + static_cast<std::size_t>(b / 8) * sizeof(BlockQ4_K), int(b % 8));
     if (type == GgmlType::Q5_K)
@@ -127,8 +149,10 @@ BlockCodes unpackRowBlock(GgmlType type, const std::byte* row, int64_t b)
 bool isGemmPackable(GgmlType type)
 {
     return type == GgmlType::Q4_0 || type == GgmlType::Q4_1 || type == GgmlType::Q5_0 || type == GgmlType::Q5_1 ||
-           type == GgmlType::Q8_0 || type == GgmlType::Q4_K || type == GgmlType::Q5_K;
+           type == GgmlType::Q8_0 || type == GgmlType::Q4_K || type == GgmlType::Q5_K || type == GgmlType::Q6_K;
 }
+
+bool gemmHasTwoScales(GgmlType type) { return type == GgmlType::Q6_K; }
 
 bool gemmHasBias(GgmlType type)
 {
@@ -153,22 +177,27 @@ void packRowGroup(GgmlType type, const void* rows, std::size_t rowSize, int coun
             float* scale = out.scale + b * kGemmGroupRows + r;
             float* bias = out.bias + b * kGemmGroupRows + r;
             int32_t* correction = out.correction + b * kGemmGroupRows + r;
+            int32_t* correctionHigh = out.correctionHigh ? out.correctionHigh + b * kGemmGroupRows + r : nullptr;
             if (r >= count) {
                 for (int j = 0; j < 8; ++j)
                     std::memset(codes + j * 64 + r * 4, 0, 4);
                 *scale = *bias = 0.0f;
                 *correction = 0;
+                if (correctionHigh)
+                    *correctionHigh = 0;
                 continue;
             }
             const BlockCodes c = unpackRowBlock(type, bytes + static_cast<std::size_t>(r) * rowSize, b);
             for (int j = 0; j < 8; ++j)
                 std::memcpy(codes + j * 64 + r * 4, c.code + 4 * j, 4);
-            int sum = 0;
-            for (int8_t q : c.code)
-                sum += q;
+            int sum = 0, sumHigh = 0;
+            for (int e = 0; e < 32; ++e)
+                (e < 16 || !correctionHigh ? sum : sumHigh) += c.code[e];
             *scale = c.scale;
             *bias = c.bias;
             *correction = -128 * sum;
+            if (correctionHigh)
+                *correctionHigh = -128 * sumHigh;
         }
     }
 }
@@ -185,13 +214,23 @@ void gemmPanelScalar(const PackedGroupView& panel, int64_t blocks, int groupCoun
             float sum = 0.0f;
             for (int64_t b = 0; b < blocks; ++b) {
                 const int8_t* c = codes + b * kGemmBlockBytes + r * 4;
-                int dot = panel.correction[first + b * kGemmGroupRows + r];
+                const int64_t at = first + b * kGemmGroupRows + r;
+                if (panel.correctionHigh) {  // two half-blocks, each with its scale
+                    int dot[2] = {panel.correction[at], panel.correctionHigh[at]};
+                    for (int j = 0; j < 8; ++j)
+                        for (int e = 0; e < 4; ++e)
+                            dot[j / 4] += c[j * 64 + e] * static_cast<uint8_t>(xt[b].qs[4 * j + e]);
+                    sum += panel.scale[at] * xt[b].d * static_cast<float>(dot[0]);
+                    sum += panel.bias[at] * xt[b].d * static_cast<float>(dot[1]);
+                    continue;
+                }
+                int dot = panel.correction[at];
                 for (int j = 0; j < 8; ++j)
                     for (int e = 0; e < 4; ++e)
                         dot += c[j * 64 + e] * static_cast<uint8_t>(xt[b].qs[4 * j + e]);
-                sum += panel.scale[first + b * kGemmGroupRows + r] * xt[b].d * static_cast<float>(dot);
+                sum += panel.scale[at] * xt[b].d * static_cast<float>(dot);
                 if (hasBias)
-                    sum += panel.bias[first + b * kGemmGroupRows + r] * xt[b].sum;
+                    sum += panel.bias[at] * xt[b].sum;
             }
             Y[t * ldy + row] = sum;
         }

@@ -109,7 +109,10 @@ TEST_P(FloatGemmByType, MatMulMatchesADoubleProductAtAnyThreadCount)
     // Three whole depth blocks and a short one (or two for the 256-blocks), rows that
     // leave a short last panel and row tile, tokens that leave a short last tile.
     const int64_t cols = traitsOf(type).blockSize == 256 ? 2 * kFloatGemmDepth + 256 : 3 * kFloatGemmDepth + 32;
-    const int64_t rows = 203, n = 70;
+    // n between kMatMulGemmMinTokens and kMatMulInt8GemmMinTokens: the float path for
+    // every type (Q6_K takes the int8 GEMM from 64 tokens on with AVX-512).
+    const int64_t rows = 203, n = 40;
+    static_assert(40 >= kMatMulGemmMinTokens && 40 < kMatMulInt8GemmMinTokens);
     const std::size_t rb = rowBytes(type, cols);
     std::vector<uint8_t> weights(rb * rows);
     std::vector<float> dequant(static_cast<std::size_t>(rows * cols));
