@@ -1,5 +1,5 @@
-// Float GEMM of the prefill path for the types that have no int8 GEMM (F32, F16,
-// BF16, Q6_K, and every type below AVX-512 VNNI / AVX2 where gemm.h does not apply):
+// Float GEMM of the prefill path for the types that have no int8 GEMM (F32, F16 and
+// BF16; on AVX2 also Q8_0 and the K types, which gemm.h covers only with VNNI):
 // Y[t*ldy + r] = sum_k W[r,k] X[t,k].
 //
 // Our own kernels rather than OpenBLAS's sgemm: OpenBLAS 0.3.21 (Debian 12) picks its
