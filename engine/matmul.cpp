@@ -136,16 +136,10 @@ constexpr int64_t kFloatPanelTiles = 8;
 // on a short matrix (each split dequantizes its panel again).
 constexpr int64_t kFloatMinChunkTiles = 4;
 
+// Only for the Avx2 level and above (below it the float path is OpenBLAS).
 const kernels::FloatGemmKernel& floatGemmFor(SimdLevel level)
 {
-    switch (clampSimdLevel(level)) {
-    case SimdLevel::Avx512:
-        return kernels::floatGemmAvx512();
-    case SimdLevel::Avx2:
-        return kernels::floatGemmAvx2();
-    default:
-        return kernels::floatGemmScalar();
-    }
+    return clampSimdLevel(level) == SimdLevel::Avx512 ? kernels::floatGemmAvx512() : kernels::floatGemmAvx2();
 }
 
 // FOLIO_FLOAT_GEMM=blas sends the float path to OpenBLAS sgemm (for comparison).

@@ -39,13 +39,11 @@ struct FloatGemmKernel {
     DequantizeFn dequantize;
 };
 
-// The scalar reference has the AVX-512 kernel's shape (12 rows x 32 tokens), so the
-// two are compared element by element; the AVX2 one has 6 x 16.
-const FloatGemmKernel& floatGemmScalar();
-const FloatGemmKernel& floatGemmAvx2();    // only call with the Avx2 level or above
-const FloatGemmKernel& floatGemmAvx512();  // only call with the Avx512 level
+// Below AVX2 the float path is OpenBLAS sgemm (matmul.cpp), so there is no scalar kernel.
+const FloatGemmKernel& floatGemmAvx2();    // 6 x 16; only call with the Avx2 level or above
+const FloatGemmKernel& floatGemmAvx512();  // 12 x 32; only call with the Avx512 level
 
-// The scalar tile for any shape (tests compare each SIMD kernel with it).
+// The plain tile for any shape (tests compare each SIMD kernel with it).
 void floatTileReference(int rowTile, int tokenTile, const float* w, const float* x, int depth, float* c,
                         bool accumulate);
 

@@ -1,7 +1,5 @@
 #include "engine/kernels/float_gemm.h"
 
-#include "engine/quant.h"
-
 namespace folio::kernels {
 
 void floatTileReference(int rowTile, int tokenTile, const float* w, const float* x, int depth, float* c,
@@ -15,21 +13,6 @@ void floatTileReference(int rowTile, int tokenTile, const float* w, const float*
             c[i * tokenTile + j] = accumulate ? c[i * tokenTile + j] + sum : sum;
         }
     }
-}
-
-namespace {
-
-void scalarTile(const float* w, const float* x, int depth, float* c, bool accumulate)
-{
-    floatTileReference(12, 32, w, x, depth, c, accumulate);
-}
-
-} // namespace
-
-const FloatGemmKernel& floatGemmScalar()
-{
-    static const FloatGemmKernel kernel{12, 32, scalarTile, dequantizeRow};
-    return kernel;
 }
 
 } // namespace folio::kernels

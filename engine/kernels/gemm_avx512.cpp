@@ -8,13 +8,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
-// GCC 12 warns about deliberately undefined vectors inside its own AVX-512
-// intrinsic headers (-Wuninitialized false positives); silence it for them only.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
+#include "engine/kernels/x86_intrinsics.h"
 
 namespace folio::kernels {
 namespace {

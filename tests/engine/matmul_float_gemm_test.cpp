@@ -85,9 +85,9 @@ TEST(FloatGemm, VectorizedDequantizeIsBitIdentical)
     for (const Level& l : kLevels) {
         if (maxSupportedSimdLevel() < l.level)
             continue;
-        for (GgmlType type : {GgmlType::F32, GgmlType::F16, GgmlType::BF16, GgmlType::Q6_K, GgmlType::Q8_0}) {
-            const int64_t n = traitsOf(type).blockSize == 256 ? 512 : 96 + 32;  // 128: not a multiple of 16 * 3
-            for (int64_t count : {n, n - (traitsOf(type).blockSize == 1 ? 7 : 0)}) {
+        // The float types only: the others go to dequantizeRow itself.
+        for (GgmlType type : {GgmlType::F32, GgmlType::F16, GgmlType::BF16}) {
+            for (int64_t count : {int64_t{128}, int64_t{121}}) {  // whole vectors, then a tail
                 const auto src = randomValues(static_cast<std::size_t>(count), 4);
                 std::vector<uint8_t> row(rowBytes(type, count));
                 quantizeRow(type, src.data(), row.data(), count);
