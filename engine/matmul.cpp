@@ -243,7 +243,7 @@ void matMulByInt8Gemm(SimdLevel level, GgmlType type, const void* W, int64_t row
             if (avx512) {
                 kernels::quantizeShiftedAvx512(X + t * cols, out, cols);
             } else {
-                kernels::quantizeActivations(ActivationKind::Q8, X + t * cols, out, cols);
+                kernels::quantizeQ8Blocks(X + t * cols, out, cols);
                 kernels::shiftActivationsUnsigned(out, blocks);
             }
         }

@@ -248,28 +248,50 @@ ActivationKind activationKindOf(GgmlType type)
 int64_t activationBytes(ActivationKind kind, int64_t n)
 {
     switch (kind) {
-    case ActivationKind::Q8: return n / 32 * static_cast<int64_t>(sizeof(Q8Block));
+    case ActivationKind::Q8: {
+        const int64_t blocks = n / 32;  // the blocks, then their wide view (kernels.h)
+        return blocks * static_cast<int64_t>(sizeof(Q8Block) + 2 * sizeof(float)) + (blocks + 1) / 2 * 64;
+    }
     case ActivationKind::Q8K: return n / 256 * static_cast<int64_t>(sizeof(Q8KBlock));
     case ActivationKind::Float: break;
     }
     return 0;
 }
 
+void quantizeQ8Blocks(const float* x, Q8Block* blocks, int64_t n)
+{
+    for (int64_t b = 0; b < n / 32; ++b) {
+        const float* v = x + 32 * b;
+        const float d = absMax(v, 32) / 127.0f;
+        const float id = d > 0.0f ? 1.0f / d : 0.0f;
+        int sum = 0;
+        for (int j = 0; j < 32; ++j) {
+            blocks[b].qs[j] = roundToInt8(v[j] * id);
+            sum += blocks[b].qs[j];
+        }
+        blocks[b].d = d;
+        blocks[b].sum = d * static_cast<float>(sum);
+    }
+}
+
 void quantizeActivations(ActivationKind kind, const float* x, void* out, int64_t n)
 {
     if (kind == ActivationKind::Q8) {
         Q8Block* blocks = static_cast<Q8Block*>(out);
-        for (int64_t b = 0; b < n / 32; ++b) {
-            const float* v = x + 32 * b;
-            const float d = absMax(v, 32) / 127.0f;
-            const float id = d > 0.0f ? 1.0f / d : 0.0f;
-            int sum = 0;
-            for (int j = 0; j < 32; ++j) {
-                blocks[b].qs[j] = roundToInt8(v[j] * id);
-                sum += blocks[b].qs[j];
-            }
-            blocks[b].d = d;
-            blocks[b].sum = d * static_cast<float>(sum);
+        quantizeQ8Blocks(x, blocks, n);
+        const int64_t count = n / 32;
+        auto* wideD = reinterpret_cast<float*>(blocks + count);
+        auto* pairs = reinterpret_cast<int8_t*>(wideD + 2 * count);
+        for (int64_t b = 0; b < count; ++b) {
+            wideD[b] = blocks[b].d;
+            wideD[count + b] = blocks[b].sum;
+            int8_t* pair = pairs + 64 * (b / 2) + 16 * (b % 2);
+            std::memcpy(pair, blocks[b].qs, 16);
+            std::memcpy(pair + 32, blocks[b].qs + 16, 16);
+        }
+        if (count % 2) {
+            std::memset(pairs + 64 * (count / 2) + 16, 0, 16);
+            std::memset(pairs + 64 * (count / 2) + 48, 0, 16);
         }
     } else if (kind == ActivationKind::Q8K) {
         Q8KBlock* blocks = static_cast<Q8KBlock*>(out);

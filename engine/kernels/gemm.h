@@ -76,7 +76,7 @@ bool isAvx512PackType(GgmlType type);
 void packRowGroupAvx512(GgmlType type, const void* rows, std::size_t rowSize, int count, int64_t cols,
                         const PackedGroupView& out);
 
-// quantizeActivations(Q8) then shiftActivationsUnsigned, for n values (a multiple
+// quantizeQ8Blocks then shiftActivationsUnsigned, for n values (a multiple
 // of 32), with the same rounding (so bit-identical), vectorized.
 void quantizeShiftedAvx512(const float* x, Q8Block* out, int64_t n);
 

@@ -28,10 +28,31 @@ struct Q8KBlock {
 
 enum class ActivationKind { Float, Q8, Q8K };
 
+// Q8 activations of n values (blocks = n / 32) are the blocks Q8Block followed by a
+// wide view of the same numbers for kernels that take 16 blocks per step on 512-bit
+// vectors (the Q4_0 decode dot): the blocks' d as one float array, their sum as
+// another, and the codes of each pair of blocks (2m, 2m+1) as 64 contiguous bytes in
+// the order Q4_0's nibbles unpack to, x_2m[0..15], x_2m+1[0..15], x_2m[16..31],
+// x_2m+1[16..31] (an odd last block pairs with zeros). Without it the kernel
+// gathered d and sum out of the 40-byte blocks for every weight row, and gathers
+// are slow on AMD Zen 4 (see dot_x86.inc). quantizeActivations writes both parts.
+struct Q8WideView {
+    const float* d;
+    const float* sum;
+    const int8_t* pairs;  // pair m at pairs + 64 * m
+};
+inline Q8WideView q8WideView(const Q8Block* a, int64_t blocks)
+{
+    const auto* d = reinterpret_cast<const float*>(a + blocks);
+    return {d, d + blocks, reinterpret_cast<const int8_t*>(d + 2 * blocks)};
+}
+
 ActivationKind activationKindOf(GgmlType type);
 // Bytes of quantized activations for n values of the given kind (0 for Float).
 int64_t activationBytes(ActivationKind kind, int64_t n);
 void quantizeActivations(ActivationKind kind, const float* x, void* out, int64_t n);
+// The n / 32 Q8Blocks alone, without the wide view (the GEMM path's activations).
+void quantizeQ8Blocks(const float* x, Q8Block* out, int64_t n);
 
 // dot(row of n weights, activations): x is float* for Float, Q8Block*/Q8KBlock* otherwise.
 using RowDotFn = float (*)(const void* row, const void* x, int64_t n);

@@ -56,7 +56,7 @@ GemmCase makeCase(GgmlType type, int rows, int64_t cols, int64_t n, unsigned see
         for (float& v : row)
             v = dist(rng);
         row[5] = -7.0f;  // an outlier, so blocks have different scales
-        kernels::quantizeActivations(kernels::ActivationKind::Q8, row.data(), c.acts.data() + t * c.blocks, cols);
+        kernels::quantizeQ8Blocks(row.data(), c.acts.data() + t * c.blocks, cols);
     }
     return c;
 }
@@ -237,7 +237,7 @@ TEST(GemmKernelActivations, Avx512QuantizerIsBitIdenticalToScalarPlusShift)
     x[97] = 2.5f;
     x[98] = -3.5f;
     std::vector<Q8Block> expected(9), actual(9);
-    kernels::quantizeActivations(kernels::ActivationKind::Q8, x.data(), expected.data(), 32 * 9);
+    kernels::quantizeQ8Blocks(x.data(), expected.data(), 32 * 9);
     kernels::shiftActivationsUnsigned(expected.data(), 9);
     kernels::quantizeShiftedAvx512(x.data(), actual.data(), 32 * 9);
     for (int b = 0; b < 9; ++b) {
