@@ -169,12 +169,18 @@ void matMulByFloatGemm(const kernels::FloatGemmKernel& kernel, GgmlType type, co
             float* out = xs + tile * cols * T;
             const int64_t tokens = std::min(T, n - tile * T);
             const float* x = X + tile * T * cols;
-            for (int64_t k = 0; k < cols; ++k) {
-                float* o = out + k * T;
-                for (int64_t j = 0; j < tokens; ++j)
-                    o[j] = x[j * cols + k];
+            // 16 columns (a cache line of each token's row) at a time: column by column,
+            // the T strided reads missed the cache on every token.
+            for (int64_t k0 = 0; k0 < cols; k0 += 16) {
+                const int64_t k1 = std::min(cols, k0 + 16);
+                for (int64_t j = 0; j < tokens; ++j) {
+                    __builtin_prefetch(x + j * cols + k0 + 64);  // X is in L3 at best: 4 lines ahead
+                    for (int64_t k = k0; k < k1; ++k)
+                        out[k * T + j] = x[j * cols + k];
+                }
                 for (int64_t j = tokens; j < T; ++j)
-                    o[j] = 0.0f;
+                    for (int64_t k = k0; k < k1; ++k)
+                        out[k * T + j] = 0.0f;
             }
         }
     });
@@ -188,7 +194,7 @@ void matMulByFloatGemm(const kernels::FloatGemmKernel& kernel, GgmlType type, co
                                                 tokenTiles / kFloatMinChunkTiles));
     const int64_t chunkTiles = (tokenTiles + splits - 1) / splits;
     splits = (tokenTiles + chunkTiles - 1) / chunkTiles;
-    const std::size_t rowSize = rowBytes(type, cols);
+    const std::size_t rowSize = rowBytes(type, cols), blockBytes = rowBytes(type, D);
     const auto* bytes = static_cast<const std::byte*>(W);
 
     runRows(pool, panels * splits, 1, [&](int64_t begin, int64_t end, int) {
@@ -208,18 +214,37 @@ void matMulByFloatGemm(const kernels::FloatGemmKernel& kernel, GgmlType type, co
                 for (int64_t r = 0; r < count; ++r)
                     kernel.dequantize(type, bytes + static_cast<std::size_t>(first + r) * rowSize + offset,
                                       wbuf.data() + r * D, depth);
+                // The next depth block's weights are asked for while these tiles run, a
+                // share of the lines per tile: the panel's rows are count separate
+                // streams of a few lines each, which the hardware prefetcher misses.
+                const std::size_t nextBytes = k0 + D < cols ? rowBytes(type, std::min(D, cols - k0 - D)) : 0;
+                const int64_t lines = count * static_cast<int64_t>((nextBytes + 63) / 64);
+                const int64_t calls = rowTiles * tiles;
+                const std::byte* next = bytes + static_cast<std::size_t>(first) * rowSize + offset + blockBytes;
+                int64_t line = 0, r = 0;
+                std::size_t at = 0;  // line `line` is row r's byte `at` of the next block
                 for (int64_t rt = 0; rt < rowTiles; ++rt)
-                    for (int64_t u = 0; u < tiles; ++u)
+                    for (int64_t u = 0; u < tiles; ++u) {
+                        for (const int64_t until = lines * (rt * tiles + u + 1) / calls; line < until; ++line) {
+                            __builtin_prefetch(next + static_cast<std::size_t>(r) * rowSize + at);
+                            if (++r == count)
+                                r = 0, at += 64;
+                        }
                         kernel.tile(wbuf.data() + rt * R * D, xs + ((tile0 + u) * cols + k0) * T, depth,
                                     cbuf.data() + (u * panelRows + rt * R) * T, k0 > 0);
+                    }
             }
             for (int64_t u = 0; u < tiles; ++u) {
                 const int64_t tokens = std::min(T, n - (tile0 + u) * T);
                 const float* c = cbuf.data() + u * panelRows * T;
-                for (int64_t j = 0; j < tokens; ++j) {
-                    float* y = Y + ((tile0 + u) * T + j) * rows + first;
-                    for (int64_t r = 0; r < count; ++r)
-                        y[r] = c[r * T + j];
+                for (int64_t r0 = 0; r0 < count; r0 += 16) {  // 16 rows' lines of C at a time
+                    const int64_t r1 = std::min(count, r0 + 16);
+                    for (int64_t j = 0; j < tokens; ++j) {
+                        float* y = Y + ((tile0 + u) * T + j) * rows + first;
+                        __builtin_prefetch(y + r0 + 32, 1);  // the store misses: 2 lines ahead
+                        for (int64_t r = r0; r < r1; ++r)
+                            y[r] = c[r * T + j];
+                    }
                 }
             }
         }
