@@ -42,11 +42,18 @@ void embed(const WeightMatrix& table, const int32_t* tokens, int n, float* x)
     }
 }
 
-void rmsNormRows(float* out, const float* x, const std::vector<float>& weight, int n, int width, float eps)
+// Token rows split over the pool (one row, in decode, runs inline).
+void rmsNormRows(float* out, const float* x, const std::vector<float>& weight, int n, int width, float eps,
+                 ThreadPool& pool)
 {
-    for (int t = 0; t < n; ++t)
-        rmsNorm(out + static_cast<std::size_t>(t) * width, x + static_cast<std::size_t>(t) * width, weight.data(),
-                width, eps);
+    pool.parallelFor(
+        n,
+        [&](int64_t begin, int64_t end, int) {
+            for (int64_t t = begin; t < end; ++t)
+                rmsNorm(out + static_cast<std::size_t>(t) * width, x + static_cast<std::size_t>(t) * width,
+                        weight.data(), width, eps);
+        },
+        8);
 }
 
 } // namespace
@@ -104,7 +111,7 @@ bool forwardBatch(const Model& model, AttentionMethod& attention, KvCache& cache
         const LayerWeights& w = model.layer(l);
 
         // Attention block: x += Wo * attention(rope(Wq xn), rope(Wk xn), Wv xn)
-        rmsNormRows(s.xn.data(), s.x.data(), w.attnNorm, n, embd, p.rmsEpsilon);
+        rmsNormRows(s.xn.data(), s.x.data(), w.attnNorm, n, embd, p.rmsEpsilon, pool);
         if (n == 1) {  // decode: one pass over the pool for the three
             const MatVecTarget qkv[] = {{w.wq.type, w.wq.data, w.wq.rows, s.q.data()},
                                         {w.wk.type, w.wk.data, w.wk.rows, s.k.data()},
@@ -136,7 +143,7 @@ bool forwardBatch(const Model& model, AttentionMethod& attention, KvCache& cache
         addInPlace(s.x.data(), s.proj.data(), n * embd);
 
         // Feed-forward block (SwiGLU): x += Wdown (silu(Wgate xn) * Wup xn)
-        rmsNormRows(s.xn.data(), s.x.data(), w.ffnNorm, n, embd, p.rmsEpsilon);
+        rmsNormRows(s.xn.data(), s.x.data(), w.ffnNorm, n, embd, p.rmsEpsilon, pool);
         if (n == 1) {
             const MatVecTarget gateUp[] = {{w.gate.type, w.gate.data, w.gate.rows, s.gate.data()},
                                            {w.up.type, w.up.data, w.up.rows, s.up.data()}};
@@ -165,7 +172,7 @@ bool forwardBatch(const Model& model, AttentionMethod& attention, KvCache& cache
     const int first = mode == LogitsMode::Last ? n - 1 : 0;
     const int rows = n - first;
     float* xLast = s.x.data() + static_cast<std::size_t>(first) * embd;
-    rmsNormRows(s.xn.data(), xLast, model.outputNorm(), rows, embd, p.rmsEpsilon);
+    rmsNormRows(s.xn.data(), xLast, model.outputNorm(), rows, embd, p.rmsEpsilon, pool);
     project(model.output(), s.xn.data(), rows, logits, pool);
     return true;
 }

@@ -159,7 +159,7 @@ bool floatGemmUsesBlas()
 void matMulByFloatGemm(const kernels::FloatGemmKernel& kernel, GgmlType type, const void* W, int64_t rows,
                        int64_t cols, const float* X, int64_t n, float* Y, ThreadPool* pool)
 {
-    const int64_t T = kernel.tokenTile, R = kernel.rowTile, D = kernels::kFloatGemmDepth;
+    const int64_t T = kernel.tokenTile, R = kernel.rowTile, D = kernels::kFloatGemmDepth, B = kernel.transposeBlock;
     const int64_t tokenTiles = (n + T - 1) / T;
     thread_local std::vector<float> packed;
     packed.resize(static_cast<std::size_t>(tokenTiles * cols * T));
@@ -169,18 +169,19 @@ void matMulByFloatGemm(const kernels::FloatGemmKernel& kernel, GgmlType type, co
             float* out = xs + tile * cols * T;
             const int64_t tokens = std::min(T, n - tile * T);
             const float* x = X + tile * T * cols;
-            // 16 columns (a cache line of each token's row) at a time: column by column,
-            // the T strided reads missed the cache on every token.
-            for (int64_t k0 = 0; k0 < cols; k0 += 16) {
-                const int64_t k1 = std::min(cols, k0 + 16);
-                for (int64_t j = 0; j < tokens; ++j) {
-                    __builtin_prefetch(x + j * cols + k0 + 64);  // X is in L3 at best: 4 lines ahead
-                    for (int64_t k = k0; k < k1; ++k)
-                        out[k * T + j] = x[j * cols + k];
+            // A register block of B tokens x B columns at a time (kernel.transpose),
+            // asking for each token's line 4 lines ahead: X is in L3 at best, and
+            // column by column the T strided reads had missed the cache on every token.
+            if (tokens < T)
+                std::fill(out, out + cols * T, 0.0f);
+            for (int64_t k0 = 0; k0 < cols; k0 += B) {
+                const int width = static_cast<int>(std::min(B, cols - k0));
+                for (int64_t j0 = 0; j0 < tokens; j0 += B) {
+                    const int height = static_cast<int>(std::min(B, tokens - j0));
+                    for (int j = 0; j < height; ++j)
+                        __builtin_prefetch(x + (j0 + j) * cols + k0 + 64);
+                    kernel.transpose(x + j0 * cols + k0, cols, height, width, out + k0 * T + j0, T);
                 }
-                for (int64_t j = tokens; j < T; ++j)
-                    for (int64_t k = k0; k < k1; ++k)
-                        out[k * T + j] = 0.0f;
             }
         }
     });
@@ -227,8 +228,10 @@ void matMulByFloatGemm(const kernels::FloatGemmKernel& kernel, GgmlType type, co
                     for (int64_t u = 0; u < tiles; ++u) {
                         for (const int64_t until = lines * (rt * tiles + u + 1) / calls; line < until; ++line) {
                             __builtin_prefetch(next + static_cast<std::size_t>(r) * rowSize + at);
-                            if (++r == count)
-                                r = 0, at += 64;
+                            if (++r == count) {
+                                r = 0;
+                                at += 64;
+                            }
                         }
                         kernel.tile(wbuf.data() + rt * R * D, xs + ((tile0 + u) * cols + k0) * T, depth,
                                     cbuf.data() + (u * panelRows + rt * R) * T, k0 > 0);
@@ -237,13 +240,14 @@ void matMulByFloatGemm(const kernels::FloatGemmKernel& kernel, GgmlType type, co
             for (int64_t u = 0; u < tiles; ++u) {
                 const int64_t tokens = std::min(T, n - (tile0 + u) * T);
                 const float* c = cbuf.data() + u * panelRows * T;
-                for (int64_t r0 = 0; r0 < count; r0 += 16) {  // 16 rows' lines of C at a time
-                    const int64_t r1 = std::min(count, r0 + 16);
-                    for (int64_t j = 0; j < tokens; ++j) {
-                        float* y = Y + ((tile0 + u) * T + j) * rows + first;
-                        __builtin_prefetch(y + r0 + 32, 1);  // the store misses: 2 lines ahead
-                        for (int64_t r = r0; r < r1; ++r)
-                            y[r] = c[r * T + j];
+                for (int64_t r0 = 0; r0 < count; r0 += B) {  // B rows x B tokens at a time
+                    const int height = static_cast<int>(std::min(B, count - r0));
+                    for (int64_t j0 = 0; j0 < tokens; j0 += B) {
+                        const int width = static_cast<int>(std::min(B, tokens - j0));
+                        float* y = Y + ((tile0 + u) * T + j0) * rows + first + r0;
+                        for (int j = 0; j < width; ++j)  // the store misses: 2 lines ahead
+                            __builtin_prefetch(y + j * rows + 32, 1);
+                        kernel.transpose(c + r0 * T + j0, T, height, width, y, rows);
                     }
                 }
             }

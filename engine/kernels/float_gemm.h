@@ -32,11 +32,17 @@ using FloatTileFn = void (*)(const float* w, const float* x, int depth, float* c
 // dequantizeRow, vectorized for the float types (F32, F16, BF16) at this level.
 using DequantizeFn = void (*)(GgmlType type, const void* src, float* dst, int64_t n);
 
+// dst[c*dstStride + r] = src[r*srcStride + c], r < rows, c < cols (both <= transposeBlock):
+// packing X into token tiles and C into Y, a vector-register block at a time.
+using TransposeFn = void (*)(const float* src, int64_t srcStride, int rows, int cols, float* dst, int64_t dstStride);
+
 struct FloatGemmKernel {
     int rowTile;
     int tokenTile;
     FloatTileFn tile;
     DequantizeFn dequantize;
+    TransposeFn transpose;
+    int transposeBlock;  // the vector width: 8 or 16
 };
 
 // Below AVX2 the float path is OpenBLAS sgemm (matmul.cpp), so there is no scalar kernel.

@@ -16,6 +16,7 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace folio {
@@ -78,6 +79,32 @@ TEST(FloatGemm, EachTileKernelMatchesThePlainTile)
     }
     if (tested == 0)
         GTEST_SKIP() << "no AVX2 on this CPU: only the plain tile runs";
+}
+
+TEST(FloatGemm, TransposeMovesEveryValueOfWholeAndShortBlocks)
+{
+    int tested = 0;
+    for (const Level& l : kLevels) {
+        if (maxSupportedSimdLevel() < l.level)
+            continue;
+        ++tested;
+        const FloatGemmKernel& k = l.kernel();
+        const int b = k.transposeBlock;
+        const int64_t srcStride = b + 3, dstStride = b + 5;
+        const auto src = randomValues(static_cast<std::size_t>(b * srcStride), 5);
+        for (const auto& [rows, cols] : {std::pair{b, b}, std::pair{b, 1}, std::pair{1, b}, std::pair{b - 3, b - 1}}) {
+            std::vector<float> dst(static_cast<std::size_t>(b * dstStride), -7.0f);
+            k.transpose(src.data(), srcStride, rows, cols, dst.data(), dstStride);
+            for (int c = 0; c < b; ++c)
+                for (int r = 0; r < b; ++r) {
+                    const float want = r < rows && c < cols ? src[static_cast<std::size_t>(r * srcStride + c)] : -7.0f;
+                    ASSERT_EQ(dst[static_cast<std::size_t>(c * dstStride + r)], want)
+                        << l.name << " " << rows << "x" << cols << " at " << r << "," << c;
+                }
+        }
+    }
+    if (tested == 0)
+        GTEST_SKIP() << "no AVX2 on this CPU: only OpenBLAS runs the float path";
 }
 
 TEST(FloatGemm, VectorizedDequantizeIsBitIdentical)
