@@ -13,8 +13,6 @@ void rmsNorm(float* out, const float* x, const float* weight, int n, float eps);
 // gate[i] = silu(gate[i]) * up[i], silu(z) = z / (1 + exp(-z)): the SwiGLU gate.
 void swiGlu(float* gate, const float* up, int n);
 
-float silu(float z);
-
 // y += x
 void addInPlace(float* y, const float* x, int n);
 

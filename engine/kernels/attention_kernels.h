@@ -40,6 +40,9 @@ struct AttentionKernels {
     void (*tile)(const AttentionTile& tile);
     // x[i] = exp(x[i]) for x <= 0 (what the softmax needs); 0 below about -87.3.
     void (*expNonPositive)(float* x, int n);
+    // gate[i] = silu(gate[i]) * up[i], the FFN's SwiGLU gate, on the same exp: with
+    // e = exp(-|z|), silu(z) = z / (1 + e) for z >= 0 and z e / (1 + e) below.
+    void (*swiGlu)(float* gate, const float* up, int n);
 };
 
 const AttentionKernels& scalarAttentionKernels();

@@ -76,11 +76,17 @@ void scalarExp(float* x, int n)
         x[i] = std::exp(x[i]);
 }
 
+void scalarSwiGlu(float* gate, const float* up, int n)
+{
+    for (int i = 0; i < n; ++i)
+        gate[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+}
+
 } // namespace
 
 const AttentionKernels& scalarAttentionKernels()
 {
-    static const AttentionKernels kernels{scalarTile, scalarExp};
+    static const AttentionKernels kernels{scalarTile, scalarExp, scalarSwiGlu};
     return kernels;
 }
 

@@ -91,6 +91,30 @@ std::vector<float> runTile(SimdLevel level, const TileCase& c, const std::vector
     return state;
 }
 
+TEST(AttentionKernels, SwiGluIsWithinAFewUlpOfTheDefinitionAtEveryLevel)
+{
+    std::vector<float> gate, up;
+    for (float z = -120.0f; z <= 120.0f; z += 0.0173f) {
+        gate.push_back(z);
+        up.push_back(0.5f + 0.001f * static_cast<float>(gate.size() % 1000));
+    }
+    gate.push_back(0.0f);
+    up.push_back(3.0f);  // n not a multiple of the vector width: the tail too
+    for (SimdLevel level : kLevels) {
+        if (!runnable(level))
+            continue;
+        std::vector<float> y = gate;
+        kernels::attentionKernelsFor(level).swiGlu(y.data(), up.data(), static_cast<int>(y.size()));
+        for (std::size_t i = 0; i < y.size(); ++i) {
+            const double z = gate[i];
+            const double expected = z / (1.0 + std::exp(-z)) * up[i];
+            // The exp's 1e-6 (above) plus a division and two multiplies in float.
+            ASSERT_NEAR(y[i], expected, 2e-6 * std::abs(expected) + 1e-30)
+                << simdLevelName(level) << " z=" << z;
+        }
+    }
+}
+
 TEST(AttentionKernels, EveryLevelMatchesTheScalarTile)
 {
     std::mt19937 rng(7);
