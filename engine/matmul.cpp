@@ -48,6 +48,15 @@ void runRows(ThreadPool* pool, int64_t rows, int64_t grain, const ThreadPool::Ra
         fn(0, rows, 0);
 }
 
+// A few dozen heavy tasks, each claimed on its own (ThreadPool::parallelTasks).
+void runTasks(ThreadPool* pool, int64_t tasks, const ThreadPool::RangeFn& fn)
+{
+    if (pool)
+        pool->parallelTasks(tasks, fn);
+    else
+        fn(0, tasks, 0);
+}
+
 // Quantized activations (or the float rows themselves) for n tokens of cols values.
 struct Activations {
     std::vector<std::byte> storage;
@@ -106,7 +115,7 @@ void matMulByGemm(GgmlType type, const void* W, int64_t rows, int64_t cols, cons
     const std::size_t rowSize = rowBytes(type, cols);
     const auto* bytes = static_cast<const std::byte*>(W);
     const int64_t panels = (rows + kGemmPanelRows - 1) / kGemmPanelRows;
-    runRows(pool, panels, 1, [&](int64_t begin, int64_t end, int) {
+    runTasks(pool, panels, [&](int64_t begin, int64_t end, int) {
         thread_local std::vector<float> panel;
         for (int64_t p = begin; p < end; ++p) {
             const int64_t first = p * kGemmPanelRows;
@@ -198,7 +207,7 @@ void matMulByFloatGemm(const kernels::FloatGemmKernel& kernel, GgmlType type, co
     const std::size_t rowSize = rowBytes(type, cols), blockBytes = rowBytes(type, D);
     const auto* bytes = static_cast<const std::byte*>(W);
 
-    runRows(pool, panels * splits, 1, [&](int64_t begin, int64_t end, int) {
+    runTasks(pool, panels * splits, [&](int64_t begin, int64_t end, int) {
         thread_local std::vector<float> wbuf, cbuf;
         wbuf.resize(static_cast<std::size_t>(panelRows * D));
         cbuf.resize(static_cast<std::size_t>(chunkTiles * panelRows * T));
@@ -285,7 +294,7 @@ void matMulByInt8Gemm(SimdLevel level, GgmlType type, const void* W, int64_t row
     const int64_t groups = (rows + kernels::kGemmGroupRows - 1) / kernels::kGemmGroupRows;
     const int64_t panels = (groups + kInt8PanelGroups - 1) / kInt8PanelGroups;
     const int64_t groupValues = blocks * kernels::kGemmGroupRows;
-    runRows(pool, panels, 1, [&](int64_t begin, int64_t end, int) {
+    runTasks(pool, panels, [&](int64_t begin, int64_t end, int) {
         thread_local std::vector<int8_t> codes;
         thread_local std::vector<float> values;  // scale, then bias, of every group
         thread_local std::vector<int32_t> corrections;

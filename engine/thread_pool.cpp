@@ -151,9 +151,24 @@ void ThreadPool::parallelFor(int64_t n, const RangeFn& fn, int64_t grain)
         return;
     }
 
-    std::lock_guard callLock(callMutex_);
     // About four chunks per thread balance uneven work without much contention.
-    const int64_t chunk = std::max(grain, (n + threadCount_ * 4 - 1) / (threadCount_ * 4));
+    run(n, fn, std::max(grain, (n + threadCount_ * 4 - 1) / (threadCount_ * 4)));
+}
+
+void ThreadPool::parallelTasks(int64_t n, const RangeFn& fn)
+{
+    if (n <= 0)
+        return;
+    if (tlsRunningPool == this || threadCount_ == 1 || n == 1) {
+        fn(0, n, tlsRunningPool == this ? tlsThreadIndex : 0);
+        return;
+    }
+    run(n, fn, 1);
+}
+
+void ThreadPool::run(int64_t n, const RangeFn& fn, int64_t chunk)
+{
+    std::lock_guard callLock(callMutex_);
     {
         std::lock_guard lock(mutex_);
         job_ = &fn;

@@ -35,7 +35,13 @@ public:
     // threads are serialized.
     void parallelFor(int64_t n, const RangeFn& fn, int64_t grain = 1);
 
+    // parallelFor with every index claimed on its own, for a few dozen heavy tasks
+    // (GEMM panels): parallelFor's chunks of several tasks (about four per thread)
+    // could leave one thread a whole chunk of work after the other had finished.
+    void parallelTasks(int64_t n, const RangeFn& fn);
+
 private:
+    void run(int64_t n, const RangeFn& fn, int64_t chunk);
     void workerLoop(int thread);
     void runChunks(int thread);
 

@@ -44,6 +44,27 @@ TEST(ThreadPool, CoversEveryIndexOnce)
     }
 }
 
+TEST(ThreadPool, TasksAreClaimedOneAtATime)
+{
+    for (int threads : {1, 2, 3}) {
+        ThreadPool pool(threads);
+        for (int64_t n : {0, 1, 2, 7, 22, 59}) {
+            std::vector<std::atomic<int>> visits(static_cast<std::size_t>(n));
+            std::atomic<bool> bad{false};
+            pool.parallelTasks(n, [&](int64_t begin, int64_t end, int thread) {
+                // One task per call, except on a one-thread pool, which runs them all inline.
+                if (thread < 0 || thread >= pool.size() || (threads > 1 && end - begin != 1))
+                    bad = true;
+                for (int64_t i = begin; i < end; ++i)
+                    visits[static_cast<std::size_t>(i)].fetch_add(1);
+            });
+            EXPECT_FALSE(bad.load()) << threads << " threads, " << n << " tasks";
+            for (int64_t i = 0; i < n; ++i)
+                ASSERT_EQ(visits[static_cast<std::size_t>(i)].load(), 1) << "task " << i << " of " << n;
+        }
+    }
+}
+
 TEST(ThreadPool, DefaultSizeIsHardwareConcurrency)
 {
     ThreadPool pool(0);
