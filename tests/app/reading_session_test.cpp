@@ -57,8 +57,9 @@ TEST_F(ReadingSessionTest, DocumentPrefixIsSharedAndPagesMapToTokens)
     for (std::size_t i = 0; i < prompt.pages.size(); ++i) {
         EXPECT_EQ(prompt.pages[i].page, int(i));
         EXPECT_LT(prompt.pages[i].begin, prompt.pages[i].end);
-        if (i > 0)
+        if (i > 0) {
             EXPECT_EQ(prompt.pages[i].begin, prompt.pages[i - 1].end);
+        }
         // The range decodes to the page's text (the test vocabulary has letters only:
         // spaces and marks are unknown tokens, so compare the letters).
         const std::vector<int32_t> slice(prompt.tokens.begin() + prompt.pages[i].begin,
