@@ -71,7 +71,7 @@ using GemmPanelFn = void (*)(const PackedGroupView& panel, int64_t blocks, int g
                              const Q8Block* x, int64_t n, float* Y, int64_t ldy, int rowCount);
 
 // packRowGroup vectorized, bit-identical, for the types isAvx512PackType names
-// (Q4_0, Q8_0, Q4_K). Only with the Avx512 level.
+// (Q4_0, Q8_0, Q4_K, Q6_K). Only with the Avx512 level.
 bool isAvx512PackType(GgmlType type);
 void packRowGroupAvx512(GgmlType type, const void* rows, std::size_t rowSize, int count, int64_t cols,
                         const PackedGroupView& out);

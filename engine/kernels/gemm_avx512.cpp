@@ -223,7 +223,7 @@ inline void storeValues(const PackedGroupView& out, int64_t b, __m512 scale, __m
 
 bool isAvx512PackType(GgmlType type)
 {
-    return type == GgmlType::Q4_0 || type == GgmlType::Q8_0 || type == GgmlType::Q4_K;
+    return type == GgmlType::Q4_0 || type == GgmlType::Q8_0 || type == GgmlType::Q4_K || type == GgmlType::Q6_K;
 }
 
 void packRowGroupAvx512(GgmlType type, const void* rows, std::size_t rowSize, int count, int64_t cols,
@@ -261,6 +261,51 @@ void packRowGroupAvx512(GgmlType type, const void* rows, std::size_t rowSize, in
             for (int j = 0; j < 8; ++j)
                 storeCodes(block, j, codes[j], sums);
             storeValues(out, b, g.halves(at), zero, sums);
+        }
+    } else if (type == GgmlType::Q6_K) {
+        // Sub-block j, codes (low 4 bits | 2 high bits << 4) - 32 as in dequantQ6_K, packs
+        // as two half-blocks (gemm.h): scale d * sc_2j and correction of elements 0..15,
+        // bias d * sc_2j+1 and correctionHigh of 16..31. A half super-block's 32 qh bytes
+        // serve its 4 sub-blocks, each 32 ql bytes two of them (low and high nibbles).
+        const __m512i three = _mm512_set1_epi8(3), thirtyTwo = _mm512_maskz_mov_epi32(g.rows, _mm512_set1_epi8(32));
+        for (int64_t sb = 0; sb < blocks / 8; ++sb) {
+            const std::size_t at = static_cast<std::size_t>(sb) * sizeof(BlockQ6_K);
+            // d is the last 2 bytes of the block: read as the high half of the dword before.
+            const __m512 d = _mm512_cvtph_ps(
+                _mm512_cvtepi32_epi16(_mm512_srli_epi32(g.dwords(at + offsetof(BlockQ6_K, d) - 2), 16)));
+            __m512i sc[4];
+            for (int i = 0; i < 4; ++i)
+                sc[i] = g.dwords(at + offsetof(BlockQ6_K, scales) + 4 * static_cast<std::size_t>(i));
+            const auto scaleOf = [&](int byte) {  // d * (int8) scales[byte]
+                const __m512i v = _mm512_srai_epi32(_mm512_slli_epi32(sc[byte / 4], 24 - 8 * (byte % 4)), 24);
+                return _mm512_mul_ps(d, _mm512_cvtepi32_ps(v));
+            };
+            for (int half = 0; half < 2; ++half) {
+                __m512i qh[8], ql[2][8];
+                const std::size_t qlAt = at + offsetof(BlockQ6_K, ql) + 64 * static_cast<std::size_t>(half);
+                transposedDwords(g.base, rowSize, count, at + offsetof(BlockQ6_K, qh) + 32 * static_cast<std::size_t>(half), qh);
+                transposedDwords(g.base, rowSize, count, qlAt, ql[0]);
+                transposedDwords(g.base, rowSize, count, qlAt + 32, ql[1]);
+                for (int k = 0; k < 4; ++k) {
+                    const int j = 4 * half + k;
+                    const int64_t b = sb * 8 + j;
+                    int8_t* block = out.codes + b * kGemmBlockBytes;
+                    __m512i sums[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
+                    for (int e = 0; e < 8; ++e) {
+                        const __m512i q = ql[k % 2][e];
+                        const __m512i low4 = _mm512_and_si512(k < 2 ? q : _mm512_srli_epi16(q, 4), low);
+                        const __m512i high2 = _mm512_and_si512(_mm512_srli_epi16(qh[e], 2 * k), three);
+                        const __m512i codes =
+                            _mm512_sub_epi8(_mm512_or_si512(low4, _mm512_slli_epi16(high2, 4)), thirtyTwo);
+                        storeCodes(block, e, codes, sums[e / 4]);
+                    }
+                    const __m512i minus128 = _mm512_set1_epi32(-128);
+                    _mm512_storeu_ps(out.scale + b * kGemmGroupRows, scaleOf(2 * j));
+                    _mm512_storeu_ps(out.bias + b * kGemmGroupRows, scaleOf(2 * j + 1));
+                    _mm512_storeu_si512(out.correction + b * kGemmGroupRows, _mm512_mullo_epi32(sums[0], minus128));
+                    _mm512_storeu_si512(out.correctionHigh + b * kGemmGroupRows, _mm512_mullo_epi32(sums[1], minus128));
+                }
+            }
         }
     } else {  // Q4_K: sub-block j as a 32-block with scale d * sc_j and bias -dmin * m_j
         for (int64_t sb = 0; sb < blocks / 8; ++sb) {

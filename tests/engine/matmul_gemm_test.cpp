@@ -252,7 +252,7 @@ TEST(GemmKernelPacking, Avx512PackingIsBitIdenticalToScalar)
 {
     if (maxSupportedSimdLevel() < SimdLevel::Avx512)
         GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
-    for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_K}) {
+    for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q6_K}) {
         ASSERT_TRUE(kernels::isAvx512PackType(type));
         const GemmCase c = makeCase(type, 16, isKType(type) ? 512 : 160, 1, 9);
         const std::size_t rb = rowBytes(type, c.cols);
@@ -262,10 +262,12 @@ TEST(GemmKernelPacking, Avx512PackingIsBitIdenticalToScalar)
             std::fill(actual.scale.begin(), actual.scale.end(), NAN);
             std::fill(actual.bias.begin(), actual.bias.end(), NAN);
             std::fill(actual.correction.begin(), actual.correction.end(), 7);
+            std::fill(actual.correctionHigh.begin(), actual.correctionHigh.end(), 7);
             kernels::packRowGroupAvx512(type, c.weights.data(), rb, count, c.cols, actual.view(0));
             const std::string what = std::string(traitsOf(type).name) + " rows " + std::to_string(count);
             EXPECT_EQ(actual.codes, expected.codes) << what;
             EXPECT_EQ(actual.correction, expected.correction) << what;
+            EXPECT_EQ(actual.correctionHigh, expected.correctionHigh) << what;  // Q6_K's second halves
             for (std::size_t i = 0; i < expected.scale.size(); ++i) {
                 EXPECT_EQ(actual.scale[i], expected.scale[i]) << what << " " << i;
                 EXPECT_EQ(actual.bias[i], expected.bias[i]) << what << " " << i;
