@@ -278,12 +278,10 @@ void matMulByInt8Gemm(SimdLevel level, GgmlType type, const void* W, int64_t row
     runRows(pool, n, 8, [&](int64_t begin, int64_t end, int) {
         for (int64_t t = begin; t < end; ++t) {
             kernels::Q8Block* out = acts.data() + t * blocks;
-            if (avx512) {
+            if (avx512)
                 kernels::quantizeShiftedAvx512(X + t * cols, out, cols);
-            } else {
-                kernels::quantizeQ8Blocks(X + t * cols, out, cols);
-                kernels::shiftActivationsUnsigned(out, blocks);
-            }
+            else
+                kernels::quantizeShiftedAvx2(X + t * cols, out, cols);
         }
     });
 

@@ -79,6 +79,8 @@ void packRowGroupAvx512(GgmlType type, const void* rows, std::size_t rowSize, in
 // quantizeQ8Blocks then shiftActivationsUnsigned, for n values (a multiple
 // of 32), with the same rounding (so bit-identical), vectorized.
 void quantizeShiftedAvx512(const float* x, Q8Block* out, int64_t n);
+// The same on 256-bit vectors, for the Avx2 level.
+void quantizeShiftedAvx2(const float* x, Q8Block* out, int64_t n);
 
 // Plain C++ version: the reference the SIMD kernel is tested against.
 void gemmPanelScalar(const PackedGroupView& panel, int64_t blocks, int groupCount, bool hasBias, const Q8Block* x,

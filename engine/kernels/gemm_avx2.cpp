@@ -144,4 +144,37 @@ void gemmPanelAvx2(GgmlType type, const PackedGroupView& p, int64_t blocks, int 
     }
 }
 
+void quantizeShiftedAvx2(const float* x, Q8Block* out, int64_t n)
+{
+    const __m256 signBit = _mm256_set1_ps(-0.0f);
+    // packs leaves the dwords of 8 codes in lane order 0, 2, 4, 6 | 1, 3, 5, 7.
+    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    for (int64_t b = 0; b < n / 32; ++b) {
+        __m256 v[4];
+        for (int i = 0; i < 4; ++i)
+            v[i] = _mm256_loadu_ps(x + 32 * b + 8 * i);
+        const __m256 m = _mm256_max_ps(_mm256_max_ps(_mm256_andnot_ps(signBit, v[0]), _mm256_andnot_ps(signBit, v[1])),
+                                       _mm256_max_ps(_mm256_andnot_ps(signBit, v[2]), _mm256_andnot_ps(signBit, v[3])));
+        __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+        h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+        h = _mm_max_ss(h, _mm_shuffle_ps(h, h, 1));
+        // The scalar quantizer's exact operations: d = absmax / 127, codes = rint(v * (1 / d)).
+        const float d = _mm_cvtss_f32(h) / 127.0f;
+        const __m256 id = _mm256_set1_ps(d > 0.0f ? 1.0f / d : 0.0f);
+        __m256i q[4];
+        for (int i = 0; i < 4; ++i)
+            q[i] = _mm256_cvtps_epi32(_mm256_mul_ps(v[i], id));
+        __m256i total = _mm256_add_epi32(_mm256_add_epi32(q[0], q[1]), _mm256_add_epi32(q[2], q[3]));
+        __m128i t = _mm_add_epi32(_mm256_castsi256_si128(total), _mm256_extracti128_si256(total, 1));
+        t = _mm_add_epi32(t, _mm_shuffle_epi32(t, _MM_SHUFFLE(1, 0, 3, 2)));
+        t = _mm_add_epi32(t, _mm_shuffle_epi32(t, _MM_SHUFFLE(2, 3, 0, 1)));
+        const __m256i bytes = _mm256_permutevar8x32_epi32(
+            _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3])), order);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out[b].qs),
+                            _mm256_xor_si256(bytes, _mm256_set1_epi8(static_cast<char>(0x80))));
+        out[b].d = d;
+        out[b].sum = d * static_cast<float>(_mm_cvtsi128_si32(t));
+    }
+}
+
 } // namespace folio::kernels

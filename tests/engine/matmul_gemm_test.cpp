@@ -222,10 +222,10 @@ TEST_P(GemmKernel, Avx2KernelMatchesScalarKernel)
     }
 }
 
-TEST(GemmKernelActivations, Avx512QuantizerIsBitIdenticalToScalarPlusShift)
+TEST(GemmKernelActivations, VectorQuantizersAreBitIdenticalToScalarPlusShift)
 {
-    if (maxSupportedSimdLevel() < SimdLevel::Avx512)
-        GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
+    if (maxSupportedSimdLevel() < SimdLevel::Avx2)
+        GTEST_SKIP() << "no AVX2 on this CPU";
     std::mt19937 rng(5);
     std::normal_distribution<float> dist(0.0f, 3.0f);
     std::vector<float> x(32 * 9);
@@ -236,15 +236,26 @@ TEST(GemmKernelActivations, Avx512QuantizerIsBitIdenticalToScalarPlusShift)
     x[96] = 127.0f;  // d = 1 for block 3, so these are exact ties: both round to even
     x[97] = 2.5f;
     x[98] = -3.5f;
-    std::vector<Q8Block> expected(9), actual(9);
+    std::vector<Q8Block> expected(9);
     kernels::quantizeQ8Blocks(x.data(), expected.data(), 32 * 9);
     kernels::shiftActivationsUnsigned(expected.data(), 9);
-    kernels::quantizeShiftedAvx512(x.data(), actual.data(), 32 * 9);
-    for (int b = 0; b < 9; ++b) {
-        EXPECT_EQ(actual[b].d, expected[b].d) << "block " << b;
-        EXPECT_EQ(actual[b].sum, expected[b].sum) << "block " << b;
-        for (int j = 0; j < 32; ++j)
-            EXPECT_EQ(actual[b].qs[j], expected[b].qs[j]) << "block " << b << " code " << j;
+    struct Quantizer {
+        const char* name;
+        SimdLevel level;
+        void (*fn)(const float*, Q8Block*, int64_t);
+    };
+    for (const Quantizer& q : {Quantizer{"avx2", SimdLevel::Avx2, kernels::quantizeShiftedAvx2},
+                               Quantizer{"avx512", SimdLevel::Avx512, kernels::quantizeShiftedAvx512}}) {
+        if (maxSupportedSimdLevel() < q.level)
+            continue;
+        std::vector<Q8Block> actual(9);
+        q.fn(x.data(), actual.data(), 32 * 9);
+        for (int b = 0; b < 9; ++b) {
+            EXPECT_EQ(actual[b].d, expected[b].d) << q.name << " block " << b;
+            EXPECT_EQ(actual[b].sum, expected[b].sum) << q.name << " block " << b;
+            for (int j = 0; j < 32; ++j)
+                EXPECT_EQ(actual[b].qs[j], expected[b].qs[j]) << q.name << " block " << b << " code " << j;
+        }
     }
 }
 
