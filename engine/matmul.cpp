@@ -316,6 +316,8 @@ void matMulByInt8Gemm(SimdLevel level, GgmlType type, const void* W, int64_t row
                 const std::byte* groupRows = bytes + static_cast<std::size_t>(first) * rowSize;
                 if (avx512 && kernels::isAvx512PackType(type))
                     kernels::packRowGroupAvx512(type, groupRows, rowSize, count, cols, view(g));
+                else if (!avx512 && kernels::isAvx2PackType(type))
+                    kernels::packRowGroupAvx2(type, groupRows, rowSize, count, cols, view(g));
                 else
                     kernels::packRowGroup(type, groupRows, rowSize, count, cols, view(g));
             }

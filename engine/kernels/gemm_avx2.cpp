@@ -12,7 +12,10 @@
 // accumulators, two code vectors and one broadcast fit the 16 vector registers.
 #include "engine/kernels/gemm.h"
 
+#include "engine/quant.h"
+
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 #include <immintrin.h>
 
@@ -174,6 +177,150 @@ void quantizeShiftedAvx2(const float* x, Q8Block* out, int64_t n)
                             _mm256_xor_si256(bytes, _mm256_set1_epi8(static_cast<char>(0x80))));
         out[b].d = d;
         out[b].sum = d * static_cast<float>(_mm_cvtsi128_si32(t));
+    }
+}
+
+namespace {
+
+// Rows r0..r0+7 (0 past count) of a row group as vectors with row r0 + i in lane i:
+// the 16 bytes at `offset` of each as 4 dword vectors (rows m and m + 4 share a
+// register, then a 4 x 4 transpose per 128-bit lane), or the 32 bytes as 8 (an 8 x 8
+// transpose). As on AVX-512 (gemm_avx512.cpp), the scalar packer was 10% of a Q4_0
+// prefill on AVX2.
+void rowDwords4(const std::byte* base, std::size_t rowSize, int r0, int count, std::size_t offset, __m256i out[4])
+{
+    const auto row = [&](int r) {
+        return r < count ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(base + r * rowSize + offset))
+                         : _mm_setzero_si128();
+    };
+    __m256i z[4];
+    for (int m = 0; m < 4; ++m)
+        z[m] = _mm256_inserti128_si256(_mm256_castsi128_si256(row(r0 + m)), row(r0 + m + 4), 1);
+    const __m256i t0 = _mm256_unpacklo_epi32(z[0], z[1]), t1 = _mm256_unpackhi_epi32(z[0], z[1]);
+    const __m256i t2 = _mm256_unpacklo_epi32(z[2], z[3]), t3 = _mm256_unpackhi_epi32(z[2], z[3]);
+    out[0] = _mm256_unpacklo_epi64(t0, t2);
+    out[1] = _mm256_unpackhi_epi64(t0, t2);
+    out[2] = _mm256_unpacklo_epi64(t1, t3);
+    out[3] = _mm256_unpackhi_epi64(t1, t3);
+}
+
+void rowDwords8(const std::byte* base, std::size_t rowSize, int r0, int count, std::size_t offset, __m256i out[8])
+{
+    __m256i z[8], t[8];
+    for (int m = 0; m < 8; ++m)
+        z[m] = r0 + m < count
+                   ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(base + (r0 + m) * rowSize + offset))
+                   : _mm256_setzero_si256();
+    for (int m = 0; m < 8; m += 2) {
+        t[m] = _mm256_unpacklo_epi32(z[m], z[m + 1]);
+        t[m + 1] = _mm256_unpackhi_epi32(z[m], z[m + 1]);
+    }
+    for (int m = 0; m < 8; m += 4) {  // z[m + k]: dword k (lane 0) and k + 4 (lane 1) of rows m..m+3
+        z[m] = _mm256_unpacklo_epi64(t[m], t[m + 2]);
+        z[m + 1] = _mm256_unpackhi_epi64(t[m], t[m + 2]);
+        z[m + 2] = _mm256_unpacklo_epi64(t[m + 1], t[m + 3]);
+        z[m + 3] = _mm256_unpackhi_epi64(t[m + 1], t[m + 3]);
+    }
+    for (int k = 0; k < 4; ++k) {
+        out[k] = _mm256_permute2x128_si256(z[k], z[4 + k], 0x20);
+        out[k + 4] = _mm256_permute2x128_si256(z[k], z[4 + k], 0x31);
+    }
+}
+
+// Stores dword j of rows 8h..8h+7 of a packed block and adds their code sums.
+inline void storeCodes(int8_t* block, int j, int h, __m256i codes, __m256i& sums)
+{
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(block + 64 * j + 32 * h), codes);
+    sums = _mm256_add_epi32(sums, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), codes),
+                                                    _mm256_set1_epi16(1)));
+}
+
+inline __m256i corrections(__m256i sums) { return _mm256_mullo_epi32(sums, _mm256_set1_epi32(-128)); }
+
+// The fp16 at `offset` of rows r0..r0+7 as floats (0 past count).
+__m256 rowHalves(const std::byte* base, std::size_t rowSize, int r0, int count, std::size_t offset)
+{
+    alignas(16) uint16_t h[8] = {};
+    for (int i = 0; i < 8 && r0 + i < count; ++i)
+        std::memcpy(&h[i], base + (r0 + i) * rowSize + offset, 2);
+    return _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(h)));
+}
+
+} // namespace
+
+bool isAvx2PackType(GgmlType type) { return type == GgmlType::Q4_0 || type == GgmlType::Q4_K; }
+
+void packRowGroupAvx2(GgmlType type, const void* rows, std::size_t rowSize, int count, int64_t cols,
+                      const PackedGroupView& out)
+{
+    const auto* base = static_cast<const std::byte*>(rows);
+    const int64_t blocks = cols / 32;
+    const __m256i low = _mm256_set1_epi8(0x0F);
+    if (type == GgmlType::Q4_0) {
+        for (int64_t b = 0; b < blocks; ++b) {
+            const std::size_t at = static_cast<std::size_t>(b) * sizeof(BlockQ4_0);
+            int8_t* block = out.codes + b * kGemmBlockBytes;
+            for (int h = 0; h < 2; ++h) {
+                // Codes q - 8: low nibbles are elements 0..15, high ones 16..31 (absent rows: 0).
+                const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+                const __m256i present = _mm256_cmpgt_epi32(_mm256_set1_epi32(count - 8 * h), lanes);
+                const __m256i eight = _mm256_and_si256(present, _mm256_set1_epi8(8));
+                __m256i q[4], sums = _mm256_setzero_si256();
+                rowDwords4(base, rowSize, 8 * h, count, at + 2, q);
+                for (int j = 0; j < 4; ++j) {
+                    storeCodes(block, j, h, _mm256_sub_epi8(_mm256_and_si256(q[j], low), eight), sums);
+                    storeCodes(block, j + 4, h, _mm256_sub_epi8(_mm256_and_si256(_mm256_srli_epi16(q[j], 4), low), eight),
+                               sums);
+                }
+                const int64_t v = b * kGemmGroupRows + 8 * h;
+                _mm256_storeu_ps(out.scale + v, rowHalves(base, rowSize, 8 * h, count, at));
+                _mm256_storeu_ps(out.bias + v, _mm256_setzero_ps());
+                _mm256_storeu_si256(reinterpret_cast<__m256i*>(out.correction + v), corrections(sums));
+            }
+        }
+        return;
+    }
+    // Q4_K: sub-block j as a 32-block with scale d * sc_j and bias -dmin * m_j (gemm.h);
+    // the 32 code bytes of sub-blocks 2p and 2p + 1 are their low and high nibbles.
+    for (int64_t sb = 0; sb < blocks / 8; ++sb) {
+        const std::size_t at = static_cast<std::size_t>(sb) * sizeof(BlockQ4_K);
+        for (int r = 0; r < kGemmGroupRows; ++r) {
+            if (r >= count) {  // an absent row packs as 0
+                for (int j = 0; j < 8; ++j)
+                    out.scale[(sb * 8 + j) * kGemmGroupRows + r] = out.bias[(sb * 8 + j) * kGemmGroupRows + r] = 0.0f;
+                continue;
+            }
+            const std::byte* row = base + r * rowSize + at;
+            uint16_t h[2];
+            uint8_t sc[12];
+            std::memcpy(h, row + offsetof(BlockQ4_K, d), 2);
+            std::memcpy(h + 1, row + offsetof(BlockQ4_K, dmin), 2);
+            std::memcpy(sc, row + offsetof(BlockQ4_K, scales), 12);
+            const float d = _cvtsh_ss(h[0]), dmin = _cvtsh_ss(h[1]);
+            for (int j = 0; j < 8; ++j) {  // the 6-bit scale and min of sub-block j (scaleMinK4)
+                const int scale = j < 4 ? sc[j] & 63 : (sc[j + 4] & 0xF) | ((sc[j - 4] >> 6) << 4);
+                const int min = j < 4 ? sc[j + 4] & 63 : (sc[j + 4] >> 4) | ((sc[j] >> 6) << 4);
+                const int64_t v = (sb * 8 + j) * kGemmGroupRows + r;
+                out.scale[v] = d * static_cast<float>(scale);
+                out.bias[v] = -(dmin * static_cast<float>(min));
+            }
+        }
+        for (int p = 0; p < 4; ++p) {
+            int8_t* even = out.codes + (sb * 8 + 2 * p) * kGemmBlockBytes;
+            int8_t* odd = even + kGemmBlockBytes;
+            for (int h = 0; h < 2; ++h) {
+                __m256i q[8], sumsEven = _mm256_setzero_si256(), sumsOdd = _mm256_setzero_si256();
+                rowDwords8(base, rowSize, 8 * h, count, at + offsetof(BlockQ4_K, qs) + 32 * static_cast<std::size_t>(p), q);
+                for (int k = 0; k < 8; ++k) {
+                    storeCodes(even, k, h, _mm256_and_si256(q[k], low), sumsEven);
+                    storeCodes(odd, k, h, _mm256_and_si256(_mm256_srli_epi16(q[k], 4), low), sumsOdd);
+                }
+                const int64_t v = (sb * 8 + 2 * p) * kGemmGroupRows + 8 * h;
+                _mm256_storeu_si256(reinterpret_cast<__m256i*>(out.correction + v), corrections(sumsEven));
+                _mm256_storeu_si256(reinterpret_cast<__m256i*>(out.correction + v + kGemmGroupRows),
+                                    corrections(sumsOdd));
+            }
+        }
     }
 }
 

@@ -267,7 +267,7 @@ TEST(GemmKernelPacking, Avx512PackingIsBitIdenticalToScalar)
         ASSERT_TRUE(kernels::isAvx512PackType(type));
         const GemmCase c = makeCase(type, 16, isKType(type) ? 512 : 160, 1, 9);
         const std::size_t rb = rowBytes(type, c.cols);
-        for (int count : {16, 7}) {
+        for (int count : {16, 11, 7}) {
             Packed expected = pack(type, c, 0, count), actual = pack(type, c, 0, count);
             std::fill(actual.codes.begin(), actual.codes.end(), int8_t{0x55});
             std::fill(actual.scale.begin(), actual.scale.end(), NAN);
@@ -286,6 +286,35 @@ TEST(GemmKernelPacking, Avx512PackingIsBitIdenticalToScalar)
         }
     }
     EXPECT_FALSE(kernels::isAvx512PackType(GgmlType::Q5_K));
+}
+
+TEST(GemmKernelPacking, Avx2PackingIsBitIdenticalToScalar)
+{
+    if (maxSupportedSimdLevel() < SimdLevel::Avx2)
+        GTEST_SKIP() << "no AVX2 on this CPU";
+    for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q4_K}) {
+        ASSERT_TRUE(kernels::isAvx2PackType(type));
+        const GemmCase c = makeCase(type, 16, isKType(type) ? 512 : 160, 1, 9);
+        const std::size_t rb = rowBytes(type, c.cols);
+        for (int count : {16, 11, 7}) {
+            Packed expected = pack(type, c, 0, count), actual = pack(type, c, 0, count);
+            std::fill(actual.codes.begin(), actual.codes.end(), int8_t{0x55});
+            std::fill(actual.scale.begin(), actual.scale.end(), NAN);
+            std::fill(actual.bias.begin(), actual.bias.end(), NAN);
+            std::fill(actual.correction.begin(), actual.correction.end(), 7);
+            std::fill(actual.correctionHigh.begin(), actual.correctionHigh.end(), 7);
+            kernels::packRowGroupAvx2(type, c.weights.data(), rb, count, c.cols, actual.view(0));
+            const std::string what = std::string(traitsOf(type).name) + " rows " + std::to_string(count);
+            EXPECT_EQ(actual.codes, expected.codes) << what;
+            EXPECT_EQ(actual.correction, expected.correction) << what;
+            EXPECT_EQ(actual.correctionHigh, expected.correctionHigh) << what;  // Q6_K's second halves
+            for (std::size_t i = 0; i < expected.scale.size(); ++i) {
+                EXPECT_EQ(actual.scale[i], expected.scale[i]) << what << " " << i;
+                EXPECT_EQ(actual.bias[i], expected.bias[i]) << what << " " << i;
+            }
+        }
+    }
+    EXPECT_FALSE(kernels::isAvx2PackType(GgmlType::Q8_0));
 }
 
 INSTANTIATE_TEST_SUITE_P(Types, GemmKernel, ::testing::ValuesIn(kPackable),
