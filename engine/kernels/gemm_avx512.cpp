@@ -192,10 +192,10 @@ void transposedDwords4(const std::byte* base, std::size_t rowSize, int count, st
                          : _mm_setzero_si128();
     };
     __m512i z[4];
-    for (int m = 0; m < 4; ++m) {
-        z[m] = _mm512_castsi128_si512(row(m));
-        for (int l = 1; l < 4; ++l)
-            z[m] = _mm512_inserti32x4(z[m], row(m + 4 * l), l);
+    for (int m = 0; m < 4; ++m) {  // the lane index must be an immediate, even unoptimised
+        z[m] = _mm512_inserti32x4(_mm512_castsi128_si512(row(m)), row(m + 4), 1);
+        z[m] = _mm512_inserti32x4(z[m], row(m + 8), 2);
+        z[m] = _mm512_inserti32x4(z[m], row(m + 12), 3);
     }
     const __m512i t0 = _mm512_unpacklo_epi32(z[0], z[1]), t1 = _mm512_unpackhi_epi32(z[0], z[1]);
     const __m512i t2 = _mm512_unpacklo_epi32(z[2], z[3]), t3 = _mm512_unpackhi_epi32(z[2], z[3]);
