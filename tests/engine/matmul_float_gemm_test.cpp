@@ -44,13 +44,21 @@ struct Level {
 const Level kLevels[] = {{"avx2", SimdLevel::Avx2, kernels::floatGemmAvx2},
                          {"avx512", SimdLevel::Avx512, kernels::floatGemmAvx512}};
 
+// The levels this CPU can run (none below AVX2: there the float path is OpenBLAS).
+std::vector<Level> runnableLevels()
+{
+    std::vector<Level> levels;
+    for (const Level& l : kLevels)
+        if (maxSupportedSimdLevel() >= l.level)
+            levels.push_back(l);
+    return levels;
+}
+
 TEST(FloatGemm, EachTileKernelMatchesThePlainTile)
 {
-    int tested = 0;
-    for (const Level& l : kLevels) {
-        if (maxSupportedSimdLevel() < l.level)
-            continue;
-        ++tested;
+    if (runnableLevels().empty())
+        GTEST_SKIP() << "no AVX2 on this CPU: only OpenBLAS runs the float path";
+    for (const Level& l : runnableLevels()) {
         const FloatGemmKernel& k = l.kernel();
         for (int depth : {kFloatGemmDepth, 1, 32, 100}) {
             for (bool accumulate : {false, true}) {
@@ -77,17 +85,13 @@ TEST(FloatGemm, EachTileKernelMatchesThePlainTile)
             }
         }
     }
-    if (tested == 0)
-        GTEST_SKIP() << "no AVX2 on this CPU: only the plain tile runs";
 }
 
 TEST(FloatGemm, TransposeMovesEveryValueOfWholeAndShortBlocks)
 {
-    int tested = 0;
-    for (const Level& l : kLevels) {
-        if (maxSupportedSimdLevel() < l.level)
-            continue;
-        ++tested;
+    if (runnableLevels().empty())
+        GTEST_SKIP() << "no AVX2 on this CPU: only OpenBLAS runs the float path";
+    for (const Level& l : runnableLevels()) {
         const FloatGemmKernel& k = l.kernel();
         const int b = k.transposeBlock;
         const int64_t srcStride = b + 3, dstStride = b + 5;
@@ -103,15 +107,11 @@ TEST(FloatGemm, TransposeMovesEveryValueOfWholeAndShortBlocks)
                 }
         }
     }
-    if (tested == 0)
-        GTEST_SKIP() << "no AVX2 on this CPU: only OpenBLAS runs the float path";
 }
 
 TEST(FloatGemm, VectorizedDequantizeIsBitIdentical)
 {
-    for (const Level& l : kLevels) {
-        if (maxSupportedSimdLevel() < l.level)
-            continue;
+    for (const Level& l : runnableLevels()) {
         // The float types only: the others go to dequantizeRow itself.
         for (GgmlType type : {GgmlType::F32, GgmlType::F16, GgmlType::BF16}) {
             for (int64_t count : {int64_t{128}, int64_t{121}}) {  // whole vectors, then a tail

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <random>
 #include <string>
@@ -259,31 +260,42 @@ TEST(GemmKernelActivations, VectorQuantizersAreBitIdenticalToScalarPlusShift)
     }
 }
 
+using PackFn = void (*)(GgmlType, const void*, std::size_t, int, int64_t, const kernels::PackedGroupView&);
+
+uint32_t bitsOf(float v) { return std::bit_cast<uint32_t>(v); }
+
+// A vectorized packer against packRowGroup for whole and partial row groups: every
+// code, correction, scale and bias bit equal (the outputs start as other values).
+void expectPackingMatchesScalar(GgmlType type, PackFn packer)
+{
+    const GemmCase c = makeCase(type, 16, isKType(type) ? 512 : 160, 1, 9);
+    const std::size_t rb = rowBytes(type, c.cols);
+    for (int count : {16, 11, 7}) {
+        Packed expected = pack(type, c, 0, count), actual = pack(type, c, 0, count);
+        std::fill(actual.codes.begin(), actual.codes.end(), int8_t{0x55});
+        std::fill(actual.scale.begin(), actual.scale.end(), NAN);
+        std::fill(actual.bias.begin(), actual.bias.end(), NAN);
+        std::fill(actual.correction.begin(), actual.correction.end(), 7);
+        std::fill(actual.correctionHigh.begin(), actual.correctionHigh.end(), 7);
+        packer(type, c.weights.data(), rb, count, c.cols, actual.view(0));
+        const std::string what = std::string(traitsOf(type).name) + " rows " + std::to_string(count);
+        EXPECT_EQ(actual.codes, expected.codes) << what;
+        EXPECT_EQ(actual.correction, expected.correction) << what;
+        EXPECT_EQ(actual.correctionHigh, expected.correctionHigh) << what;  // Q6_K's second halves
+        for (std::size_t i = 0; i < expected.scale.size(); ++i) {
+            EXPECT_EQ(bitsOf(actual.scale[i]), bitsOf(expected.scale[i])) << what << " " << i;
+            EXPECT_EQ(bitsOf(actual.bias[i]), bitsOf(expected.bias[i])) << what << " " << i;
+        }
+    }
+}
+
 TEST(GemmKernelPacking, Avx512PackingIsBitIdenticalToScalar)
 {
     if (maxSupportedSimdLevel() < SimdLevel::Avx512)
         GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
     for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q6_K}) {
         ASSERT_TRUE(kernels::isAvx512PackType(type));
-        const GemmCase c = makeCase(type, 16, isKType(type) ? 512 : 160, 1, 9);
-        const std::size_t rb = rowBytes(type, c.cols);
-        for (int count : {16, 11, 7}) {
-            Packed expected = pack(type, c, 0, count), actual = pack(type, c, 0, count);
-            std::fill(actual.codes.begin(), actual.codes.end(), int8_t{0x55});
-            std::fill(actual.scale.begin(), actual.scale.end(), NAN);
-            std::fill(actual.bias.begin(), actual.bias.end(), NAN);
-            std::fill(actual.correction.begin(), actual.correction.end(), 7);
-            std::fill(actual.correctionHigh.begin(), actual.correctionHigh.end(), 7);
-            kernels::packRowGroupAvx512(type, c.weights.data(), rb, count, c.cols, actual.view(0));
-            const std::string what = std::string(traitsOf(type).name) + " rows " + std::to_string(count);
-            EXPECT_EQ(actual.codes, expected.codes) << what;
-            EXPECT_EQ(actual.correction, expected.correction) << what;
-            EXPECT_EQ(actual.correctionHigh, expected.correctionHigh) << what;  // Q6_K's second halves
-            for (std::size_t i = 0; i < expected.scale.size(); ++i) {
-                EXPECT_EQ(actual.scale[i], expected.scale[i]) << what << " " << i;
-                EXPECT_EQ(actual.bias[i], expected.bias[i]) << what << " " << i;
-            }
-        }
+        expectPackingMatchesScalar(type, kernels::packRowGroupAvx512);
     }
     EXPECT_FALSE(kernels::isAvx512PackType(GgmlType::Q5_K));
 }
@@ -294,25 +306,7 @@ TEST(GemmKernelPacking, Avx2PackingIsBitIdenticalToScalar)
         GTEST_SKIP() << "no AVX2 on this CPU";
     for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q4_K}) {
         ASSERT_TRUE(kernels::isAvx2PackType(type));
-        const GemmCase c = makeCase(type, 16, isKType(type) ? 512 : 160, 1, 9);
-        const std::size_t rb = rowBytes(type, c.cols);
-        for (int count : {16, 11, 7}) {
-            Packed expected = pack(type, c, 0, count), actual = pack(type, c, 0, count);
-            std::fill(actual.codes.begin(), actual.codes.end(), int8_t{0x55});
-            std::fill(actual.scale.begin(), actual.scale.end(), NAN);
-            std::fill(actual.bias.begin(), actual.bias.end(), NAN);
-            std::fill(actual.correction.begin(), actual.correction.end(), 7);
-            std::fill(actual.correctionHigh.begin(), actual.correctionHigh.end(), 7);
-            kernels::packRowGroupAvx2(type, c.weights.data(), rb, count, c.cols, actual.view(0));
-            const std::string what = std::string(traitsOf(type).name) + " rows " + std::to_string(count);
-            EXPECT_EQ(actual.codes, expected.codes) << what;
-            EXPECT_EQ(actual.correction, expected.correction) << what;
-            EXPECT_EQ(actual.correctionHigh, expected.correctionHigh) << what;  // Q6_K's second halves
-            for (std::size_t i = 0; i < expected.scale.size(); ++i) {
-                EXPECT_EQ(actual.scale[i], expected.scale[i]) << what << " " << i;
-                EXPECT_EQ(actual.bias[i], expected.bias[i]) << what << " " << i;
-            }
-        }
+        expectPackingMatchesScalar(type, kernels::packRowGroupAvx2);
     }
     EXPECT_FALSE(kernels::isAvx2PackType(GgmlType::Q8_0));
 }
