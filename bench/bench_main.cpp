@@ -8,11 +8,11 @@
 //   folio-bench evidence --model FILE [--docs 24] [--chars 8000]      (built with app/: evidence pages per layer)
 #include "bench/bench_util.h"
 
-#include "engine/attention.h"
-#include "engine/cpu_features.h"
-#include "engine/model.h"
-#include "engine/sampler.h"
-#include "engine/session.h"
+#include "engine/attention/attention.h"
+#include "engine/kernels/cpu_features.h"
+#include "engine/model/model.h"
+#include "engine/session/sampler.h"
+#include "engine/session/session.h"
 
 #include "tests/engine/test_models.h"
 

@@ -3,11 +3,11 @@
 // in its own child process so that its peak RSS is its own.
 #include "bench/bench_util.h"
 
-#include "engine/attention.h"
-#include "engine/context_planner.h"
-#include "engine/cpu_features.h"
-#include "engine/model.h"
-#include "engine/session.h"
+#include "engine/attention/attention.h"
+#include "engine/session/context_planner.h"
+#include "engine/kernels/cpu_features.h"
+#include "engine/model/model.h"
+#include "engine/session/session.h"
 
 #include <cstdio>
 #include <map>

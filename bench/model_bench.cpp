@@ -5,11 +5,11 @@
 // divided by bandwidth).
 #include "bench/bench_util.h"
 
-#include "engine/cpu_features.h"
-#include "engine/model.h"
-#include "engine/sampler.h"
-#include "engine/session.h"
-#include "engine/thread_pool.h"
+#include "engine/kernels/cpu_features.h"
+#include "engine/model/model.h"
+#include "engine/session/sampler.h"
+#include "engine/session/session.h"
+#include "engine/kernels/thread_pool.h"
 
 #include <algorithm>
 #include <cstdio>

@@ -3,7 +3,7 @@
 // table. The prompt format is the demo model's (tests/engine/passkey_task.h).
 #include "bench/bench_util.h"
 
-#include "engine/model.h"
+#include "engine/model/model.h"
 
 #include "tests/engine/passkey_task.h"
 

@@ -1,6 +1,6 @@
 #include "ui/model_manager_dialog.h"
 
-#include "engine/model.h"
+#include "engine/model/model.h"
 #include "ui/status_widgets.h"
 
 #include <QComboBox>

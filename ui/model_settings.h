@@ -4,8 +4,8 @@
 // parameters here, so the worker and the dialog read the same values.
 #pragma once
 
-#include "engine/context_planner.h"
-#include "engine/sampler.h"
+#include "engine/session/context_planner.h"
+#include "engine/session/sampler.h"
 
 #include <QString>
 

@@ -1,8 +1,8 @@
 #include "ui/model_summary.h"
 
-#include "engine/chat_template.h"
-#include "engine/model.h"
-#include "engine/tensor_types.h"
+#include "engine/session/chat_template.h"
+#include "engine/model/model.h"
+#include "engine/gguf/tensor_types.h"
 #include "ui/status_widgets.h"
 
 #include <QFileInfo>

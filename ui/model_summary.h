@@ -2,7 +2,7 @@
 // engine's Model (its metadata; display only, no inference) into plain strings.
 #pragma once
 
-#include "engine/context_planner.h"
+#include "engine/session/context_planner.h"
 
 #include <QString>
 #include <QStringList>

@@ -3,7 +3,7 @@
 // Attention, KV cache type and micro-batch size, parsed in one place.
 #pragma once
 
-#include "engine/session.h"
+#include "engine/session/session.h"
 
 #include <QCommandLineParser>
 

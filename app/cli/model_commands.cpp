@@ -2,13 +2,13 @@
 
 #include "app/cli/context_cli.h"
 
-#include "engine/chat_template.h"
-#include "engine/context_planner.h"
-#include "engine/gguf.h"
-#include "engine/model.h"
-#include "engine/sampler.h"
-#include "engine/session.h"
-#include "engine/tokenizer.h"
+#include "engine/session/chat_template.h"
+#include "engine/session/context_planner.h"
+#include "engine/gguf/gguf.h"
+#include "engine/model/model.h"
+#include "engine/session/sampler.h"
+#include "engine/session/session.h"
+#include "engine/tokenizer/tokenizer.h"
 
 #include <QCommandLineParser>
 #include <QFile>

@@ -4,7 +4,7 @@
 #pragma once
 
 #include "app/store/library_store.h"
-#include "engine/attention.h"
+#include "engine/attention/attention.h"
 
 #include <QVector>
 

@@ -15,8 +15,8 @@
 // Pages are tokenized one by one, which makes page -> token ranges exact.
 #pragma once
 
-#include "engine/chat_template.h"
-#include "engine/tokenizer.h"
+#include "engine/session/chat_template.h"
+#include "engine/tokenizer/tokenizer.h"
 
 #include <QString>
 #include <QVector>

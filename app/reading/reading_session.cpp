@@ -4,9 +4,9 @@
 #include "app/reading/evidence_collector.h"
 #include "app/store/database.h"
 #include "app/store/kv_snapshot_store.h"
-#include "engine/session_state.h"
-#include "engine/stop_strings.h"
-#include "engine/tokenizer.h"
+#include "engine/session/session_state.h"
+#include "engine/session/stop_strings.h"
+#include "engine/tokenizer/tokenizer.h"
 
 #include <QFileInfo>
 

@@ -23,9 +23,9 @@
 #include "app/reading/prompt_builder.h"
 #include "app/store/kv_snapshot_store.h"
 #include "app/store/library_store.h"
-#include "engine/context_planner.h"
-#include "engine/sampler.h"
-#include "engine/session.h"
+#include "engine/session/context_planner.h"
+#include "engine/session/sampler.h"
+#include "engine/session/session.h"
 
 #include <QMetaType>
 #include <QString>

@@ -16,7 +16,7 @@
 #pragma once
 
 #include "app/store/database.h"
-#include "engine/session_state.h"
+#include "engine/session/session_state.h"
 
 #include <QString>
 #include <QVector>

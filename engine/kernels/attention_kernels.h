@@ -3,7 +3,7 @@
 // against one tile of at most kAttentionKeyTile keys read straight from the cache.
 #pragma once
 
-#include "engine/cpu_features.h"
+#include "engine/kernels/cpu_features.h"
 
 #include <cstdint>
 

@@ -2,8 +2,8 @@
 // path for CPUs without AVX2 or head sizes the vector kernels do not cover.
 #include "engine/kernels/attention_kernels.h"
 
-#include "engine/fp16.h"
-#include "engine/quant.h"
+#include "engine/gguf/fp16.h"
+#include "engine/gguf/quant.h"
 
 #include <algorithm>
 #include <cmath>

@@ -2,8 +2,8 @@
 // per-type dispatch shared by all levels. Same integer math as the SIMD kernels.
 #include "engine/kernels/kernels.h"
 
-#include "engine/fp16.h"
-#include "engine/quant.h"
+#include "engine/gguf/fp16.h"
+#include "engine/gguf/quant.h"
 
 #include <algorithm>
 #include <cmath>

@@ -17,8 +17,8 @@
 // tokenTile and transposed into Y by the driver at the end.
 #pragma once
 
-#include "engine/cpu_features.h"
-#include "engine/tensor_types.h"
+#include "engine/kernels/cpu_features.h"
+#include "engine/gguf/tensor_types.h"
 
 #include <cstdint>
 

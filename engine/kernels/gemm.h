@@ -16,7 +16,7 @@
 #pragma once
 
 #include "engine/kernels/kernels.h"
-#include "engine/tensor_types.h"
+#include "engine/gguf/tensor_types.h"
 
 #include <cstddef>
 #include <cstdint>

@@ -12,7 +12,7 @@
 // accumulators, two code vectors and one broadcast fit the 16 vector registers.
 #include "engine/kernels/gemm.h"
 
-#include "engine/quant.h"
+#include "engine/gguf/quant.h"
 
 #include <algorithm>
 #include <cstddef>

@@ -3,7 +3,7 @@
 // activation broadcast serves 32 rows.
 #include "engine/kernels/gemm.h"
 
-#include "engine/quant.h"
+#include "engine/gguf/quant.h"
 
 #include <algorithm>
 #include <cstddef>

@@ -3,8 +3,8 @@
 // next to the n-token product it costs about as much as one token's matVec.
 #include "engine/kernels/gemm.h"
 
-#include "engine/fp16.h"
-#include "engine/quant.h"
+#include "engine/gguf/fp16.h"
+#include "engine/gguf/quant.h"
 
 #include <cstring>
 #include <stdexcept>

@@ -3,8 +3,8 @@
 // into the int8 blocks below; each level supplies row-times-activation dots.
 #pragma once
 
-#include "engine/cpu_features.h"
-#include "engine/tensor_types.h"
+#include "engine/kernels/cpu_features.h"
+#include "engine/gguf/tensor_types.h"
 
 #include <cstdint>
 

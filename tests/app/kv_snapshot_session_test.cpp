@@ -3,8 +3,8 @@
 // KvSnapshotReader, and the next logits are the same bits.
 #include "app/store/kv_snapshot_store.h"
 #include "app/store/library_store.h"
-#include "engine/model.h"
-#include "engine/session.h"
+#include "engine/model/model.h"
+#include "engine/session/session.h"
 
 #include "store_fixtures.h"
 #include "tests/engine/test_models.h"

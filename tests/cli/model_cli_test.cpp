@@ -1,6 +1,6 @@
 // folio-cli's model commands, run as a user would, on small models the tests write.
-#include "engine/model.h"
-#include "engine/tokenizer.h"
+#include "engine/model/model.h"
+#include "engine/tokenizer/tokenizer.h"
 #include "support/shared_data.h"
 #include "../engine/reference_llama.h"
 #include "../engine/test_models.h"

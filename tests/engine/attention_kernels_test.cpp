@@ -1,12 +1,12 @@
 // Attention tile kernels of every SIMD level the CPU runs: the vector exp against
 // std::exp, each tile kernel against the scalar one, and whole causal attention
 // (GQA, causal edges, decode with split keys) against a full softmax in double.
-#include "engine/attention.h"
-#include "engine/cpu_features.h"
-#include "engine/fp16.h"
+#include "engine/attention/attention.h"
+#include "engine/kernels/cpu_features.h"
+#include "engine/gguf/fp16.h"
 #include "engine/kernels/attention_kernels.h"
-#include "engine/kv_cache.h"
-#include "engine/thread_pool.h"
+#include "engine/attention/kv_cache.h"
+#include "engine/kernels/thread_pool.h"
 
 #include <algorithm>
 #include <cmath>

@@ -2,9 +2,9 @@
 // reports give each range's share of the softmax exactly: the shares of ranges that
 // cover every key sum to 1 and match a naive softmax, for plain causal attention and
 // for Dual Chunk Attention's three query rotations, with long caches (split keys) too.
-#include "engine/attention.h"
-#include "engine/kv_cache.h"
-#include "engine/thread_pool.h"
+#include "engine/attention/attention.h"
+#include "engine/attention/kv_cache.h"
+#include "engine/kernels/thread_pool.h"
 
 #include <cmath>
 #include <random>

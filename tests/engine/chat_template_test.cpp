@@ -1,4 +1,4 @@
-#include "engine/chat_template.h"
+#include "engine/session/chat_template.h"
 
 #include <set>
 

@@ -1,6 +1,6 @@
 // The context planner: method by length, forced methods, KV type fallback when
 // memory is short, refusal with suggestions, and estimates that grow linearly.
-#include "engine/context_planner.h"
+#include "engine/session/context_planner.h"
 
 #include "tests/engine/test_models.h"
 

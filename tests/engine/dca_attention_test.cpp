@@ -4,9 +4,9 @@
 // relative-position matrix of §4 (GQA, several C/W/T, with and without the §7
 // temperature), equality with plain attention when T <= C + 1, decode rows and
 // micro-batched prefill against one-shot prefill.
-#include "engine/dual_chunk_attention.h"
-#include "engine/kv_cache.h"
-#include "engine/thread_pool.h"
+#include "engine/attention/dual_chunk_attention.h"
+#include "engine/attention/kv_cache.h"
+#include "engine/kernels/thread_pool.h"
 
 #include <cmath>
 #include <random>

@@ -3,9 +3,9 @@
 // DCA's relative-position matrix (notes/dca.md §4) built here directly; the
 // session's decode, micro-batched prefill and the T <= C + 1 identity with plain
 // RoPE; and the options' defaults from the trained length.
-#include "engine/context_options.h"
-#include "engine/model.h"
-#include "engine/session.h"
+#include "engine/session/context_options.h"
+#include "engine/model/model.h"
+#include "engine/session/session.h"
 
 #include "tests/engine/reference_llama.h"
 #include "tests/engine/test_models.h"

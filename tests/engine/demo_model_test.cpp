@@ -4,7 +4,7 @@
 // what shows that context extension, not luck, finds the facts. The prompts are the
 // benchmark's (folio-bench passkey --tasks all): every task kind at several depths,
 // filler from the held-out sample chapters, greedy answers checked exactly.
-#include "engine/model.h"
+#include "engine/model/model.h"
 
 #include "tests/engine/passkey_task.h"
 #include "tests/support/shared_data.h"

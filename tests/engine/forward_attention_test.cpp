@@ -1,7 +1,7 @@
 // Tiled online-softmax attention against a full softmax over all keys.
-#include "engine/attention.h"
-#include "engine/kv_cache.h"
-#include "engine/thread_pool.h"
+#include "engine/attention/attention.h"
+#include "engine/attention/kv_cache.h"
+#include "engine/kernels/thread_pool.h"
 
 #include <cmath>
 #include <vector>

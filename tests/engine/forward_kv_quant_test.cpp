@@ -1,7 +1,7 @@
 // Whole-model effect of a quantized KV cache: logits and perplexity of a small model
 // with Q8_0 and Q4_0 caches against the F16 cache, prefill and decode.
-#include "engine/model.h"
-#include "engine/session.h"
+#include "engine/model/model.h"
+#include "engine/session/session.h"
 
 #include "tests/engine/test_models.h"
 

@@ -9,13 +9,13 @@
 // ~1/254 per element, i.e. up to ~1e-2 of sum |W||x|), and that error passes
 // through every layer: 6e-2 of the largest logit, still far below the spread of
 // random logits (a wrong rotation or a wrong head mapping moves them by O(1)).
-#include "engine/attention.h"
-#include "engine/kv_cache.h"
-#include "engine/llama.h"
-#include "engine/matmul.h"
-#include "engine/model.h"
-#include "engine/session.h"
-#include "engine/thread_pool.h"
+#include "engine/attention/attention.h"
+#include "engine/attention/kv_cache.h"
+#include "engine/model/forward.h"
+#include "engine/kernels/matmul.h"
+#include "engine/model/model.h"
+#include "engine/session/session.h"
+#include "engine/kernels/thread_pool.h"
 
 #include "tests/engine/reference_llama.h"
 #include "tests/engine/test_models.h"

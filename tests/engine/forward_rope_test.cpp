@@ -1,6 +1,6 @@
 // RoPE: both layouts, partial rotary, frequency factors and linear scaling against
 // angles computed directly in double, at positions where accumulated theta drifts.
-#include "engine/rope.h"
+#include "engine/attention/rope.h"
 
 #include <cmath>
 #include <vector>

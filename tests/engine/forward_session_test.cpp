@@ -1,8 +1,8 @@
 // Session behaviour: whole-prompt prefill == micro-batches == token-by-token decode,
 // thread counts, a full context, truncate and re-decode, cancel, generate.
-#include "engine/model.h"
-#include "engine/sampler.h"
-#include "engine/session.h"
+#include "engine/model/model.h"
+#include "engine/session/sampler.h"
+#include "engine/session/session.h"
 
 #include "tests/engine/test_models.h"
 

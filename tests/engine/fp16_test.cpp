@@ -1,4 +1,4 @@
-#include "engine/fp16.h"
+#include "engine/gguf/fp16.h"
 
 #include <gtest/gtest.h>
 

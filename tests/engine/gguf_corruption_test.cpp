@@ -1,8 +1,8 @@
 // Damaged GGUF files: each corruption must be a GgufError that names the file and
 // the key or tensor at fault, and no damage may crash the reader (the suite also
 // runs under ASan/UBSan).
-#include "engine/gguf.h"
-#include "engine/gguf_writer.h"
+#include "engine/gguf/gguf.h"
+#include "engine/gguf/gguf_writer.h"
 
 #include <algorithm>
 #include <cstring>

@@ -1,7 +1,7 @@
 // GgufWriter -> GgufFile round trips: every value type, arrays (nested too),
 // tensors of several types, version 2 files and non-default alignment.
-#include "engine/gguf.h"
-#include "engine/gguf_writer.h"
+#include "engine/gguf/gguf.h"
+#include "engine/gguf/gguf_writer.h"
 
 #include "tests/support/shared_data.h"
 

@@ -1,11 +1,11 @@
 // KV cache element types: names and parsing, row sizes, the head-dim rule of the
 // block types, store/load round-trip error per type, and attention over Q8_0 / Q4_0
 // caches (exactly the attention of their dequantized values; close to F16).
-#include "engine/attention.h"
-#include "engine/cpu_features.h"
-#include "engine/kv_cache.h"
-#include "engine/quant.h"
-#include "engine/thread_pool.h"
+#include "engine/attention/attention.h"
+#include "engine/kernels/cpu_features.h"
+#include "engine/attention/kv_cache.h"
+#include "engine/gguf/quant.h"
+#include "engine/kernels/thread_pool.h"
 
 #include <algorithm>
 #include <cmath>

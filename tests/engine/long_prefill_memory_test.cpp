@@ -3,8 +3,8 @@
 // with Dual Chunk Attention, in a child process whose peak RSS must stay under a
 // bound computed from the weights, the KV cache and the scratch of one micro-batch.
 // An n x n float buffer would be 4 GiB at 32K (256 MiB at 8K), far above the bound.
-#include "engine/model.h"
-#include "engine/session.h"
+#include "engine/model/model.h"
+#include "engine/session/session.h"
 
 #include "tests/engine/test_models.h"
 

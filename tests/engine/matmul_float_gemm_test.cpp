@@ -4,11 +4,11 @@
 // product with the dequantized weights, over several depth blocks with a short
 // last one, token counts that leave a tail tile, and row counts that leave a tail
 // panel. The result must not depend on the thread count.
-#include "engine/cpu_features.h"
+#include "engine/kernels/cpu_features.h"
 #include "engine/kernels/float_gemm.h"
-#include "engine/matmul.h"
-#include "engine/quant.h"
-#include "engine/thread_pool.h"
+#include "engine/kernels/matmul.h"
+#include "engine/gguf/quant.h"
+#include "engine/kernels/thread_pool.h"
 
 #include <gtest/gtest.h>
 

@@ -3,10 +3,10 @@
 // they agree up to float summation order; for Q4_K/Q5_K/Q6_K against the dequantized row), and the AVX-512 kernel, when the CPU
 // has it, against the plain one, for every packable type, row counts that do not
 // fill a group of 16 and token counts that leave every tail of the 4-token tile.
-#include "engine/cpu_features.h"
+#include "engine/kernels/cpu_features.h"
 #include "engine/kernels/gemm.h"
 #include "engine/kernels/kernels.h"
-#include "engine/quant.h"
+#include "engine/gguf/quant.h"
 
 #include <gtest/gtest.h>
 

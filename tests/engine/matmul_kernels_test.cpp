@@ -1,11 +1,11 @@
 // The fast matrix products against the scalar reference, for every compute type,
 // every dispatch level this CPU has, odd row counts, several blocks per row,
 // one and several tokens, one and three threads.
-#include "engine/cpu_features.h"
+#include "engine/kernels/cpu_features.h"
 #include "engine/kernels/gemm.h"
-#include "engine/matmul.h"
-#include "engine/quant.h"
-#include "engine/thread_pool.h"
+#include "engine/kernels/matmul.h"
+#include "engine/gguf/quant.h"
+#include "engine/kernels/thread_pool.h"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // Model::load: hyper-parameters, defaults, tied output, rope_freqs, and errors
 // that name the file and the tensor or key at fault.
-#include "engine/gguf_writer.h"
-#include "engine/model.h"
+#include "engine/gguf/gguf_writer.h"
+#include "engine/model/model.h"
 
 #include "tests/engine/test_models.h"
 

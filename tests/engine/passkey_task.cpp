@@ -1,6 +1,6 @@
 #include "tests/engine/passkey_task.h"
 
-#include "engine/sampler.h"
+#include "engine/session/sampler.h"
 
 #include <algorithm>
 #include <cctype>

@@ -5,10 +5,10 @@
 // Shared by folio-bench passkey and the demo-model test; no GoogleTest here.
 #pragma once
 
-#include "engine/chat_template.h"
-#include "engine/context_options.h"
-#include "engine/model.h"
-#include "engine/session.h"
+#include "engine/session/chat_template.h"
+#include "engine/session/context_options.h"
+#include "engine/model/model.h"
+#include "engine/session/session.h"
 
 #include <cstdint>
 #include <memory>

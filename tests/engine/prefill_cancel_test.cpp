@@ -1,9 +1,9 @@
 // Cancelling a prefill: a micro-batch in flight stops between layers and is dropped
 // whole (nothing committed, logits untouched), and the session continues from there
 // to the same state as an uninterrupted prefill.
-#include "engine/llama.h"
-#include "engine/session.h"
-#include "engine/thread_pool.h"
+#include "engine/model/forward.h"
+#include "engine/session/session.h"
+#include "engine/kernels/thread_pool.h"
 
 #include "tests/engine/test_models.h"
 

@@ -1,7 +1,7 @@
 // The scalar reference: hand-built blocks with values computed by hand, and
 // quantize -> dequantize round trips with per-type error bounds.
-#include "engine/fp16.h"
-#include "engine/quant.h"
+#include "engine/gguf/fp16.h"
+#include "engine/gguf/quant.h"
 
 #include <gtest/gtest.h>
 

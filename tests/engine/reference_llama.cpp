@@ -1,7 +1,7 @@
 #include "tests/engine/reference_llama.h"
 
-#include "engine/gguf.h"
-#include "engine/quant.h"
+#include "engine/gguf/gguf.h"
+#include "engine/gguf/quant.h"
 
 #include <cmath>
 #include <stdexcept>

@@ -2,9 +2,9 @@
 // frequency factors, in both layouts, against angles computed here in double from
 // the specification's equations, at positions up to 100K; the spec's numeric
 // anchors; and resolution of GGUF metadata plus user overrides (§9.1).
-#include "engine/context_options.h"
-#include "engine/model.h"
-#include "engine/rope.h"
+#include "engine/session/context_options.h"
+#include "engine/model/model.h"
+#include "engine/attention/rope.h"
 
 #include "tests/engine/test_models.h"
 

@@ -2,11 +2,11 @@
 // bit for bit (F16, Q8_0, DCA, mid-conversation, through memory, streams and files,
 // in bounded pieces), and refusals: another model, another KV type, other context
 // options, too many tokens, truncated streams, every flipped byte.
-#include "engine/checksum.h"
-#include "engine/model.h"
-#include "engine/sampler.h"
-#include "engine/session.h"
-#include "engine/session_state.h"
+#include "engine/gguf/checksum.h"
+#include "engine/model/model.h"
+#include "engine/session/sampler.h"
+#include "engine/session/session.h"
+#include "engine/session/session_state.h"
 
 #include "tests/engine/test_models.h"
 

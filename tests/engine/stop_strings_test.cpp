@@ -1,4 +1,4 @@
-#include "engine/stop_strings.h"
+#include "engine/session/stop_strings.h"
 
 #include <gtest/gtest.h>
 

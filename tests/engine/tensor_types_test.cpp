@@ -1,4 +1,4 @@
-#include "engine/tensor_types.h"
+#include "engine/gguf/tensor_types.h"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 #include "tests/engine/test_models.h"
 
-#include "engine/gguf_writer.h"
-#include "engine/quant.h"
+#include "engine/gguf/gguf_writer.h"
+#include "engine/gguf/quant.h"
 
 #include <cmath>
 #include <filesystem>

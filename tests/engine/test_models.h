@@ -4,7 +4,7 @@
 // No GoogleTest here, so bench/ can link it too.
 #pragma once
 
-#include "engine/tensor_types.h"
+#include "engine/gguf/tensor_types.h"
 
 #include <cstdint>
 #include <string>

@@ -1,4 +1,4 @@
-#include "engine/thread_pool.h"
+#include "engine/kernels/thread_pool.h"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
-#include "engine/tokenizer.h"
-#include "engine/unicode.h"
+#include "engine/tokenizer/tokenizer.h"
+#include "engine/tokenizer/unicode.h"
 #include "tokenizer_test_vocab.h"
 
 #include <gtest/gtest.h>

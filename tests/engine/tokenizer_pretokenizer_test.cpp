@@ -1,4 +1,4 @@
-#include "engine/pretokenizer.h"
+#include "engine/tokenizer/pretokenizer.h"
 
 #include <string>
 

@@ -2,9 +2,9 @@
 // run without ../shared.
 #pragma once
 
-#include "engine/gguf.h"
-#include "engine/gguf_writer.h"
-#include "engine/tokenizer.h"
+#include "engine/gguf/gguf.h"
+#include "engine/gguf/gguf_writer.h"
+#include "engine/tokenizer/tokenizer.h"
 
 #include <filesystem>
 #include <string>

@@ -1,8 +1,8 @@
 // The conformance vectors of llama.cpp (shared/vocab/ggml-vocab-*.gguf with
 // .inp/.out): every string must encode to exactly the expected ids, and decode
 // back to itself.
-#include "engine/gguf.h"
-#include "engine/tokenizer.h"
+#include "engine/gguf/gguf.h"
+#include "engine/tokenizer/tokenizer.h"
 #include "support/shared_data.h"
 
 #include <filesystem>

@@ -1,7 +1,7 @@
 // The model manager with a small GGUF written by the test: metadata, the planner's
 // estimate for the open document, settings remembered between runs, a damaged file,
 // and the status bar after choosing.
-#include "engine/model.h"
+#include "engine/model/model.h"
 #include "tests/engine/test_models.h"
 #include "ui/main_window.h"
 #include "ui/model_manager_dialog.h"

@@ -1,0 +1,183 @@
+// Attention over the KV cache, as a component separate from the forward pass.
+//
+// AttentionAccumulator is the FlashAttention recurrence for a block of query rows
+// that read one KV head: keys and values are visited in tiles and each row keeps a
+// running maximum, a running sum of exponentials and an unnormalised output, so no
+// buffer grows with the number of keys. It can be fed several key ranges with
+// different query vectors (Dual Chunk Attention's intra / successive / inter parts)
+// and still produce one softmax over their union.
+//
+// AttentionMethod is the forward pass's plug-in point: it receives the projected,
+// not yet rotated queries and keys of a batch, rotates them at the positions it
+// chooses, stores keys and values in the cache and writes the attention output.
+// StandardAttention is plain causal RoPE attention.
+#pragma once
+
+#include "engine/kernels/cpu_features.h"
+#include "engine/attention/kv_cache.h"
+#include "engine/attention/rope.h"
+
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+namespace folio {
+
+class ThreadPool;
+namespace kernels {
+struct AttentionKernels;
+}
+
+// Optional listener for decode steps (a single new query): how each query head's
+// attention divides over caller-chosen key ranges (e.g. a document's pages), for
+// evidence. For every (layer, head) it receives the log-sum-exp of the scores over
+// each range and over all keys the query saw; the share of range r is exactly
+// exp(rangeLse[r] - totalLse). Called on the thread that runs the attention, after
+// the layer's attention, never concurrently.
+class AttentionObserver {
+public:
+    virtual ~AttentionObserver() = default;
+    // Sorted, disjoint [begin, end) key slots. Read once per decode step and layer.
+    virtual const std::vector<std::pair<int, int>>& keyRanges() const = 0;
+    virtual bool observesLayer(int /*layer*/) const { return true; }
+    // rangeLse: keyRanges().size() values (-inf for a range with no visible key).
+    virtual void observe(int layer, int head, const float* rangeLse, float totalLse) = 0;
+};
+
+struct AttentionShape {
+    int heads = 0;
+    int kvHeads = 0;     // query head h reads kv head h / (heads / kvHeads)
+    int headDim = 0;
+    float scale = 0.0f;  // usually 1 / sqrt(headDim)
+};
+
+class AttentionAccumulator {
+public:
+    // level: which tile kernel (tests compare them); clamped to what the CPU runs.
+    explicit AttentionAccumulator(int headDim, SimdLevel level = activeSimdLevel());
+
+    // Starts `rows` empty rows (running max -inf, sum 0, output 0).
+    void reset(int rows);
+    int rows() const { return rows_; }
+
+    // Adds keys [keyBegin, keyEnd) of (layer, kvHead) to every row. `queries` holds
+    // rows() vectors of headDim floats, contiguous. lastKey (optional) bounds each row
+    // causally: key j counts for row r only if j <= lastKey[r].
+    void add(const KvCache& cache, int layer, int kvHead, const float* queries, int keyBegin, int keyEnd,
+             const int* lastKey, float scale);
+
+    // Row r's normalised output (zeros if no key counted) and log-sum-exp of its scores.
+    void output(int row, float* out) const;
+    float logSumExp(int row) const;
+
+    // Raw state, for merging partial results computed over disjoint key ranges.
+    float runningMax(int row) const { return max_[row]; }
+    float runningSum(int row) const { return sum_[row]; }
+    const float* unnormalised(int row) const { return &acc_[static_cast<std::size_t>(row) * headDim_]; }
+
+private:
+    int headDim_;
+    const kernels::AttentionKernels* kernels_;
+    int rows_ = 0;
+    std::vector<float> max_, sum_, acc_;
+    std::vector<float> scratch_;  // the tile kernel's key, value and score buffers
+    std::vector<int> visible_;    // per row, keys of the current tile that count
+};
+
+// The queries of a batch and where each one looks. Plain causal attention
+// (chunkLength 0): query i reads keys [0, i] with `intra`. Dual Chunk Attention
+// (chunkLength S > 0, notes/dca.md §3-6): with b = i / S, query i reads keys
+// [bS, i] with `intra`, [(b-1)S, bS) with `successive` and [0, (b-1)S) with `inter`,
+// all in one softmax. Token t, head h of each array is at [t * stride + h * headDim].
+struct AttentionQueries {
+    const float* intra = nullptr;
+    const float* successive = nullptr;
+    const float* inter = nullptr;
+    int stride = 0;
+    int chunkLength = 0;
+};
+
+// Causal attention of `count` new queries in slots [firstSlot, firstSlot + count):
+// query t sees cache slots [0, firstSlot + t]. queries/out: token t, head h at
+// [t * stride + h * headDim]. Parallel over KV heads and query tiles; a decode step
+// over a long cache is split along the keys and merged by log-sum-exp.
+class CausalAttention {
+public:
+    CausalAttention(const AttentionShape& shape, int threads, SimdLevel level = activeSimdLevel());
+    void run(const KvCache& cache, int layer, const float* queries, int queryStride, int count, int firstSlot,
+             float* out, int outStride, ThreadPool& pool);
+    // The general form: query ranges as AttentionQueries describes (slot = position).
+    void run(const KvCache& cache, int layer, const AttentionQueries& queries, int count, int firstSlot, float* out,
+             int outStride, ThreadPool& pool);
+    const AttentionShape& shape() const { return shape_; }
+    // Decode steps (count == 1) then also report to `observer` (nullptr: none).
+    void setObserver(AttentionObserver* observer) { observer_ = observer; }
+
+private:
+    // One more pass over the keys of a decode query, range by range (exact per-range
+    // softmax partials, the DCA ranges merged as in run()).
+    void observeDecode(const KvCache& cache, int layer, const AttentionQueries& queries, int firstSlot,
+                       ThreadPool& pool);
+
+    static constexpr int kQueryTile = 16;  // tokens per work item (times the GQA group in rows)
+    AttentionShape shape_;
+    std::vector<AttentionAccumulator> perThread_;
+    std::vector<std::vector<float>> rowsPerThread_;
+    std::vector<std::vector<int>> limitsPerThread_;
+    std::vector<float> partials_;  // split-key results: per split, per row, headDim + 2 floats
+    std::vector<std::pair<int, int>> tiles_;  // query tiles [t0, t1) of the current run
+    AttentionObserver* observer_ = nullptr;
+    std::vector<std::pair<int, int>> pieces_;  // observed ranges plus the gaps between them
+    std::vector<int> rangePiece_;              // observed range -> its piece
+    std::vector<float> pieceLse_;              // per query head, per piece
+};
+
+// Totals over every CausalAttention::run of the process (wall time of the calls and
+// 4 * heads * headDim FLOPs per causal query-key pair), for benchmarks.
+struct AttentionCounters {
+    double seconds = 0.0;
+    double flops = 0.0;
+};
+AttentionCounters attentionCounters();
+void resetAttentionCounters();
+
+// One batch of a layer as the forward pass hands it to the attention method.
+struct AttentionBatch {
+    int layer = 0;
+    int firstSlot = 0;
+    int count = 0;
+    float* queries = nullptr;       // count tokens x heads x headDim, not yet rotated (rotated in place)
+    float* keys = nullptr;          // count tokens x kvHeads x headDim, not yet rotated
+    const float* values = nullptr;  // count tokens x kvHeads x headDim
+    int queryStride = 0;            // floats between tokens
+    int kvStride = 0;
+    float* out = nullptr;           // count tokens x heads x headDim
+    int outStride = 0;
+};
+
+class AttentionMethod {
+public:
+    virtual ~AttentionMethod() = default;
+    // Once per batch, before the first layer: the absolute positions of its tokens.
+    virtual void beginBatch(const int32_t* positions, int count) = 0;
+    virtual void attend(const AttentionBatch& batch, KvCache& cache, ThreadPool& pool) = 0;
+    // Decode steps report to `observer` (see AttentionObserver); nullptr stops it.
+    virtual void setObserver(AttentionObserver* /*observer*/) {}
+};
+
+// Plain RoPE attention: query and key of token j rotated at position j.
+class StandardAttention : public AttentionMethod {
+public:
+    StandardAttention(const AttentionShape& shape, const RopeConfig& rope, int threads);
+    void beginBatch(const int32_t* positions, int count) override;
+    void attend(const AttentionBatch& batch, KvCache& cache, ThreadPool& pool) override;
+    void setObserver(AttentionObserver* observer) override { attention_.setObserver(observer); }
+
+private:
+    AttentionShape shape_;
+    RopeTable rope_;
+    CausalAttention attention_;
+    std::vector<float> cos_, sin_;  // per token of the batch, pairs() each
+};
+
+} // namespace folio

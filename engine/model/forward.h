@@ -1,0 +1,44 @@
+// The Llama-family forward pass (llama, qwen2), one micro-batch of tokens at a time.
+// It reads top to bottom like llama2.c; the speed lives in the kernels underneath
+// (kernels/matmul.h) and in the attention component (attention/attention.h).
+#pragma once
+
+#include "engine/attention/attention.h"
+#include "engine/attention/kv_cache.h"
+#include "engine/model/model.h"
+
+#include <cstddef>
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+namespace folio {
+
+class ThreadPool;
+
+// Activations of one micro-batch, allocated once per session.
+struct ForwardScratch {
+    ForwardScratch(const ModelHyperParams& params, int batchSize);
+    static std::size_t bytesFor(const ModelHyperParams& params, int batchSize);
+
+    int batchSize;
+    std::vector<float> x;       // residual stream, batch x embd
+    std::vector<float> xn;      // normalised input of a block, batch x embd
+    std::vector<float> q, k, v; // projections, batch x (heads | kvHeads) x headDim
+    std::vector<float> att;     // attention output, batch x heads x headDim
+    std::vector<float> proj;    // output of attn_output / ffn_down, batch x embd
+    std::vector<float> gate, up;  // batch x feed-forward
+};
+
+enum class LogitsMode { None, Last, All };
+
+// Runs tokens[0..count) (count <= scratch.batchSize) that occupy cache slots
+// [firstSlot, firstSlot + count) at the given absolute positions, and commits them
+// to the cache. logits receives vocab floats for the last token (Last) or for every
+// token, token-major (All). If *cancel becomes true it stops between layers and
+// returns false: nothing is committed and the logits are not written.
+bool forwardBatch(const Model& model, AttentionMethod& attention, KvCache& cache, ForwardScratch& scratch,
+                  const int32_t* tokens, const int32_t* positions, int count, int firstSlot, LogitsMode mode,
+                  float* logits, ThreadPool& pool, const std::atomic<bool>* cancel = nullptr);
+
+} // namespace folio

@@ -1,0 +1,354 @@
+#include "engine/model/model.h"
+
+#include "engine/gguf/checksum.h"
+#include "engine/model/forward.h"
+#include "engine/gguf/quant.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <sstream>
+
+namespace folio {
+
+namespace {
+
+std::string shapeText(const std::vector<int64_t>& dims)
+{
+    std::string text = "[";
+    for (std::size_t i = 0; i < dims.size(); ++i)
+        text += (i ? ", " : "") + std::to_string(dims[i]);
+    return text + "]";
+}
+
+std::string mebibytes(std::size_t bytes)
+{
+    std::ostringstream out;
+    out.precision(1);
+    out << std::fixed << static_cast<double>(bytes) / (1024.0 * 1024.0) << " MiB";
+    return out.str();
+}
+
+} // namespace
+
+Model::Model(GgufFile file) : file_(std::move(file)) {}
+
+std::shared_ptr<const Model> Model::load(const std::string& path)
+{
+    std::shared_ptr<Model> model;
+    try {
+        model = std::make_shared<Model>(GgufFile::open(path));
+    } catch (const GgufError& error) {
+        throw ModelError(error.what());  // already names the file
+    }
+    model->readHyperParams();
+    model->readWeights();
+    model->readTokenizer();
+    model->computeFingerprint();
+    return model;
+}
+
+void Model::fail(const std::string& what) const
+{
+    throw ModelError(path() + ": " + what);
+}
+
+void Model::readHyperParams()
+{
+    const std::string arch = file_.architecture();
+    if (arch.empty())
+        fail("missing key 'general.architecture'");
+    if (arch != "llama" && arch != "qwen2")
+        fail("unsupported architecture '" + arch + "' (supported: llama, qwen2)");
+    params_.architecture = arch;
+
+    auto readInt = [&](const std::string& suffix, std::optional<int64_t> fallback) -> int {
+        const std::string key = arch + "." + suffix;
+        std::optional<int64_t> value;
+        try {
+            value = file_.getInt(key);
+        } catch (const GgufError& error) {
+            throw ModelError(error.what());
+        }
+        if (!value) {
+            if (!fallback)
+                fail("missing key '" + key + "'");
+            value = fallback;
+        }
+        if (*value <= 0 || *value > (int64_t{1} << 30))
+            fail("key '" + key + "' has the out-of-range value " + std::to_string(*value));
+        return static_cast<int>(*value);
+    };
+    auto readFloat = [&](const std::string& suffix, double fallback) -> float {
+        const std::string key = arch + "." + suffix;
+        try {
+            const double value = file_.getFloat(key).value_or(fallback);
+            if (!std::isfinite(value) || value <= 0.0)
+                fail("key '" + key + "' has the invalid value " + std::to_string(value));
+            return static_cast<float>(value);
+        } catch (const GgufError& error) {
+            throw ModelError(error.what());
+        }
+    };
+
+    ModelHyperParams& p = params_;
+    p.contextLength = readInt("context_length", std::nullopt);
+    p.embeddingLength = readInt("embedding_length", std::nullopt);
+    p.blockCount = readInt("block_count", std::nullopt);
+    p.feedForwardLength = readInt("feed_forward_length", std::nullopt);
+    p.headCount = readInt("attention.head_count", std::nullopt);
+    p.headCountKv = readInt("attention.head_count_kv", p.headCount);
+    if (p.embeddingLength % p.headCount != 0 && !file_.has(arch + ".attention.key_length"))
+        fail("embedding length " + std::to_string(p.embeddingLength) + " is not a multiple of the head count "
+             + std::to_string(p.headCount) + " and 'attention.key_length' is absent");
+    p.headDim = readInt("attention.key_length", p.embeddingLength / p.headCount);
+    const int valueLength = readInt("attention.value_length", p.headDim);
+    if (valueLength != p.headDim)
+        fail("attention.value_length " + std::to_string(valueLength) + " differs from key_length "
+             + std::to_string(p.headDim) + " (not supported)");
+    if (p.headCount % p.headCountKv != 0)
+        fail("head count " + std::to_string(p.headCount) + " is not a multiple of the KV head count "
+             + std::to_string(p.headCountKv));
+    p.ropeDims = readInt("rope.dimension_count", p.headDim);
+    if (p.ropeDims > p.headDim || p.ropeDims % 2 != 0)
+        fail("rope.dimension_count " + std::to_string(p.ropeDims) + " must be even and at most the head dim "
+             + std::to_string(p.headDim));
+    p.ropeFreqBase = readFloat("rope.freq_base", 10000.0);
+    p.rmsEpsilon = readFloat("attention.layer_norm_rms_epsilon", arch == "qwen2" ? 1e-6 : 1e-5);
+    p.ropeNeox = arch == "qwen2";
+    readRopeScaling();
+}
+
+void Model::readRopeScaling()
+{
+    ModelHyperParams& p = params_;
+    const std::string prefix = p.architecture + ".";
+    try {
+        std::optional<double> factor = file_.getFloat(prefix + "rope.scaling.factor");
+        if (!factor || *factor == 0.0)
+            factor = file_.getFloat(prefix + "rope.scale_linear");
+        if (factor && *factor != 0.0) {
+            if (!std::isfinite(*factor) || *factor < 0.0)
+                fail("key '" + prefix + "rope.scaling.factor' has the invalid value " + std::to_string(*factor));
+            p.ropeScalingFactor = static_cast<float>(*factor);
+        }
+        // llama.cpp's rule: a factor without a type means linear.
+        std::string type = file_.getString(prefix + "rope.scaling.type").value_or("linear");
+        if (type != "none" && type != "linear" && type != "yarn")
+            fail("unsupported RoPE scaling type '" + type + "' (supported: none, linear, yarn)");
+        if (type == "linear" && p.ropeScalingFactor == 1.0f)
+            type = "none";
+        p.ropeScalingType = type;
+        const double attn = file_.getFloat(prefix + "rope.scaling.attn_factor").value_or(1.0);
+        if (!std::isfinite(attn) || attn <= 0.0)
+            fail("key '" + prefix + "rope.scaling.attn_factor' has the invalid value " + std::to_string(attn));
+        p.ropeAttnFactor = static_cast<float>(attn);
+        auto positiveInt = [&](const std::string& key) -> int {
+            const std::optional<int64_t> value = file_.getInt(prefix + key);
+            if (!value)
+                return 0;
+            if (*value <= 0 || *value > (int64_t{1} << 30))
+                fail("key '" + prefix + key + "' has the out-of-range value " + std::to_string(*value));
+            return static_cast<int>(*value);
+        };
+        p.ropeOriginalContext = positiveInt("rope.scaling.original_context_length");
+        p.dcaChunkSize = positiveInt("dca.chunk_size");
+        p.dcaLocalWindow = positiveInt("dca.local_window");
+        p.dcaOriginalContext = positiveInt("dca.original_context_length");
+        const double dcaTemperature = file_.getFloat(prefix + "dca.temperature").value_or(0.0);
+        if (!std::isfinite(dcaTemperature) || dcaTemperature < 0.0 || dcaTemperature > 10.0)
+            fail("key '" + prefix + "dca.temperature' has the invalid value " + std::to_string(dcaTemperature));
+        p.dcaTemperature = static_cast<float>(dcaTemperature);
+    } catch (const GgufError& error) {
+        throw ModelError(error.what());
+    }
+}
+
+const GgufTensor& Model::requireTensor(const std::string& name, std::vector<int64_t> dims) const
+{
+    const GgufTensor* tensor = file_.findTensor(name);
+    if (!tensor)
+        fail("missing tensor '" + name + "'");
+    if (!isComputeType(tensor->type))
+        fail("tensor '" + name + "' has the unsupported type " + std::string(traitsOf(tensor->type).name));
+    if (tensor->dims != dims)
+        fail("tensor '" + name + "' has shape " + shapeText(tensor->dims) + ", expected " + shapeText(dims));
+    if (dims[0] % traitsOf(tensor->type).blockSize != 0)
+        fail("tensor '" + name + "' rows of " + std::to_string(dims[0]) + " are not whole "
+             + std::string(traitsOf(tensor->type).name) + " blocks");
+    const int64_t rows = dims.size() > 1 ? dims[1] : 1;
+    if (tensor->nbytes < rowBytes(tensor->type, dims[0]) * static_cast<std::size_t>(rows))
+        fail("tensor '" + name + "' holds fewer bytes than its shape needs");
+    return *tensor;
+}
+
+WeightMatrix Model::matrix(const std::string& name, int64_t cols, int64_t rows) const
+{
+    const GgufTensor& t = requireTensor(name, {cols, rows});
+    return WeightMatrix{name, t.type, t.data, rows, cols};
+}
+
+std::vector<float> Model::vectorTensor(const std::string& name, int64_t length) const
+{
+    const GgufTensor& t = requireTensor(name, {length});
+    std::vector<float> values(length);
+    dequantizeRow(t.type, t.data, values.data(), length);
+    for (float v : values)
+        if (!std::isfinite(v))
+            fail("tensor '" + name + "' contains a non-finite value");
+    return values;
+}
+
+void Model::readWeights()
+{
+    ModelHyperParams& p = params_;
+    const GgufTensor* embedding = file_.findTensor("token_embd.weight");
+    if (!embedding)
+        fail("missing tensor 'token_embd.weight'");
+    if (embedding->dims.size() != 2 || embedding->dims[0] != p.embeddingLength || embedding->dims[1] <= 0
+        || embedding->dims[1] > (int64_t{1} << 30))
+        fail("tensor 'token_embd.weight' has shape " + shapeText(embedding->dims) + ", expected ["
+             + std::to_string(p.embeddingLength) + ", vocabulary size]");
+    p.vocabSize = static_cast<int>(embedding->dims[1]);
+
+    const int64_t embd = p.embeddingLength;
+    const int64_t qWidth = int64_t{p.headCount} * p.headDim;
+    const int64_t kvWidth = int64_t{p.headCountKv} * p.headDim;
+    tokenEmbedding_ = matrix("token_embd.weight", embd, p.vocabSize);
+    outputNorm_ = vectorTensor("output_norm.weight", embd);
+    tiedOutput_ = file_.findTensor("output.weight") == nullptr;
+    output_ = tiedOutput_ ? tokenEmbedding_ : matrix("output.weight", embd, p.vocabSize);
+    if (file_.findTensor("rope_freqs.weight"))
+        ropeFreqFactors_ = vectorTensor("rope_freqs.weight", p.ropeDims / 2);
+
+    const bool biases = p.architecture == "qwen2";
+    layers_.resize(p.blockCount);
+    for (int i = 0; i < p.blockCount; ++i) {
+        const std::string prefix = "blk." + std::to_string(i) + ".";
+        LayerWeights& layer = layers_[i];
+        layer.attnNorm = vectorTensor(prefix + "attn_norm.weight", embd);
+        layer.wq = matrix(prefix + "attn_q.weight", embd, qWidth);
+        layer.wk = matrix(prefix + "attn_k.weight", embd, kvWidth);
+        layer.wv = matrix(prefix + "attn_v.weight", embd, kvWidth);
+        layer.wo = matrix(prefix + "attn_output.weight", qWidth, embd);
+        if (biases) {
+            layer.bq = vectorTensor(prefix + "attn_q.bias", qWidth);
+            layer.bk = vectorTensor(prefix + "attn_k.bias", kvWidth);
+            layer.bv = vectorTensor(prefix + "attn_v.bias", kvWidth);
+        }
+        layer.ffnNorm = vectorTensor(prefix + "ffn_norm.weight", embd);
+        layer.gate = matrix(prefix + "ffn_gate.weight", embd, p.feedForwardLength);
+        layer.up = matrix(prefix + "ffn_up.weight", embd, p.feedForwardLength);
+        layer.down = matrix(prefix + "ffn_down.weight", p.feedForwardLength, embd);
+    }
+}
+
+void Model::readTokenizer()
+{
+    try {
+        tokenizer_.emplace(Tokenizer::fromGguf(file_));
+    } catch (const std::exception& error) {
+        fail(std::string("tokenizer: ") + error.what());
+    }
+    if (tokenizer_->vocabSize() != params_.vocabSize)
+        fail("tokenizer has " + std::to_string(tokenizer_->vocabSize()) + " tokens, token_embd.weight "
+             + std::to_string(params_.vocabSize));
+    endTokens_ = tokenizer_->endOfGenerationTokens();
+}
+
+void Model::computeFingerprint()
+{
+    Hash64 hash;
+    hash.addText("folio model fingerprint 1");
+    hash.addInt(static_cast<int64_t>(file_.fileSize()));
+    const ModelHyperParams& p = params_;
+    hash.addText(p.architecture);
+    for (int value : {p.contextLength, p.embeddingLength, p.blockCount, p.feedForwardLength, p.headCount,
+                      p.headCountKv, p.headDim, p.ropeDims, p.vocabSize})
+        hash.addInt(value);
+    const std::vector<GgufTensor>& tensors = file_.tensors();
+    // The header (metadata and tensor descriptions) is [0, dataSectionOffset) of the
+    // mapping; GgufFile exposes the mapping only through the tensors' data pointers
+    // (data = mapping + dataSectionOffset + offset), so the start is recovered from one.
+    const uint8_t* mapping = tensors.empty() ? nullptr
+                                             : tensors.front().data - file_.dataSectionOffset() - tensors.front().offset;
+    if (mapping)
+        hash.add(mapping, file_.dataSectionOffset());
+    constexpr std::size_t kEdge = 1024;
+    for (const GgufTensor& t : tensors) {
+        hash.addText(t.name);
+        hash.addInt(static_cast<int64_t>(t.type));
+        for (int64_t d : t.dims)
+            hash.addInt(d);
+        const std::size_t edge = std::min(kEdge, t.nbytes);
+        hash.add(t.data, edge);
+        hash.add(t.data + t.nbytes - edge, edge);
+    }
+    constexpr std::size_t kWindow = 4096, kWindows = 64;
+    if (mapping && file_.fileSize() > file_.dataSectionOffset() + kWindow) {
+        const std::size_t span = file_.fileSize() - file_.dataSectionOffset() - kWindow;
+        for (std::size_t w = 0; w < kWindows; ++w)
+            hash.add(mapping + file_.dataSectionOffset() + span / (kWindows - 1) * w, kWindow);
+    }
+    fingerprint_ = hash.hex();
+}
+
+bool Model::isEndOfGeneration(int32_t token) const
+{
+    return std::find(endTokens_.begin(), endTokens_.end(), token) != endTokens_.end();
+}
+
+RopeConfig Model::ropeConfig() const
+{
+    RopeConfig config;
+    config.dims = params_.ropeDims;
+    config.freqBase = params_.ropeFreqBase;
+    config.neox = params_.ropeNeox;
+    config.freqFactors = ropeFreqFactors_;
+    config.attnFactor = params_.ropeAttnFactor;
+    if (params_.ropeScalingType != "none")
+        config.freqScale = 1.0f / params_.ropeScalingFactor;
+    if (params_.ropeScalingType == "yarn") {
+        config.extFactor = 1.0f;
+        config.originalContext = params_.ropeOriginalContext > 0 ? params_.ropeOriginalContext : params_.contextLength;
+    }
+    return config;
+}
+
+MemoryEstimate Model::memoryEstimate(int contextTokens, KvType kvType, int batchSize) const
+{
+    MemoryEstimate estimate;
+    for (const GgufTensor& tensor : file_.tensors())
+        estimate.weightBytes += tensor.nbytes;
+    estimate.kvBytes = 2 * static_cast<std::size_t>(params_.blockCount) * params_.headCountKv
+                       * static_cast<std::size_t>(std::max(contextTokens, 0)) * kvRowBytes(kvType, params_.headDim);
+    estimate.scratchBytes = ForwardScratch::bytesFor(params_, batchSize);
+    return estimate;
+}
+
+std::string Model::describe() const
+{
+    const ModelHyperParams& p = params_;
+    std::map<std::string, int> typeCounts;
+    std::size_t weightBytes = 0;
+    for (const GgufTensor& tensor : file_.tensors()) {
+        ++typeCounts[std::string(traitsOf(tensor.type).name)];
+        weightBytes += tensor.nbytes;
+    }
+    std::ostringstream out;
+    out << "architecture " << p.architecture << "\n"
+        << p.blockCount << " layers, embedding " << p.embeddingLength << ", feed-forward " << p.feedForwardLength
+        << "\n"
+        << p.headCount << " heads (" << p.headCountKv << " KV), head dim " << p.headDim << "\n"
+        << "vocabulary " << p.vocabSize << ", training context " << p.contextLength << "\n"
+        << "RoPE " << (p.ropeNeox ? "neox" : "normal") << ", base " << p.ropeFreqBase << ", " << p.ropeDims
+        << " dims" << (ropeFreqFactors_.empty() ? "" : ", frequency factors") << "\n"
+        << "output " << (tiedOutput_ ? "tied to the embedding" : "separate") << "\n"
+        << "weights " << mebibytes(weightBytes) << ":";
+    for (const auto& [name, count] : typeCounts)
+        out << " " << name << " x" << count;
+    out << "\n";
+    return out.str();
+}
+
+} // namespace folio
