@@ -2,6 +2,7 @@
 #include "app/cli/info_command.h"
 #include "app/cli/model_commands.h"
 #include "app/cli/reading_commands.h"
+#include "app/cli/remote_commands.h"
 #include "app/cli/review_command.h"
 
 #include <QCoreApplication>
@@ -32,6 +33,8 @@ const char* kUsage =
     "  delete ID [--db PATH]           delete a conversation and its saved state\n"
     "  review --model MODEL --doc PAPER --venue iclr|neurips|icml|cvpr|acl [--db PATH] [--out FILE.md]\n"
     "                                  a structured pre-submission review along the venue's form\n"
+    "  models --endpoint URL [--api-key-env VAR] [--json]\n"
+    "                                  the models of an OpenAI-compatible server, with their context\n"
     "  bench-resume --model MODEL --doc FILE [--db PATH]\n"
     "                                  answer after reopening: restore vs read again, snapshot MB/s\n"
     "\n"
@@ -77,6 +80,8 @@ int main(int argc, char* argv[])
         return folio::cli::runDelete(args);
     if (command == QLatin1String("review"))
         return folio::cli::runReview(args);
+    if (command == QLatin1String("models"))
+        return folio::cli::runModels(args);
     if (command == QLatin1String("bench-resume"))
         return folio::cli::runBenchResume(args);
     if (command == QLatin1String("--version")) {
