@@ -8,6 +8,7 @@ packages=(
   qt6-base-dev qt6-base-dev-tools qt6-qpa-plugins libqt6svg6 libgl-dev
   libpoppler-qt6-dev poppler-utils
   libopenblas-dev libsqlite3-dev libzip-dev
+  qtkeychain-qt6-dev   # QtKeychain for Qt 6 (upstream's "qt6keychain-dev"): server API keys in the system keyring
   libgtest-dev libgmock-dev
   xvfb xauth fonts-dejavu-core
 )
