@@ -303,6 +303,7 @@ void ChatView::startAnswer(const QString& question, bool appendQuestion)
         request.again = true;
     }
     m_answering = true;
+    m_asked = question;
     m_streaming.clear();
     updateButtons();
     render();
@@ -376,6 +377,7 @@ void ChatView::onFailed(const QString& message)
 {
     if (!m_answering)
         return;   // not our question (a review's), reported where it was asked
+    giveQuestionBack();
     m_answering = false;
     m_streaming.clear();
     m_progress->finish();
@@ -388,10 +390,18 @@ void ChatView::onFailed(const QString& message)
     report(message);
 }
 
+// A question that got no answer goes back into the box, to ask again or change.
+void ChatView::giveQuestionBack()
+{
+    if (m_question->toPlainText().trimmed().isEmpty())
+        m_question->setPlainText(m_asked);
+}
+
 void ChatView::endWithoutAnswer()
 {
     if (!m_answering)
         return;
+    giveQuestionBack();
     m_answering = false;
     m_streaming.clear();
     m_progress->finish();
@@ -553,7 +563,10 @@ void ChatView::render()
         md += tr("**Folio**");
         if (count > 1)
             md += QStringLiteral("  ") + answerSwitcher(t, shown, count, true);
-        md += QStringLiteral("\n\n") + linkCitations(m.text) + QStringLiteral("\n\n");
+        md += QStringLiteral("\n\n") + linkCitations(m.text);
+        if (m.interrupted)
+            md += QStringLiteral(" *") + tr("(stopped)") + QLatin1Char('*');
+        md += QStringLiteral("\n\n");
         if (!m.evidence.isEmpty())
             md += QStringLiteral("*[%1](folio-evidence:%2)*\n\n").arg(tr("Show evidence pages")).arg(index);
         md += rule;

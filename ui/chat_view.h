@@ -95,6 +95,7 @@ private:
     void onFailed(const QString& message);
     void adoptConversation(qint64 id);
     void endWithoutAnswer();
+    void giveQuestionBack();
     void updateButtons();
     void report(const QString& message);
     QVector<MessageRecord> shownHistory(int turnCount) const;
@@ -108,6 +109,7 @@ private:
     qint64 m_conversationId = 0;
     QVector<MessageRecord> m_messages;
     QString m_streaming;
+    QString m_asked;   // the question being answered
     bool m_answering = false;
     int m_selectedAnswer = -1;
     QHash<int, int> m_shownAnswers;    // turn → the answer chosen instead of the newest

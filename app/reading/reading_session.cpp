@@ -9,6 +9,7 @@
 #include "engine/tokenizer/tokenizer.h"
 
 #include <QFileInfo>
+#include <QThread>
 
 #include <algorithm>
 #include <chrono>
@@ -48,6 +49,27 @@ void overrideIfSet(std::optional<T>& into, const std::optional<T>& user)
         into = user;
 }
 
+// Runs a store write again while another connection holds the database (each try
+// waits the connection's busy timeout first): on the worker's thread, so waiting costs
+// the window nothing, and an answer is never dropped for a lock held a while.
+template <typename Write>
+auto retryWhileBusy(const ReadingSession::Callbacks& callbacks, Write write)
+{
+    constexpr int kTries = 12;
+    for (int attempt = 1;; ++attempt) {
+        try {
+            return write();
+        } catch (const StoreError& e) {
+            if (e.kind() != StoreError::Kind::Busy || attempt == kTries)
+                throw;
+            if (callbacks.notice)
+                callbacks.notice(QStringLiteral("the database is busy (another program is writing to it): "
+                                                "trying again"));
+            QThread::msleep(200);
+        }
+    }
+}
+
 // Clears the session's attention observer however the generation ends.
 struct ObserverScope {
     Session& session;
@@ -63,6 +85,8 @@ ReadingSession::ReadingSession(std::shared_ptr<Database> database, ReadingOption
 }
 
 ReadingSession::~ReadingSession() = default;
+
+std::atomic<int> ReadingSession::documentReads_{0};
 
 void ReadingSession::notice(const Callbacks& callbacks, const QString& text) const
 {
@@ -341,12 +365,20 @@ DocumentStatus ReadingSession::prepareDocument(const QString& path, const Callba
 {
     if (!model_)
         throw ReadingError("no model loaded");
-    auto document = std::make_unique<Document>(DocumentLoader::load(path, options_.documents));
-    LibraryStore library(*db_);
-    documentId_ = library.rememberDocument(*document);
-    document_ = std::move(document);
-    prompt_ = builder_->documentPrompt(*document_);
-    library.setDocumentTokens(documentId_, static_cast<qint64>(prompt_.tokens.size()));
+    // The file read last, unchanged since and read the same way: its prompt is built
+    // already (a new conversation opens the document, then asks about it).
+    const QFileInfo file(path);
+    const LoadedFile loaded{file.absoluteFilePath(), file.size(), file.lastModified(), options_.documents};
+    if (!document_ || !(loaded == loadedFile_)) {
+        auto document = std::make_unique<Document>(DocumentLoader::load(path, options_.documents));
+        LibraryStore library(*db_);
+        documentId_ = library.rememberDocument(*document);
+        document_ = std::move(document);
+        prompt_ = builder_->documentPrompt(*document_);
+        library.setDocumentTokens(documentId_, static_cast<qint64>(prompt_.tokens.size()));
+        loadedFile_ = loaded;
+        ++documentReads_;
+    }
     ensureSession(callbacks);
 
     DocumentStatus status;
@@ -574,7 +606,10 @@ AnswerResult ReadingSession::answer(const QString& question, qint64 conversation
             return !r.stopped;
         }, cancel);
     }
-    if (stop == GenerationStop::Cancelled) {
+    // Stopped before a word was written: as if not asked (the chat gives the question
+    // back). Stopped later: the question and what was written are kept, marked.
+    result.interrupted = stop == GenerationStop::Cancelled;
+    if (result.interrupted && answer.empty()) {
         session_->truncate(before);
         throw ReadingCancelled();
     }
@@ -588,22 +623,33 @@ AnswerResult ReadingSession::answer(const QString& question, qint64 conversation
     result.answerTokens = session_->position() - answerBegin;
     result.contextTokens = session_->position();
 
-    if (!conversationId)
-        conversationId = library.createConversation(documentId_, fromStd(model_->fingerprint()),
-                                                    result.question.left(80));
     MessageRecord user;
     user.role = MessageRole::User;
     user.text = result.question;
     user.tokenBegin = before;
     user.tokenEnd = answerBegin;
-    library.appendMessage(conversationId, user);
     MessageRecord reply;
     reply.role = MessageRole::Assistant;
     reply.text = result.answer;
     reply.tokenBegin = answerBegin;
     reply.tokenEnd = session_->position();
     reply.evidence = result.evidence;
-    result.messageId = library.appendMessage(conversationId, reply);
+    reply.interrupted = result.interrupted;
+    TurnRecord turn;
+    try {
+        turn = retryWhileBusy(callbacks, [&] {
+            return library.appendTurn(conversationId, user, reply, documentId_, fromStd(model_->fingerprint()),
+                                      result.question.left(80));
+        });
+    } catch (const StoreError&) {
+        // Nothing of the turn was saved: the state in memory must not hold it either.
+        session_->truncate(before);
+        loadedConversation_ = 0;
+        throw;
+    }
+    conversationId = turn.conversationId;
+    result.questionId = turn.questionId;
+    result.messageId = turn.answerId;
     result.conversationId = conversationId;
     loadedConversation_ = conversationId;
 

@@ -12,10 +12,12 @@
 // Asking: a new conversation starts from the document prefix; an existing one
 // continues from the state in memory, else from its own snapshot, else (snapshot
 // missing, damaged, or the document changed) from the document prefix plus its
-// earlier turns re-read from the stored messages. After each answer the messages
-// (with their token ranges and evidence pages) and the conversation's whole session
-// state are saved; the conversation snapshot names the document snapshot it grew
-// from. A cancelled question leaves no message and rolls the session back.
+// earlier turns re-read from the stored messages. After each answer the question and
+// the answer (with their token ranges and evidence pages) are saved in one transaction,
+// then the conversation's session state; the conversation snapshot names the document
+// snapshot it grew from. A question cancelled before its answer's first word leaves no
+// message and rolls the session back; one cancelled later is answered with what was
+// written, saved and marked interrupted (the context holds it, as after a length stop).
 #pragma once
 
 #include "app/documents/document.h"
@@ -27,6 +29,7 @@
 #include "engine/session/sampler.h"
 #include "engine/session/session.h"
 
+#include <QDateTime>
 #include <QMetaType>
 #include <QString>
 #include <QStringList>
@@ -89,7 +92,9 @@ struct DocumentStatus {
 
 struct AnswerResult {
     qint64 conversationId = 0;
-    qint64 messageId = 0;
+    qint64 questionId = 0;        // the stored question
+    qint64 messageId = 0;         // the stored answer
+    bool interrupted = false;     // cancelled after some text: saved, marked interrupted
     QString question;
     QString answer;
     QVector<EvidencePage> evidence;
@@ -148,6 +153,8 @@ public:
     // for reopening a conversation, whose own snapshot holds the document's state.
     DocumentStatus prepareDocument(const QString& path, const Callbacks& callbacks = {});
     bool hasDocument() const { return document_ != nullptr; }
+    // Documents parsed and tokenized by any session in this process (a counter for tests).
+    static int documentReads() { return documentReads_.load(); }
     const Document* document() const { return document_.get(); }
     const DocumentPrompt& prompt() const { return prompt_; }
     const Session* session() const { return session_.get(); }
@@ -195,7 +202,18 @@ private:
                           const std::atomic<bool>* cancel);
     void notice(const Callbacks& callbacks, const QString& text) const;
 
+    // The file document_ was read from, as it was then.
+    struct LoadedFile {
+        QString path;
+        qint64 size = -1;
+        QDateTime modified;
+        LoadOptions options;
+        bool operator==(const LoadedFile&) const = default;
+    };
+    static std::atomic<int> documentReads_;
+
     std::shared_ptr<Database> db_;
+    LoadedFile loadedFile_;
     ReadingOptions options_;
     std::shared_ptr<const Model> model_;
     std::unique_ptr<PromptBuilder> builder_;

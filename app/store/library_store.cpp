@@ -250,15 +250,14 @@ void LibraryStore::deleteConversation(qint64 id)
 // ---------------------------------------------------------------------------------------
 // Messages
 
-qint64 LibraryStore::appendMessage(qint64 conversationId, const MessageRecord& message)
+qint64 LibraryStore::insertMessage(qint64 conversationId, const MessageRecord& message)
 {
-    Transaction transaction(m_db);
     const qint64 now = message.createdAtMs > 0 ? message.createdAtMs : nowMs();
     m_db.prepare("UPDATE conversations SET updated_at = ? WHERE id = ?").bind(0, nowMs()).bind(1, conversationId).run();
     if (m_db.changes() == 0)
         notFound(tr("conversation"), conversationId);
-    m_db.prepare("INSERT INTO messages (conversation_id, role, text, created_at, token_begin, token_end, evidence) "
-                 "VALUES (?, ?, ?, ?, ?, ?, ?)")
+    m_db.prepare("INSERT INTO messages (conversation_id, role, text, created_at, token_begin, token_end, evidence, "
+                 "interrupted) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
         .bind(0, conversationId)
         .bind(1, messageRoleKey(message.role))
         .bind(2, message.text)
@@ -266,16 +265,35 @@ qint64 LibraryStore::appendMessage(qint64 conversationId, const MessageRecord& m
         .bind(4, message.tokenBegin)
         .bind(5, message.tokenEnd)
         .bind(6, evidenceJson(message.evidence))
+        .bind(7, message.interrupted ? 1 : 0)
         .run();
-    const qint64 id = m_db.lastInsertId();
+    return m_db.lastInsertId();
+}
+
+qint64 LibraryStore::appendMessage(qint64 conversationId, const MessageRecord& message)
+{
+    Transaction transaction(m_db);
+    const qint64 id = insertMessage(conversationId, message);
     transaction.commit();
     return id;
+}
+
+TurnRecord LibraryStore::appendTurn(qint64 conversationId, const MessageRecord& question, const MessageRecord& answer,
+                                    qint64 documentId, const QString& modelFingerprint, const QString& title)
+{
+    Transaction transaction(m_db);
+    TurnRecord turn;
+    turn.conversationId = conversationId ? conversationId : createConversation(documentId, modelFingerprint, title);
+    turn.questionId = insertMessage(turn.conversationId, question);
+    turn.answerId = insertMessage(turn.conversationId, answer);
+    transaction.commit();
+    return turn;
 }
 
 QVector<MessageRecord> LibraryStore::messages(qint64 conversationId)
 {
     Statement select = m_db.prepare("SELECT id, conversation_id, role, text, created_at, token_begin, token_end, "
-                                    "evidence FROM messages WHERE conversation_id = ? ORDER BY id");
+                                    "evidence, interrupted FROM messages WHERE conversation_id = ? ORDER BY id");
     select.bind(0, conversationId);
     QVector<MessageRecord> all;
     while (select.step()) {
@@ -288,6 +306,7 @@ QVector<MessageRecord> LibraryStore::messages(qint64 conversationId)
         m.tokenBegin = select.optionalInteger(5);
         m.tokenEnd = select.optionalInteger(6);
         m.evidence = evidenceFromJson(select.text(7));
+        m.interrupted = select.integer(8) != 0;
         all.append(m);
     }
     return all;

@@ -55,6 +55,14 @@ struct MessageRecord {
     std::optional<qint64> tokenBegin;   // the message's token range in the context
     std::optional<qint64> tokenEnd;
     QVector<EvidencePage> evidence;
+    bool interrupted = false;   // an answer stopped before its end: what was written
+};
+
+// A question and its answer, saved together (LibraryStore::appendTurn).
+struct TurnRecord {
+    qint64 conversationId = 0;
+    qint64 questionId = 0;
+    qint64 answerId = 0;
 };
 
 // Methods throw StoreError (NotFound for an id that does not exist).
@@ -81,10 +89,15 @@ public:
 
     // Appends to the conversation (and marks it updated); returns the message id.
     qint64 appendMessage(qint64 conversationId, const MessageRecord& message);
+    // A question and its answer in one transaction, so that no crash or failure leaves
+    // one without the other; conversationId 0 creates the conversation in it too.
+    TurnRecord appendTurn(qint64 conversationId, const MessageRecord& question, const MessageRecord& answer,
+                          qint64 documentId = 0, const QString& modelFingerprint = {}, const QString& title = {});
     QVector<MessageRecord> messages(qint64 conversationId);   // in order
 
 private:
     [[noreturn]] void notFound(const QString& what, qint64 id) const;
+    qint64 insertMessage(qint64 conversationId, const MessageRecord& message);   // in the caller's transaction
 
     Database& m_db;
 };

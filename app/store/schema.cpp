@@ -85,6 +85,12 @@ CREATE INDEX kv_snapshots_by_last_use ON kv_snapshots(complete, last_used_at);
 CREATE INDEX kv_snapshots_by_base ON kv_snapshots(base_snapshot_id);
 )sql";
 
+// An answer stopped before its end (Stop, or a switch to another conversation) is kept
+// with what was written, marked so.
+constexpr const char* kVersion3 = R"sql(
+ALTER TABLE messages ADD COLUMN interrupted INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 } // namespace
 
 const std::vector<Migration>& schemaMigrations()
@@ -92,6 +98,7 @@ const std::vector<Migration>& schemaMigrations()
     static const std::vector<Migration> migrations = {
         {1, "documents, conversations, messages, KV snapshots in chunks", kVersion1},
         {2, "snapshot base (conversation snapshots after the document prefix), last-use index", kVersion2},
+        {3, "messages marked interrupted", kVersion3},
     };
     return migrations;
 }

@@ -25,8 +25,12 @@ ReadingSession::Callbacks ReadingWorker::callbacks()
 
 // Runs one job on this thread; every way it can end becomes one signal.
 template <typename Job>
-void ReadingWorker::run(Job job)
+void ReadingWorker::run(const CancelToken& cancel, Job job)
 {
+    if (cancel && cancel->load()) {
+        emit cancelled();   // stopped while it waited in the queue
+        return;
+    }
     try {
         if (!session_)
             session_ = std::make_unique<ReadingSession>(std::make_shared<Database>(databasePath_), options_);
@@ -44,7 +48,6 @@ void ReadingWorker::run(Job job)
     } catch (const std::exception& e) {
         emit failed(QString::fromUtf8(e.what()));
     }
-    cancel_ = false;  // a cancel meant for this job must not stop the next one
 }
 
 void ReadingWorker::setOptions(const ReadingOptions& options)
@@ -56,36 +59,37 @@ void ReadingWorker::setOptions(const ReadingOptions& options)
 
 void ReadingWorker::loadModel(const QString& path)
 {
-    run([&] {
+    run(nullptr, [&] {
         session_->loadModel(path);
         emit modelLoaded(QString::fromStdString(session_->model()->describe()));
     });
 }
 
-void ReadingWorker::openDocument(const QString& path)
+void ReadingWorker::openDocument(const QString& path, const CancelToken& cancel)
 {
-    run([&] { emit documentReady(session_->openDocument(path, callbacks(), &cancel_)); });
+    run(cancel, [&] { emit documentReady(session_->openDocument(path, callbacks(), cancel.get())); });
 }
 
-void ReadingWorker::ask(const QString& question, qint64 conversationId, const QString& documentPath)
+void ReadingWorker::ask(const QString& question, qint64 conversationId, const QString& documentPath,
+                        const CancelToken& cancel)
 {
-    run([&] {
+    run(cancel, [&] {
         if (!documentPath.isEmpty()) {
             if (conversationId)
                 session_->prepareDocument(documentPath, callbacks());
             else
-                session_->openDocument(documentPath, callbacks(), &cancel_);
+                session_->openDocument(documentPath, callbacks(), cancel.get());
         }
-        emit finished(session_->ask(question, conversationId, callbacks(), &cancel_));
+        emit finished(session_->ask(question, conversationId, callbacks(), cancel.get()));
     });
 }
 
-void ReadingWorker::regenerate(qint64 conversationId, const QString& documentPath)
+void ReadingWorker::regenerate(qint64 conversationId, const QString& documentPath, const CancelToken& cancel)
 {
-    run([&] {
+    run(cancel, [&] {
         if (!documentPath.isEmpty())
             session_->prepareDocument(documentPath, callbacks());
-        emit finished(session_->regenerate(conversationId, callbacks(), &cancel_));
+        emit finished(session_->regenerate(conversationId, callbacks(), cancel.get()));
     });
 }
 
@@ -118,16 +122,24 @@ ReadingController::ReadingController(const QString& databasePath, const ReadingO
 
 ReadingController::~ReadingController()
 {
-    worker_->cancelFlag() = true;
+    cancel();
     thread_.quit();
     thread_.wait();
 }
 
-void ReadingController::queued() { ++pending_; }
+CancelToken ReadingController::queued(bool cancellable)
+{
+    CancelToken token = cancellable ? std::make_shared<std::atomic<bool>>(false) : nullptr;
+    pending_.push_back(token);
+    return token;
+}
 
 void ReadingController::ended()
 {
-    if (pending_ > 0 && --pending_ == 0)
+    if (pending_.empty())
+        return;
+    pending_.pop_front();
+    if (pending_.empty())
         emit idle();
 }
 
@@ -138,29 +150,30 @@ void ReadingController::setOptions(const ReadingOptions& options)
 
 void ReadingController::loadModel(const QString& path)
 {
-    queued();
+    queued(false);
     QMetaObject::invokeMethod(worker_, [w = worker_, path] { w->loadModel(path); }, Qt::QueuedConnection);
 }
 
 void ReadingController::openDocument(const QString& path)
 {
-    queued();
-    QMetaObject::invokeMethod(worker_, [w = worker_, path] { w->openDocument(path); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(worker_, [w = worker_, path, c = queued()] { w->openDocument(path, c); },
+                              Qt::QueuedConnection);
 }
 
 void ReadingController::ask(const QString& question, qint64 conversationId, const QString& documentPath)
 {
-    queued();
     QMetaObject::invokeMethod(
-        worker_, [w = worker_, question, conversationId, documentPath] { w->ask(question, conversationId, documentPath); },
+        worker_,
+        [w = worker_, question, conversationId, documentPath, c = queued()] {
+            w->ask(question, conversationId, documentPath, c);
+        },
         Qt::QueuedConnection);
 }
 
 void ReadingController::regenerate(qint64 conversationId, const QString& documentPath)
 {
-    queued();
     QMetaObject::invokeMethod(
-        worker_, [w = worker_, conversationId, documentPath] { w->regenerate(conversationId, documentPath); },
+        worker_, [w = worker_, conversationId, documentPath, c = queued()] { w->regenerate(conversationId, documentPath, c); },
         Qt::QueuedConnection);
 }
 
@@ -171,8 +184,9 @@ void ReadingController::dropSession()
 
 void ReadingController::cancel()
 {
-    if (pending_ > 0)
-        worker_->cancelFlag() = true;
+    for (const CancelToken& token : pending_)
+        if (token)
+            *token = true;
 }
 
 } // namespace folio

@@ -5,8 +5,12 @@
 // time, in order). One controller per open document or chat, as in GPT4All.
 //
 // Every request ends with exactly one of: modelLoaded, documentReady, finished,
-// cancelled or failed. cancel() sets an atomic flag the engine polls between
-// prefill micro-batches and before each generated token.
+// cancelled or failed. Each reading or answering request carries a cancel token of its
+// own, made when it is queued: cancel() sets the tokens of every request not yet ended
+// (the engine polls them between prefill micro-batches and before each generated
+// token; a request whose token is set before it starts ends cancelled at once), so a
+// Stop pressed during a model load or a snapshot write still stops the question queued
+// behind it. A model load runs to its end.
 #pragma once
 
 #include "app/reading/reading_session.h"
@@ -16,9 +20,12 @@
 #include <QThread>
 
 #include <atomic>
+#include <deque>
 #include <memory>
 
 namespace folio {
+
+using CancelToken = std::shared_ptr<std::atomic<bool>>;
 
 class ReadingWorker : public QObject {
     Q_OBJECT
@@ -27,17 +34,16 @@ public:
     ReadingWorker(QString databasePath, ReadingOptions options);
     ~ReadingWorker() override;
 
-    std::atomic<bool>& cancelFlag() { return cancel_; }
-
 public slots:
     void setOptions(const folio::ReadingOptions& options);
     void loadModel(const QString& path);
-    void openDocument(const QString& path);
+    void openDocument(const QString& path, const folio::CancelToken& cancel);
     // conversationId 0: a new conversation. documentPath (optional) is opened first,
     // without reading it when the conversation's own state can be restored.
-    void ask(const QString& question, qint64 conversationId, const QString& documentPath);
+    void ask(const QString& question, qint64 conversationId, const QString& documentPath,
+             const folio::CancelToken& cancel);
     // The conversation's last question answered again (ReadingSession::regenerate).
-    void regenerate(qint64 conversationId, const QString& documentPath);
+    void regenerate(qint64 conversationId, const QString& documentPath, const folio::CancelToken& cancel);
     void dropSession();
 
 signals:
@@ -52,13 +58,12 @@ signals:
 
 private:
     template <typename Job>
-    void run(Job job);
+    void run(const CancelToken& cancel, Job job);
     ReadingSession::Callbacks callbacks();
 
     QString databasePath_;
     ReadingOptions options_;
     std::unique_ptr<ReadingSession> session_;
-    std::atomic<bool> cancel_{false};
 };
 
 class ReadingController : public QObject {
@@ -74,8 +79,11 @@ public:
     void ask(const QString& question, qint64 conversationId = 0, const QString& documentPath = {});
     void regenerate(qint64 conversationId, const QString& documentPath = {});
     void dropSession();
-    void cancel();          // no effect when idle
-    bool isBusy() const { return pending_ > 0; }
+    void cancel();          // every request not yet ended; no effect when idle
+    bool isBusy() const { return !pending_.empty(); }
+    // For tests that must act at an exact point on the worker's thread (a direct
+    // connection to its signals); everything else goes through the controller.
+    ReadingWorker* worker() const { return worker_; }
 
 signals:
     void progress(int tokensDone, int total, double tokensPerSecond, double etaSeconds);
@@ -89,12 +97,13 @@ signals:
     void idle();            // after the last queued request ended
 
 private:
-    void queued();
+    // A new request's token (null for one that cannot be cancelled: a model load).
+    CancelToken queued(bool cancellable = true);
     void ended();
 
     QThread thread_;
     ReadingWorker* worker_ = nullptr;   // lives on thread_; deleted when it finishes
-    int pending_ = 0;
+    std::deque<CancelToken> pending_;   // the requests not yet ended, in order
 };
 
 } // namespace folio

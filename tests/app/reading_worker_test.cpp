@@ -3,15 +3,23 @@
 // stops a prefill promptly.
 #include "app/worker/reading_worker.h"
 
+#include "app/store/database.h"
+#include "app/store/library_store.h"
+
 #include "reading_fixtures.h"
+#include "store_fixtures.h"
 
 #include <QCoreApplication>
 #include <QElapsedTimer>
 #include <QEventLoop>
+#include <QSemaphore>
 #include <QThread>
 #include <QTimer>
 
 #include <gtest/gtest.h>
+
+#include <functional>
+#include <optional>
 
 using namespace folio;
 
@@ -110,4 +118,187 @@ TEST(ReadingWorker, CancelStopsAPrefillQuicklyAndTheNextReadContinues)
     ASSERT_TRUE(waitIdle(controller));
     EXPECT_TRUE(ready);
     EXPECT_GE(resumedAt, firstDone);  // continued from what was read, not from 0
+}
+
+// Defect: the worker reset one shared cancel flag after every job, so a Stop pressed
+// while the model loaded was forgotten when the load ended and the question queued
+// behind it ran anyway. Each request now has a token of its own.
+TEST(ReadingWorker, StopDuringAModelLoadCancelsTheQueuedQuestion)
+{
+    test::ReadingFixture fx;
+    const QString doc = fx.writeDocument(QStringLiteral("book.txt"), 4);
+    ReadingController controller(fx.database, fx.options());
+    int loaded = 0, cancelled = 0, ready = 0, answered = 0;
+    QString failure;
+    QObject::connect(&controller, &ReadingController::modelLoaded, [&](const QString&) { ++loaded; });
+    QObject::connect(&controller, &ReadingController::cancelled, [&] { ++cancelled; });
+    QObject::connect(&controller, &ReadingController::documentReady, [&](const DocumentStatus&) { ++ready; });
+    QObject::connect(&controller, &ReadingController::finished, [&](const AnswerResult&) { ++answered; });
+    QObject::connect(&controller, &ReadingController::failed, [&](const QString& m) { failure = m; });
+    controller.loadModel(fx.model);
+    controller.openDocument(doc);
+    controller.ask(QStringLiteral("what happens"));
+    controller.cancel();   // the load is queued or under way: it cannot end before this
+    ASSERT_TRUE(waitIdle(controller));
+    EXPECT_TRUE(failure.isEmpty()) << failure.toStdString();
+    EXPECT_EQ(loaded, 1);      // a load runs to its end
+    EXPECT_EQ(cancelled, 2);   // the reading and the question
+    EXPECT_EQ(ready, 0);
+    EXPECT_EQ(answered, 0);
+    Database db(fx.database);
+    EXPECT_TRUE(LibraryStore(db).conversations().isEmpty());
+
+    // A Stop ends only what was queued before it: the next question runs.
+    controller.ask(QStringLiteral("what happens"), 0, doc);
+    ASSERT_TRUE(waitIdle(controller));
+    EXPECT_TRUE(failure.isEmpty()) << failure.toStdString();
+    EXPECT_EQ(answered, 1);
+}
+
+namespace {
+
+// Holds the worker at its first streamed token until the GUI thread has acted on it
+// (through the controller's relayed token): the test's Stop then lands mid-answer
+// however fast the tiny model writes.
+struct FirstTokenGate {
+    QSemaphore open;
+    bool workerFirst = true, guiFirst = true;
+    FirstTokenGate(ReadingController& controller, const std::function<void()>& atFirstToken)
+    {
+        QObject::connect(controller.worker(), &ReadingWorker::token, controller.worker(), [this](const QString&) {
+            if (std::exchange(workerFirst, false))
+                open.tryAcquire(1, 30000);
+        }, Qt::DirectConnection);
+        QObject::connect(&controller, &ReadingController::token, [this, atFirstToken](const QString&) {
+            if (std::exchange(guiFirst, false)) {
+                atFirstToken();
+                open.release();
+            }
+        });
+    }
+};
+
+} // namespace
+
+// Defect: Stop mid-answer threw the question and the partial answer away (the session
+// rolled back and the store held neither). Now both are saved, the answer marked.
+TEST(ReadingWorker, StopMidAnswerKeepsTheQuestionAndThePartialAnswer)
+{
+    test::ReadingFixture fx;
+    const QString doc = fx.writeDocument(QStringLiteral("book.txt"), 4);
+    ReadingOptions options = fx.options();
+    options.maxAnswerTokens = 64;
+    ReadingController controller(fx.database, options);
+    FirstTokenGate gate(controller, [&] { controller.cancel(); });
+    QString streamed, failure;
+    int cancelled = 0;
+    std::optional<AnswerResult> result;
+    QObject::connect(&controller, &ReadingController::token, [&](const QString& t) { streamed += t; });
+    QObject::connect(&controller, &ReadingController::finished, [&](const AnswerResult& r) { result = r; });
+    QObject::connect(&controller, &ReadingController::cancelled, [&] { ++cancelled; });
+    QObject::connect(&controller, &ReadingController::failed, [&](const QString& m) { failure = m; });
+    controller.loadModel(fx.model);
+    controller.ask(QStringLiteral("what happens"), 0, doc);
+    ASSERT_TRUE(waitIdle(controller));
+    ASSERT_TRUE(failure.isEmpty()) << failure.toStdString();
+    EXPECT_EQ(cancelled, 0);
+    ASSERT_TRUE(result.has_value());
+    EXPECT_TRUE(result->interrupted);
+    EXPECT_FALSE(result->answer.isEmpty());
+    EXPECT_EQ(result->answer, streamed.trimmed());
+
+    Database db(fx.database);
+    const QVector<MessageRecord> messages = LibraryStore(db).messages(result->conversationId);
+    ASSERT_EQ(messages.size(), 2);
+    EXPECT_EQ(messages[0].id, result->questionId);
+    EXPECT_EQ(messages[0].text, QStringLiteral("what happens"));
+    EXPECT_EQ(messages[1].id, result->messageId);
+    EXPECT_EQ(messages[1].text, result->answer);
+    EXPECT_TRUE(messages[1].interrupted);
+    EXPECT_FALSE(messages[0].interrupted);
+}
+
+// Defect: the question and its answer were saved in separate transactions, so a
+// failure (or a kill) between the two rows left a question without its answer. Here
+// the answer's row cannot be written: neither is kept, nor the conversation, and the
+// session does not hold the lost turn either.
+TEST(ReadingWorker, AQuestionIsNeverSavedWithoutItsAnswer)
+{
+    test::ReadingFixture fx;
+    const QString doc = fx.writeDocument(QStringLiteral("book.txt"), 4);
+    ReadingController controller(fx.database, fx.options());
+    Database db(fx.database);
+    db.execute("CREATE TRIGGER refuse_answers BEFORE INSERT ON messages WHEN NEW.role = 'assistant' "
+               "BEGIN SELECT RAISE(ABORT, 'the answer cannot be written'); END");
+    QString failure;
+    std::optional<AnswerResult> result;
+    QObject::connect(&controller, &ReadingController::finished, [&](const AnswerResult& r) { result = r; });
+    QObject::connect(&controller, &ReadingController::failed, [&](const QString& m) { failure = m; });
+    controller.loadModel(fx.model);
+    controller.ask(QStringLiteral("what happens"), 0, doc);
+    ASSERT_TRUE(waitIdle(controller));
+    EXPECT_FALSE(failure.isEmpty());
+    EXPECT_FALSE(result.has_value());
+    EXPECT_EQ(test::queryInteger(db, "SELECT COUNT(*) FROM messages"), 0);
+    EXPECT_EQ(test::queryInteger(db, "SELECT COUNT(*) FROM conversations"), 0);
+
+    db.execute("DROP TRIGGER refuse_answers");
+    failure.clear();
+    controller.ask(QStringLiteral("what happens"), 0, doc);
+    ASSERT_TRUE(waitIdle(controller));
+    ASSERT_TRUE(failure.isEmpty()) << failure.toStdString();
+    ASSERT_TRUE(result.has_value());
+    const QVector<MessageRecord> messages = LibraryStore(db).messages(result->conversationId);
+    ASSERT_EQ(messages.size(), 2);
+    EXPECT_EQ(messages[1].role, MessageRole::Assistant);
+}
+
+// Defect: a busy database (another connection writing a large snapshot) made the
+// answer fail unsaved. The worker now waits and tries again, off the GUI thread.
+TEST(ReadingWorker, ABusyDatabaseIsRetriedNotDropped)
+{
+    test::ReadingFixture fx;
+    const QString doc = fx.writeDocument(QStringLiteral("book.txt"), 4);
+    ReadingController controller(fx.database, fx.options());
+    Database other(fx.database);
+    std::optional<Transaction> lock;
+    // Taken while the answer is being written, so only its save meets it.
+    FirstTokenGate gate(controller, [&] { lock.emplace(other); });
+    int notices = 0;
+    QString failure;
+    std::optional<AnswerResult> result;
+    QObject::connect(&controller, &ReadingController::notice, [&](const QString&) {
+        ++notices;
+        lock.reset();   // the other writer is done
+    });
+    QObject::connect(&controller, &ReadingController::finished, [&](const AnswerResult& r) { result = r; });
+    QObject::connect(&controller, &ReadingController::failed, [&](const QString& m) { failure = m; });
+    controller.loadModel(fx.model);
+    controller.ask(QStringLiteral("what happens"), 0, doc);
+    ASSERT_TRUE(waitIdle(controller, 60000));
+    ASSERT_TRUE(failure.isEmpty()) << failure.toStdString();
+    EXPECT_GE(notices, 1);
+    ASSERT_TRUE(result.has_value());
+    EXPECT_EQ(LibraryStore(other).messages(result->conversationId).size(), 2);
+}
+
+// Defect: a new conversation opened the document, then asked with its path, and the
+// document was parsed and tokenized a second time before the first token.
+TEST(ReadingWorker, ANewConversationReadsTheDocumentOnce)
+{
+    test::ReadingFixture fx;
+    const QString doc = fx.writeDocument(QStringLiteral("book.txt"), 4);
+    ReadingController controller(fx.database, fx.options());
+    QString failure;
+    bool answered = false;
+    QObject::connect(&controller, &ReadingController::finished, [&](const AnswerResult&) { answered = true; });
+    QObject::connect(&controller, &ReadingController::failed, [&](const QString& m) { failure = m; });
+    const int before = ReadingSession::documentReads();
+    controller.loadModel(fx.model);
+    controller.openDocument(doc);
+    controller.ask(QStringLiteral("what happens"), 0, doc);
+    ASSERT_TRUE(waitIdle(controller));
+    ASSERT_TRUE(failure.isEmpty()) << failure.toStdString();
+    EXPECT_TRUE(answered);
+    EXPECT_EQ(ReadingSession::documentReads() - before, 1);
 }

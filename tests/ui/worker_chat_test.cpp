@@ -12,6 +12,7 @@
 #include "ui_fixtures.h"
 
 #include <QLabel>
+#include <QPlainTextEdit>
 #include <QPushButton>
 #include <QTemporaryDir>
 #include <QToolButton>
@@ -155,6 +156,9 @@ private slots:
         QVERIFY(!chat->isAnswering());
         QVERIFY(!chat->readingProgress()->isVisible());
         QVERIFY2(chat->messages().isEmpty(), qPrintable(window.lastError()));   // the cancelled question left nothing
+        // ... but the question is given back, to ask again.
+        QCOMPARE(window.findChild<QPlainTextEdit*>(QStringLiteral("questionEdit"))->toPlainText(),
+                 QStringLiteral("first question"));
         // Asking again reads on and answers.
         QVERIFY(chat->ask(QStringLiteral("first question")));
         QVERIFY(finished.wait(60000));
