@@ -5,6 +5,7 @@
 #include "engine/gguf/quant.h"
 #include "engine/kernels/thread_pool.h"
 
+#include <cmath>
 #include <stdexcept>
 #include <string>
 
@@ -100,7 +101,10 @@ bool forwardBatch(const Model& model, AttentionMethod& attention, KvCache& cache
     const int kvWidth = p.headCountKv * p.headDim;
     const int ff = p.feedForwardLength;
 
+    const FamilyDescription& family = model.family();
     embed(model.tokenEmbedding(), tokens, n, s.x.data());
+    if (family.scaleEmbedding)
+        scaleInPlace(s.x.data(), std::sqrt(static_cast<float>(embd)), n * embd);
     attention.beginBatch(positions, n);
 
     for (int l = 0; l < p.blockCount; ++l) {
@@ -174,6 +178,11 @@ bool forwardBatch(const Model& model, AttentionMethod& attention, KvCache& cache
     float* xLast = s.x.data() + static_cast<std::size_t>(first) * embd;
     rmsNormRows(s.xn.data(), xLast, model.outputNorm(), rows, embd, p.rmsEpsilon, pool);
     project(model.output(), s.xn.data(), rows, logits, pool);
+    if (family.finalLogitSoftcap > 0.0f) {
+        const float cap = family.finalLogitSoftcap;
+        for (std::size_t i = 0; i < static_cast<std::size_t>(rows) * p.vocabSize; ++i)
+            logits[i] = cap * std::tanh(logits[i] / cap);
+    }
     return true;
 }
 

@@ -1,4 +1,5 @@
-// The Llama-family forward pass (llama, qwen2), one micro-batch of tokens at a time.
+// The forward pass of every family (model/family.h), one micro-batch of tokens at a
+// time; it branches on the family description, never on the architecture name.
 // It reads top to bottom like llama2.c; the speed lives in the kernels underneath
 // (kernels/matmul.h) and in the attention component (attention/attention.h).
 #pragma once

@@ -58,8 +58,13 @@ void Model::readHyperParams()
     const std::string arch = file_.architecture();
     if (arch.empty())
         fail("missing key 'general.architecture'");
-    if (arch != "llama" && arch != "qwen2")
-        fail("unsupported architecture '" + arch + "' (supported: llama, qwen2)");
+    try {
+        family_ = describeFamily(file_, arch);
+    } catch (const std::invalid_argument& error) {
+        fail(error.what());
+    } catch (const GgufError& error) {
+        throw ModelError(error.what());
+    }
     params_.architecture = arch;
 
     auto readInt = [&](const std::string& suffix, std::optional<int64_t> fallback) -> int {
@@ -114,8 +119,8 @@ void Model::readHyperParams()
         fail("rope.dimension_count " + std::to_string(p.ropeDims) + " must be even and at most the head dim "
              + std::to_string(p.headDim));
     p.ropeFreqBase = readFloat("rope.freq_base", 10000.0);
-    p.rmsEpsilon = readFloat("attention.layer_norm_rms_epsilon", arch == "qwen2" ? 1e-6 : 1e-5);
-    p.ropeNeox = arch == "qwen2";
+    p.rmsEpsilon = readFloat("attention.layer_norm_rms_epsilon", family_.defaultRmsEpsilon);
+    p.ropeNeox = family_.ropeNeox;
     readRopeScaling();
 }
 
@@ -221,7 +226,7 @@ void Model::readWeights()
     if (file_.findTensor("rope_freqs.weight"))
         ropeFreqFactors_ = vectorTensor("rope_freqs.weight", p.ropeDims / 2);
 
-    const bool biases = p.architecture == "qwen2";
+    const bool biases = family_.qkvBias;
     layers_.resize(p.blockCount);
     for (int i = 0; i < p.blockCount; ++i) {
         const std::string prefix = "blk." + std::to_string(i) + ".";
@@ -336,7 +341,7 @@ std::string Model::describe() const
         weightBytes += tensor.nbytes;
     }
     std::ostringstream out;
-    out << "architecture " << p.architecture << "\n"
+    out << "architecture " << p.architecture << " (" << family_.displayName << ")\n"
         << p.blockCount << " layers, embedding " << p.embeddingLength << ", feed-forward " << p.feedForwardLength
         << "\n"
         << p.headCount << " heads (" << p.headCountKv << " KV), head dim " << p.headDim << "\n"

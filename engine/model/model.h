@@ -1,13 +1,14 @@
-// A loaded Llama-family model: hyper-parameters read from GGUF metadata and the
-// weights, which point into the file's mapping (the GgufFile lives as long as the
-// Model). Architectures: `llama` (Llama 2/3/3.1, Mistral, TinyLlama) and `qwen2`
-// (q/k/v biases, NeoX rotation). Every tensor is checked for presence, type and
-// shape at load, so the forward pass never meets a malformed weight.
+// A loaded decoder-only model: its family description (family.h), hyper-parameters
+// read from GGUF metadata and the weights, which point into the file's mapping (the
+// GgufFile lives as long as the Model). Families: see supportedArchitectures().
+// Every tensor is checked for presence, type and shape at load, so the forward pass
+// never meets a malformed weight.
 #pragma once
 
 #include "engine/gguf/gguf.h"
 #include "engine/attention/kv_cache.h"
 #include "engine/attention/rope.h"
+#include "engine/model/family.h"
 #include "engine/tokenizer/tokenizer.h"
 
 #include <cstddef>
@@ -26,7 +27,7 @@ public:
 };
 
 struct ModelHyperParams {
-    std::string architecture;  // "llama" or "qwen2"
+    std::string architecture;  // general.architecture (the family is Model::family())
     int contextLength = 0;     // training context (n_ctx_train)
     int embeddingLength = 0;
     int blockCount = 0;
@@ -43,7 +44,7 @@ struct ModelHyperParams {
     int ropeOriginalContext = 0;           // rope.scaling.original_context_length (0: contextLength)
     int dcaChunkSize = 0, dcaLocalWindow = 0, dcaOriginalContext = 0;  // {arch}.dca.* (proposal; 0 absent)
     float dcaTemperature = 0.0f;  // {arch}.dca.temperature (proposal): the k of notes/dca.md §7; 0 absent
-    bool ropeNeox = false;     // qwen2: pairs (i, i + d/2); llama: (2i, 2i + 1)
+    bool ropeNeox = false;     // the family's: pairs (i, i + d/2) or (2i, 2i + 1)
     float rmsEpsilon = 1e-5f;
     int vocabSize = 0;         // rows of token_embd
 };
@@ -61,7 +62,7 @@ struct WeightMatrix {
 struct LayerWeights {
     std::vector<float> attnNorm, ffnNorm;
     WeightMatrix wq, wk, wv, wo;
-    std::vector<float> bq, bk, bv;  // qwen2 only; empty otherwise
+    std::vector<float> bq, bk, bv;  // FamilyDescription::qkvBias; empty otherwise
     WeightMatrix gate, up, down;
 };
 
@@ -80,6 +81,7 @@ public:
     const std::string& path() const { return file_.path(); }
     const GgufFile& file() const { return file_; }
     const ModelHyperParams& params() const { return params_; }
+    const FamilyDescription& family() const { return family_; }
 
     const WeightMatrix& tokenEmbedding() const { return tokenEmbedding_; }
     const WeightMatrix& output() const { return output_; }  // = tokenEmbedding() when tied
@@ -127,6 +129,7 @@ private:
     std::vector<float> vectorTensor(const std::string& name, int64_t length) const;
 
     GgufFile file_;
+    FamilyDescription family_;
     ModelHyperParams params_;
     WeightMatrix tokenEmbedding_, output_;
     bool tiedOutput_ = false;

@@ -1,0 +1,49 @@
+#include "engine/model/family.h"
+
+#include "engine/gguf/gguf.h"
+
+#include <cmath>
+#include <stdexcept>
+
+namespace folio {
+
+const std::vector<std::string>& supportedArchitectures()
+{
+    static const std::vector<std::string> names{"llama", "qwen2"};
+    return names;
+}
+
+std::string supportedArchitectureList()
+{
+    std::string list;
+    for (const std::string& name : supportedArchitectures())
+        list += (list.empty() ? "" : ", ") + name;
+    return list;
+}
+
+FamilyDescription describeFamily(const GgufFile& file, const std::string& arch)
+{
+    FamilyDescription f;
+    f.architecture = arch;
+    if (arch == "llama") {
+        f.displayName = "Llama";
+    } else if (arch == "qwen2") {
+        f.displayName = "Qwen2";
+        f.qkvBias = true;
+        f.ropeNeox = true;
+        f.defaultRmsEpsilon = 1e-6;
+    } else {
+        throw std::invalid_argument("unsupported architecture '" + arch + "' (supported: "
+                                    + supportedArchitectureList() + ")");
+    }
+    // Soft-capping is a property of the file (gemma2 writes it), not of the name.
+    if (const std::optional<double> cap = file.getFloat(arch + ".final_logit_softcapping")) {
+        if (!std::isfinite(*cap) || *cap < 0.0)
+            throw std::invalid_argument("key '" + arch + ".final_logit_softcapping' has the invalid value "
+                                        + std::to_string(*cap));
+        f.finalLogitSoftcap = static_cast<float>(*cap);
+    }
+    return f;
+}
+
+} // namespace folio
