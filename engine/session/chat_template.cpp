@@ -13,7 +13,7 @@ struct FamilyNames {
     const char* displayName;
 };
 
-constexpr std::array<FamilyNames, 8> kFamilies{{
+constexpr std::array<FamilyNames, 10> kFamilies{{
     {ChatFamily::Llama2, "llama2", "Llama 2"},
     {ChatFamily::Llama3, "llama3", "Llama 3"},
     {ChatFamily::ChatML, "chatml", "ChatML"},
@@ -21,6 +21,8 @@ constexpr std::array<FamilyNames, 8> kFamilies{{
     {ChatFamily::Phi3, "phi3", "Phi-3"},
     {ChatFamily::Gemma, "gemma", "Gemma"},
     {ChatFamily::Zephyr, "zephyr", "Zephyr"},
+    {ChatFamily::Qwen3, "qwen3", "Qwen3"},
+    {ChatFamily::Phi4Mini, "phi4-mini", "Phi-4-mini"},
     {ChatFamily::Plain, "plain", "Plain"},
 }};
 
@@ -91,7 +93,12 @@ std::string formatTagged(const std::vector<ChatMessage>& messages, bool addAssis
             append(out, "<|im_start|>", role, "\n", m.content, "<|im_end|>\n");
             break;
         case ChatFamily::Phi3:
-            append(out, "<|", role, "|>\n", m.content, "<|end|>\n");
+            // Phi-3.5 skips an empty system message.
+            if (!(roleOf(m) == Role::System && m.content.empty()))
+                append(out, "<|", role, "|>\n", m.content, "<|end|>\n");
+            break;
+        case ChatFamily::Phi4Mini:
+            append(out, "<|", role, "|>", m.content, "<|end|>");
             break;
         default:  // Zephyr
             append(out, "<|", role, "|>\n", m.content, "</s>\n");
@@ -102,6 +109,7 @@ std::string formatTagged(const std::vector<ChatMessage>& messages, bool addAssis
         switch (family) {
         case ChatFamily::Llama3: out += "<|start_header_id|>assistant<|end_header_id|>\n\n"; break;
         case ChatFamily::ChatML: out += "<|im_start|>assistant\n"; break;
+        case ChatFamily::Phi4Mini: out += "<|assistant|>"; break;
         default: out += "<|assistant|>\n"; break;  // Phi3, Zephyr
         }
     }
@@ -120,7 +128,8 @@ std::string formatFolded(const std::vector<ChatMessage>& messages, bool addAssis
         if (role == Role::System) {
             if (!pendingSystem.empty())
                 pendingSystem += "\n\n";
-            pendingSystem += family == ChatFamily::Mistral ? std::string_view(m.content) : trimmed(m.content);
+            // Gemma 3 puts its system text in as given; Llama 2 strips it.
+            pendingSystem += family == ChatFamily::Llama2 ? trimmed(m.content) : std::string_view(m.content);
             continue;
         }
         if (role == Role::Assistant) {
@@ -156,6 +165,57 @@ std::string formatFolded(const std::vector<ChatMessage>& messages, bool addAssis
     return out;
 }
 
+std::string_view stripped(std::string_view s, bool front, bool back)
+{
+    while (front && !s.empty() && s.front() == '\n')
+        s.remove_prefix(1);
+    while (back && !s.empty() && s.back() == '\n')
+        s.remove_suffix(1);
+    return s;
+}
+
+// Qwen3's template: ChatML, where an assistant message's "<think>...</think>"
+// is cut off, and written back (reformatted) only for a turn after the last
+// user message, the one the model is still answering.
+std::string formatQwen3(const std::vector<ChatMessage>& messages, bool addAssistantPrompt, bool thinking)
+{
+    std::size_t lastQuery = messages.empty() ? 0 : messages.size() - 1;
+    for (std::size_t i = messages.size(); i-- > 0;) {
+        if (roleOf(messages[i]) == Role::User) {
+            lastQuery = i;
+            break;
+        }
+    }
+    std::string out;
+    for (std::size_t i = 0; i < messages.size(); ++i) {
+        const ChatMessage& m = messages[i];
+        if (roleOf(m) != Role::Assistant) {
+            append(out, "<|im_start|>", m.role, "\n", m.content, "<|im_end|>\n");
+            continue;
+        }
+        std::string_view answer = m.content;
+        std::string_view reasoning;
+        if (const std::size_t close = answer.rfind("</think>"); close != std::string_view::npos) {
+            const std::string_view before = answer.substr(0, answer.find("</think>"));
+            const std::size_t open = before.rfind("<think>");
+            reasoning = stripped(open == std::string_view::npos ? before : before.substr(open + 7), true, true);
+            answer = stripped(answer.substr(close + 8), true, false);
+        }
+        const bool current = i > lastQuery;
+        if (current && (i + 1 == messages.size() || !reasoning.empty()))
+            append(out, "<|im_start|>assistant\n<think>\n", reasoning, "\n</think>\n\n", stripped(answer, true, false));
+        else
+            append(out, "<|im_start|>assistant\n", answer);
+        out += "<|im_end|>\n";
+    }
+    if (addAssistantPrompt) {
+        out += "<|im_start|>assistant\n";
+        if (!thinking)
+            out += "<think>\n\n</think>\n\n";
+    }
+    return out;
+}
+
 std::string formatPlain(const std::vector<ChatMessage>& messages, bool addAssistantPrompt)
 {
     std::string out;
@@ -177,13 +237,20 @@ std::optional<ChatFamily> familyFromJinja(std::string_view jinja)
     if (jinja.empty())
         return std::nullopt;
     if (contains(jinja, "<|im_start|>"))
-        return ChatFamily::ChatML;
+        return contains(jinja, "<think>") || contains(jinja, "enable_thinking") ? ChatFamily::Qwen3 : ChatFamily::ChatML;
     if (contains(jinja, "<|start_header_id|>"))
         return ChatFamily::Llama3;
     if (contains(jinja, "<start_of_turn>"))
         return ChatFamily::Gemma;
-    if (contains(jinja, "<|user|>") || contains(jinja, "<|assistant|>"))
-        return contains(jinja, "<|end|>") ? ChatFamily::Phi3 : ChatFamily::Zephyr;
+    if (contains(jinja, "<|user|>") || contains(jinja, "<|assistant|>")) {
+        if (!contains(jinja, "<|end|>"))
+            return ChatFamily::Zephyr;
+        // Phi-3 writes a newline after each role tag ('\n' in the Jinja
+        // source); Phi-4-mini writes the text right after it.
+        const bool newlineAfterTag = contains(jinja, "|>\\n") || contains(jinja, "|>' + '\\n'")
+            || contains(jinja, "|>\n");
+        return newlineAfterTag ? ChatFamily::Phi3 : ChatFamily::Phi4Mini;
+    }
     if (contains(jinja, "[INST]"))
         return contains(jinja, "<<SYS>>") ? ChatFamily::Llama2 : ChatFamily::Mistral;
     return std::nullopt;
@@ -219,6 +286,10 @@ ChatTemplate ChatTemplate::detect(std::string_view jinjaTemplate, std::string_vi
 
     const std::string why = jinjaTemplate.empty() ? "no tokenizer.chat_template" : "template not recognised";
     const auto has = [&](std::string_view token) { return vocabHasToken && vocabHasToken(token); };
+    const bool qwen3 = architecture == "qwen3" || architecture == "qwen3moe";
+    if (has("<|im_start|>") && (qwen3 || has("<think>")))
+        return ChatTemplate(ChatFamily::Qwen3, concat("Qwen3 (", why, "; the vocabulary has <|im_start|> and ",
+                                                      qwen3 ? "architecture " : "", qwen3 ? architecture : "<think>", ")"));
     if (has("<|im_start|>"))
         return ChatTemplate(ChatFamily::ChatML, concat("ChatML (", why, "; the vocabulary has <|im_start|>)"));
     if (has("<|start_header_id|>") && has("<|eot_id|>"))
@@ -241,7 +312,9 @@ std::string ChatTemplate::format(const std::vector<ChatMessage>& messages, bool 
     case ChatFamily::Llama3:
     case ChatFamily::ChatML:
     case ChatFamily::Phi3:
+    case ChatFamily::Phi4Mini:
     case ChatFamily::Zephyr: return formatTagged(messages, addAssistantPrompt, family_);
+    case ChatFamily::Qwen3: return formatQwen3(messages, addAssistantPrompt, thinking());
     case ChatFamily::Llama2:
     case ChatFamily::Mistral:
     case ChatFamily::Gemma: return formatFolded(messages, addAssistantPrompt, family_);
@@ -256,8 +329,10 @@ std::vector<std::string> ChatTemplate::stopStrings() const
     case ChatFamily::Llama2:
     case ChatFamily::Mistral: return {"</s>", "[INST]"};
     case ChatFamily::Llama3: return {"<|eot_id|>", "<|end_of_text|>", "<|start_header_id|>"};
-    case ChatFamily::ChatML: return {"<|im_end|>", "<|im_start|>", "<|endoftext|>"};
-    case ChatFamily::Phi3: return {"<|end|>", "<|endoftext|>", "<|user|>"};
+    case ChatFamily::ChatML:
+    case ChatFamily::Qwen3: return {"<|im_end|>", "<|im_start|>", "<|endoftext|>"};
+    case ChatFamily::Phi3:
+    case ChatFamily::Phi4Mini: return {"<|end|>", "<|endoftext|>", "<|user|>"};
     case ChatFamily::Gemma: return {"<end_of_turn>", "<start_of_turn>"};
     case ChatFamily::Zephyr: return {"</s>", "<|user|>"};
     case ChatFamily::Plain: break;

@@ -258,20 +258,39 @@ std::vector<Span> splitDefault(const Matcher& m, std::vector<Span> pieces)
 
 } // namespace
 
+namespace {
+
+// The names llama.cpp accepts for the patterns Folio implements.
+constexpr std::pair<std::string_view, PreTokenizerKind> kNames[] = {
+    {"default", PreTokenizerKind::Default},
+    {"gpt-2", PreTokenizerKind::Gpt2}, {"phi-2", PreTokenizerKind::Gpt2}, {"mpt", PreTokenizerKind::Gpt2},
+    {"olmo", PreTokenizerKind::Gpt2}, {"jais", PreTokenizerKind::Gpt2}, {"roberta-bpe", PreTokenizerKind::Gpt2},
+    {"llama-bpe", PreTokenizerKind::Llama3}, {"llama3", PreTokenizerKind::Llama3},
+    {"llama-v3", PreTokenizerKind::Llama3}, {"dbrx", PreTokenizerKind::Llama3},
+    {"smaug-bpe", PreTokenizerKind::Llama3}, {"falcon3", PreTokenizerKind::Llama3},
+    {"pixtral", PreTokenizerKind::Llama3},
+    {"qwen2", PreTokenizerKind::Qwen2}, {"deepseek-r1-qwen", PreTokenizerKind::Qwen2},
+    {"stablelm2", PreTokenizerKind::Qwen2}, {"megrez", PreTokenizerKind::Qwen2},
+    {"deepseek-llm", PreTokenizerKind::DeepseekLlm},
+};
+
+} // namespace
+
+std::string knownPreTokenizerNames()
+{
+    std::string names;
+    for (const auto& entry : kNames) {
+        if (!names.empty())
+            names += ", ";
+        names += '"';
+        names += entry.first;
+        names += '"';
+    }
+    return names;
+}
+
 std::optional<PreTokenizerKind> preTokenizerKindFromName(std::string_view name)
 {
-    static constexpr std::pair<std::string_view, PreTokenizerKind> kNames[] = {
-        {"default", PreTokenizerKind::Default},
-        {"gpt-2", PreTokenizerKind::Gpt2}, {"phi-2", PreTokenizerKind::Gpt2}, {"mpt", PreTokenizerKind::Gpt2},
-        {"olmo", PreTokenizerKind::Gpt2}, {"jais", PreTokenizerKind::Gpt2}, {"roberta-bpe", PreTokenizerKind::Gpt2},
-        {"llama-bpe", PreTokenizerKind::Llama3}, {"llama3", PreTokenizerKind::Llama3},
-        {"llama-v3", PreTokenizerKind::Llama3}, {"dbrx", PreTokenizerKind::Llama3},
-        {"smaug-bpe", PreTokenizerKind::Llama3}, {"falcon3", PreTokenizerKind::Llama3},
-        {"pixtral", PreTokenizerKind::Llama3},
-        {"qwen2", PreTokenizerKind::Qwen2}, {"deepseek-r1-qwen", PreTokenizerKind::Qwen2},
-        {"stablelm2", PreTokenizerKind::Qwen2}, {"megrez", PreTokenizerKind::Qwen2},
-        {"deepseek-llm", PreTokenizerKind::DeepseekLlm},
-    };
     for (const auto& [known, kind] : kNames) {
         if (known == name)
             return kind;

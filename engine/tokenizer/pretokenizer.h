@@ -6,6 +6,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -22,6 +23,10 @@ enum class PreTokenizerKind {
 // Maps a tokenizer.ggml.pre value (including the aliases llama.cpp accepts for
 // these patterns) to its kind; nullopt for patterns Folio does not implement.
 std::optional<PreTokenizerKind> preTokenizerKindFromName(std::string_view name);
+
+// Every name preTokenizerKindFromName() accepts, quoted and comma-separated,
+// for error messages.
+std::string knownPreTokenizerNames();
 
 // The pieces of `text`, in order; together they cover every byte exactly once.
 // Invalid UTF-8 bytes count as U+FFFD for classification but stay in the pieces

@@ -267,10 +267,16 @@ std::shared_ptr<Tokenizer::Vocab> loadVocab(const GgufFile& file)
     const std::string preName = file.getString("tokenizer.ggml.pre").value_or("default");
     vocab->preName = preName;
     bool llama3Family = false;
+    if (spm && preName != "default") {
+        // SentencePiece splits nothing before merging; a file that names a
+        // pattern expects one to run, and ignoring it would tokenize wrongly.
+        fail("tokenizer.ggml.pre", "pre-tokenizer \"" + preName
+                 + "\" is unsupported with the \"llama\" (SentencePiece) tokenizer, which takes only \"default\"");
+    }
     if (!spm) {
         const std::optional<PreTokenizerKind> pre = preTokenizerKindFromName(preName);
         if (!pre)
-            fail("tokenizer.ggml.pre", "unsupported pre-tokenizer \"" + preName + "\"");
+            fail("tokenizer.ggml.pre", "unsupported pre-tokenizer \"" + preName + "\" (Folio knows " + knownPreTokenizerNames() + ")");
         vocab->pre = *pre;
         llama3Family = *pre == PreTokenizerKind::Llama3 && preName != "dbrx" && preName != "smaug-bpe";
         vocab->ignoreMerges = llama3Family;

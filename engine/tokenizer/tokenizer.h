@@ -1,8 +1,8 @@
 // Tokenizers of the vocabularies GGUF files carry: SentencePiece-style BPE over
-// scores ("llama": Llama 2, Mistral, TinyLlama, Phi-3) and byte-level BPE over
-// ranked merges ("gpt2": GPT-2, Llama 3, Qwen2, DeepSeek). Encoding matches
-// llama.cpp token for token (the conformance vectors under shared/vocab prove
-// it); decoding returns the original bytes.
+// scores ("llama": Llama 2, Mistral, TinyLlama, Phi-3, Gemma 3) and byte-level
+// BPE over ranked merges ("gpt2": GPT-2, Llama 3, Qwen2/3, DeepSeek). Encoding
+// matches llama.cpp token for token (the conformance vectors under shared/vocab
+// and tests/data/vocab prove it); decoding returns the original bytes.
 #pragma once
 
 #include <cstdint>

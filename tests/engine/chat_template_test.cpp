@@ -1,6 +1,9 @@
 #include "engine/session/chat_template.h"
+#include "support/shared_data.h"
 
+#include <fstream>
 #include <set>
+#include <sstream>
 
 #include <gtest/gtest.h>
 
@@ -104,7 +107,8 @@ TEST(ChatTemplateTest, NamesAndStopStrings)
 {
     std::set<std::string> names;
     for (ChatFamily f : {ChatFamily::Llama2, ChatFamily::Llama3, ChatFamily::ChatML, ChatFamily::Mistral,
-                         ChatFamily::Phi3, ChatFamily::Gemma, ChatFamily::Zephyr, ChatFamily::Plain}) {
+                         ChatFamily::Phi3, ChatFamily::Gemma, ChatFamily::Zephyr, ChatFamily::Qwen3,
+                         ChatFamily::Phi4Mini, ChatFamily::Plain}) {
         const auto t = ChatTemplate::forFamily(f);
         names.insert(t.name());
         EXPECT_FALSE(t.stopStrings().empty()) << t.name();
@@ -112,7 +116,7 @@ TEST(ChatTemplateTest, NamesAndStopStrings)
         ASSERT_TRUE(byName.has_value());
         EXPECT_EQ(byName->family(), f);
     }
-    EXPECT_EQ(names.size(), 8u);
+    EXPECT_EQ(names.size(), 10u);
     EXPECT_FALSE(ChatTemplate::fromName("nonsense").has_value());
     EXPECT_EQ(ChatTemplate::forFamily(ChatFamily::ChatML).stopStrings().front(), "<|im_end|>");
     EXPECT_EQ(ChatTemplate::forFamily(ChatFamily::Llama3).stopStrings().front(), "<|eot_id|>");
@@ -200,6 +204,135 @@ TEST(ChatTemplateTest, MissingTemplateUsesTheVocabulary)
     EXPECT_EQ(ChatTemplate::detect("", "gemma", gemmaVocab).family(), ChatFamily::Gemma);
     const auto phiVocab = [](std::string_view t) { return t == "<|end|>"; };
     EXPECT_EQ(ChatTemplate::detect("", "phi3", phiVocab).family(), ChatFamily::Phi3);
+}
+
+// The templates the families publish, as found in tokenizer.chat_template
+// (tests/data/chat_templates). The expected prompts below are what Jinja renders
+// from them (transformers' settings, empty bos_token: the caller adds BOS).
+std::string publishedTemplate(const char* name)
+{
+    std::ifstream in(test::sourceDir() / "tests/data/chat_templates" / name, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+const std::vector<ChatMessage> kThinkingConversation{
+    {"system", "You are helpful."},
+    {"user", "Hi"},
+    {"assistant", "<think>\nThe user greets.\n</think>\n\nHello!"},
+    {"user", "Summarise page 3."},
+};
+
+TEST(ChatTemplateTest, DetectsTheNewFamiliesFromTheirPublishedTemplates)
+{
+    const auto noTokens = [](std::string_view) { return false; };
+    const std::pair<const char*, ChatFamily> cases[] = {
+        {"qwen3.jinja", ChatFamily::Qwen3},
+        {"gemma3.jinja", ChatFamily::Gemma},
+        {"phi3.5-mini.jinja", ChatFamily::Phi3},
+        {"phi4-mini.jinja", ChatFamily::Phi4Mini},
+    };
+    for (const auto& [file, family] : cases) {
+        const std::string jinja = publishedTemplate(file);
+        ASSERT_FALSE(jinja.empty()) << file;
+        const auto t = ChatTemplate::detect(jinja, "", noTokens);
+        EXPECT_EQ(t.family(), family) << file;
+        EXPECT_EQ(t.description(), chatFamilyDisplayName(family) + " (detected from tokenizer.chat_template)");
+    }
+}
+
+TEST(ChatTemplateTest, Qwen3DropsOldReasoning)
+{
+    const ChatTemplate qwen3 = ChatTemplate::forFamily(ChatFamily::Qwen3);
+    EXPECT_EQ(qwen3.format(kThinkingConversation, true),
+              "<|im_start|>system\nYou are helpful.<|im_end|>\n"
+              "<|im_start|>user\nHi<|im_end|>\n"
+              "<|im_start|>assistant\nHello!<|im_end|>\n"
+              "<|im_start|>user\nSummarise page 3.<|im_end|>\n"
+              "<|im_start|>assistant\n");
+    EXPECT_EQ(qwen3.stopStrings().front(), "<|im_end|>");
+}
+
+TEST(ChatTemplateTest, Qwen3ThinkingOff)
+{
+    ChatTemplate qwen3 = ChatTemplate::forFamily(ChatFamily::Qwen3);
+    EXPECT_TRUE(qwen3.canTurnOffThinking());
+    EXPECT_TRUE(qwen3.thinking());
+    qwen3.setThinking(false);
+    EXPECT_FALSE(qwen3.thinking());
+    // As enable_thinking=false renders: an empty block opens the answer.
+    EXPECT_EQ(qwen3.format(kThinkingConversation, true),
+              "<|im_start|>system\nYou are helpful.<|im_end|>\n"
+              "<|im_start|>user\nHi<|im_end|>\n"
+              "<|im_start|>assistant\nHello!<|im_end|>\n"
+              "<|im_start|>user\nSummarise page 3.<|im_end|>\n"
+              "<|im_start|>assistant\n<think>\n\n</think>\n\n");
+    // Without a generation prompt nothing is added.
+    EXPECT_EQ(qwen3.format({{"user", "Hi"}}, false), "<|im_start|>user\nHi<|im_end|>\n");
+
+    // Families whose template cannot turn it off ignore the switch.
+    ChatTemplate chatml = ChatTemplate::forFamily(ChatFamily::ChatML);
+    EXPECT_FALSE(chatml.canTurnOffThinking());
+    chatml.setThinking(false);
+    EXPECT_TRUE(chatml.thinking());
+    EXPECT_EQ(chatml.format({{"user", "Hi"}}, true), "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n");
+}
+
+TEST(ChatTemplateTest, Qwen3KeepsTheReasoningOfTheTurnInProgress)
+{
+    // An assistant turn after the last user message is the one being written:
+    // its reasoning stays, reformatted as the template writes it.
+    const ChatTemplate qwen3 = ChatTemplate::forFamily(ChatFamily::Qwen3);
+    EXPECT_EQ(qwen3.format({{"user", "Hi"}, {"assistant", "<think>\nreasoning\n</think>\n\nPartial"}}, false),
+              "<|im_start|>user\nHi<|im_end|>\n"
+              "<|im_start|>assistant\n<think>\nreasoning\n</think>\n\nPartial<|im_end|>\n");
+    // The last message even gets an empty block when it has none.
+    EXPECT_EQ(qwen3.format({{"user", "Hi"}, {"assistant", "Partial"}}, false),
+              "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\nPartial<|im_end|>\n");
+}
+
+TEST(ChatTemplateTest, Gemma3FoldsTheSystemTextIntoTheFirstUserTurn)
+{
+    // Gemma 3 has no system role and keeps an assistant message as given.
+    EXPECT_EQ(ChatTemplate::forFamily(ChatFamily::Gemma).format(kThinkingConversation, true),
+              "<start_of_turn>user\nYou are helpful.\n\nHi<end_of_turn>\n"
+              "<start_of_turn>model\n<think>\nThe user greets.\n</think>\n\nHello!<end_of_turn>\n"
+              "<start_of_turn>user\nSummarise page 3.<end_of_turn>\n"
+              "<start_of_turn>model\n");
+}
+
+TEST(ChatTemplateTest, Phi35AndPhi4Mini)
+{
+    EXPECT_EQ(ChatTemplate::forFamily(ChatFamily::Phi3).format(kThinkingConversation, true),
+              "<|system|>\nYou are helpful.<|end|>\n"
+              "<|user|>\nHi<|end|>\n"
+              "<|assistant|>\n<think>\nThe user greets.\n</think>\n\nHello!<|end|>\n"
+              "<|user|>\nSummarise page 3.<|end|>\n"
+              "<|assistant|>\n");
+    // Phi-3.5 writes no empty system message.
+    EXPECT_EQ(ChatTemplate::forFamily(ChatFamily::Phi3).format({{"system", ""}, {"user", "Hi"}}, true),
+              "<|user|>\nHi<|end|>\n<|assistant|>\n");
+    EXPECT_EQ(ChatTemplate::forFamily(ChatFamily::Phi4Mini).format(kThinkingConversation, true),
+              "<|system|>You are helpful.<|end|><|user|>Hi<|end|>"
+              "<|assistant|><think>\nThe user greets.\n</think>\n\nHello!<|end|>"
+              "<|user|>Summarise page 3.<|end|><|assistant|>");
+    EXPECT_EQ(ChatTemplate::fromName("phi4-mini")->family(), ChatFamily::Phi4Mini);
+    EXPECT_EQ(ChatTemplate::fromName("qwen3")->family(), ChatFamily::Qwen3);
+}
+
+TEST(ChatTemplateTest, Qwen3WithoutATemplate)
+{
+    const auto qwenVocab = [](std::string_view t) { return t == "<|im_start|>" || t == "<think>"; };
+    const auto byVocab = ChatTemplate::detect("", "qwen2", qwenVocab);
+    EXPECT_EQ(byVocab.family(), ChatFamily::Qwen3);
+    EXPECT_EQ(byVocab.description(), "Qwen3 (no tokenizer.chat_template; the vocabulary has <|im_start|> and <think>)");
+    const auto chatmlVocab = [](std::string_view t) { return t == "<|im_start|>"; };
+    const auto byArchitecture = ChatTemplate::detect("", "qwen3moe", chatmlVocab);
+    EXPECT_EQ(byArchitecture.family(), ChatFamily::Qwen3);
+    EXPECT_EQ(byArchitecture.description(),
+              "Qwen3 (no tokenizer.chat_template; the vocabulary has <|im_start|> and architecture qwen3moe)");
+    EXPECT_EQ(ChatTemplate::detect("", "qwen2", chatmlVocab).family(), ChatFamily::ChatML);
 }
 
 } // namespace

@@ -95,7 +95,12 @@ TEST(BpeTokenizer, ErrorsNameTheKey)
     GgufWriter noMerges = byteLevelWriter("gpt-2");
     noMerges.setStringArray("tokenizer.ggml.merges", {});
     EXPECT_NE(messageFor(noMerges).find("tokenizer.ggml.merges"), std::string::npos);
-    EXPECT_NE(messageFor(byteLevelWriter("tekken-x")).find("tokenizer.ggml.pre"), std::string::npos);
+    const std::string unknownPre = messageFor(byteLevelWriter("tekken-x"));
+    EXPECT_NE(unknownPre.find("tokenizer.ggml.pre"), std::string::npos) << unknownPre;
+    EXPECT_NE(unknownPre.find("\"tekken-x\""), std::string::npos) << unknownPre;
+    EXPECT_NE(unknownPre.find("\"qwen2\""), std::string::npos) << "lists the known names: " << unknownPre;
+    // Qwen3 files name the qwen2 pattern.
+    EXPECT_EQ(test::tokenizerFrom(byteLevelWriter("qwen2")).preTokenizer(), "qwen2");
     GgufWriter badTypes = byteLevelWriter("gpt-2");
     badTypes.setI32Array("tokenizer.ggml.token_type", {1, 1});
     EXPECT_NE(messageFor(badTypes).find("tokenizer.ggml.token_type"), std::string::npos);

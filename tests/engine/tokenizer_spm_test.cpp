@@ -166,6 +166,16 @@ TEST_F(SpmTokenizer, ErrorsNameTheKey)
     GgufWriter unknownModel = vocab.writer();
     unknownModel.setString("tokenizer.ggml.model", "bert");
     EXPECT_NE(messageFor(unknownModel).find("tokenizer.ggml.model"), std::string::npos);
+
+    // SentencePiece runs no pre-tokenizer: a file naming one is refused, by name.
+    GgufWriter namedPre = vocab.writer();
+    namedPre.setString("tokenizer.ggml.pre", "qwen2");
+    const std::string message = messageFor(namedPre);
+    EXPECT_NE(message.find("tokenizer.ggml.pre"), std::string::npos) << message;
+    EXPECT_NE(message.find("\"qwen2\""), std::string::npos) << message;
+    GgufWriter defaultPre = vocab.writer();
+    defaultPre.setString("tokenizer.ggml.pre", "default");
+    EXPECT_EQ(messageFor(defaultPre), "no error");
 }
 
 } // namespace

@@ -1,6 +1,7 @@
 // The conformance vectors of llama.cpp (shared/vocab/ggml-vocab-*.gguf with
-// .inp/.out): every string must encode to exactly the expected ids, and decode
-// back to itself.
+// .inp/.out), and the project's own under tests/data/vocab (Gemma 3: ids from
+// the Hugging Face tokenizer, see tools/spm_vocab_gguf.py): every string must
+// encode to exactly the expected ids, and decode back to itself.
 #include "engine/gguf/gguf.h"
 #include "engine/tokenizer/tokenizer.h"
 #include "support/shared_data.h"
@@ -78,18 +79,15 @@ std::string escaped(const std::string& s)
     return "\"" + out + "\"";
 }
 
-class TokenizerVectors : public ::testing::TestWithParam<const char*> {};
-
-TEST_P(TokenizerVectors, EncodeMatchesLlamaCppAndDecodeRoundTrips)
+// The strings of `vectors`.inp against the ids of `vectors`.out, through the
+// vocabulary in `gguf`.
+void checkVectors(const std::string& label, const std::filesystem::path& gguf, const std::filesystem::path& vectors)
 {
-    const std::string name = std::string("vocab/ggml-vocab-") + GetParam() + ".gguf";
-    FOLIO_REQUIRE_SHARED(name);
-    const auto base = folio::test::sharedDir() / name;
-    const folio::GgufFile file = folio::GgufFile::open(base.string());
+    const folio::GgufFile file = folio::GgufFile::open(gguf.string());
     const folio::Tokenizer tokenizer = folio::Tokenizer::fromGguf(file);
 
-    const std::vector<std::string> inputs = readInputs(base.string() + ".inp");
-    const std::vector<std::vector<int32_t>> expected = readExpected(base.string() + ".out");
+    const std::vector<std::string> inputs = readInputs(vectors.string() + ".inp");
+    const std::vector<std::vector<int32_t>> expected = readExpected(vectors.string() + ".out");
     ASSERT_FALSE(inputs.empty());
     ASSERT_EQ(inputs.size(), expected.size()) << "strings in .inp vs lines in .out";
 
@@ -98,29 +96,57 @@ TEST_P(TokenizerVectors, EncodeMatchesLlamaCppAndDecodeRoundTrips)
         const std::vector<int32_t> got = tokenizer.encode(inputs[i], false, false);
         if (got != expected[i]) {
             ++mismatches;
-            ADD_FAILURE() << GetParam() << " string " << i << " " << escaped(inputs[i]) << "\n  expected: "
+            ADD_FAILURE() << label << " string " << i << " " << escaped(inputs[i]) << "\n  expected: "
                           << show(expected[i]) << "\n  got:      " << show(got);
         }
         const std::string decoded = tokenizer.decode(got);
         if (decoded != inputs[i]) {
             ++roundTripFailures;
-            ADD_FAILURE() << GetParam() << " string " << i << " " << escaped(inputs[i])
+            ADD_FAILURE() << label << " string " << i << " " << escaped(inputs[i])
                           << " decodes to " << escaped(decoded);
         }
     }
-    RecordProperty("strings", static_cast<int>(inputs.size()));
-    std::printf("[ vectors  ] %-13s %zu strings, %d mismatches, %d round-trip failures\n", GetParam(),
+    std::printf("[ vectors  ] %-13s %zu strings, %d mismatches, %d round-trip failures\n", label.c_str(),
                 inputs.size(), mismatches, roundTripFailures);
+}
+
+std::string testName(const ::testing::TestParamInfo<const char*>& info)
+{
+    std::string id = info.param;
+    for (char& c : id)
+        if (c == '-' || c == '.') c = '_';
+    return id;
+}
+
+class TokenizerVectors : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(TokenizerVectors, EncodeMatchesLlamaCppAndDecodeRoundTrips)
+{
+    const std::string name = std::string("vocab/ggml-vocab-") + GetParam() + ".gguf";
+    FOLIO_REQUIRE_SHARED(name);
+    const auto path = folio::test::sharedDir() / name;
+    checkVectors(GetParam(), path, path);
 }
 
 INSTANTIATE_TEST_SUITE_P(AllVocabularies, TokenizerVectors,
                          ::testing::Values("llama-spm", "phi-3", "gpt-2", "llama-bpe", "qwen2", "deepseek-llm"),
-                         [](const ::testing::TestParamInfo<const char*>& info) {
-                             std::string id = info.param;
-                             for (char& c : id)
-                                 if (c == '-') c = '_';
-                             return id;
-                         });
+                         testName);
+
+// Committed with the project, so these run on a plain clone. Each name is an
+// .inp/.out pair: NAME.gguf's own, or NAME.gguf.MORE for further strings.
+class ProjectTokenizerVectors : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(ProjectTokenizerVectors, EncodeMatchesReferenceAndDecodeRoundTrips)
+{
+    const std::filesystem::path dir = folio::test::sourceDir() / "tests/data/vocab";
+    const std::string pair = GetParam();
+    const std::filesystem::path gguf = dir / pair.substr(0, pair.find(".gguf") + 5);
+    ASSERT_TRUE(std::filesystem::exists(gguf)) << gguf;
+    checkVectors(pair, gguf, dir / pair);
+}
+
+INSTANTIATE_TEST_SUITE_P(ProjectVocabularies, ProjectTokenizerVectors,
+                         ::testing::Values("ggml-vocab-gemma3.gguf", "ggml-vocab-gemma3.gguf.more"), testName);
 
 } // namespace
 
