@@ -8,6 +8,8 @@
 #include <QCoreApplication>
 #include <QTextStream>
 
+#include <algorithm>
+
 namespace {
 
 const char* kUsage =
@@ -33,6 +35,10 @@ const char* kUsage =
     "  delete ID [--db PATH]           delete a conversation and its saved state\n"
     "  review --model MODEL --doc PAPER --venue iclr|neurips|icml|cvpr|acl [--db PATH] [--out FILE.md]\n"
     "                                  a structured pre-submission review along the venue's form\n"
+    "  ask --endpoint URL [--remote-model ID] [--api-key-env VAR] --doc FILE \"QUESTION\" [--db PATH]\n"
+    "      [--conversation ID] [-n N] [--temp T]\n"
+    "                                  the same, answered by an OpenAI-compatible server (exit 3: the\n"
+    "                                  server cannot be used; 4: the document does not fit its context)\n"
     "  models --endpoint URL [--api-key-env VAR] [--json]\n"
     "                                  the models of an OpenAI-compatible server, with their context\n"
     "  bench-resume --model MODEL --doc FILE [--db PATH]\n"
@@ -70,8 +76,11 @@ int main(int argc, char* argv[])
         return folio::cli::runGenerate(args);
     if (command == QLatin1String("plan"))
         return folio::cli::runPlan(args);
-    if (command == QLatin1String("ask"))
-        return folio::cli::runAsk(args);
+    if (command == QLatin1String("ask")) {
+        const bool remote = std::any_of(args.begin(), args.end(),
+                                        [](const QString& a) { return a.startsWith(QLatin1String("--endpoint")); });
+        return remote ? folio::cli::runRemoteAsk(args) : folio::cli::runAsk(args);
+    }
     if (command == QLatin1String("conversations"))
         return folio::cli::runConversations(args);
     if (command == QLatin1String("show"))

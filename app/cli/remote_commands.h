@@ -13,5 +13,9 @@ namespace folio::cli {
 bool apiKeyFromEnvironment(const QCommandLineParser& parser, QString* key, QString* error);
 
 int runModels(const QStringList& arguments);  // models --endpoint URL [--api-key-env VAR] [--json]
+// ask --endpoint URL [--remote-model ID] [--api-key-env VAR] --doc FILE "QUESTION" [--db PATH]
+//     [--conversation ID] [-n N] [--temp T]: the answer streams to stdout and is stored.
+// Exit 1 for the document or the store, 3 the server, 4 the document does not fit.
+int runRemoteAsk(const QStringList& arguments);
 
 } // namespace folio::cli

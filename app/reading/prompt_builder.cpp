@@ -93,32 +93,49 @@ QString PromptBuilder::pageMarker(const Document& document, int index)
     return QStringLiteral("[§ %1]").arg(index + 1);
 }
 
+DocumentBlock PromptBuilder::documentBlock(const Document& document)
+{
+    DocumentBlock block;
+    block.opening = QString::fromUtf8(kInstructions) + QStringLiteral("\n\n<document title=\"")
+                    + QString::fromStdString(attributeText(document.title)) + QLatin1Char('"');
+    if (!document.author.isEmpty())
+        block.opening += QStringLiteral(" author=\"") + QString::fromStdString(attributeText(document.author))
+                         + QLatin1Char('"');
+    block.opening += QStringLiteral(">\n");
+    if (document.pages.isEmpty()) {
+        block.pages.append(document.text + QLatin1Char('\n'));
+    } else {
+        for (int i = 0; i < document.pageCount(); ++i)
+            block.pages.append(pageMarker(document, i) + QLatin1Char('\n') + document.pageText(i).trimmed()
+                               + QStringLiteral("\n\n"));
+    }
+    block.closing = QStringLiteral("</document>");
+    return block;
+}
+
+QString DocumentBlock::text() const
+{
+    return opening + pages.join(QString()) + closing;
+}
+
 DocumentPrompt PromptBuilder::documentPrompt(const Document& document) const
 {
     DocumentPrompt prompt;
     std::vector<int32_t>& tokens = prompt.tokens;
     if (tokenizer_.addBosByDefault() && tokenizer_.bos() >= 0)
         tokens.push_back(tokenizer_.bos());
-    std::string opening = beforeSystem_ + kInstructions + "\n\n<document title=\"" + attributeText(document.title) + '"';
-    if (!document.author.isEmpty())
-        opening += " author=\"" + attributeText(document.author) + '"';
-    opening += ">\n";
+    const DocumentBlock block = documentBlock(document);
     // Template text with special tokens parsed; the instructions, title and pages as plain text.
     auto append = [&](const std::vector<int32_t>& more) { tokens.insert(tokens.end(), more.begin(), more.end()); };
     append(encodeTemplate(beforeSystem_));
-    append(encodeContent(opening.substr(beforeSystem_.size())));
-    if (document.pages.isEmpty()) {
-        append(encodeContent(document.text.toStdString() + "\n"));
-    } else {
-        for (int i = 0; i < document.pageCount(); ++i) {
-            const QString text = pageMarker(document, i) + QLatin1Char('\n') + document.pageText(i).trimmed()
-                                 + QStringLiteral("\n\n");
-            const int begin = static_cast<int>(tokens.size());
-            append(encodeContent(text.toStdString()));
+    append(encodeContent(block.opening.toStdString()));
+    for (int i = 0; i < block.pages.size(); ++i) {
+        const int begin = static_cast<int>(tokens.size());
+        append(encodeContent(block.pages[i].toStdString()));
+        if (!document.pages.isEmpty())
             prompt.pages.push_back({i, begin, static_cast<int>(tokens.size())});
-        }
     }
-    append(encodeContent("</document>"));
+    append(encodeContent(block.closing.toStdString()));
     append(encodeTemplate(systemToQuestion_));
 
     QCryptographicHash hash(QCryptographicHash::Sha256);

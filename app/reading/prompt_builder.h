@@ -19,6 +19,7 @@
 #include "engine/tokenizer/tokenizer.h"
 
 #include <QString>
+#include <QStringList>
 #include <QVector>
 
 #include <cstdint>
@@ -48,6 +49,16 @@ struct DocumentPrompt {
     std::vector<std::pair<int, int>> keyRanges() const;
 };
 
+// The system text that holds the document: the instructions, then the document block,
+// each page after its marker. The same text goes to the engine (tokenized page by page)
+// and, whole, to a server.
+struct DocumentBlock {
+    QString opening;     // instructions and <document title=...>
+    QStringList pages;   // "[p. 12]\n...text...\n\n" per page (one piece when there are no pages)
+    QString closing;     // </document>
+    QString text() const;
+};
+
 // A turn already in a conversation, for rebuilding its tokens after the state was lost.
 struct ConversationTurn {
     QString question;
@@ -61,6 +72,7 @@ public:
     const ChatTemplate& chatTemplate() const { return chat_; }
 
     DocumentPrompt documentPrompt(const Document& document) const;
+    static DocumentBlock documentBlock(const Document& document);
     // The tokens that follow the prefix (first turn) or an answer (later turns) and
     // open the assistant's reply.
     std::vector<int32_t> questionTokens(const QString& question, bool firstTurn) const;

@@ -36,8 +36,13 @@ MessageRole roleFromKey(const QString& key)
 QString evidenceJson(const QVector<EvidencePage>& pages)
 {
     QJsonArray array;
-    for (const EvidencePage& p : pages)
-        array.append(QJsonObject{{QStringLiteral("page"), p.page}, {QStringLiteral("weight"), p.weight}});
+    for (const EvidencePage& p : pages) {
+        QJsonObject o{{QStringLiteral("page"), p.page}, {QStringLiteral("weight"), p.weight}};
+        if (p.source != EvidenceSource::Attention)  // older rows have no "source": attention
+            o.insert(QStringLiteral("source"), p.source == EvidenceSource::Citation ? QStringLiteral("citation")
+                                                                                   : QStringLiteral("text"));
+        array.append(o);
+    }
     return QString::fromUtf8(QJsonDocument(array).toJson(QJsonDocument::Compact));
 }
 
@@ -46,7 +51,11 @@ QVector<EvidencePage> evidenceFromJson(const QString& json)
     QVector<EvidencePage> pages;
     for (const QJsonValue& v : QJsonDocument::fromJson(json.toUtf8()).array()) {
         const QJsonObject o = v.toObject();
-        pages.append({o.value(QStringLiteral("page")).toInt(), o.value(QStringLiteral("weight")).toDouble()});
+        const QString source = o.value(QStringLiteral("source")).toString();
+        pages.append({o.value(QStringLiteral("page")).toInt(), o.value(QStringLiteral("weight")).toDouble(),
+                      source == QLatin1String("citation") ? EvidenceSource::Citation
+                      : source == QLatin1String("text")   ? EvidenceSource::TextMatch
+                                                          : EvidenceSource::Attention});
     }
     return pages;
 }

@@ -39,10 +39,16 @@ struct ConversationRecord {
 enum class MessageRole { System, User, Assistant };
 QString messageRoleKey(MessageRole role);   // "system", "user", "assistant"
 
-// A page the answer drew on, with its share of the attention mass.
+// Why a page is evidence: the engine's attention, or (a server's answer, which comes
+// without attention) the answer cites it or quotes it.
+enum class EvidenceSource { Attention, Citation, TextMatch };
+
+// A page the answer drew on, with its share of the attention mass (citations: 1; text
+// matches: the share of the answer's matched runs).
 struct EvidencePage {
     int page = 0;   // index into the document's page map
     double weight = 0;
+    EvidenceSource source = EvidenceSource::Attention;
     bool operator==(const EvidencePage&) const = default;
 };
 

@@ -1,4 +1,4 @@
-// folio-cli models against a scripted server: what scripts and users see.
+// folio-cli models and ask --endpoint against a scripted server: what scripts and users see.
 #include "fake_http_server.h"
 
 #include <QJsonArray>
@@ -6,6 +6,8 @@
 #include <QJsonObject>
 #include <QProcess>
 #include <QProcessEnvironment>
+#include <QFile>
+#include <QTemporaryDir>
 
 #include <gtest/gtest.h>
 
@@ -76,6 +78,53 @@ TEST(CliModels, WrongUsageIsExitTwo)
                            env);
     EXPECT_EQ(run.exitCode, 2);
     EXPECT_TRUE(run.err.contains(QLatin1String("FOLIO_UNSET_KEY")));
+}
+
+TEST(CliRemoteAsk, StreamsTheAnswerStoresItAndTellsTooLongAndServerFaultsByExitCode)
+{
+    QTemporaryDir dir;
+    const QString doc = dir.filePath(QStringLiteral("note.txt"));
+    const QString db = dir.filePath(QStringLiteral("library.sqlite"));
+    {
+        QFile file(doc);
+        ASSERT_TRUE(file.open(QIODevice::WriteOnly));
+        file.write("The secret word is juniper, said the keeper of the lighthouse to nobody at all.\n");
+    }
+    int context = 32768;
+    bool broken = false;
+    FakeHttpServer server([&](const FakeRequest& r) {
+        if (r.path == "/v1/models")
+            return FakeReply::http(200, QByteArray(R"({"data":[{"id":"reader","max_model_len":)") + QByteArray::number(context) + "}]}");
+        if (r.path == "/tokenize")
+            return FakeReply::http(200, R"({"count":40})");
+        if (broken)
+            return FakeReply::http(503, R"({"error":{"message":"model is loading","code":503}})");
+        return FakeReply::stream({"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"juniper\"}}]}\n\n",
+                                  "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n",
+                                  "data: [DONE]\n\n"});
+    });
+    const QString url = server.url(QStringLiteral("/v1"));
+    const QStringList ask = {QStringLiteral("ask"), QStringLiteral("--endpoint"), url, QStringLiteral("--doc"), doc,
+                             QStringLiteral("--db"), db, QStringLiteral("What is the secret word?")};
+    CliRun run = runCli(ask);
+    ASSERT_EQ(run.exitCode, 0) << run.err.toStdString();
+    EXPECT_TRUE(run.out.startsWith(QLatin1String("juniper"))) << run.out.toStdString();
+    EXPECT_TRUE(run.out.contains(QLatin1String("Conversation: 1")));
+    run = runCli({QStringLiteral("conversations"), QStringLiteral("--db"), db});
+    EXPECT_EQ(run.exitCode, 0);
+    EXPECT_TRUE(run.out.contains(QLatin1String("What is the secret word?"))) << run.out.toStdString();
+
+    context = 60;  // 40 + 8 per message + room for the answer do not fit
+    run = runCli(ask);
+    EXPECT_EQ(run.exitCode, 4);
+    EXPECT_TRUE(run.err.contains(QLatin1String("56 tokens"))) << run.err.toStdString();
+    EXPECT_TRUE(run.err.contains(QLatin1String("60 tokens"))) << run.err.toStdString();
+
+    context = 32768;
+    broken = true;
+    run = runCli(ask);
+    EXPECT_EQ(run.exitCode, 3);
+    EXPECT_TRUE(run.err.contains(QStringLiteral("error: %1: HTTP 503: model is loading").arg(url))) << run.err.toStdString();
 }
 
 } // namespace

@@ -1,0 +1,267 @@
+#include "app/remote/remote_reading.h"
+
+#include "app/documents/document_loader.h"
+#include "app/reading/prompt_builder.h"
+#include "app/store/database.h"
+#include "app/store/library_store.h"
+#include "app/store/store_error.h"
+
+#include <QFileInfo>
+
+namespace folio {
+
+namespace {
+
+// Each message costs a few template tokens beyond its text (role markers, separators).
+constexpr int kTemplateTokensPerMessage = 8;
+// Room kept for the answer when the caller sets no limit.
+constexpr int kDefaultAnswerReserve = 512;
+
+QString titleFor(const QString& question)
+{
+    const QString line = question.simplified();
+    return line.size() > 80 ? line.left(79) + QStringLiteral("…") : line;
+}
+
+} // namespace
+
+struct RemoteReading::Job {
+    QString documentPath;
+    Document document;
+    qint64 documentId = 0;
+    qint64 conversationId = 0;
+    QString question;
+    QVector<MessageRecord> history;
+    int maxTokens = 0;
+    double temperature = -1;
+    QString model;
+    RemoteAnswer answer;
+};
+
+RemoteReading::RemoteReading(const ServerProfile& profile, const QString& apiKey, const QString& databasePath,
+                             QObject* parent)
+    : QObject(parent),
+      profile_(profile),
+      client_(ServerEndpoint::parse(profile.address).value_or(ServerEndpoint()), apiKey,
+              HttpOptions{profile.idleTimeoutSeconds * 1000}),
+      databasePath_(databasePath)
+{
+    connect(&client_, &OpenAiClient::notice, this, &RemoteReading::notice);
+}
+
+RemoteReading::~RemoteReading() = default;
+
+QString RemoteReading::answererName(const QString& address, const QString& model)
+{
+    return QStringLiteral("server %1 · %2").arg(address, model);
+}
+
+void RemoteReading::fail(Failure failure, const QString& message)
+{
+    const RemoteAnswer kept = job_ ? job_->answer : RemoteAnswer();
+    end();
+    emit failed(failure, message, kept);
+}
+
+void RemoteReading::end()
+{
+    busy_ = false;
+    job_.reset();
+    if (stream_)
+        stream_->deleteLater();
+    stream_ = nullptr;
+}
+
+void RemoteReading::cancel()
+{
+    if (!busy_)
+        return;
+    cancelled_ = true;
+    if (stream_)
+        stream_->cancel();  // failed(Cancelled) follows, and what had arrived is stored
+}
+
+void RemoteReading::ask(const QString& documentPath, const QString& question, qint64 conversationId, int maxTokens,
+                        double temperature)
+{
+    if (busy_) {
+        emit failed(Failure::Server, tr("A question is already being answered."), {});
+        return;
+    }
+    busy_ = true;
+    cancelled_ = false;
+    auto job = std::make_shared<Job>();
+    job->documentPath = documentPath;
+    job->conversationId = conversationId;
+    job->question = question.trimmed();
+    job->maxTokens = maxTokens;
+    job->temperature = temperature;
+    job_ = job;
+    if (!ServerEndpoint::parse(profile_.address)) {
+        QString error;
+        ServerEndpoint::parse(profile_.address, &error);
+        return fail(Failure::Server, error);
+    }
+    try {
+        job->document = DocumentLoader::load(documentPath);
+    } catch (const DocumentError& error) {
+        return fail(Failure::Document, error.message());
+    }
+    try {
+        if (!db_)
+            db_ = std::make_unique<Database>(databasePath_);
+        LibraryStore store(*db_);
+        job->documentId = store.rememberDocument(job->document);
+        if (conversationId != 0) {
+            const ConversationRecord conversation = store.conversation(conversationId);
+            if (conversation.documentId != job->documentId)
+                return fail(Failure::Store, tr("Conversation %1 is about another document, not %2.")
+                                                .arg(conversationId)
+                                                .arg(QFileInfo(documentPath).fileName()));
+            job->history = store.messages(conversationId);
+        }
+    } catch (const StoreError& error) {
+        return fail(Failure::Store, error.message());
+    }
+    start(job);
+}
+
+void RemoteReading::start(std::shared_ptr<Job> job)
+{
+    client_.listModels([this, job](const QList<RemoteModel>& models, const std::optional<RemoteError>& error) {
+        if (job != job_)
+            return;
+        if (cancelled_)
+            return fail(Failure::Cancelled, tr("Cancelled."));
+        if (error)
+            return fail(Failure::Server, error->message());
+        if (models.isEmpty())
+            return fail(Failure::Server, tr("%1: the server lists no models").arg(profile_.address));
+        const RemoteModel* chosen = &models.first();
+        if (!profile_.model.isEmpty()) {
+            chosen = nullptr;
+            QStringList ids;
+            for (const RemoteModel& m : models) {
+                ids.append(m.id);
+                if (m.id == profile_.model)
+                    chosen = &m;
+            }
+            if (!chosen)
+                return fail(Failure::Server, tr("%1: the server has no model '%2' (it lists: %3)")
+                                                 .arg(profile_.address, profile_.model, ids.join(QStringLiteral(", "))));
+        }
+        send(job, *chosen);
+    });
+}
+
+void RemoteReading::send(std::shared_ptr<Job> job, const RemoteModel& model)
+{
+    job->model = model.id;
+    ChatRequest request;
+    request.model = model.id;
+    request.maxTokens = job->maxTokens;
+    request.temperature = job->temperature;
+    // The document first and always the same: the server's prefix cache keeps it.
+    request.messages.append({QStringLiteral("system"), PromptBuilder::documentBlock(job->document).text()});
+    for (const MessageRecord& message : job->history)
+        if (message.role != MessageRole::System)
+            request.messages.append({messageRoleKey(message.role), message.text});
+    request.messages.append({QStringLiteral("user"), job->question});
+    QString all;
+    for (const ChatTurn& turn : request.messages)
+        all += turn.content;
+
+    client_.countTokens(model.id, all, [this, job, model, request](const TokenCount& count,
+                                                                   const std::optional<RemoteError>& error) {
+        if (job != job_)
+            return;
+        if (cancelled_)
+            return fail(Failure::Cancelled, tr("Cancelled."));
+        if (error)
+            return fail(Failure::Server, error->message());
+        const int prompt = count.tokens + kTemplateTokensPerMessage * static_cast<int>(request.messages.size());
+        job->answer.promptTokens = prompt;
+        job->answer.promptTokensEstimated = count.estimated;
+        const int context = model.contextLength.value_or(0);
+        emit budget(prompt, count.estimated, context);
+        const int reserve = job->maxTokens > 0 ? job->maxTokens : kDefaultAnswerReserve;
+        if (context > 0 && prompt + reserve > context) {
+            return fail(Failure::TooLong,
+                        tr("%1: the document and the conversation take %2 tokens (%3) and the answer needs room for "
+                           "%4 more, but %5 on %6 gets a context of %7 tokens (%8). Nothing was sent: choose a model "
+                           "or server setting with a longer context, or read it with the embedded engine.")
+                            .arg(QFileInfo(job->documentPath).fileName())
+                            .arg(prompt)
+                            .arg(count.estimated ? tr("estimated: the server cannot count") : tr("counted by the server"))
+                            .arg(reserve)
+                            .arg(model.id, profile_.address)
+                            .arg(context)
+                            .arg(model.contextSource));
+        }
+        if (context == 0)
+            emit notice(tr("%1 does not say how long a context %2 gets; if the server cuts the document, answers "
+                           "will miss its beginning.")
+                            .arg(profile_.address, model.id));
+        stream_ = client_.chat(request);
+        connect(stream_, &ChatStream::delta, this, [this, job](const QString& text) {
+            job->answer.text += text;
+            emit delta(text);
+        });
+        connect(stream_, &ChatStream::reasoningDelta, this, [job](const QString& text) { job->answer.reasoning += text; });
+        connect(stream_, &ChatStream::finished, this, [this, job](const QString& finishReason, const ChatUsage& usage) {
+            if (usage.promptTokens > 0) {
+                job->answer.promptTokens = usage.promptTokens;
+                job->answer.promptTokensEstimated = false;
+            }
+            if (finishReason == QLatin1String("length") && job->maxTokens <= 0)
+                emit notice(tr("The server stopped the answer at its length limit."));
+            try {
+                store(*job);
+            } catch (const StoreError& error) {
+                return fail(Failure::Store, error.message());
+            }
+            const RemoteAnswer answer = job->answer;
+            end();
+            emit finished(answer);
+        });
+        connect(stream_, &ChatStream::failed, this, [this, job](const RemoteError& error) {
+            job->answer.interrupted = true;
+            if (!job->answer.text.trimmed().isEmpty()) {
+                try {
+                    store(*job);  // what had arrived, marked interrupted
+                } catch (const StoreError& storeError) {
+                    return fail(Failure::Store, storeError.message());
+                }
+            }
+            fail(error.kind == RemoteError::Kind::Cancelled ? Failure::Cancelled
+                 : error.kind == RemoteError::Kind::ContextTooLong ? Failure::TooLong
+                                                                    : Failure::Server,
+                 error.message());
+        });
+        stream_->start();
+    });
+}
+
+void RemoteReading::store(Job& job)
+{
+    job.answer.evidence = evidenceFromText(job.document, job.answer.text);
+    MessageRecord question;
+    question.role = MessageRole::User;
+    question.text = job.question;
+    MessageRecord answer;
+    answer.role = MessageRole::Assistant;
+    answer.text = job.answer.text.trimmed();
+    answer.interrupted = job.answer.interrupted;
+    for (const TextEvidence& e : job.answer.evidence)
+        answer.evidence.append(EvidencePage{e.page, e.weight,
+                                            e.kind == TextEvidence::Kind::Citation ? EvidenceSource::Citation
+                                                                                   : EvidenceSource::TextMatch});
+    LibraryStore store(*db_);
+    const TurnRecord turn = store.appendTurn(job.conversationId, question, answer, job.documentId,
+                                             answererName(profile_.address, job.model), titleFor(job.question));
+    job.answer.conversationId = turn.conversationId;
+    job.answer.questionId = turn.questionId;
+    job.answer.answerId = turn.answerId;
+}
+
+} // namespace folio
