@@ -116,9 +116,9 @@ folio::SessionOptions planFor(const folio::Model& model, const QCommandLineParse
 SessionPlan makePlan(const folio::Model& model, const QCommandLineParser& parser, int threads)
 {
     folio::SessionOptions given;
-    folio::cli::applyContextOptions(parser, given);
+    folio::cli::applyContextOptions(parser, given, false);
     const int trained = model.params().contextLength;
-    const int context = parser.isSet(QStringLiteral("ctx")) ? given.contextLength : trained;
+    const int context = parser.isSet(QStringLiteral("ctx")) ? whole(parser, "ctx", 2, 1 << 24) : trained;
     SessionPlan plan;
     if (context > trained && !folio::cli::extensionRequested(parser)) {
         plan.standard = planFor(model, parser, given, trained, folio::ExtensionMethod::None, threads);
@@ -169,7 +169,9 @@ int serve(const QStringList& arguments)
     QCommandLineOption hooks(QStringLiteral("test-hooks"), QStringLiteral("Test hooks (POST /debug/hold)."));
     hooks.setFlags(QCommandLineOption::HiddenFromHelp);
     parser.addOption(hooks);
-    folio::cli::addContextOptions(parser);
+    addOption(parser, "ctx", "Most tokens a request may hold, prompt and answer (default: the model's trained length; "
+              "longer requests get DCA unless another extension is chosen).", "N");
+    folio::cli::addContextOptions(parser, false);
     if (!parser.parse(arguments))
         throw UsageError(parser.errorText().toStdString());
     if (parser.isSet(QStringLiteral("help"))) {

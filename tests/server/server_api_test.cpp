@@ -169,9 +169,21 @@ TEST(Server, SecondQuestionAboutTheSameDocumentReusesItsPrefixUnderDca)
     const int reused = cachedTokens(second.json());
     EXPECT_GT(reused, promptTokens - 20) << "only the question should be read again";
     EXPECT_LT(reused, usage(second.json(), "prompt_tokens"));
+    // Read mostly from the cache, the first question gets the answer it got when read afresh.
+    const HttpAnswer again = server.post("/v1/chat/completions", chatBody(document, QStringLiteral("What is the key to the blue cabinet?"), 8));
+    ASSERT_EQ(again.status, 200) << again.body;
+    EXPECT_GT(cachedTokens(again.json()), promptTokens - 20);
+    const auto content = [](const HttpAnswer& a) {
+        return a.json().value(QStringLiteral("choices")).toArray().at(0).toObject().value(QStringLiteral("message"))
+            .toObject().value(QStringLiteral("content")).toString();
+    };
+    EXPECT_EQ(content(again), content(first));
+    EXPECT_TRUE(content(first).contains(QStringLiteral("7431"))) << content(first).toStdString();
     const QJsonObject h = server.health();
-    EXPECT_EQ(h.value(QStringLiteral("prompt_tokens_reused")).toInt(), reused);
-    EXPECT_EQ(h.value(QStringLiteral("prompt_tokens_read")).toInt(), promptTokens + usage(second.json(), "prompt_tokens") - reused);
+    EXPECT_EQ(h.value(QStringLiteral("prompt_tokens_reused")).toInt(), reused + cachedTokens(again.json()));
+    EXPECT_EQ(h.value(QStringLiteral("prompt_tokens_read")).toInt(),
+              promptTokens + usage(second.json(), "prompt_tokens") - reused + usage(again.json(), "prompt_tokens")
+                  - cachedTokens(again.json()));
 }
 
 TEST(Server, RefusesPromptsOverTheContextWithBothNumbers)
@@ -312,4 +324,19 @@ TEST(Server, BadRequestsGetOpenAiShapedErrors)
         }
     }
     EXPECT_EQ(server.get("/health").status, 200);
+}
+
+TEST(Server, ShortRequestsAreReadAsTrainedAndAForcedExtensionAppliesToAll)
+{
+    ServerProcess plain;
+    ASSERT_TRUE(plain.start({QStringLiteral("--ctx"), QStringLiteral("1024")})) << plain.stderrText().toStdString();
+    ASSERT_EQ(plain.post("/v1/completions", completionBody(QStringLiteral("Call me Ishmael."), 3)).status, 200);
+    EXPECT_FALSE(plain.health().value(QStringLiteral("extension")).toString().contains(QStringLiteral("DCA")));
+
+    ServerProcess yarn;
+    ASSERT_TRUE(yarn.start({QStringLiteral("--ctx"), QStringLiteral("1024"), QStringLiteral("--rope-scaling"), QStringLiteral("yarn")}))
+        << yarn.stderrText().toStdString();
+    ASSERT_EQ(yarn.post("/v1/completions", completionBody(QStringLiteral("Call me Ishmael."), 3)).status, 200);
+    const QString extension = yarn.health().value(QStringLiteral("extension")).toString();
+    EXPECT_TRUE(extension.contains(QStringLiteral("YaRN x4"))) << extension.toStdString();
 }
