@@ -19,6 +19,7 @@ namespace folio::server {
 namespace {
 
 const char* const kJson = "application/json";
+constexpr auto kKeepAliveInterval = std::chrono::seconds(15);
 
 QString qs(const std::string& s) { return QString::fromStdString(s); }
 
@@ -376,6 +377,7 @@ void ApiServer::generate(Response& res, Kind kind, std::vector<int32_t> prompt, 
     const QString chunkType = chat ? QStringLiteral("chat.completion.chunk") : QStringLiteral("text_completion");
     const bool includeUsage = params.includeUsage;
     auto started = std::make_shared<bool>(false);
+    auto lastWrite = std::make_shared<std::chrono::steady_clock::time_point>(std::chrono::steady_clock::now());
     res.set_header("Cache-Control", "no-cache");
     res.set_chunked_content_provider(
         "text/event-stream",
@@ -395,9 +397,19 @@ void ApiServer::generate(Response& res, Kind kind, std::vector<int32_t> prompt, 
                     job->cancel();
                     return false;
                 }
+                *lastWrite = std::chrono::steady_clock::now();
             } else if (!u.finished && !sink.is_writable()) {
                 job->cancel();  // the client left while nothing was to be sent
                 return false;
+            } else if (!u.finished && std::chrono::steady_clock::now() - *lastWrite > kKeepAliveInterval) {
+                // A long prefill sends nothing for minutes: an SSE comment (which
+                // clients ignore) shows the connection alive and finds one that died.
+                static const std::string comment = ": keep-alive\n\n";
+                if (!sink.write(comment.data(), comment.size())) {
+                    job->cancel();
+                    return false;
+                }
+                *lastWrite = std::chrono::steady_clock::now();
             }
             if (!u.finished)
                 return true;
