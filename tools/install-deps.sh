@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   qt6-base-dev qt6-base-dev-tools qt6-qpa-plugins libqt6svg6 libgl-dev
   libpoppler-qt6-dev poppler-utils
-  libopenblas-dev libsqlite3-dev libzip-dev
+  libopenblas-dev libsqlite3-dev libzip-dev libcpp-httplib-dev
   qtkeychain-qt6-dev   # QtKeychain for Qt 6 (upstream's "qt6keychain-dev"): server API keys in the system keyring
   libgtest-dev libgmock-dev
   xvfb xauth fonts-dejavu-core
