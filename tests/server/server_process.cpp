@@ -161,6 +161,14 @@ int ServerProcess::terminate()
     return process_->exitStatus() == QProcess::NormalExit ? process_->exitCode() : -2;
 }
 
+void ServerProcess::kill()
+{
+    if (!process_ || process_->state() == QProcess::NotRunning)
+        return;
+    process_->kill();
+    process_->waitForFinished();
+}
+
 HttpAnswer ServerProcess::get(const std::string& path, const std::string& apiKey) const
 {
     return toAnswer(client(port_)->Get(path.c_str(), authHeaders(apiKey)));

@@ -51,6 +51,7 @@ public:
     QString firstLine() const { return firstLine_; }
     // SIGTERM, then waits; returns the exit code (-1: it had to be killed).
     int terminate();
+    void kill();  // SIGKILL: a server that dies mid-reply
 
     HttpAnswer get(const std::string& path, const std::string& apiKey = {}) const;
     HttpAnswer post(const std::string& path, const std::string& body, const std::string& apiKey = {}) const;
