@@ -62,8 +62,8 @@ ChatView::ChatView(QWidget* parent) : QWidget(parent)
 
     m_progress = new ReadingProgress;
     connect(m_progress, &ReadingProgress::cancelRequested, this, [this] {
-        if (m_backend)
-            m_backend->cancelReading();
+        if (m_backend && m_answering)
+            m_backend->cancelReading(m_request);
     });
 
     m_question = new QPlainTextEdit;
@@ -126,18 +126,39 @@ void ChatView::setBackend(ChatBackend* backend)
         disconnect(m_backend, nullptr, this, nullptr);
     m_backend = backend;
     if (backend) {
-        connect(backend, &ChatBackend::readingProgress, this,
-                [this](qint64 done, qint64 total) { m_progress->report(done, total); });
-        connect(backend, &ChatBackend::readingFinished, this, [this](bool completed) {
+        // Only our own requests: a review asks through the same backend.
+        connect(backend, &ChatBackend::readingProgress, this, [this](quint64 request, qint64 done, qint64 total) {
+            if (isOurs(request))
+                m_progress->report(done, total);
+        });
+        connect(backend, &ChatBackend::readingFinished, this, [this](quint64 request, bool completed) {
+            if (!isOurs(request))
+                return;
             m_progress->finish();
             if (!completed)
                 endWithoutAnswer();   // cancelled: the reading resumes from here next time
         });
-        connect(backend, &ChatBackend::token, this, &ChatView::onToken);
-        connect(backend, &ChatBackend::answered, this, &ChatView::onAnswered);
-        connect(backend, &ChatBackend::failed, this, &ChatView::onFailed);
-        connect(backend, &ChatBackend::conversationSaved, this, &ChatView::adoptConversation);
-        connect(backend, &ChatBackend::cancelled, this, &ChatView::endWithoutAnswer);
+        connect(backend, &ChatBackend::token, this, [this](quint64 request, const QString& piece) {
+            if (isOurs(request))
+                onToken(piece);
+        });
+        connect(backend, &ChatBackend::answered, this,
+                [this](quint64 request, const QString& text, const QVector<EvidencePage>& evidence) {
+                    if (isOurs(request))
+                        onAnswered(text, evidence);
+                });
+        connect(backend, &ChatBackend::failed, this, [this](quint64 request, const QString& message) {
+            if (isOurs(request))
+                onFailed(message);
+        });
+        connect(backend, &ChatBackend::conversationSaved, this, [this](quint64 request, qint64 id) {
+            if (isOurs(request))
+                adoptConversation(id);
+        });
+        connect(backend, &ChatBackend::cancelled, this, [this](quint64 request) {
+            if (isOurs(request))
+                endWithoutAnswer();
+        });
     }
     updateButtons();
 }
@@ -145,7 +166,7 @@ void ChatView::setBackend(ChatBackend* backend)
 void ChatView::setDocument(std::shared_ptr<const Document> document, qint64 documentId)
 {
     if (m_answering && m_backend)
-        m_backend->stop();
+        m_backend->stop(m_request);
     m_answering = false;
     m_document = std::move(document);
     m_documentId = documentId;
@@ -180,7 +201,7 @@ void ChatView::selectConversation(qint64 id)
     if (id == m_conversationId)
         return;
     if (m_answering && m_backend)
-        m_backend->stop();
+        m_backend->stop(m_request);
     m_answering = false;
     m_conversationId = id;
     m_conversations->setCurrentIndex(m_conversations->findData(id));
@@ -307,13 +328,13 @@ void ChatView::startAnswer(const QString& question, bool appendQuestion)
     m_streaming.clear();
     updateButtons();
     render();
-    m_backend->ask(request);
+    m_request = m_backend->ask(request);
 }
 
 void ChatView::stop()
 {
     if (m_answering && m_backend)
-        m_backend->stop();
+        m_backend->stop(m_request);
 }
 
 void ChatView::regenerate()
@@ -375,8 +396,6 @@ void ChatView::onAnswered(const QString& text, const QVector<EvidencePage>& evid
 
 void ChatView::onFailed(const QString& message)
 {
-    if (!m_answering)
-        return;   // not our question (a review's), reported where it was asked
     giveQuestionBack();
     m_answering = false;
     m_streaming.clear();
@@ -415,8 +434,7 @@ void ChatView::endWithoutAnswer()
 
 void ChatView::adoptConversation(qint64 id)
 {
-    // Only for our own question: a paper review asks through the same backend.
-    if (!m_answering || !m_store || !id || id == m_conversationId)
+    if (!m_store || !id || id == m_conversationId)
         return;
     try {
         // The empty conversation the user had open gives the new one its title.

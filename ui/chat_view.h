@@ -96,6 +96,7 @@ private:
     void adoptConversation(qint64 id);
     void endWithoutAnswer();
     void giveQuestionBack();
+    bool isOurs(quint64 request) const { return m_answering && request == m_request; }
     void updateButtons();
     void report(const QString& message);
     QVector<MessageRecord> shownHistory(int turnCount) const;
@@ -110,6 +111,7 @@ private:
     QVector<MessageRecord> m_messages;
     QString m_streaming;
     QString m_asked;   // the question being answered
+    quint64 m_request = 0;   // its request to the backend
     bool m_answering = false;
     int m_selectedAnswer = -1;
     QHash<int, int> m_shownAnswers;    // turn → the answer chosen instead of the newest

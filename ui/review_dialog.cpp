@@ -95,26 +95,28 @@ ReviewDialog::ReviewDialog(ChatBackend* backend, std::shared_ptr<const Document>
             m_problems->setText(tr("Cannot write %1").arg(path));
     });
     if (m_backend) {
-        connect(m_backend, &ChatBackend::token, this, [this](const QString& piece) {
-            if (!m_running)
+        // Only the review's own request: the chat pane asks through the same backend.
+        connect(m_backend, &ChatBackend::token, this, [this](quint64 request, const QString& piece) {
+            if (!isOurs(request))
                 return;
             m_answer += piece;
             if (!m_renderTimer->isActive())
                 m_renderTimer->start();
         });
-        connect(m_backend, &ChatBackend::answered, this, [this](const QString& text, const QVector<EvidencePage>&) {
-            if (!m_running)
+        connect(m_backend, &ChatBackend::answered, this,
+                [this](quint64 request, const QString& text, const QVector<EvidencePage>&) {
+            if (!isOurs(request))
                 return;
             if (!text.isEmpty())
                 m_answer = text;
             finish();
         });
-        connect(m_backend, &ChatBackend::cancelled, this, [this] {
-            if (m_running)
+        connect(m_backend, &ChatBackend::cancelled, this, [this](quint64 request) {
+            if (isOurs(request))
                 finish();
         });
-        connect(m_backend, &ChatBackend::failed, this, [this](const QString& message) {
-            if (!m_running)
+        connect(m_backend, &ChatBackend::failed, this, [this](quint64 request, const QString& message) {
+            if (!isOurs(request))
                 return;
             finish();
             m_problems->setText(message);
@@ -155,13 +157,13 @@ void ReviewDialog::start()
     request.documentId = m_documentId;
     request.conversationId = 0;   // a conversation of its own
     request.question = ReviewPromptBuilder(*form).instruction();
-    m_backend->ask(request);
+    m_request = m_backend->ask(request);
 }
 
 void ReviewDialog::stop()
 {
     if (m_running && m_backend)
-        m_backend->stop();
+        m_backend->stop(m_request);
 }
 
 void ReviewDialog::finish()

@@ -41,6 +41,7 @@ private:
     const VenueForm* venue() const;
     void render();
     void finish();
+    bool isOurs(quint64 request) const { return m_running && request == m_request; }
     void updateButtons();
 
     QPointer<ChatBackend> m_backend;
@@ -49,6 +50,7 @@ private:
     QVector<VenueForm> m_forms;
     QString m_answer;
     bool m_running = false;
+    quint64 m_request = 0;   // the review's request to the backend
 
     QComboBox* m_venues;
     QLabel* m_venueInfo;

@@ -22,12 +22,14 @@ void ScriptedBackend::setInterval(int ms) { m_timer->setInterval(ms); }
 
 bool ScriptedBackend::isBusy() const { return m_phase != Phase::Idle; }
 
-void ScriptedBackend::ask(const ChatRequest& request)
+quint64 ScriptedBackend::ask(const ChatRequest& request)
 {
+    const quint64 id = nextRequest();
     if (isBusy()) {
-        emit failed(tr("Still answering the previous question."));
-        return;
+        refuse(id, tr("Still answering the previous question."));
+        return id;
     }
+    m_id = id;
     ++m_asks;
     m_request = request;
     // Words with the space before them, so the streamed pieces join back exactly.
@@ -38,6 +40,7 @@ void ScriptedBackend::ask(const ChatRequest& request)
     m_written.clear();
     m_phase = m_read.value(request.documentId) < m_total ? Phase::Reading : Phase::Answering;
     m_timer->start();
+    return id;
 }
 
 void ScriptedBackend::tick()
@@ -47,9 +50,9 @@ void ScriptedBackend::tick()
         if (m_pauseAt >= 0 && done >= m_pauseAt)
             return;
         done = std::min(m_total, done + m_step);
-        emit readingProgress(done, m_total);
+        emit readingProgress(m_id, done, m_total);
         if (done >= m_total) {
-            emit readingFinished(true);
+            emit readingFinished(m_id, true);
             m_phase = Phase::Answering;
         }
         return;
@@ -58,31 +61,31 @@ void ScriptedBackend::tick()
         return;
     if (m_next < m_words.size()) {
         m_written += m_words[m_next];
-        emit token(m_words[m_next++]);
+        emit token(m_id, m_words[m_next++]);
         emit contextUsed(m_total + m_written.size() / 4, std::max<qint64>(8192, 2 * m_total));
         return;
     }
     m_timer->stop();
     m_phase = Phase::Idle;
-    emit answered(m_written, m_evidence);
+    emit answered(m_id, m_written, m_evidence);
 }
 
-void ScriptedBackend::stop()
+void ScriptedBackend::stop(quint64 request)
 {
-    if (m_phase != Phase::Answering)
+    if (request != m_id || m_phase != Phase::Answering)
         return;
     m_timer->stop();
     m_phase = Phase::Idle;
-    emit answered(m_written, m_evidence);
+    emit answered(m_id, m_written, m_evidence);
 }
 
-void ScriptedBackend::cancelReading()
+void ScriptedBackend::cancelReading(quint64 request)
 {
-    if (m_phase != Phase::Reading)
+    if (request != m_id || m_phase != Phase::Reading)
         return;
     m_timer->stop();
     m_phase = Phase::Idle;
-    emit readingFinished(false);
+    emit readingFinished(m_id, false);
 }
 
 } // namespace folio

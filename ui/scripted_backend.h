@@ -24,9 +24,9 @@ public:
     // Stops after reading `tokens` and waits (screenshots of a reading in progress).
     void pauseReadingAt(qint64 tokens) { m_pauseAt = tokens; }
 
-    void ask(const ChatRequest& request) override;
-    void stop() override;
-    void cancelReading() override;
+    quint64 ask(const ChatRequest& request) override;
+    void stop(quint64 request) override;
+    void cancelReading(quint64 request) override;
     bool isBusy() const override;
 
     int askCount() const { return m_asks; }
@@ -45,6 +45,7 @@ private:
     QHash<qint64, qint64> m_read;   // tokens read per document, kept across cancels
     enum class Phase { Idle, Reading, Answering } m_phase = Phase::Idle;
     ChatRequest m_request;
+    quint64 m_id = 0;   // of the request played
     int m_asks = 0;
     QTimer* m_timer;
 };

@@ -35,14 +35,14 @@ WorkerChatBackend::WorkerChatBackend(const QString& databasePath, QObject* paren
         if (!m_active)
             return;
         m_reading = true;
-        emit readingProgress(done, total);
+        emit readingProgress(m_request, done, total);
     });
     connect(m_controller, &ReadingController::documentReady, this, [this](const DocumentStatus& status) {
         m_contextTokens = status.contextLength;
         emit sessionDescribed(status.extension, status.kvType.toUpper(), status.contextLength);
         if (m_reading) {
             m_reading = false;
-            emit readingFinished(true);
+            emit readingFinished(m_request, true);
         }
         if (m_active && m_waiting) {
             send(*std::exchange(m_waiting, std::nullopt));
@@ -53,31 +53,33 @@ WorkerChatBackend::WorkerChatBackend(const QString& databasePath, QObject* paren
             return;
         if (m_reading) {
             m_reading = false;
-            emit readingFinished(true);
+            emit readingFinished(m_request, true);
         }
-        emit token(text);
+        emit token(m_request, text);
     });
     connect(m_controller, &ReadingController::finished, this, [this](const AnswerResult& result) {
         if (!m_active)
             return;
         if (m_reading) {
             m_reading = false;
-            emit readingFinished(true);
+            emit readingFinished(m_request, true);
         }
+        const quint64 request = m_request;
         endRequest();
         emit contextUsed(result.contextTokens, m_contextTokens);
-        emit conversationSaved(result.conversationId);
-        emit answered(result.answer, result.evidence);
+        emit conversationSaved(request, result.conversationId);
+        emit answered(request, result.answer, result.evidence);
     });
     connect(m_controller, &ReadingController::cancelled, this, [this] {
         if (!m_active)
             return;
         const bool wasReading = m_reading;
+        const quint64 request = m_request;
         m_reading = false;
         endRequest();
         if (wasReading)
-            emit readingFinished(false);
-        emit cancelled();
+            emit readingFinished(request, false);
+        emit cancelled(request);
     });
     connect(m_controller, &ReadingController::failed, this, [this](const QString& message) {
         // A failed model load also fails the question queued behind it: report once.
@@ -85,10 +87,11 @@ WorkerChatBackend::WorkerChatBackend(const QString& databasePath, QObject* paren
             return;
         if (message.contains(QLatin1String("model"), Qt::CaseInsensitive))
             m_loadedModel.clear();   // try loading it again next time
+        const quint64 request = m_request;
         m_reading = false;
         m_openedDocument.clear();
         endRequest();
-        emit failed(message);
+        emit failed(request, message);
     });
 }
 
@@ -102,18 +105,20 @@ void WorkerChatBackend::applySettings(const ModelSettings& settings)
         m_loadedModel.clear();
 }
 
-void WorkerChatBackend::ask(const ChatRequest& request)
+quint64 WorkerChatBackend::ask(const ChatRequest& request)
 {
+    const quint64 id = nextRequest();
     if (m_active) {
-        emit failed(tr("Still answering the previous question."));
-        return;
+        refuse(id, tr("Still answering the previous question."));
+        return id;
     }
     const QString model = m_settings.effectiveModelPath();
     if (model.isEmpty()) {
-        emit failed(tr("No model is chosen: pick a GGUF file in Tools → Model Manager."));
-        return;
+        refuse(id, tr("No model is chosen: pick a GGUF file in Tools → Model Manager."));
+        return id;
     }
     m_active = true;
+    m_request = id;
     m_reading = false;
     if (model != m_loadedModel) {
         m_controller->loadModel(model);
@@ -127,9 +132,10 @@ void WorkerChatBackend::ask(const ChatRequest& request)
         m_controller->openDocument(path);
         m_openedDocument = path;
         m_waiting = request;
-        return;
+        return id;
     }
     send(request);
+    return id;
 }
 
 void WorkerChatBackend::send(const ChatRequest& request)
@@ -147,15 +153,15 @@ void WorkerChatBackend::endRequest()
     m_waiting.reset();
 }
 
-void WorkerChatBackend::stop()
+void WorkerChatBackend::stop(quint64 request)
 {
-    if (m_active)
+    if (m_active && request == m_request)
         m_controller->cancel();
 }
 
-void WorkerChatBackend::cancelReading()
+void WorkerChatBackend::cancelReading(quint64 request)
 {
-    if (m_active) {
+    if (m_active && request == m_request) {
         m_controller->cancel();
         m_openedDocument.clear();   // read on from where it stopped next time
     }

@@ -27,9 +27,9 @@ public:
     // New options and model (loaded with the next question).
     void applySettings(const ModelSettings& settings);
 
-    void ask(const ChatRequest& request) override;
-    void stop() override;
-    void cancelReading() override;
+    quint64 ask(const ChatRequest& request) override;
+    void stop(quint64 request) override;
+    void cancelReading(quint64 request) override;
     bool isBusy() const override;
     bool storesMessages() const override { return true; }
 
@@ -44,6 +44,7 @@ private:
     QString m_loadedModel;      // the model path the worker has (or is loading)
     QString m_openedDocument;   // the document the worker read last
     bool m_active = false;      // a question is being answered
+    quint64 m_request = 0;      // its id
     bool m_reading = false;     // its document is being read
     qint64 m_contextTokens = 0;
     // Asked once the document is read: a cancelled reading must not start the question.
