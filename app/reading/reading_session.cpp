@@ -214,8 +214,12 @@ void ReadingSession::prefillReporting(const std::vector<int32_t>& tokens, int al
             callbacks.progress({alreadyDone + done, total, rate, rate > 0 ? remaining / rate : -1.0});
         },
         cancel);
-    if (session_->position() < target)
+    if (session_->position() < target) {
+        // The logits are an earlier micro-batch's (only the last one computes them):
+        // drop them, so that no saved partial reading passes them off as its last token's.
+        session_->truncate(session_->position());
         throw ReadingCancelled();
+    }
 }
 
 bool ReadingSession::restoreSnapshot(qint64 snapshotId, const Callbacks& callbacks, qint64* bytes)

@@ -4,7 +4,9 @@
 #include "app/worker/reading_worker.h"
 
 #include "app/store/database.h"
+#include "app/store/kv_snapshot_store.h"
 #include "app/store/library_store.h"
+#include "engine/session/session_state.h"
 
 #include "reading_fixtures.h"
 #include "store_fixtures.h"
@@ -301,4 +303,76 @@ TEST(ReadingWorker, ANewConversationReadsTheDocumentOnce)
     ASSERT_TRUE(failure.isEmpty()) << failure.toStdString();
     EXPECT_TRUE(answered);
     EXPECT_EQ(ReadingSession::documentReads() - before, 1);
+}
+
+namespace {
+
+// A saved state loaded into a session of its own: what a later run would start from.
+std::unique_ptr<Session> loadSnapshot(Database& db, qint64 id, const std::shared_ptr<const Model>& model,
+                                      const SessionOptions& options)
+{
+    auto session = std::make_unique<Session>(model, options);
+    std::unique_ptr<KvSnapshotReader> reader = KvSnapshotStore(db).openReader(id);
+    session->loadState(*reader);
+    return session;
+}
+
+} // namespace
+
+// Defect: a cancelled prefill left the logits of an earlier micro-batch (or none
+// computed) in the session, and the partial reading saved them as if they were the
+// last token's. Now a partial reading holds no logits, and reading on from it gives
+// the logits of a reading in one go, bit for bit.
+TEST(ReadingWorker, ACancelledReadingSavesNoStaleLogitsAndResumesToTheSameOnes)
+{
+    test::ReadingFixture fx;
+    const QString doc = fx.writeDocument(QStringLiteral("long.txt"), 30);
+    ReadingOptions options = fx.options();
+    options.batchSize = 32;
+    ReadingController controller(fx.database, options);
+    bool cancelled = false, ready = false;
+    QObject::connect(&controller, &ReadingController::progress, [&](int done, int, double, double) {
+        if (done >= 96 && !cancelled)
+            controller.cancel();
+    });
+    QObject::connect(&controller, &ReadingController::cancelled, [&] { cancelled = true; });
+    QObject::connect(&controller, &ReadingController::documentReady, [&](const DocumentStatus&) { ready = true; });
+    controller.loadModel(fx.model);
+    controller.openDocument(doc);
+    ASSERT_TRUE(waitIdle(controller));
+    ASSERT_TRUE(cancelled);
+    // The partial reading is written after the cancel is reported: a later request
+    // (here one that fails at once) starts when it is saved.
+    controller.ask(QString());
+    ASSERT_TRUE(waitIdle(controller));
+
+    // The session shape the worker planned, from a session of the same options.
+    auto db = std::make_shared<Database>(fx.database);
+    ReadingSession planned(db, options);
+    planned.loadModel(fx.model);
+    planned.prepareDocument(doc);
+    const SessionOptions shape = planned.session()->options();
+    const std::vector<int32_t>& prompt = planned.prompt().tokens;
+    const std::shared_ptr<const Model> model = Model::load(fx.model.toStdString());
+
+    const qint64 partialId = test::queryInteger(*db, "SELECT id FROM kv_snapshots WHERE complete = 1");
+    const std::unique_ptr<Session> partial = loadSnapshot(*db, partialId, model, shape);
+    ASSERT_GT(partial->position(), 0);
+    ASSERT_LT(partial->position(), static_cast<int>(prompt.size()));
+    Session straightPart(model, shape);
+    straightPart.prefill(std::vector<int32_t>(prompt.begin(), prompt.begin() + partial->position()));
+    EXPECT_TRUE(partial->logits().empty() || partial->logits() == straightPart.logits());
+
+    controller.openDocument(doc);
+    ASSERT_TRUE(waitIdle(controller));
+    ASSERT_TRUE(ready);
+    const qint64 fullId = test::queryInteger(
+        *db, QStringLiteral("SELECT id FROM kv_snapshots WHERE complete = 1 AND token_count = %1")
+                 .arg(prompt.size()).toUtf8().constData());
+    const std::unique_ptr<Session> resumed = loadSnapshot(*db, fullId, model, shape);
+    Session straight(model, shape);
+    straight.prefill(prompt);
+    EXPECT_EQ(resumed->tokens(), straight.tokens());
+    ASSERT_FALSE(straight.logits().empty());
+    EXPECT_EQ(resumed->logits(), straight.logits());
 }
