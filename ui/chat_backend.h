@@ -3,6 +3,7 @@
 // screenshots. Everything arrives as queued signals, so the GUI thread never waits.
 #pragma once
 
+#include "app/answers/answer_error.h"
 #include "app/documents/document.h"
 #include "app/store/library_store.h"
 
@@ -51,7 +52,7 @@ signals:
     void conversationSaved(quint64 request, qint64 conversationId);
     // Ended without an answer (stopped or cancelled); nothing was saved for it.
     void cancelled(quint64 request);
-    void failed(quint64 request, const QString& message);
+    void failed(quint64 request, folio::AnswerErrorKind kind, const QString& message);
     // The session, not a request: how full the context is, and how it holds the
     // document ("DCA, trained 2K → 64K", "F16", context size).
     void contextUsed(qint64 usedTokens, qint64 contextTokens);
@@ -60,9 +61,9 @@ signals:
 protected:
     quint64 nextRequest() { return ++m_lastRequest; }
     // Ends a request that cannot be taken now, once the caller knows its id.
-    void refuse(quint64 request, const QString& message)
+    void refuse(quint64 request, AnswerErrorKind kind, const QString& message)
     {
-        QMetaObject::invokeMethod(this, [this, request, message] { emit failed(request, message); },
+        QMetaObject::invokeMethod(this, [this, request, kind, message] { emit failed(request, kind, message); },
                                   Qt::QueuedConnection);
     }
 

@@ -147,7 +147,7 @@ void ChatView::setBackend(ChatBackend* backend)
                     if (isOurs(request))
                         onAnswered(text, evidence);
                 });
-        connect(backend, &ChatBackend::failed, this, [this](quint64 request, const QString& message) {
+        connect(backend, &ChatBackend::failed, this, [this](quint64 request, AnswerErrorKind, const QString& message) {
             if (isOurs(request))
                 onFailed(message);
         });

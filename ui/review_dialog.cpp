@@ -115,7 +115,7 @@ ReviewDialog::ReviewDialog(ChatBackend* backend, std::shared_ptr<const Document>
             if (isOurs(request))
                 finish();
         });
-        connect(m_backend, &ChatBackend::failed, this, [this](quint64 request, const QString& message) {
+        connect(m_backend, &ChatBackend::failed, this, [this](quint64 request, AnswerErrorKind, const QString& message) {
             if (!isOurs(request))
                 return;
             finish();

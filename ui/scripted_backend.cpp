@@ -26,7 +26,7 @@ quint64 ScriptedBackend::ask(const ChatRequest& request)
 {
     const quint64 id = nextRequest();
     if (isBusy()) {
-        refuse(id, tr("Still answering the previous question."));
+        refuse(id, AnswerErrorKind::Request, tr("Still answering the previous question."));
         return id;
     }
     m_id = id;

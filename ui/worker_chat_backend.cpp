@@ -81,17 +81,17 @@ WorkerChatBackend::WorkerChatBackend(const QString& databasePath, QObject* paren
             emit readingFinished(request, false);
         emit cancelled(request);
     });
-    connect(m_controller, &ReadingController::failed, this, [this](const QString& message) {
+    connect(m_controller, &ReadingController::failed, this, [this](AnswerErrorKind kind, const QString& message) {
         // A failed model load also fails the question queued behind it: report once.
         if (!m_active)
             return;
-        if (message.contains(QLatin1String("model"), Qt::CaseInsensitive))
+        if (kind == AnswerErrorKind::Model)
             m_loadedModel.clear();   // try loading it again next time
         const quint64 request = m_request;
         m_reading = false;
         m_openedDocument.clear();
         endRequest();
-        emit failed(request, message);
+        emit failed(request, kind, message);
     });
 }
 
@@ -109,12 +109,12 @@ quint64 WorkerChatBackend::ask(const ChatRequest& request)
 {
     const quint64 id = nextRequest();
     if (m_active) {
-        refuse(id, tr("Still answering the previous question."));
+        refuse(id, AnswerErrorKind::Request, tr("Still answering the previous question."));
         return id;
     }
     const QString model = m_settings.effectiveModelPath();
     if (model.isEmpty()) {
-        refuse(id, tr("No model is chosen: pick a GGUF file in Tools → Model Manager."));
+        refuse(id, AnswerErrorKind::Model, tr("No model is chosen: pick a GGUF file in Tools → Model Manager."));
         return id;
     }
     m_active = true;

@@ -71,7 +71,7 @@ TEST(ReadingWorker, SignalsArriveOnTheGuiThreadWhileTheLoopTurns)
         EXPECT_GT(r.conversationId, 0);
         answered = true;
     });
-    QObject::connect(&controller, &ReadingController::failed, [&](const QString& m) { failure = m; });
+    QObject::connect(&controller, &ReadingController::failed, [&](AnswerErrorKind, const QString& m) { failure = m; });
     QTimer ticker;
     QObject::connect(&ticker, &QTimer::timeout, [&] { ++ticks; });
     ticker.start(1);
@@ -136,7 +136,7 @@ TEST(ReadingWorker, StopDuringAModelLoadCancelsTheQueuedQuestion)
     QObject::connect(&controller, &ReadingController::cancelled, [&] { ++cancelled; });
     QObject::connect(&controller, &ReadingController::documentReady, [&](const DocumentStatus&) { ++ready; });
     QObject::connect(&controller, &ReadingController::finished, [&](const AnswerResult&) { ++answered; });
-    QObject::connect(&controller, &ReadingController::failed, [&](const QString& m) { failure = m; });
+    QObject::connect(&controller, &ReadingController::failed, [&](AnswerErrorKind, const QString& m) { failure = m; });
     controller.loadModel(fx.model);
     controller.openDocument(doc);
     controller.ask(QStringLiteral("what happens"));
@@ -198,7 +198,7 @@ TEST(ReadingWorker, StopMidAnswerKeepsTheQuestionAndThePartialAnswer)
     QObject::connect(&controller, &ReadingController::token, [&](const QString& t) { streamed += t; });
     QObject::connect(&controller, &ReadingController::finished, [&](const AnswerResult& r) { result = r; });
     QObject::connect(&controller, &ReadingController::cancelled, [&] { ++cancelled; });
-    QObject::connect(&controller, &ReadingController::failed, [&](const QString& m) { failure = m; });
+    QObject::connect(&controller, &ReadingController::failed, [&](AnswerErrorKind, const QString& m) { failure = m; });
     controller.loadModel(fx.model);
     controller.ask(QStringLiteral("what happens"), 0, doc);
     ASSERT_TRUE(waitIdle(controller));
@@ -233,13 +233,18 @@ TEST(ReadingWorker, AQuestionIsNeverSavedWithoutItsAnswer)
     db.execute("CREATE TRIGGER refuse_answers BEFORE INSERT ON messages WHEN NEW.role = 'assistant' "
                "BEGIN SELECT RAISE(ABORT, 'the answer cannot be written'); END");
     QString failure;
+    std::optional<AnswerErrorKind> kind;
     std::optional<AnswerResult> result;
     QObject::connect(&controller, &ReadingController::finished, [&](const AnswerResult& r) { result = r; });
-    QObject::connect(&controller, &ReadingController::failed, [&](const QString& m) { failure = m; });
+    QObject::connect(&controller, &ReadingController::failed, [&](AnswerErrorKind k, const QString& m) {
+        kind = k;
+        failure = m;
+    });
     controller.loadModel(fx.model);
     controller.ask(QStringLiteral("what happens"), 0, doc);
     ASSERT_TRUE(waitIdle(controller));
     EXPECT_FALSE(failure.isEmpty());
+    EXPECT_EQ(kind, AnswerErrorKind::Store);
     EXPECT_FALSE(result.has_value());
     EXPECT_EQ(test::queryInteger(db, "SELECT COUNT(*) FROM messages"), 0);
     EXPECT_EQ(test::queryInteger(db, "SELECT COUNT(*) FROM conversations"), 0);
@@ -274,7 +279,7 @@ TEST(ReadingWorker, ABusyDatabaseIsRetriedNotDropped)
         lock.reset();   // the other writer is done
     });
     QObject::connect(&controller, &ReadingController::finished, [&](const AnswerResult& r) { result = r; });
-    QObject::connect(&controller, &ReadingController::failed, [&](const QString& m) { failure = m; });
+    QObject::connect(&controller, &ReadingController::failed, [&](AnswerErrorKind, const QString& m) { failure = m; });
     controller.loadModel(fx.model);
     controller.ask(QStringLiteral("what happens"), 0, doc);
     ASSERT_TRUE(waitIdle(controller, 60000));
@@ -294,7 +299,7 @@ TEST(ReadingWorker, ANewConversationReadsTheDocumentOnce)
     QString failure;
     bool answered = false;
     QObject::connect(&controller, &ReadingController::finished, [&](const AnswerResult&) { answered = true; });
-    QObject::connect(&controller, &ReadingController::failed, [&](const QString& m) { failure = m; });
+    QObject::connect(&controller, &ReadingController::failed, [&](AnswerErrorKind, const QString& m) { failure = m; });
     const int before = ReadingSession::documentReads();
     controller.loadModel(fx.model);
     controller.openDocument(doc);
@@ -375,4 +380,22 @@ TEST(ReadingWorker, ACancelledReadingSavesNoStaleLogitsAndResumesToTheSameOnes)
     EXPECT_EQ(resumed->tokens(), straight.tokens());
     ASSERT_FALSE(straight.logits().empty());
     EXPECT_EQ(resumed->logits(), straight.logits());
+}
+
+// Failures say what was at fault by their kind, not by words in the message.
+TEST(ReadingWorker, FailuresAreTypedByWhatWasAtFault)
+{
+    test::ReadingFixture fx;
+    ReadingController controller(fx.database, fx.options());
+    std::vector<AnswerErrorKind> kinds;
+    QObject::connect(&controller, &ReadingController::failed,
+                     [&](AnswerErrorKind kind, const QString&) { kinds.push_back(kind); });
+    controller.loadModel(fx.dir.filePath(QStringLiteral("moved.gguf")));
+    ASSERT_TRUE(waitIdle(controller));
+    controller.loadModel(fx.model);
+    controller.openDocument(fx.dir.filePath(QStringLiteral("missing.txt")));
+    controller.ask(QStringLiteral("   "), 0, fx.writeDocument(QStringLiteral("book.txt"), 2));
+    ASSERT_TRUE(waitIdle(controller));
+    EXPECT_EQ(kinds, (std::vector<AnswerErrorKind>{AnswerErrorKind::Model, AnswerErrorKind::Document,
+                                                   AnswerErrorKind::Request}));
 }
