@@ -2,12 +2,12 @@
 // streamed answers saved with their evidence, Stop, cancelling a reading (resumed
 // next time), citations that move the reader, conversations (new, rename, delete),
 // and the app state reopened from the database.
-#include "ui/chat_view.h"
-#include "ui/main_window.h"
-#include "ui/page_strip.h"
-#include "ui/reader_view.h"
-#include "ui/reading_progress.h"
-#include "ui/scripted_backend.h"
+#include "ui/chat/chat_view.h"
+#include "ui/shell/main_window.h"
+#include "ui/reader/page_strip.h"
+#include "ui/reader/reader_view.h"
+#include "ui/chat/reading_progress.h"
+#include "ui/chat/scripted_backend.h"
 #include "ui_fixtures.h"
 
 #include <QApplication>
@@ -44,8 +44,8 @@ private slots:
         open(window, m_text);
         ChatView* chat = window.chat();
 
-        QSignalSpy tokens(&backend, &ChatBackend::token);
-        QSignalSpy progress(&backend, &ChatBackend::readingProgress);
+        QSignalSpy tokens(&backend, &AnswerSource::token);
+        QSignalSpy progress(&backend, &AnswerSource::readingProgress);
         QSignalSpy finished(chat, &ChatView::answerFinished);
         QVERIFY(chat->ask(QStringLiteral("When is high water?")));
         QVERIFY(chat->isAnswering());
@@ -94,7 +94,7 @@ private slots:
         open(window, m_text);
         ChatView* chat = window.chat();
         chat->newConversation(QStringLiteral("Stopping"));
-        QSignalSpy tokens(&backend, &ChatBackend::token);
+        QSignalSpy tokens(&backend, &AnswerSource::token);
         QVERIFY(chat->ask(QStringLiteral("Count to ten")));
         QTRY_VERIFY(tokens.count() >= 2);
         auto* stop = window.findChild<QPushButton*>(QStringLiteral("stopButton"));
@@ -137,7 +137,7 @@ private slots:
 
         // Asking again continues from 3,000 tokens.
         backend.pauseReadingAt(-1);
-        QSignalSpy progress(&backend, &ChatBackend::readingProgress);
+        QSignalSpy progress(&backend, &AnswerSource::readingProgress);
         QSignalSpy finished(chat, &ChatView::answerFinished);
         QVERIFY(chat->ask(QStringLiteral("What does the keeper sign?")));
         QVERIFY(finished.wait(5000));

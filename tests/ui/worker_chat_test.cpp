@@ -4,12 +4,12 @@
 // nothing again, and a cancelled reading leaves the conversation as it was.
 #include "app/store/database.h"
 #include "tests/engine/test_models.h"
-#include "ui/chat_view.h"
-#include "ui/main_window.h"
-#include "ui/model_settings.h"
-#include "ui/reading_progress.h"
-#include "ui/review_dialog.h"
-#include "ui/worker_chat_backend.h"
+#include "ui/chat/chat_view.h"
+#include "ui/shell/main_window.h"
+#include "app/settings/model_settings.h"
+#include "ui/chat/reading_progress.h"
+#include "ui/review/review_dialog.h"
+#include "app/answers/embedded_answer_source.h"
 #include "ui_fixtures.h"
 
 #include <QLabel>
@@ -46,14 +46,14 @@ private slots:
     void readsStreamsAndSavesAnAnswer()
     {
         MainWindow window;
-        WorkerChatBackend backend(Database::defaultPath());
+        EmbeddedAnswerSource backend(Database::defaultPath());
         window.setChatBackend(&backend);
         window.show();
         open(window, m_document);
         ChatView* chat = window.chat();
 
-        QSignalSpy progress(&backend, &ChatBackend::readingProgress);
-        QSignalSpy tokens(&backend, &ChatBackend::token);
+        QSignalSpy progress(&backend, &AnswerSource::readingProgress);
+        QSignalSpy tokens(&backend, &AnswerSource::token);
         QSignalSpy finished(chat, &ChatView::answerFinished);
         int turns = 0;
         QTimer ticker;
@@ -87,14 +87,14 @@ private slots:
         QVERIFY(m_conversation);
         // The app started again: a new window and a new worker over the same database.
         MainWindow window;
-        WorkerChatBackend backend(Database::defaultPath());
+        EmbeddedAnswerSource backend(Database::defaultPath());
         window.setChatBackend(&backend);
         open(window, m_document);
         ChatView* chat = window.chat();
         chat->selectConversation(m_conversation);
         QCOMPARE(chat->messages().size(), 4);
-        QSignalSpy tokens(&backend, &ChatBackend::token);
-        QSignalSpy progress(&backend, &ChatBackend::readingProgress);
+        QSignalSpy tokens(&backend, &AnswerSource::token);
+        QSignalSpy progress(&backend, &AnswerSource::readingProgress);
         QSignalSpy finished(chat, &ChatView::answerFinished);
         QVERIFY(chat->ask(QStringLiteral("one more")));
         QVERIFY2(finished.wait(60000), qPrintable(window.lastError()));
@@ -109,7 +109,7 @@ private slots:
     {
         QVERIFY(m_conversation);
         MainWindow window;
-        WorkerChatBackend backend(Database::defaultPath());
+        EmbeddedAnswerSource backend(Database::defaultPath());
         window.setChatBackend(&backend);
         open(window, m_document);
         ChatView* chat = window.chat();
@@ -117,7 +117,7 @@ private slots:
         const QVector<MessageRecord> before = chat->messages();
         QCOMPARE(before.size(), 6);
         QSignalSpy finished(chat, &ChatView::answerFinished);
-        QSignalSpy progress(&backend, &ChatBackend::readingProgress);
+        QSignalSpy progress(&backend, &AnswerSource::readingProgress);
         auto* regenerate = window.findChild<QToolButton*>(QStringLiteral("regenerateButton"));
         QVERIFY(regenerate && regenerate->isEnabled());
         regenerate->click();
@@ -138,13 +138,13 @@ private slots:
     void cancellingAReadingKeepsTheConversation()
     {
         MainWindow window;
-        WorkerChatBackend backend(Database::defaultPath());
+        EmbeddedAnswerSource backend(Database::defaultPath());
         window.setChatBackend(&backend);
         window.show();
         open(window, m_other);
         ChatView* chat = window.chat();
-        QSignalSpy progress(&backend, &ChatBackend::readingProgress);
-        QSignalSpy cancelled(&backend, &ChatBackend::cancelled);
+        QSignalSpy progress(&backend, &AnswerSource::readingProgress);
+        QSignalSpy cancelled(&backend, &AnswerSource::cancelled);
         QSignalSpy finished(chat, &ChatView::answerFinished);
         QVERIFY(chat->ask(QStringLiteral("first question")));
         QVERIFY(progress.wait(60000) || !finished.isEmpty());
@@ -172,7 +172,7 @@ private slots:
     void aChatQuestionDuringAReviewLeavesTheReviewRunning()
     {
         MainWindow window;
-        WorkerChatBackend backend(Database::defaultPath());
+        EmbeddedAnswerSource backend(Database::defaultPath());
         window.setChatBackend(&backend);
         open(window, m_document);
         ReviewDialog* dialog = window.openReview();
