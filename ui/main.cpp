@@ -1,11 +1,11 @@
 // folio: the desktop application.
-#include "ui/main_window.h"
-#include "ui/chat_view.h"
+#include "ui/shell/main_window.h"
+#include "ui/chat/chat_view.h"
 #include "app/store/database.h"
-#include "ui/model_settings.h"
-#include "ui/screenshot_tour.h"
-#include "ui/worker_chat_backend.h"
-#include "ui/theme.h"
+#include "app/settings/model_settings.h"
+#include "ui/shell/screenshot_tour.h"
+#include "app/answers/embedded_answer_source.h"
+#include "ui/shell/theme.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -105,7 +105,7 @@ int main(int argc, char* argv[])
     }
     // Answers come from the app's worker: the engine on its own thread, with its own
     // connection to the same database.
-    folio::WorkerChatBackend backend(folio::Database::defaultPath());
+    folio::EmbeddedAnswerSource backend(folio::Database::defaultPath());
     window.setChatBackend(&backend);
     QObject::connect(&window, &folio::MainWindow::modelSettingsChanged, &backend,
                      [&backend] { backend.applySettings(folio::ModelSettings::load()); });

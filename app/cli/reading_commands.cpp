@@ -254,7 +254,7 @@ int runAsk(const QStringList& arguments)
             err << "answered in " << QString::number(r.seconds, 'f', 2) << " s (" << r.answerTokens << " tokens; state: "
                 << r.resumedFrom << "; context " << r.contextTokens << " tokens)" << Qt::endl;
         });
-        QObject::connect(&controller, &ReadingController::failed, [&](const QString& message) {
+        QObject::connect(&controller, &ReadingController::failed, [&](AnswerErrorKind, const QString& message) {
             endProgress();
             err << "error: " << message << Qt::endl;
             exitCode = 1;

@@ -168,7 +168,7 @@ int review(const QStringList& arguments)
         err << "Conversation: " << result.conversationId << " (" << result.answerTokens << " tokens, "
             << QString::number(result.seconds, 'f', 1) << " s)" << Qt::endl;
     });
-    QObject::connect(&controller, &ReadingController::failed, [&](const QString& message) {
+    QObject::connect(&controller, &ReadingController::failed, [&](AnswerErrorKind, const QString& message) {
         endProgress();
         err << "error: " << message << Qt::endl;
         exitCode = 1;

@@ -97,7 +97,7 @@ void ReadingSession::notice(const Callbacks& callbacks, const QString& text) con
 void ReadingSession::loadModel(const QString& path)
 {
     if (!QFileInfo::exists(path))
-        throw ReadingError("model file not found: " + path.toStdString()
+        throw ReadingError(AnswerErrorKind::Model, "model file not found: " + path.toStdString()
                            + " (was it moved or deleted? give its current path)");
     dropSession();
     builder_.reset();
@@ -138,7 +138,7 @@ SessionOptions ReadingSession::planSession(const Callbacks& callbacks) const
     PlanRequest request;
     request.tokens = options_.contextLength.value_or(prefix + options_.conversationRoom);
     if (request.tokens <= prefix)
-        throw ReadingError("the document takes " + std::to_string(prefix) + " tokens, more than the context of "
+        throw ReadingError(AnswerErrorKind::Document, "the document takes " + std::to_string(prefix) + " tokens, more than the context of "
                            + std::to_string(request.tokens) + " asked for: give a larger context");
     request.method = methodFor(options_);
     request.kvType = options_.kvType;
@@ -147,7 +147,7 @@ SessionOptions ReadingSession::planSession(const Callbacks& callbacks) const
     request.threads = options_.threads;
     const ContextPlan plan = planContext(*model_, request);
     if (!plan.fits)
-        throw ReadingError("the document does not fit in memory with this model:\n" + plan.report());
+        throw ReadingError(AnswerErrorKind::Document, "the document does not fit in memory with this model:\n" + plan.report());
     for (const std::string& s : plan.suggestions)
         notice(callbacks, fromStd(s));
     SessionOptions o = plan.options;
@@ -214,8 +214,12 @@ void ReadingSession::prefillReporting(const std::vector<int32_t>& tokens, int al
             callbacks.progress({alreadyDone + done, total, rate, rate > 0 ? remaining / rate : -1.0});
         },
         cancel);
-    if (session_->position() < target)
+    if (session_->position() < target) {
+        // The logits are an earlier micro-batch's (only the last one computes them):
+        // drop them, so that no saved partial reading passes them off as its last token's.
+        session_->truncate(session_->position());
         throw ReadingCancelled();
+    }
 }
 
 bool ReadingSession::restoreSnapshot(qint64 snapshotId, const Callbacks& callbacks, qint64* bytes)
@@ -364,7 +368,7 @@ void ReadingSession::saveDocumentSnapshot(DocumentStatus* status, const Callback
 DocumentStatus ReadingSession::prepareDocument(const QString& path, const Callbacks& callbacks)
 {
     if (!model_)
-        throw ReadingError("no model loaded");
+        throw ReadingError(AnswerErrorKind::Model, "no model loaded");
     // The file read last, unchanged since and read the same way: its prompt is built
     // already (a new conversation opens the document, then asks about it).
     const QFileInfo file(path);
@@ -465,7 +469,7 @@ AnswerResult ReadingSession::ask(const QString& question, qint64 conversationId,
                                  const std::atomic<bool>* cancel)
 {
     if (question.trimmed().isEmpty())
-        throw ReadingError("the question is empty");
+        throw ReadingError(AnswerErrorKind::Request, "the question is empty");
     return answer(question, conversationId, false, callbacks, cancel);
 }
 
@@ -473,10 +477,10 @@ AnswerResult ReadingSession::regenerate(qint64 conversationId, const Callbacks& 
                                         const std::atomic<bool>* cancel)
 {
     if (!conversationId)
-        throw ReadingError("no conversation to answer again");
+        throw ReadingError(AnswerErrorKind::Request, "no conversation to answer again");
     const QVector<ConversationTurn> turns = conversationTurns(LibraryStore(*db_).messages(conversationId));
     if (turns.isEmpty())
-        throw ReadingError("conversation " + std::to_string(conversationId) + " has no question to answer again");
+        throw ReadingError(AnswerErrorKind::Request, "conversation " + std::to_string(conversationId) + " has no question to answer again");
     return answer(turns.back().question, conversationId, true, callbacks, cancel);
 }
 
@@ -526,12 +530,12 @@ AnswerResult ReadingSession::answer(const QString& question, qint64 conversation
                                     const Callbacks& callbacks, const std::atomic<bool>* cancel)
 {
     if (!model_)
-        throw ReadingError("no model loaded");
+        throw ReadingError(AnswerErrorKind::Model, "no model loaded");
     std::vector<int> evidenceLayers;
     try {
         evidenceLayers = resolveEvidenceLayers(options_.evidenceLayers, model_->params().blockCount);
     } catch (const std::invalid_argument& e) {
-        throw ReadingError(e.what());
+        throw ReadingError(AnswerErrorKind::Request, e.what());
     }
     const Clock::time_point start = Clock::now();
     LibraryStore library(*db_);
@@ -541,7 +545,7 @@ AnswerResult ReadingSession::answer(const QString& question, qint64 conversation
     if (conversationId) {
         const ConversationRecord conversation = library.conversation(conversationId);
         if (conversation.modelFingerprint != fromStd(model_->fingerprint()))
-            throw ReadingError("conversation " + std::to_string(conversationId) + " was held with another model (fingerprint "
+            throw ReadingError(AnswerErrorKind::Model, "conversation " + std::to_string(conversationId) + " was held with another model (fingerprint "
                                + conversation.modelFingerprint.toStdString() + "; this one is " + model_->fingerprint()
                                + "): load that model (if it was moved, give its new path)");
         const DocumentRecord record = library.document(conversation.documentId);
@@ -561,7 +565,7 @@ AnswerResult ReadingSession::answer(const QString& question, qint64 conversation
         }
     } else {
         if (!document_)
-            throw ReadingError("no document open");
+            throw ReadingError(AnswerErrorKind::Document, "no document open");
         ensureSession(callbacks);
         restoreOrReadPrefix(callbacks, cancel, nullptr);
         result.resumedFrom = QStringLiteral("new");
@@ -570,7 +574,7 @@ AnswerResult ReadingSession::answer(const QString& question, qint64 conversation
     const int before = session_->position();
     const std::vector<int32_t> questionTokens = builder_->questionTokens(question, firstTurn);
     if (before + static_cast<int>(questionTokens.size()) + 1 > session_->contextLength())
-        throw ReadingError("the conversation has filled the context (" + std::to_string(session_->contextLength())
+        throw ReadingError(AnswerErrorKind::Document, "the conversation has filled the context (" + std::to_string(session_->contextLength())
                            + " tokens): start a new conversation, or give a larger context");
     session_->prefill(questionTokens, {}, cancel);
     if (session_->position() < before + static_cast<int>(questionTokens.size())) {

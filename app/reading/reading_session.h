@@ -20,6 +20,7 @@
 // written, saved and marked interrupted (the context holds it, as after a length stop).
 #pragma once
 
+#include "app/answers/answer_error.h"
 #include "app/documents/document.h"
 #include "app/documents/document_loader.h"
 #include "app/reading/prompt_builder.h"
@@ -107,10 +108,15 @@ struct AnswerResult {
     qint64 conversationSnapshotBytes = 0;
 };
 
-// A request the session cannot carry out; the message says why for the user.
+// A request the session cannot carry out: its kind says what was at fault, the
+// message says why for the user.
 class ReadingError : public std::runtime_error {
 public:
-    using std::runtime_error::runtime_error;
+    ReadingError(AnswerErrorKind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
+    AnswerErrorKind kind() const { return kind_; }
+
+private:
+    AnswerErrorKind kind_;
 };
 
 // Thrown when *cancel became true; the session and store are consistent.

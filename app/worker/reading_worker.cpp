@@ -41,12 +41,15 @@ void ReadingWorker::run(const CancelToken& cancel, Job job)
         // there; a later job waits for this write, the window does not.
         if (session_)
             session_->savePartialReading(callbacks());
+    } catch (const ReadingError& e) {
+        emit failed(e.kind(), QString::fromUtf8(e.what()));
     } catch (const StoreError& e) {
-        emit failed(e.message());
+        emit failed(AnswerErrorKind::Store, e.message());
     } catch (const DocumentError& e) {
-        emit failed(e.message());
+        emit failed(AnswerErrorKind::Document, e.message());
     } catch (const std::exception& e) {
-        emit failed(QString::fromUtf8(e.what()));
+        // ModelError, and what else the engine throws (a state it cannot load, memory).
+        emit failed(AnswerErrorKind::Model, QString::fromUtf8(e.what()));
     }
 }
 
@@ -105,6 +108,7 @@ ReadingController::ReadingController(const QString& databasePath, const ReadingO
     qRegisterMetaType<folio::ReadingOptions>("folio::ReadingOptions");
     qRegisterMetaType<folio::DocumentStatus>("folio::DocumentStatus");
     qRegisterMetaType<folio::AnswerResult>("folio::AnswerResult");
+    qRegisterMetaType<folio::AnswerErrorKind>("folio::AnswerErrorKind");
     thread_.setObjectName(QStringLiteral("folio-reading"));
     worker_ = new ReadingWorker(databasePath, options);
     worker_->moveToThread(&thread_);
@@ -116,7 +120,10 @@ ReadingController::ReadingController(const QString& databasePath, const ReadingO
     connect(worker_, &ReadingWorker::documentReady, this, [this](const DocumentStatus& s) { emit documentReady(s); ended(); });
     connect(worker_, &ReadingWorker::finished, this, [this](const AnswerResult& r) { emit finished(r); ended(); });
     connect(worker_, &ReadingWorker::cancelled, this, [this] { emit cancelled(); ended(); });
-    connect(worker_, &ReadingWorker::failed, this, [this](const QString& m) { emit failed(m); ended(); });
+    connect(worker_, &ReadingWorker::failed, this, [this](AnswerErrorKind kind, const QString& m) {
+        emit failed(kind, m);
+        ended();
+    });
     thread_.start();
 }
 

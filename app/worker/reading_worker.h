@@ -54,7 +54,7 @@ signals:
     void documentReady(const folio::DocumentStatus& status);
     void finished(const folio::AnswerResult& result);
     void cancelled();
-    void failed(const QString& message);
+    void failed(folio::AnswerErrorKind kind, const QString& message);
 
 private:
     template <typename Job>
@@ -93,7 +93,7 @@ signals:
     void documentReady(const folio::DocumentStatus& status);
     void finished(const folio::AnswerResult& result);
     void cancelled();
-    void failed(const QString& message);
+    void failed(folio::AnswerErrorKind kind, const QString& message);
     void idle();            // after the last queued request ended
 
 private:

@@ -4,7 +4,9 @@
 #include "app/worker/reading_worker.h"
 
 #include "app/store/database.h"
+#include "app/store/kv_snapshot_store.h"
 #include "app/store/library_store.h"
+#include "engine/session/session_state.h"
 
 #include "reading_fixtures.h"
 #include "store_fixtures.h"
@@ -69,7 +71,7 @@ TEST(ReadingWorker, SignalsArriveOnTheGuiThreadWhileTheLoopTurns)
         EXPECT_GT(r.conversationId, 0);
         answered = true;
     });
-    QObject::connect(&controller, &ReadingController::failed, [&](const QString& m) { failure = m; });
+    QObject::connect(&controller, &ReadingController::failed, [&](AnswerErrorKind, const QString& m) { failure = m; });
     QTimer ticker;
     QObject::connect(&ticker, &QTimer::timeout, [&] { ++ticks; });
     ticker.start(1);
@@ -134,7 +136,7 @@ TEST(ReadingWorker, StopDuringAModelLoadCancelsTheQueuedQuestion)
     QObject::connect(&controller, &ReadingController::cancelled, [&] { ++cancelled; });
     QObject::connect(&controller, &ReadingController::documentReady, [&](const DocumentStatus&) { ++ready; });
     QObject::connect(&controller, &ReadingController::finished, [&](const AnswerResult&) { ++answered; });
-    QObject::connect(&controller, &ReadingController::failed, [&](const QString& m) { failure = m; });
+    QObject::connect(&controller, &ReadingController::failed, [&](AnswerErrorKind, const QString& m) { failure = m; });
     controller.loadModel(fx.model);
     controller.openDocument(doc);
     controller.ask(QStringLiteral("what happens"));
@@ -196,7 +198,7 @@ TEST(ReadingWorker, StopMidAnswerKeepsTheQuestionAndThePartialAnswer)
     QObject::connect(&controller, &ReadingController::token, [&](const QString& t) { streamed += t; });
     QObject::connect(&controller, &ReadingController::finished, [&](const AnswerResult& r) { result = r; });
     QObject::connect(&controller, &ReadingController::cancelled, [&] { ++cancelled; });
-    QObject::connect(&controller, &ReadingController::failed, [&](const QString& m) { failure = m; });
+    QObject::connect(&controller, &ReadingController::failed, [&](AnswerErrorKind, const QString& m) { failure = m; });
     controller.loadModel(fx.model);
     controller.ask(QStringLiteral("what happens"), 0, doc);
     ASSERT_TRUE(waitIdle(controller));
@@ -231,13 +233,18 @@ TEST(ReadingWorker, AQuestionIsNeverSavedWithoutItsAnswer)
     db.execute("CREATE TRIGGER refuse_answers BEFORE INSERT ON messages WHEN NEW.role = 'assistant' "
                "BEGIN SELECT RAISE(ABORT, 'the answer cannot be written'); END");
     QString failure;
+    std::optional<AnswerErrorKind> kind;
     std::optional<AnswerResult> result;
     QObject::connect(&controller, &ReadingController::finished, [&](const AnswerResult& r) { result = r; });
-    QObject::connect(&controller, &ReadingController::failed, [&](const QString& m) { failure = m; });
+    QObject::connect(&controller, &ReadingController::failed, [&](AnswerErrorKind k, const QString& m) {
+        kind = k;
+        failure = m;
+    });
     controller.loadModel(fx.model);
     controller.ask(QStringLiteral("what happens"), 0, doc);
     ASSERT_TRUE(waitIdle(controller));
     EXPECT_FALSE(failure.isEmpty());
+    EXPECT_EQ(kind, AnswerErrorKind::Store);
     EXPECT_FALSE(result.has_value());
     EXPECT_EQ(test::queryInteger(db, "SELECT COUNT(*) FROM messages"), 0);
     EXPECT_EQ(test::queryInteger(db, "SELECT COUNT(*) FROM conversations"), 0);
@@ -272,7 +279,7 @@ TEST(ReadingWorker, ABusyDatabaseIsRetriedNotDropped)
         lock.reset();   // the other writer is done
     });
     QObject::connect(&controller, &ReadingController::finished, [&](const AnswerResult& r) { result = r; });
-    QObject::connect(&controller, &ReadingController::failed, [&](const QString& m) { failure = m; });
+    QObject::connect(&controller, &ReadingController::failed, [&](AnswerErrorKind, const QString& m) { failure = m; });
     controller.loadModel(fx.model);
     controller.ask(QStringLiteral("what happens"), 0, doc);
     ASSERT_TRUE(waitIdle(controller, 60000));
@@ -292,7 +299,7 @@ TEST(ReadingWorker, ANewConversationReadsTheDocumentOnce)
     QString failure;
     bool answered = false;
     QObject::connect(&controller, &ReadingController::finished, [&](const AnswerResult&) { answered = true; });
-    QObject::connect(&controller, &ReadingController::failed, [&](const QString& m) { failure = m; });
+    QObject::connect(&controller, &ReadingController::failed, [&](AnswerErrorKind, const QString& m) { failure = m; });
     const int before = ReadingSession::documentReads();
     controller.loadModel(fx.model);
     controller.openDocument(doc);
@@ -301,4 +308,94 @@ TEST(ReadingWorker, ANewConversationReadsTheDocumentOnce)
     ASSERT_TRUE(failure.isEmpty()) << failure.toStdString();
     EXPECT_TRUE(answered);
     EXPECT_EQ(ReadingSession::documentReads() - before, 1);
+}
+
+namespace {
+
+// A saved state loaded into a session of its own: what a later run would start from.
+std::unique_ptr<Session> loadSnapshot(Database& db, qint64 id, const std::shared_ptr<const Model>& model,
+                                      const SessionOptions& options)
+{
+    auto session = std::make_unique<Session>(model, options);
+    std::unique_ptr<KvSnapshotReader> reader = KvSnapshotStore(db).openReader(id);
+    session->loadState(*reader);
+    return session;
+}
+
+} // namespace
+
+// Defect: a cancelled prefill left the logits of an earlier micro-batch (or none
+// computed) in the session, and the partial reading saved them as if they were the
+// last token's. Now a partial reading holds no logits, and reading on from it gives
+// the logits of a reading in one go, bit for bit.
+TEST(ReadingWorker, ACancelledReadingSavesNoStaleLogitsAndResumesToTheSameOnes)
+{
+    test::ReadingFixture fx;
+    const QString doc = fx.writeDocument(QStringLiteral("long.txt"), 30);
+    ReadingOptions options = fx.options();
+    options.batchSize = 32;
+    ReadingController controller(fx.database, options);
+    bool cancelled = false, ready = false;
+    QObject::connect(&controller, &ReadingController::progress, [&](int done, int, double, double) {
+        if (done >= 96 && !cancelled)
+            controller.cancel();
+    });
+    QObject::connect(&controller, &ReadingController::cancelled, [&] { cancelled = true; });
+    QObject::connect(&controller, &ReadingController::documentReady, [&](const DocumentStatus&) { ready = true; });
+    controller.loadModel(fx.model);
+    controller.openDocument(doc);
+    ASSERT_TRUE(waitIdle(controller));
+    ASSERT_TRUE(cancelled);
+    // The partial reading is written after the cancel is reported: a later request
+    // (here one that fails at once) starts when it is saved.
+    controller.ask(QString());
+    ASSERT_TRUE(waitIdle(controller));
+
+    // The session shape the worker planned, from a session of the same options.
+    auto db = std::make_shared<Database>(fx.database);
+    ReadingSession planned(db, options);
+    planned.loadModel(fx.model);
+    planned.prepareDocument(doc);
+    const SessionOptions shape = planned.session()->options();
+    const std::vector<int32_t>& prompt = planned.prompt().tokens;
+    const std::shared_ptr<const Model> model = Model::load(fx.model.toStdString());
+
+    const qint64 partialId = test::queryInteger(*db, "SELECT id FROM kv_snapshots WHERE complete = 1");
+    const std::unique_ptr<Session> partial = loadSnapshot(*db, partialId, model, shape);
+    ASSERT_GT(partial->position(), 0);
+    ASSERT_LT(partial->position(), static_cast<int>(prompt.size()));
+    Session straightPart(model, shape);
+    straightPart.prefill(std::vector<int32_t>(prompt.begin(), prompt.begin() + partial->position()));
+    EXPECT_TRUE(partial->logits().empty() || partial->logits() == straightPart.logits());
+
+    controller.openDocument(doc);
+    ASSERT_TRUE(waitIdle(controller));
+    ASSERT_TRUE(ready);
+    const qint64 fullId = test::queryInteger(
+        *db, QStringLiteral("SELECT id FROM kv_snapshots WHERE complete = 1 AND token_count = %1")
+                 .arg(prompt.size()).toUtf8().constData());
+    const std::unique_ptr<Session> resumed = loadSnapshot(*db, fullId, model, shape);
+    Session straight(model, shape);
+    straight.prefill(prompt);
+    EXPECT_EQ(resumed->tokens(), straight.tokens());
+    ASSERT_FALSE(straight.logits().empty());
+    EXPECT_EQ(resumed->logits(), straight.logits());
+}
+
+// Failures say what was at fault by their kind, not by words in the message.
+TEST(ReadingWorker, FailuresAreTypedByWhatWasAtFault)
+{
+    test::ReadingFixture fx;
+    ReadingController controller(fx.database, fx.options());
+    std::vector<AnswerErrorKind> kinds;
+    QObject::connect(&controller, &ReadingController::failed,
+                     [&](AnswerErrorKind kind, const QString&) { kinds.push_back(kind); });
+    controller.loadModel(fx.dir.filePath(QStringLiteral("moved.gguf")));
+    ASSERT_TRUE(waitIdle(controller));
+    controller.loadModel(fx.model);
+    controller.openDocument(fx.dir.filePath(QStringLiteral("missing.txt")));
+    controller.ask(QStringLiteral("   "), 0, fx.writeDocument(QStringLiteral("book.txt"), 2));
+    ASSERT_TRUE(waitIdle(controller));
+    EXPECT_EQ(kinds, (std::vector<AnswerErrorKind>{AnswerErrorKind::Model, AnswerErrorKind::Document,
+                                                   AnswerErrorKind::Request}));
 }

@@ -1,5 +1,5 @@
 // The main window, driven as a user would, on the offscreen platform.
-#include "ui/main_window.h"
+#include "ui/shell/main_window.h"
 
 #include "app/documents/document.h"
 

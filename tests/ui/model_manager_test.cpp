@@ -3,9 +3,9 @@
 // and the status bar after choosing.
 #include "engine/model/model.h"
 #include "tests/engine/test_models.h"
-#include "ui/main_window.h"
-#include "ui/model_manager_dialog.h"
-#include "ui/model_settings.h"
+#include "ui/shell/main_window.h"
+#include "ui/models/model_manager_dialog.h"
+#include "app/settings/model_settings.h"
 #include "ui_fixtures.h"
 
 #include <QComboBox>

@@ -1,14 +1,14 @@
 // The library, the reader (rendered PDF pages, text sections, find, zoom), the page
 // strip, the theme and the error log, driven through the main window (offscreen).
-#include "ui/error_log.h"
-#include "ui/evidence_marks.h"
-#include "ui/library_view.h"
-#include "ui/main_window.h"
-#include "ui/page_strip.h"
-#include "ui/pdf_page_view.h"
-#include "ui/reader_view.h"
-#include "ui/text_page.h"
-#include "ui/theme.h"
+#include "ui/shell/error_log.h"
+#include "ui/reader/evidence_marks.h"
+#include "ui/shell/library_view.h"
+#include "ui/shell/main_window.h"
+#include "ui/reader/page_strip.h"
+#include "ui/reader/pdf_page_view.h"
+#include "ui/reader/reader_view.h"
+#include "ui/reader/text_page.h"
+#include "ui/shell/theme.h"
 #include "ui_fixtures.h"
 
 #include <QAction>

@@ -1,9 +1,9 @@
 // Review for venue: the form's sections and scores streamed, parsed, checked and
 // exported as Markdown, with a scripted backend (the prompt itself is app/review's).
 #include "app/review/venue_form.h"
-#include "ui/main_window.h"
-#include "ui/review_dialog.h"
-#include "ui/scripted_backend.h"
+#include "ui/shell/main_window.h"
+#include "ui/review/review_dialog.h"
+#include "ui/chat/scripted_backend.h"
 #include "ui_fixtures.h"
 
 #include <QComboBox>
@@ -95,7 +95,7 @@ private slots:
         ReviewDialog* dialog = window.openReview();
         QVERIFY(dialog->selectVenue(QStringLiteral("neurips")));
         backend.setAnswer(reviewAnswer(*VenueCatalog::builtIn().find(QStringLiteral("neurips"))), {});
-        QSignalSpy tokens(&backend, &ChatBackend::token);
+        QSignalSpy tokens(&backend, &AnswerSource::token);
         QSignalSpy finished(dialog, &ReviewDialog::reviewFinished);
         dialog->start();
         QTRY_VERIFY(tokens.count() >= 3);

@@ -1,0 +1,617 @@
+#include "ui/chat/chat_view.h"
+
+#include "app/store/store_error.h"
+#include "ui/chat/reading_progress.h"
+
+#include <QApplication>
+#include <QClipboard>
+#include <QComboBox>
+#include <QHBoxLayout>
+#include <QInputDialog>
+#include <QKeySequence>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QRegularExpression>
+#include <QScrollBar>
+#include <QShortcut>
+#include <QTextBrowser>
+#include <QTimer>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+namespace folio {
+
+ChatView::ChatView(QWidget* parent) : QWidget(parent)
+{
+    setObjectName(QStringLiteral("chatView"));
+    m_conversations = new QComboBox;
+    m_conversations->setObjectName(QStringLiteral("conversationBox"));
+    m_conversations->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_conversations->setMinimumContentsLength(12);
+    auto tool = [this](const char* name, const QString& icon, const QString& text) {
+        auto* button = new QToolButton;
+        button->setObjectName(QLatin1String(name));
+        button->setIcon(QIcon::fromTheme(icon));
+        button->setText(text);
+        button->setToolTip(text);
+        button->setAutoRaise(true);
+        return button;
+    };
+    m_new = tool("newConversationButton", QStringLiteral("document-new"), tr("New conversation"));
+    m_rename = tool("renameConversationButton", QStringLiteral("edit-rename"), tr("Rename conversation"));
+    m_delete = tool("deleteConversationButton", QStringLiteral("edit-delete"), tr("Delete conversation"));
+    auto* top = new QHBoxLayout;
+    top->addWidget(m_conversations, 1);
+    top->addWidget(m_new);
+    top->addWidget(m_rename);
+    top->addWidget(m_delete);
+
+    m_transcript = new QTextBrowser;
+    m_transcript->setObjectName(QStringLiteral("transcript"));
+    m_transcript->setOpenLinks(false);
+    m_transcript->setPlaceholderText(tr("Ask a question about the document. Answers cite pages like [p. 12]; "
+                                        "click a citation to go there."));
+    connect(m_transcript, &QTextBrowser::anchorClicked, this, [this](const QUrl& url) {
+        if (url.scheme() == QLatin1String("folio-page"))
+            emit pageLinkActivated(url.path());
+        else if (url.scheme() == QLatin1String("folio-evidence"))
+            selectAnswer(url.path().toInt());
+        else if (url.scheme() == QLatin1String("folio-answer"))   // "turn.answer"
+            showAnswer(url.path().section(QChar(u'.'), 0, 0).toInt(), url.path().section(QChar(u'.'), 1, 1).toInt());
+    });
+
+    m_progress = new ReadingProgress;
+    connect(m_progress, &ReadingProgress::cancelRequested, this, [this] {
+        if (m_backend && m_answering)
+            m_backend->cancelReading(m_request);
+    });
+
+    m_question = new QPlainTextEdit;
+    m_question->setObjectName(QStringLiteral("questionEdit"));
+    m_question->setPlaceholderText(tr("Ask about the document (Ctrl+Enter)"));
+    m_question->setMaximumHeight(90);
+    m_ask = new QPushButton(QIcon::fromTheme(QStringLiteral("mail-send")), tr("Ask"));
+    m_ask->setObjectName(QStringLiteral("askButton"));
+    m_stop = new QPushButton(QIcon::fromTheme(QStringLiteral("process-stop")), tr("Stop"));
+    m_stop->setObjectName(QStringLiteral("stopButton"));
+    m_copy = tool("copyButton", QStringLiteral("edit-copy"), tr("Copy the last answer"));
+    m_regenerate = tool("regenerateButton", QStringLiteral("view-refresh"), tr("Answer the last question again"));
+    auto* buttons = new QHBoxLayout;
+    buttons->addWidget(m_copy);
+    buttons->addWidget(m_regenerate);
+    buttons->addStretch(1);
+    buttons->addWidget(m_stop);
+    buttons->addWidget(m_ask);
+
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(6, 6, 6, 6);
+    layout->addLayout(top);
+    layout->addWidget(m_transcript, 1);
+    layout->addWidget(m_progress);
+    layout->addWidget(m_question);
+    layout->addLayout(buttons);
+
+    m_renderTimer = new QTimer(this);
+    m_renderTimer->setSingleShot(true);
+    m_renderTimer->setInterval(30);   // streaming re-renders at most ~30 times a second
+    connect(m_renderTimer, &QTimer::timeout, this, &ChatView::render);
+
+    connect(m_new, &QToolButton::clicked, this, [this] { newConversation(); });
+    connect(m_rename, &QToolButton::clicked, this, [this] {
+        bool ok = false;
+        const QString title = QInputDialog::getText(this, tr("Rename Conversation"), tr("Title:"), QLineEdit::Normal,
+                                                    m_conversations->currentText(), &ok);
+        if (ok && !title.trimmed().isEmpty())
+            renameConversation(title.trimmed());
+    });
+    connect(m_delete, &QToolButton::clicked, this, &ChatView::deleteConversation);
+    connect(m_conversations, &QComboBox::activated, this, [this](int index) {
+        selectConversation(m_conversations->itemData(index).toLongLong());
+    });
+    connect(m_ask, &QPushButton::clicked, this, [this] {
+        if (ask(m_question->toPlainText().trimmed()))
+            m_question->clear();
+    });
+    auto* send = new QShortcut(QKeySequence(Qt::CTRL | Qt::Key_Return), m_question);
+    connect(send, &QShortcut::activated, m_ask, &QPushButton::click);
+    connect(m_stop, &QPushButton::clicked, this, &ChatView::stop);
+    connect(m_copy, &QToolButton::clicked, this, &ChatView::copyLastAnswer);
+    connect(m_regenerate, &QToolButton::clicked, this, &ChatView::regenerate);
+    updateButtons();
+}
+
+void ChatView::setBackend(AnswerSource* backend)
+{
+    if (m_backend)
+        disconnect(m_backend, nullptr, this, nullptr);
+    m_backend = backend;
+    if (backend) {
+        // Only our own requests: a review asks through the same backend.
+        connect(backend, &AnswerSource::readingProgress, this, [this](quint64 request, qint64 done, qint64 total) {
+            if (isOurs(request))
+                m_progress->report(done, total);
+        });
+        connect(backend, &AnswerSource::readingFinished, this, [this](quint64 request, bool completed) {
+            if (!isOurs(request))
+                return;
+            m_progress->finish();
+            if (!completed)
+                endWithoutAnswer();   // cancelled: the reading resumes from here next time
+        });
+        connect(backend, &AnswerSource::token, this, [this](quint64 request, const QString& piece) {
+            if (isOurs(request))
+                onToken(piece);
+        });
+        connect(backend, &AnswerSource::answered, this,
+                [this](quint64 request, const QString& text, const QVector<EvidencePage>& evidence) {
+                    if (isOurs(request))
+                        onAnswered(text, evidence);
+                });
+        connect(backend, &AnswerSource::failed, this, [this](quint64 request, AnswerErrorKind, const QString& message) {
+            if (isOurs(request))
+                onFailed(message);
+        });
+        connect(backend, &AnswerSource::conversationSaved, this, [this](quint64 request, qint64 id) {
+            if (isOurs(request))
+                adoptConversation(id);
+        });
+        connect(backend, &AnswerSource::cancelled, this, [this](quint64 request) {
+            if (isOurs(request))
+                endWithoutAnswer();
+        });
+    }
+    updateButtons();
+}
+
+void ChatView::setDocument(std::shared_ptr<const Document> document, qint64 documentId)
+{
+    if (m_answering && m_backend)
+        m_backend->stop(m_request);
+    m_answering = false;
+    m_document = std::move(document);
+    m_documentId = documentId;
+    m_conversationId = 0;
+    m_selectedAnswer = -1;
+    reloadConversations(0);
+}
+
+void ChatView::reloadConversations(qint64 select)
+{
+    m_conversations->clear();
+    QVector<ConversationRecord> list;
+    if (m_store && m_documentId) {
+        try {
+            list = m_store->conversations(m_documentId);
+        } catch (const StoreError& e) {
+            report(e.message());
+        }
+    }
+    for (const ConversationRecord& c : list)
+        m_conversations->addItem(c.title, c.id);
+    const int index = select ? m_conversations->findData(select) : (list.isEmpty() ? -1 : 0);
+    m_conversations->setCurrentIndex(index);
+    m_conversationId = index >= 0 ? m_conversations->itemData(index).toLongLong() : 0;
+    loadMessages();
+}
+
+int ChatView::conversationCount() const { return m_conversations->count(); }
+
+void ChatView::selectConversation(qint64 id)
+{
+    if (id == m_conversationId)
+        return;
+    if (m_answering && m_backend)
+        m_backend->stop(m_request);
+    m_answering = false;
+    m_conversationId = id;
+    m_conversations->setCurrentIndex(m_conversations->findData(id));
+    loadMessages();
+}
+
+qint64 ChatView::newConversation(const QString& title)
+{
+    if (!m_store || !m_documentId)
+        return 0;
+    try {
+        const QString name = title.isEmpty() ? tr("Conversation %1").arg(m_conversations->count() + 1) : title;
+        const qint64 id = m_store->createConversation(m_documentId, m_modelFingerprint, name);
+        reloadConversations(id);
+        return id;
+    } catch (const StoreError& e) {
+        report(e.message());
+        return 0;
+    }
+}
+
+void ChatView::renameConversation(const QString& title)
+{
+    if (!m_store || !m_conversationId)
+        return;
+    try {
+        m_store->renameConversation(m_conversationId, title);
+    } catch (const StoreError& e) {
+        report(e.message());
+    }
+    reloadConversations(m_conversationId);
+}
+
+void ChatView::deleteConversation()
+{
+    if (!m_store || !m_conversationId || m_answering)
+        return;
+    try {
+        m_store->deleteConversation(m_conversationId);
+    } catch (const StoreError& e) {
+        report(e.message());
+    }
+    reloadConversations(0);
+}
+
+void ChatView::loadMessages()
+{
+    m_messages.clear();
+    m_streaming.clear();
+    m_selectedAnswer = -1;
+    if (m_shownAnswersOf != m_conversationId) {
+        m_shownAnswers.clear();   // another conversation: its newest answers first
+        m_shownAnswersOf = m_conversationId;
+    }
+    if (m_store && m_conversationId) {
+        try {
+            m_messages = m_store->messages(m_conversationId);
+        } catch (const StoreError& e) {
+            report(e.message());
+        }
+    }
+    render();
+    const QVector<ChatTurn> all = turns(m_messages);
+    for (int t = int(all.size()) - 1; t >= 0; --t)
+        if (!all[t].answers.isEmpty()) {
+            selectAnswer(all[t].answers[shownAnswer(t)]);
+            break;
+        }
+    if (m_selectedAnswer < 0)
+        emit evidenceSelected({});
+    updateButtons();
+}
+
+bool ChatView::ask(const QString& question)
+{
+    if (question.isEmpty() || m_answering)
+        return false;
+    if (!m_document || !m_documentId) {
+        report(tr("Open a document before asking about it."));
+        return false;
+    }
+    if (!m_backend) {
+        report(tr("No model is loaded: choose one in Tools → Model Manager."));
+        return false;
+    }
+    if (!m_conversationId && !newConversation(question.left(48)))
+        return false;
+    startAnswer(question, true);
+    return true;
+}
+
+void ChatView::startAnswer(const QString& question, bool appendQuestion)
+{
+    AnswerRequest request;
+    request.document = m_document;
+    request.documentId = m_documentId;
+    request.conversationId = m_conversationId;
+    request.question = question;
+    // A backend that stores turns binds a conversation to its model when it saves the
+    // first one: let it create the conversation (adoptConversation keeps our title).
+    if (m_backend->storesMessages() && m_messages.isEmpty())
+        request.conversationId = 0;
+    if (appendQuestion) {
+        request.history = shownHistory(turnCount());
+        MessageRecord message;
+        message.conversationId = m_conversationId;
+        message.role = MessageRole::User;
+        message.text = question;
+        try {
+            if (m_store && !m_backend->storesMessages())
+                message.id = m_store->appendMessage(m_conversationId, message);
+        } catch (const StoreError& e) {
+            report(e.message());
+            return;
+        }
+        m_messages.push_back(message);
+    } else {
+        // Regenerate: the conversation as shown, up to (not including) the last question.
+        request.history = shownHistory(turnCount() - 1);
+        request.again = true;
+    }
+    m_answering = true;
+    m_asked = question;
+    m_streaming.clear();
+    updateButtons();
+    render();
+    m_request = m_backend->ask(request);
+}
+
+void ChatView::stop()
+{
+    if (m_answering && m_backend)
+        m_backend->stop(m_request);
+}
+
+void ChatView::regenerate()
+{
+    if (m_answering || !m_backend)
+        return;
+    const QVector<ChatTurn> all = turns(m_messages);
+    if (!all.isEmpty() && all.last().question >= 0)
+        startAnswer(m_messages[all.last().question].text, false);
+}
+
+void ChatView::copyLastAnswer()
+{
+    const QVector<ChatTurn> all = turns(m_messages);
+    for (int t = int(all.size()) - 1; t >= 0; --t)
+        if (!all[t].answers.isEmpty()) {
+            QApplication::clipboard()->setText(m_messages[all[t].answers[shownAnswer(t)]].text);
+            return;
+        }
+}
+
+void ChatView::onToken(const QString& piece)
+{
+    if (!m_answering)
+        return;
+    m_streaming += piece;
+    scheduleRender();
+}
+
+void ChatView::onAnswered(const QString& text, const QVector<EvidencePage>& evidence)
+{
+    if (!m_answering)
+        return;
+    // The new answer belongs to the last question and is shown; earlier ones stay a click away.
+    m_shownAnswers.remove(turnCount() - 1);
+    m_answering = false;
+    m_streaming.clear();
+    if (m_backend && m_backend->storesMessages() && m_store) {
+        loadMessages();   // the question and answer as saved, with their ids and evidence
+    } else {
+        MessageRecord message;
+        message.conversationId = m_conversationId;
+        message.role = MessageRole::Assistant;
+        message.text = text;
+        message.evidence = evidence;
+        try {
+            if (m_store)
+                message.id = m_store->appendMessage(m_conversationId, message);
+        } catch (const StoreError& e) {
+            report(e.message());
+        }
+        m_messages.push_back(message);
+        render();
+    }
+    selectAnswer(int(m_messages.size()) - 1);
+    updateButtons();
+    emit answerFinished();
+}
+
+void ChatView::onFailed(const QString& message)
+{
+    giveQuestionBack();
+    m_answering = false;
+    m_streaming.clear();
+    m_progress->finish();
+    // A backend that saves turns itself saved nothing of this one.
+    if (m_backend && m_backend->storesMessages())
+        loadMessages();
+    else
+        render();
+    updateButtons();
+    report(message);
+}
+
+// A question that got no answer goes back into the box, to ask again or change.
+void ChatView::giveQuestionBack()
+{
+    if (m_question->toPlainText().trimmed().isEmpty())
+        m_question->setPlainText(m_asked);
+}
+
+void ChatView::endWithoutAnswer()
+{
+    if (!m_answering)
+        return;
+    giveQuestionBack();
+    m_answering = false;
+    m_streaming.clear();
+    m_progress->finish();
+    // A backend that stores turns kept nothing of this question: show what the store has.
+    if (m_backend && m_backend->storesMessages())
+        loadMessages();
+    else
+        render();
+    updateButtons();
+}
+
+void ChatView::adoptConversation(qint64 id)
+{
+    if (!m_store || !id || id == m_conversationId)
+        return;
+    try {
+        // The empty conversation the user had open gives the new one its title.
+        if (m_conversationId && m_store->messages(m_conversationId).isEmpty()) {
+            m_store->renameConversation(id, m_store->conversation(m_conversationId).title);
+            m_store->deleteConversation(m_conversationId);
+        }
+    } catch (const StoreError& e) {
+        report(e.message());
+    }
+    reloadConversations(id);
+}
+
+void ChatView::selectAnswer(int messageIndex)
+{
+    if (messageIndex < 0 || messageIndex >= m_messages.size())
+        return;
+    m_selectedAnswer = messageIndex;
+    // The selected answer is the one its question shows.
+    const QVector<ChatTurn> all = turns(m_messages);
+    for (int t = 0; t < all.size(); ++t) {
+        const int alternative = int(all[t].answers.indexOf(messageIndex));
+        if (alternative >= 0 && alternative != shownAnswer(t)) {
+            m_shownAnswers[t] = alternative;
+            render();
+        }
+    }
+    emit evidenceSelected(m_messages[messageIndex].evidence);
+}
+
+QVector<ChatTurn> ChatView::turns(const QVector<MessageRecord>& messages)
+{
+    QVector<ChatTurn> out;
+    MessageRole previous = MessageRole::System;
+    for (int i = 0; i < messages.size(); ++i) {
+        const MessageRecord& m = messages[i];
+        if (m.role == MessageRole::System)
+            continue;
+        if (m.role == MessageRole::User) {
+            const bool askedAgain = previous == MessageRole::Assistant && !out.isEmpty() && out.last().question >= 0
+                                    && messages[out.last().question].text == m.text;
+            if (!askedAgain)
+                out.push_back({i, {}});
+        } else {
+            if (out.isEmpty())
+                out.push_back({-1, {}});
+            out.last().answers.push_back(i);
+        }
+        previous = m.role;
+    }
+    return out;
+}
+
+int ChatView::shownAnswer(int turn) const
+{
+    const QVector<ChatTurn> all = turns(m_messages);
+    if (turn < 0 || turn >= all.size() || all[turn].answers.isEmpty())
+        return -1;
+    const int count = int(all[turn].answers.size());
+    const int chosen = m_shownAnswers.value(turn, count - 1);
+    return chosen >= 0 && chosen < count ? chosen : count - 1;
+}
+
+void ChatView::showAnswer(int turn, int alternative)
+{
+    const QVector<ChatTurn> all = turns(m_messages);
+    if (m_answering || turn < 0 || turn >= all.size() || alternative < 0 || alternative >= all[turn].answers.size())
+        return;
+    m_shownAnswers[turn] = alternative;
+    render();
+    selectAnswer(all[turn].answers[alternative]);
+}
+
+QVector<MessageRecord> ChatView::shownHistory(int turnCount) const
+{
+    QVector<MessageRecord> history;
+    const QVector<ChatTurn> all = turns(m_messages);
+    for (int t = 0; t < std::min(turnCount, int(all.size())); ++t) {
+        if (all[t].question >= 0)
+            history.push_back(m_messages[all[t].question]);
+        if (const int shown = shownAnswer(t); shown >= 0)
+            history.push_back(m_messages[all[t].answers[shown]]);
+    }
+    return history;
+}
+
+// "‹ 2/3 ›": the answer shown of a question's answers, with links to the neighbours.
+QString ChatView::answerSwitcher(int turn, int shown, int count, bool links) const
+{
+    const auto arrow = [&](const QString& glyph, int target) {
+        return links && target >= 0 && target < count
+                   ? QStringLiteral("[%1](folio-answer:%2.%3)").arg(glyph).arg(turn).arg(target)
+                   : glyph;
+    };
+    return QStringLiteral("%1 %2 %3")
+        .arg(arrow(QStringLiteral("‹"), shown - 1), tr("%1/%2").arg(shown + 1).arg(count), arrow(QStringLiteral("›"), shown + 1));
+}
+
+QString ChatView::linkCitations(const QString& markdown)
+{
+    static const QRegularExpression citation(QStringLiteral(R"(\[(pp?)\.\s*([0-9A-Za-z]+)([^\]\[]{0,12})\])"));
+    QString out;
+    qsizetype last = 0;
+    for (auto it = citation.globalMatch(markdown); it.hasNext();) {
+        const QRegularExpressionMatch m = it.next();
+        out += markdown.mid(last, m.capturedStart() - last);
+        out += QStringLiteral("[%1. %2%3](folio-page:%2)").arg(m.captured(1), m.captured(2), m.captured(3));
+        last = m.capturedEnd();
+    }
+    out += markdown.mid(last);
+    return out;
+}
+
+void ChatView::scheduleRender()
+{
+    if (!m_renderTimer->isActive())
+        m_renderTimer->start();
+}
+
+void ChatView::render()
+{
+    m_renderTimer->stop();
+    QString md;
+    const QString rule = QStringLiteral("---\n\n");
+    const QString writing = linkCitations(m_streaming) + QStringLiteral(" ▍\n\n");
+    const QVector<ChatTurn> all = turns(m_messages);
+    for (int t = 0; t < all.size(); ++t) {
+        const ChatTurn& turn = all[t];
+        if (turn.question >= 0)
+            md += tr("**You**") + QStringLiteral("\n\n") + linkCitations(m_messages[turn.question].text)
+                  + QStringLiteral("\n\n") + rule;
+        const int count = int(turn.answers.size());
+        if (count == 0)
+            continue;
+        // Another answer to the last question is being written: it takes the old one's place.
+        if (m_answering && t == all.size() - 1) {
+            md += tr("**Folio**") + QStringLiteral("  ") + answerSwitcher(t, count, count + 1, false)
+                  + QStringLiteral("\n\n") + writing;
+            continue;
+        }
+        const int shown = shownAnswer(t);
+        const int index = turn.answers[shown];
+        const MessageRecord& m = m_messages[index];
+        md += tr("**Folio**");
+        if (count > 1)
+            md += QStringLiteral("  ") + answerSwitcher(t, shown, count, true);
+        md += QStringLiteral("\n\n") + linkCitations(m.text);
+        if (m.interrupted)
+            md += QStringLiteral(" *") + tr("(stopped)") + QLatin1Char('*');
+        md += QStringLiteral("\n\n");
+        if (!m.evidence.isEmpty())
+            md += QStringLiteral("*[%1](folio-evidence:%2)*\n\n").arg(tr("Show evidence pages")).arg(index);
+        md += rule;
+    }
+    if (m_answering && (all.isEmpty() || all.last().answers.isEmpty()))
+        md += tr("**Folio**") + QStringLiteral("\n\n") + writing;
+    m_transcript->setMarkdown(md);
+    QScrollBar* bar = m_transcript->verticalScrollBar();
+    bar->setValue(bar->maximum());
+}
+
+void ChatView::updateButtons()
+{
+    const bool haveConversation = m_conversationId != 0;
+    bool hasAnswer = false;
+    for (const MessageRecord& m : m_messages)
+        hasAnswer = hasAnswer || m.role == MessageRole::Assistant;
+    m_ask->setEnabled(!m_answering && m_document);
+    m_stop->setEnabled(m_answering);
+    m_new->setEnabled(m_documentId != 0 && !m_answering);
+    m_rename->setEnabled(haveConversation);
+    m_delete->setEnabled(haveConversation && !m_answering);
+    m_copy->setEnabled(hasAnswer);
+    m_regenerate->setEnabled(hasAnswer && !m_answering && m_backend);
+    m_conversations->setEnabled(!m_answering);
+}
+
+void ChatView::report(const QString& message) { emit failed(message); }
+
+} // namespace folio

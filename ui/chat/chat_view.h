@@ -1,0 +1,134 @@
+// The chat pane: the document's conversations (list, new, rename, delete, kept in the
+// store), the messages as rich text with page citations such as "[p. 12]" turned into
+// links, the answer streamed token by token, Stop, Copy and Regenerate, and the reading
+// progress while the document is being read. Answers come from a AnswerSource.
+// Regenerate keeps the earlier answers: a question shows one of its answers with
+// "‹ 2/3 ›" links to the others.
+#pragma once
+
+#include "app/store/library_store.h"
+#include "app/answers/answer_source.h"
+
+#include <QHash>
+#include <QPointer>
+#include <QWidget>
+
+class QComboBox;
+class QPlainTextEdit;
+class QPushButton;
+class QTextBrowser;
+class QTimer;
+class QToolButton;
+
+namespace folio {
+
+class ReadingProgress;
+
+// One question and its answers. An answer asked for again (Regenerate) is kept beside
+// the earlier ones; one of them is shown: the newest, until another is chosen.
+struct ChatTurn {
+    int question = -1;      // index into the messages; -1 when an answer comes first
+    QVector<int> answers;   // indexes of its answers, oldest first
+};
+
+class ChatView : public QWidget {
+    Q_OBJECT
+public:
+    explicit ChatView(QWidget* parent = nullptr);
+
+    void setStore(LibraryStore* store) { m_store = store; }
+    void setBackend(AnswerSource* backend);
+    AnswerSource* backend() const { return m_backend; }
+    void setModelFingerprint(const QString& fingerprint) { m_modelFingerprint = fingerprint; }
+    // Shows the document's conversations (the most recent selected).
+    void setDocument(std::shared_ptr<const Document> document, qint64 documentId);
+
+    qint64 conversationId() const { return m_conversationId; }
+    int conversationCount() const;
+    qint64 newConversation(const QString& title = QString());
+    void renameConversation(const QString& title);
+    void deleteConversation();
+    void selectConversation(qint64 id);
+
+    bool ask(const QString& question);   // false when it cannot (no backend, busy, no document)
+    void stop();
+    void regenerate();
+    void copyLastAnswer();
+    bool isAnswering() const { return m_answering; }
+
+    const QVector<MessageRecord>& messages() const { return m_messages; }
+    QString streamingText() const { return m_streaming; }
+    QTextBrowser* transcript() const { return m_transcript; }
+    ReadingProgress* readingProgress() const { return m_progress; }
+    // Selects an answer (index into messages()) and sends out its evidence pages.
+    void selectAnswer(int messageIndex);
+    int selectedAnswer() const { return m_selectedAnswer; }
+
+    // "[p. 12]" and "[pp. 3-4]" become links "folio-page:12" (Markdown).
+    static QString linkCitations(const QString& markdown);
+
+    // The messages as questions with their answers. Answers that follow one another
+    // belong to one question (how the chat pane stores a regenerated answer), and so
+    // does the answer to a question asked again right after its answer (how the app's
+    // worker stores one).
+    static QVector<ChatTurn> turns(const QVector<MessageRecord>& messages);
+    int turnCount() const { return int(turns(m_messages).size()); }
+    // Which of a turn's answers is shown (index into its answers), and choosing another
+    // (it is selected too, so the reader shows its evidence).
+    int shownAnswer(int turn) const;
+    void showAnswer(int turn, int alternative);
+
+signals:
+    void pageLinkActivated(const QString& label);
+    void evidenceSelected(const QVector<folio::EvidencePage>& evidence);
+    void failed(const QString& message);
+    void answerFinished();
+
+private:
+    void reloadConversations(qint64 select);
+    void loadMessages();
+    void render();
+    void scheduleRender();
+    void startAnswer(const QString& question, bool appendQuestion);
+    void onToken(const QString& piece);
+    void onAnswered(const QString& text, const QVector<EvidencePage>& evidence);
+    void onFailed(const QString& message);
+    void adoptConversation(qint64 id);
+    void endWithoutAnswer();
+    void giveQuestionBack();
+    bool isOurs(quint64 request) const { return m_answering && request == m_request; }
+    void updateButtons();
+    void report(const QString& message);
+    QVector<MessageRecord> shownHistory(int turnCount) const;
+    QString answerSwitcher(int turn, int shown, int count, bool links) const;
+
+    LibraryStore* m_store = nullptr;
+    QPointer<AnswerSource> m_backend;
+    QString m_modelFingerprint;
+    std::shared_ptr<const Document> m_document;
+    qint64 m_documentId = 0;
+    qint64 m_conversationId = 0;
+    QVector<MessageRecord> m_messages;
+    QString m_streaming;
+    QString m_asked;   // the question being answered
+    quint64 m_request = 0;   // its request to the backend
+    bool m_answering = false;
+    int m_selectedAnswer = -1;
+    QHash<int, int> m_shownAnswers;    // turn → the answer chosen instead of the newest
+    qint64 m_shownAnswersOf = 0;       // the conversation m_shownAnswers is about
+
+    QComboBox* m_conversations;
+    QToolButton* m_new;
+    QToolButton* m_rename;
+    QToolButton* m_delete;
+    QTextBrowser* m_transcript;
+    ReadingProgress* m_progress;
+    QPlainTextEdit* m_question;
+    QPushButton* m_ask;
+    QPushButton* m_stop;
+    QToolButton* m_copy;
+    QToolButton* m_regenerate;
+    QTimer* m_renderTimer;
+};
+
+} // namespace folio

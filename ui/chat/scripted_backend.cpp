@@ -1,0 +1,91 @@
+#include "ui/chat/scripted_backend.h"
+
+#include <QRegularExpression>
+#include <QTimer>
+
+namespace folio {
+
+ScriptedBackend::ScriptedBackend(QObject* parent) : AnswerSource(parent), m_timer(new QTimer(this))
+{
+    m_timer->setInterval(5);
+    connect(m_timer, &QTimer::timeout, this, &ScriptedBackend::tick);
+    setAnswer(tr("The harbour master records high water at dawn [p. 2]."), {{1, 0.8}, {0, 0.2}});
+}
+
+void ScriptedBackend::setAnswer(const QString& text, const QVector<EvidencePage>& evidence)
+{
+    m_answer = text;
+    m_evidence = evidence;
+}
+
+void ScriptedBackend::setInterval(int ms) { m_timer->setInterval(ms); }
+
+bool ScriptedBackend::isBusy() const { return m_phase != Phase::Idle; }
+
+quint64 ScriptedBackend::ask(const AnswerRequest& request)
+{
+    const quint64 id = nextRequest();
+    if (isBusy()) {
+        refuse(id, AnswerErrorKind::Request, tr("Still answering the previous question."));
+        return id;
+    }
+    m_id = id;
+    ++m_asks;
+    m_request = request;
+    // Words with the space before them, so the streamed pieces join back exactly.
+    m_words.clear();
+    for (auto it = QRegularExpression(QStringLiteral("\\s*\\S+")).globalMatch(m_answer); it.hasNext();)
+        m_words << it.next().captured();
+    m_next = 0;
+    m_written.clear();
+    m_phase = m_read.value(request.documentId) < m_total ? Phase::Reading : Phase::Answering;
+    m_timer->start();
+    return id;
+}
+
+void ScriptedBackend::tick()
+{
+    if (m_phase == Phase::Reading) {
+        qint64& done = m_read[m_request.documentId];
+        if (m_pauseAt >= 0 && done >= m_pauseAt)
+            return;
+        done = std::min(m_total, done + m_step);
+        emit readingProgress(m_id, done, m_total);
+        if (done >= m_total) {
+            emit readingFinished(m_id, true);
+            m_phase = Phase::Answering;
+        }
+        return;
+    }
+    if (m_phase != Phase::Answering)
+        return;
+    if (m_next < m_words.size()) {
+        m_written += m_words[m_next];
+        emit token(m_id, m_words[m_next++]);
+        emit contextUsed(m_total + m_written.size() / 4, std::max<qint64>(8192, 2 * m_total));
+        return;
+    }
+    m_timer->stop();
+    m_phase = Phase::Idle;
+    emit answered(m_id, m_written, m_evidence);
+}
+
+void ScriptedBackend::stop(quint64 request)
+{
+    if (request != m_id || m_phase != Phase::Answering)
+        return;
+    m_timer->stop();
+    m_phase = Phase::Idle;
+    emit answered(m_id, m_written, m_evidence);
+}
+
+void ScriptedBackend::cancelReading(quint64 request)
+{
+    if (request != m_id || m_phase != Phase::Reading)
+        return;
+    m_timer->stop();
+    m_phase = Phase::Idle;
+    emit readingFinished(m_id, false);
+}
+
+} // namespace folio

@@ -1,0 +1,362 @@
+#include "ui/models/model_manager_dialog.h"
+
+#include "engine/model/model.h"
+#include "ui/shell/status_widgets.h"
+
+#include <QComboBox>
+#include <QDialogButtonBox>
+#include <QDoubleSpinBox>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QLocale>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QTabWidget>
+#include <QThread>
+#include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
+
+namespace folio {
+
+namespace {
+
+QLabel* valueLabel(const char* name)
+{
+    auto* label = new QLabel;
+    label->setObjectName(QLatin1String(name));
+    label->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    label->setWordWrap(true);
+    return label;
+}
+
+} // namespace
+
+ModelManagerDialog::ModelManagerDialog(QWidget* parent) : QDialog(parent)
+{
+    setObjectName(QStringLiteral("modelManager"));
+    setWindowTitle(tr("Model Manager"));
+    resize(720, 640);
+    m_watcher = new QFutureWatcher<Inspection>(this);
+    connect(m_watcher, &QFutureWatcher<Inspection>::finished, this, &ModelManagerDialog::onInspected);
+
+    auto* tabs = new QTabWidget;
+    tabs->addTab(createModelPage(), tr("Model"));
+    tabs->addTab(createSettingsPage(), tr("Settings"));
+    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel);
+    connect(buttons, &QDialogButtonBox::accepted, this, &ModelManagerDialog::accept);
+    connect(buttons, &QDialogButtonBox::rejected, this, &ModelManagerDialog::reject);
+    auto* layout = new QVBoxLayout(this);
+    layout->addWidget(tabs, 1);
+    layout->addWidget(buttons);
+    setSettings(ModelSettings::load());
+}
+
+ModelManagerDialog::~ModelManagerDialog() { m_watcher->waitForFinished(); }
+
+QWidget* ModelManagerDialog::createModelPage()
+{
+    auto* page = new QWidget;
+    m_path = new QLineEdit;
+    m_path->setObjectName(QStringLiteral("modelPathEdit"));
+    m_path->setPlaceholderText(tr("A GGUF model file"));
+    auto* browse = new QPushButton(tr("Choose…"));
+    browse->setObjectName(QStringLiteral("browseModelButton"));
+    connect(browse, &QPushButton::clicked, this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Choose a Model"), QFileInfo(m_path->text()).path(),
+                                                          tr("GGUF models (*.gguf);;All files (*)"));
+        if (!path.isEmpty())
+            inspect(path);
+    });
+    connect(m_path, &QLineEdit::editingFinished, this, [this] {
+        if (m_path->text() != m_summary.path)
+            inspect(m_path->text());
+    });
+    auto* pathRow = new QHBoxLayout;
+    pathRow->addWidget(m_path, 1);
+    pathRow->addWidget(browse);
+    m_status = valueLabel("modelStatus");
+
+    auto* metadata = new QGroupBox(tr("Metadata"));
+    auto* form = new QFormLayout(metadata);
+    form->addRow(tr("Name:"), valueLabel("metaName"));
+    form->addRow(tr("Architecture:"), valueLabel("metaArchitecture"));
+    form->addRow(tr("Parameters:"), valueLabel("metaParameters"));
+    form->addRow(tr("Shape:"), valueLabel("metaShape"));
+    form->addRow(tr("Tensor types:"), valueLabel("metaTensorTypes"));
+    form->addRow(tr("Trained context:"), valueLabel("metaContext"));
+    form->addRow(tr("RoPE:"), valueLabel("metaRope"));
+    form->addRow(tr("Tokenizer:"), valueLabel("metaTokenizer"));
+    form->addRow(tr("Chat template:"), valueLabel("metaChatTemplate"));
+
+    auto* planBox = new QGroupBox(tr("Plan for the open document"));
+    auto* planForm = new QFormLayout(planBox);
+    planForm->addRow(tr("Document:"), valueLabel("planDocument"));
+    planForm->addRow(tr("Method:"), valueLabel("planMethod"));
+    planForm->addRow(tr("KV cache:"), valueLabel("planKv"));
+    planForm->addRow(tr("Memory:"), valueLabel("planMemory"));
+    planForm->addRow(tr("Fits:"), valueLabel("planFits"));
+    planForm->addRow(tr("Choices:"), valueLabel("planSuggestions"));
+
+    auto* layout = new QVBoxLayout(page);
+    layout->addLayout(pathRow);
+    layout->addWidget(m_status);
+    layout->addWidget(metadata);
+    layout->addWidget(planBox);
+    layout->addStretch(1);
+    return page;
+}
+
+QWidget* ModelManagerDialog::createSettingsPage()
+{
+    auto spin = [](const char* name, int lo, int hi, const QString& special = {}) {
+        auto* box = new QSpinBox;
+        box->setObjectName(QLatin1String(name));
+        box->setRange(lo, hi);
+        box->setSpecialValueText(special);
+        return box;
+    };
+    auto dspin = [](const char* name, double lo, double hi, double step, int decimals, const QString& special = {}) {
+        auto* box = new QDoubleSpinBox;
+        box->setObjectName(QLatin1String(name));
+        box->setRange(lo, hi);
+        box->setSingleStep(step);
+        box->setDecimals(decimals);
+        box->setSpecialValueText(special);
+        return box;
+    };
+    m_threads = spin("threadsSpin", 0, 256, tr("all cores (%1)").arg(QThread::idealThreadCount()));
+    m_kv = new QComboBox;
+    m_kv->setObjectName(QStringLiteral("kvCombo"));
+    m_kv->addItem(tr("Automatic (F16 if it fits, else Q8_0, else Q4_0)"), QStringLiteral("auto"));
+    for (const char* type : {"f16", "q8_0", "q4_0"})
+        m_kv->addItem(QString::fromLatin1(type).toUpper(), QString::fromLatin1(type));
+    m_method = new QComboBox;
+    m_method->setObjectName(QStringLiteral("methodCombo"));
+    m_method->addItem(tr("Automatic (none within the trained length, DCA beyond)"), QStringLiteral("auto"));
+    m_method->addItem(tr("Dual Chunk Attention (DCA)"), QStringLiteral("dca"));
+    m_method->addItem(tr("Position interpolation (PI)"), QStringLiteral("pi"));
+    m_method->addItem(tr("NTK-aware scaling"), QStringLiteral("ntk"));
+    m_method->addItem(tr("YaRN"), QStringLiteral("yarn"));
+    m_method->addItem(tr("None (the trained length only)"), QStringLiteral("none"));
+    m_scale = dspin("scaleSpin", 0, 128, 0.5, 2, tr("from the document's length"));
+    m_yarnContext = spin("yarnContextSpin", 0, 1 << 20, tr("the trained length"));
+    m_dcaChunk = spin("dcaChunkSpin", 0, 1 << 20, tr("from the model (3/4 of trained)"));
+    m_dcaWindow = spin("dcaWindowSpin", -1, 1 << 20, tr("from the model (1/8 of trained)"));
+    m_temperature = dspin("temperatureSpin", 0, 2, 0.05, 2);
+    m_topP = dspin("topPSpin", 0, 1, 0.05, 2);
+    m_topK = spin("topKSpin", 0, 1000, tr("off"));
+    m_minP = dspin("minPSpin", 0, 1, 0.01, 2);
+    m_repeat = dspin("repeatPenaltySpin", 1, 2, 0.05, 2);
+    m_maxTokens = spin("maxTokensSpin", 16, 32768);
+
+    auto* page = new QWidget;
+    auto* engine = new QGroupBox(tr("Engine"));
+    auto* engineForm = new QFormLayout(engine);
+    engineForm->addRow(tr("Threads:"), m_threads);
+    engineForm->addRow(tr("KV cache type:"), m_kv);
+    auto* extension = new QGroupBox(tr("Context extension"));
+    auto* extensionForm = new QFormLayout(extension);
+    extensionForm->addRow(tr("Method:"), m_method);
+    extensionForm->addRow(tr("Scale factor (PI, NTK, YaRN):"), m_scale);
+    extensionForm->addRow(tr("YaRN original context:"), m_yarnContext);
+    extensionForm->addRow(tr("DCA chunk size:"), m_dcaChunk);
+    extensionForm->addRow(tr("DCA local window:"), m_dcaWindow);
+    auto* sampling = new QGroupBox(tr("Sampling"));
+    auto* samplingForm = new QFormLayout(sampling);
+    samplingForm->addRow(tr("Temperature (0: greedy):"), m_temperature);
+    samplingForm->addRow(tr("Top-p:"), m_topP);
+    samplingForm->addRow(tr("Top-k:"), m_topK);
+    samplingForm->addRow(tr("Min-p:"), m_minP);
+    samplingForm->addRow(tr("Repetition penalty:"), m_repeat);
+    samplingForm->addRow(tr("Longest answer (tokens):"), m_maxTokens);
+    auto* layout = new QVBoxLayout(page);
+    layout->addWidget(engine);
+    layout->addWidget(extension);
+    layout->addWidget(sampling);
+    layout->addStretch(1);
+
+    connect(m_method, &QComboBox::currentIndexChanged, this, [this] {
+        updateParameterControls();
+        updatePlan();
+    });
+    connect(m_kv, &QComboBox::currentIndexChanged, this, &ModelManagerDialog::updatePlan);
+    return page;
+}
+
+void ModelManagerDialog::setValue(const char* name, const QString& text)
+{
+    if (auto* label = findChild<QLabel*>(QLatin1String(name)))
+        label->setText(text);
+}
+
+void ModelManagerDialog::setDocumentText(const QString& title, const QString& text)
+{
+    m_documentTitle = title;
+    m_documentText = text;
+    if (!m_path->text().isEmpty())
+        inspect(m_path->text());   // count its tokens with this model
+    else
+        updatePlan();
+}
+
+void ModelManagerDialog::setSettings(const ModelSettings& s)
+{
+    m_threads->setValue(s.threads);
+    m_kv->setCurrentIndex(std::max(0, m_kv->findData(s.kvType)));
+    m_method->setCurrentIndex(std::max(0, m_method->findData(s.method)));
+    m_scale->setValue(s.ropeScale);
+    m_yarnContext->setValue(s.yarnOriginalContext);
+    m_dcaChunk->setValue(s.dcaChunkSize);
+    m_dcaWindow->setValue(s.dcaLocalWindow);
+    m_temperature->setValue(s.temperature);
+    m_topP->setValue(s.topP);
+    m_topK->setValue(s.topK);
+    m_minP->setValue(s.minP);
+    m_repeat->setValue(s.repeatPenalty);
+    m_maxTokens->setValue(s.maxTokens);
+    updateParameterControls();
+    const QString path = s.effectiveModelPath();
+    m_path->setText(path);
+    if (!path.isEmpty())
+        inspect(path);
+    else
+        m_status->setText(tr("No model chosen. Choose a GGUF file (Llama or Qwen2 family)."));
+}
+
+ModelSettings ModelManagerDialog::settings() const
+{
+    ModelSettings s;
+    s.modelPath = m_path->text();
+    s.threads = m_threads->value();
+    s.kvType = m_kv->currentData().toString();
+    s.method = m_method->currentData().toString();
+    s.ropeScale = m_scale->value();
+    s.yarnOriginalContext = m_yarnContext->value();
+    s.dcaChunkSize = m_dcaChunk->value();
+    s.dcaLocalWindow = m_dcaWindow->value();
+    s.temperature = m_temperature->value();
+    s.topP = m_topP->value();
+    s.topK = m_topK->value();
+    s.minP = m_minP->value();
+    s.repeatPenalty = m_repeat->value();
+    s.maxTokens = m_maxTokens->value();
+    return s;
+}
+
+void ModelManagerDialog::updateParameterControls()
+{
+    const QString method = m_method->currentData().toString();
+    const bool scaled = method == QLatin1String("pi") || method == QLatin1String("ntk") || method == QLatin1String("yarn");
+    m_scale->setEnabled(scaled);
+    m_yarnContext->setEnabled(method == QLatin1String("yarn"));
+    const bool dca = method == QLatin1String("dca") || method == QLatin1String("auto");
+    m_dcaChunk->setEnabled(dca);
+    m_dcaWindow->setEnabled(dca);
+}
+
+void ModelManagerDialog::inspect(const QString& path)
+{
+    m_path->setText(path);
+    if (m_watcher->isRunning()) {
+        m_pendingPath = path;   // inspected when the one running finishes
+        return;
+    }
+    m_status->setText(tr("Reading %1…").arg(QFileInfo(path).fileName()));
+    const QString text = m_documentText;
+    m_watcher->setFuture(QtConcurrent::run([path, text] {
+        Inspection out;
+        try {
+            out.model = Model::load(path.toStdString());
+            out.summary = ModelSummary::of(*out.model);
+            if (!text.isEmpty()) {
+                const Tokenizer& tok = out.model->tokenizer();
+                out.documentTokens = int(tok.encode(text.toStdString(), tok.addBosByDefault(), false).size());
+            }
+        } catch (const std::exception& e) {
+            out.model.reset();
+            out.error = QString::fromUtf8(e.what());
+        }
+        return out;
+    }));
+}
+
+void ModelManagerDialog::onInspected()
+{
+    if (!m_pendingPath.isEmpty()) {
+        const QString next = std::exchange(m_pendingPath, QString());
+        inspect(next);
+        return;
+    }
+    Inspection result = m_watcher->result();
+    m_error = result.error;
+    m_model = result.model;
+    m_summary = result.model ? result.summary : ModelSummary{};
+    m_documentTokens = result.documentTokens;
+    const ModelSummary& s = m_summary;
+    const QLocale locale;
+    m_status->setText(m_model ? tr("%1, %2").arg(QFileInfo(s.path).fileName(), StatusWidgets::bytesText(s.fileBytes))
+                              : tr("Cannot use this model: %1").arg(m_error));
+    setValue("metaName", s.name);
+    setValue("metaArchitecture", s.architecture);
+    setValue("metaParameters", m_model ? ModelSummary::parameterText(s.parameters) : QString());
+    setValue("metaShape", s.shape);
+    setValue("metaTensorTypes", s.tensorTypes);
+    setValue("metaContext", m_model ? tr("%1 tokens").arg(locale.toString(s.trainedContext)) : QString());
+    setValue("metaRope", m_model ? tr("%1; scaling %2").arg(s.rope, s.ropeScaling) : QString());
+    setValue("metaTokenizer", s.tokenizer);
+    setValue("metaChatTemplate", s.chatTemplate);
+    updatePlan();
+    emit modelInspected(m_model != nullptr);
+}
+
+void ModelManagerDialog::updatePlan()
+{
+    m_plan.reset();
+    const char* fields[] = {"planDocument", "planMethod", "planKv", "planMemory", "planFits", "planSuggestions"};
+    for (const char* field : fields)
+        setValue(field, QString());
+    if (!m_model)
+        return;
+    const QLocale locale;
+    // With no document, plan for a full trained context (what a chat without one needs).
+    const int tokens = m_documentTokens > 0 ? m_documentTokens + 1024 : m_summary.trainedContext;
+    try {
+        const ModelSettings s = settings();
+        m_plan = planContext(*m_model, s.planRequest(tokens));
+        s.applyOverrides(m_plan->options);
+    } catch (const std::exception& e) {
+        setValue("planFits", tr("cannot plan: %1").arg(QString::fromUtf8(e.what())));
+        return;
+    }
+    const ContextPlan& plan = *m_plan;
+    setValue("planDocument", m_documentTokens > 0
+                                 ? tr("%1: %2 tokens (+1,024 for the conversation)").arg(m_documentTitle, locale.toString(m_documentTokens))
+                                 : tr("no document open: planned for the trained context"));
+    setValue("planMethod", tr("%1 — %2").arg(extensionSummary(plan, m_summary.trainedContext),
+                                             QString::fromStdString(plan.extension)));
+    setValue("planKv", QString::fromLatin1(kvTypeName(plan.options.kvType).data()).toUpper());
+    setValue("planMemory", tr("%1 (weights %2, KV cache %3, scratch %4) of %5 available")
+                               .arg(StatusWidgets::bytesText(qint64(plan.memory.total())),
+                                    StatusWidgets::bytesText(qint64(plan.memory.weightBytes)),
+                                    StatusWidgets::bytesText(qint64(plan.memory.kvBytes)),
+                                    StatusWidgets::bytesText(qint64(plan.memory.scratchBytes)),
+                                    StatusWidgets::bytesText(qint64(plan.availableBytes))));
+    setValue("planFits", plan.fits ? tr("yes") : tr("no — see the choices below"));
+    QStringList choices;
+    for (const std::string& suggestion : plan.suggestions)
+        choices << QStringLiteral("• ") + QString::fromStdString(suggestion);
+    setValue("planSuggestions", choices.isEmpty() ? tr("—") : choices.join(QLatin1Char('\n')));
+}
+
+void ModelManagerDialog::accept()
+{
+    settings().save();
+    QDialog::accept();
+}
+
+} // namespace folio

@@ -1,0 +1,91 @@
+// The model manager: choose a GGUF file, see what it is (architecture, parameters,
+// tensor types, trained context, RoPE, tokenizer, chat template) and what the context
+// planner says about reading the open document with it (method, memory, whether it
+// fits, and the choices when it does not); set threads, KV cache type, the extension
+// method with its parameters, and sampling. Loading runs off the GUI thread.
+#pragma once
+
+#include "app/settings/model_settings.h"
+#include "ui/models/model_summary.h"
+
+#include <QDialog>
+#include <QFutureWatcher>
+
+#include <memory>
+#include <optional>
+
+class QComboBox;
+class QDoubleSpinBox;
+class QLabel;
+class QLineEdit;
+class QSpinBox;
+
+namespace folio {
+
+class Model;
+
+class ModelManagerDialog : public QDialog {
+    Q_OBJECT
+public:
+    explicit ModelManagerDialog(QWidget* parent = nullptr);
+    ~ModelManagerDialog() override;
+
+    // The open document's text (counted with the model's tokenizer when it loads);
+    // empty: no document, the plan is for the trained context.
+    void setDocumentText(const QString& title, const QString& text);
+    void setSettings(const ModelSettings& settings);   // also inspects its model
+    ModelSettings settings() const;
+    void inspect(const QString& path);
+
+    std::shared_ptr<const Model> model() const { return m_model; }
+    const ModelSummary& summary() const { return m_summary; }
+    const std::optional<ContextPlan>& plan() const { return m_plan; }
+    int documentTokens() const { return m_documentTokens; }
+    QString error() const { return m_error; }
+
+    void accept() override;   // saves the settings
+
+signals:
+    void modelInspected(bool ok);
+
+private:
+    struct Inspection {
+        std::shared_ptr<const Model> model;
+        ModelSummary summary;
+        int documentTokens = 0;
+        QString error;
+    };
+    QWidget* createModelPage();
+    QWidget* createSettingsPage();
+    void onInspected();
+    void updatePlan();
+    void updateParameterControls();
+    void setValue(const char* name, const QString& text);
+
+    QString m_documentTitle, m_documentText;
+    std::shared_ptr<const Model> m_model;
+    ModelSummary m_summary;
+    std::optional<ContextPlan> m_plan;
+    int m_documentTokens = 0;
+    QString m_error;
+    QFutureWatcher<Inspection>* m_watcher;
+    QString m_pendingPath;
+
+    QLineEdit* m_path = nullptr;
+    QLabel* m_status = nullptr;
+    QSpinBox* m_threads = nullptr;
+    QComboBox* m_kv = nullptr;
+    QComboBox* m_method = nullptr;
+    QDoubleSpinBox* m_scale = nullptr;
+    QSpinBox* m_yarnContext = nullptr;
+    QSpinBox* m_dcaChunk = nullptr;
+    QSpinBox* m_dcaWindow = nullptr;
+    QDoubleSpinBox* m_temperature = nullptr;
+    QDoubleSpinBox* m_topP = nullptr;
+    QSpinBox* m_topK = nullptr;
+    QDoubleSpinBox* m_minP = nullptr;
+    QDoubleSpinBox* m_repeat = nullptr;
+    QSpinBox* m_maxTokens = nullptr;
+};
+
+} // namespace folio

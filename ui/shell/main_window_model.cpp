@@ -1,0 +1,67 @@
+// The main window's side of the model manager: opening it with the document, and
+// showing what was chosen in the status bar.
+#include "ui/shell/main_window.h"
+
+#include "ui/chat/chat_view.h"
+#include "ui/models/model_manager_dialog.h"
+#include "ui/review/review_dialog.h"
+#include "ui/shell/status_widgets.h"
+
+#include <QFileInfo>
+
+namespace folio {
+
+ModelManagerDialog* MainWindow::openModelManager()
+{
+    auto* dialog = new ModelManagerDialog(this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    if (m_document)
+        dialog->setDocumentText(m_document->title, m_document->text);
+    connect(dialog, &QDialog::accepted, this, [this, dialog] { applyModelChoice(dialog); });
+    dialog->open();
+    return dialog;
+}
+
+ReviewDialog* MainWindow::openReview()
+{
+    if (!m_document) {
+        showError(tr("Review for Venue"), tr("Open a paper (PDF) first."));
+        return nullptr;
+    }
+    auto* dialog = new ReviewDialog(m_chat->backend(), m_document, m_documentId, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->show();
+    return dialog;
+}
+
+void MainWindow::applyModelChoice(ModelManagerDialog* dialog)
+{
+    if (dialog->model()) {
+        const ModelSummary& summary = dialog->summary();
+        m_status->setModel(summary.name);
+        if (const auto& plan = dialog->plan()) {
+            m_status->setContext(0, plan->options.contextLength);
+            m_status->setExtension(extensionSummary(*plan, summary.trainedContext));
+            m_status->setKvType(QString::fromLatin1(kvTypeName(plan->options.kvType).data()).toUpper());
+            m_status->setPlannedMemory(qint64(plan->memory.total()));
+            if (!plan->fits)
+                showError(tr("The model does not fit"),
+                          tr("%1 needs %2 but %3 is available. Choices:\n%4")
+                              .arg(summary.name, StatusWidgets::bytesText(qint64(plan->memory.total())),
+                                   StatusWidgets::bytesText(qint64(plan->availableBytes)),
+                                   QString::fromStdString(plan->report())));
+        }
+    } else if (!dialog->error().isEmpty()) {
+        showError(tr("Cannot use the model"), dialog->error());
+    }
+    emit modelSettingsChanged();
+}
+
+void MainWindow::showModelFromSettings()
+{
+    // Named from the file without loading it: the worker loads the model when needed.
+    const QString path = ModelSettings::load().effectiveModelPath();
+    m_status->setModel(path.isEmpty() ? QString() : QFileInfo(path).completeBaseName());
+}
+
+} // namespace folio
