@@ -1,5 +1,11 @@
 #include "engine/session/thinking_splitter.h"
 
+#include "engine/gguf/gguf.h"
+#include "engine/session/chat_template.h"
+#include "engine/tokenizer/tokenizer.h"
+#include "support/shared_data.h"
+
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -132,6 +138,40 @@ TEST(ThinkingSplitter, OneCharacterAtATime)
     const Collected c = stream(pieces);
     EXPECT_EQ(c.reasoning, "Let me see: 2 + 2.");
     EXPECT_EQ(c.answer, "4, since 2 + 2 = 4.");
+}
+
+// Through Qwen3's own vocabulary, token by token as a session streams: <think>
+// and </think> are user-defined tokens, so their text reaches the splitter.
+TEST(ThinkingSplitter, Qwen3TokensStreamedThroughTheDecoder)
+{
+    FOLIO_REQUIRE_SHARED("vocab/ggml-vocab-qwen2.gguf");
+    const GgufFile file = GgufFile::open((test::sharedDir() / "vocab/ggml-vocab-qwen2.gguf").string());
+    const Tokenizer tokenizer = Tokenizer::fromGguf(file);
+    const std::string generated = "<think>\nThe page says the tide turns at noon.\n</think>\n\nAt noon, says page 12.";
+    const std::vector<int32_t> ids = tokenizer.encode(generated, false, true);
+    EXPECT_EQ(ids.front(), *tokenizer.findToken("<think>"));
+
+    TokenStreamDecoder decoder(tokenizer);
+    ThinkingSplitter splitter;
+    std::string reasoning, answer;
+    for (const int32_t id : ids) {
+        const ThinkingSplitter::Output out = splitter.push(decoder.push(id));
+        reasoning += out.reasoning;
+        answer += out.answer;
+    }
+    const ThinkingSplitter::Output out = splitter.push(decoder.flush());
+    const ThinkingSplitter::Output rest = splitter.finish();
+    EXPECT_EQ(reasoning + out.reasoning + rest.reasoning, "The page says the tide turns at noon.");
+    EXPECT_EQ(answer + out.answer + rest.answer, "At noon, says page 12.");
+
+    // With thinking off, the prompt ends in the empty block the template writes.
+    ChatTemplate qwen3 = ChatTemplate::forFamily(ChatFamily::Qwen3);
+    qwen3.setThinking(false);
+    const std::string prompt = qwen3.format({{"user", "When does the tide turn?"}}, true);
+    const std::vector<int32_t> promptIds = tokenizer.encode(prompt, false, true);
+    const std::vector<int32_t> emptyBlock = tokenizer.encode("<think>\n\n</think>\n\n", false, true);
+    ASSERT_GE(promptIds.size(), emptyBlock.size());
+    EXPECT_TRUE(std::equal(emptyBlock.begin(), emptyBlock.end(), promptIds.end() - static_cast<long>(emptyBlock.size())));
 }
 
 } // namespace
