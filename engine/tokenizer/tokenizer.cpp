@@ -296,7 +296,10 @@ std::shared_ptr<Tokenizer::Vocab> loadVocab(const GgufFile& file)
     }
     vocab->addBos = file.getBool("tokenizer.ggml.add_bos_token").value_or(spm || llama3Family);
     vocab->addEos = file.getBool("tokenizer.ggml.add_eos_token").value_or(false);
-    vocab->addSpacePrefix = file.getBool("tokenizer.ggml.add_space_prefix").value_or(spm);
+    // Gemma's SentencePiece adds no dummy prefix; its converters write the key
+    // as false, but files from before the key existed say nothing.
+    const bool gemma = file.getString("general.architecture").value_or("").starts_with("gemma");
+    vocab->addSpacePrefix = file.getBool("tokenizer.ggml.add_space_prefix").value_or(spm && !gemma);
 
     // End of generation, found by name as upstream does; those names are control tokens.
     for (const char* name : kEndOfGenerationNames) {

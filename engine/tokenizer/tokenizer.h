@@ -76,7 +76,7 @@ public:
     int32_t unk() const;  // -1 when absent
     bool addBosByDefault() const;  // tokenizer.ggml.add_bos_token; default true for "llama" and Llama 3
     bool addEosByDefault() const;  // tokenizer.ggml.add_eos_token; default false
-    bool addSpacePrefix() const;   // tokenizer.ggml.add_space_prefix; default true for "llama"
+    bool addSpacePrefix() const;   // tokenizer.ggml.add_space_prefix; default true for "llama", but not Gemma
 
     // eos, eot, eom and tokens such as <|eot_id|>, <|im_end|>, <|end|>, <|endoftext|>, </s>.
     bool isEndOfGeneration(int32_t id) const;

@@ -137,6 +137,20 @@ TEST_F(SpmTokenizer, AddSpacePrefixCanBeTurnedOff)
     EXPECT_EQ(t.decode({space, he}), " he");
 }
 
+TEST_F(SpmTokenizer, GemmaHasNoSpacePrefixWhenTheFileSaysNothing)
+{
+    EXPECT_TRUE(test::tokenizerFrom(vocab.writer()).addSpacePrefix());
+    for (const char* architecture : {"gemma", "gemma2", "gemma3"}) {
+        GgufWriter w = vocab.writer();
+        w.setString("general.architecture", architecture);
+        const Tokenizer t = test::tokenizerFrom(w);
+        EXPECT_FALSE(t.addSpacePrefix()) << architecture;
+        EXPECT_EQ(t.encode("he", false, false), (std::vector<int32_t>{he})) << architecture;
+        w.setBool("tokenizer.ggml.add_space_prefix", true);  // the file's word wins
+        EXPECT_TRUE(test::tokenizerFrom(w).addSpacePrefix()) << architecture;
+    }
+}
+
 TEST_F(SpmTokenizer, ErrorsNameTheKey)
 {
     const auto messageFor = [](const GgufWriter& w) {
