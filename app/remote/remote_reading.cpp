@@ -26,8 +26,7 @@ QString titleFor(const QString& question)
 } // namespace
 
 struct RemoteReading::Job {
-    QString documentPath;
-    Document document;
+    std::shared_ptr<const Document> document;
     qint64 documentId = 0;
     qint64 conversationId = 0;
     QString question;
@@ -81,44 +80,63 @@ void RemoteReading::cancel()
         stream_->cancel();  // failed(Cancelled) follows, and what had arrived is stored
 }
 
-void RemoteReading::ask(const QString& documentPath, const QString& question, qint64 conversationId, int maxTokens,
-                        double temperature)
+bool RemoteReading::begin(const QString& question, qint64 conversationId, int maxTokens, double temperature)
 {
     if (busy_) {
         emit failed(Failure::Server, tr("A question is already being answered."), {});
-        return;
+        return false;
     }
     busy_ = true;
     cancelled_ = false;
-    auto job = std::make_shared<Job>();
-    job->documentPath = documentPath;
-    job->conversationId = conversationId;
-    job->question = question.trimmed();
-    job->maxTokens = maxTokens;
-    job->temperature = temperature;
-    job_ = job;
-    if (!ServerEndpoint::parse(profile_.address)) {
-        QString error;
-        ServerEndpoint::parse(profile_.address, &error);
-        return fail(Failure::Server, error);
+    job_ = std::make_shared<Job>();
+    job_->conversationId = conversationId;
+    job_->question = question.trimmed();
+    job_->maxTokens = maxTokens;
+    job_->temperature = temperature;
+    QString error;
+    if (!ServerEndpoint::parse(profile_.address, &error)) {
+        fail(Failure::Server, error);
+        return false;
     }
+    return true;
+}
+
+void RemoteReading::ask(const QString& documentPath, const QString& question, qint64 conversationId, int maxTokens,
+                        double temperature)
+{
+    if (!begin(question, conversationId, maxTokens, temperature))
+        return;
     try {
-        job->document = DocumentLoader::load(documentPath);
+        job_->document = std::make_shared<const Document>(DocumentLoader::load(documentPath));
     } catch (const DocumentError& error) {
         return fail(Failure::Document, error.message());
     }
+    prepare(job_);
+}
+
+void RemoteReading::ask(std::shared_ptr<const Document> document, const QString& question, qint64 conversationId,
+                        int maxTokens, double temperature)
+{
+    if (!begin(question, conversationId, maxTokens, temperature))
+        return;
+    job_->document = std::move(document);
+    prepare(job_);
+}
+
+void RemoteReading::prepare(std::shared_ptr<Job> job)
+{
     try {
         if (!db_)
             db_ = std::make_unique<Database>(databasePath_);
         LibraryStore store(*db_);
-        job->documentId = store.rememberDocument(job->document);
-        if (conversationId != 0) {
-            const ConversationRecord conversation = store.conversation(conversationId);
+        job->documentId = store.rememberDocument(*job->document);
+        if (job->conversationId != 0) {
+            const ConversationRecord conversation = store.conversation(job->conversationId);
             if (conversation.documentId != job->documentId)
                 return fail(Failure::Store, tr("Conversation %1 is about another document, not %2.")
-                                                .arg(conversationId)
-                                                .arg(QFileInfo(documentPath).fileName()));
-            job->history = store.messages(conversationId);
+                                                .arg(job->conversationId)
+                                                .arg(QFileInfo(job->document->path).fileName()));
+            job->history = store.messages(job->conversationId);
         }
     } catch (const StoreError& error) {
         return fail(Failure::Store, error.message());
@@ -162,7 +180,7 @@ void RemoteReading::send(std::shared_ptr<Job> job, const RemoteModel& model)
     request.maxTokens = job->maxTokens;
     request.temperature = job->temperature;
     // The document first and always the same: the server's prefix cache keeps it.
-    request.messages.append({QStringLiteral("system"), PromptBuilder::documentBlock(job->document).text()});
+    request.messages.append({QStringLiteral("system"), PromptBuilder::documentBlock(*job->document).text()});
     for (const MessageRecord& message : job->history)
         if (message.role != MessageRole::System)
             request.messages.append({messageRoleKey(message.role), message.text});
@@ -190,7 +208,7 @@ void RemoteReading::send(std::shared_ptr<Job> job, const RemoteModel& model)
                         tr("%1: the document and the conversation take %2 tokens (%3) and the answer needs room for "
                            "%4 more, but %5 on %6 gets a context of %7 tokens (%8). Nothing was sent: choose a model "
                            "or server setting with a longer context, or read it with the embedded engine.")
-                            .arg(QFileInfo(job->documentPath).fileName())
+                            .arg(QFileInfo(job->document->path).fileName())
                             .arg(prompt)
                             .arg(count.estimated ? tr("estimated: the server cannot count") : tr("counted by the server"))
                             .arg(reserve)
@@ -244,7 +262,7 @@ void RemoteReading::send(std::shared_ptr<Job> job, const RemoteModel& model)
 
 void RemoteReading::store(Job& job)
 {
-    job.answer.evidence = evidenceFromText(job.document, job.answer.text);
+    job.answer.evidence = evidenceFromText(*job.document, job.answer.text);
     MessageRecord question;
     question.role = MessageRole::User;
     question.text = job.question;

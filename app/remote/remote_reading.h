@@ -53,6 +53,9 @@ public:
     // conversationId 0: a new conversation about the document.
     void ask(const QString& documentPath, const QString& question, qint64 conversationId = 0, int maxTokens = 0,
              double temperature = -1);
+    // The same for a document already read (the app's open document).
+    void ask(std::shared_ptr<const Document> document, const QString& question, qint64 conversationId = 0,
+             int maxTokens = 0, double temperature = -1);
     void cancel();
     bool isBusy() const { return busy_; }
     // What identifies the answerer in the store: "server URL · MODEL".
@@ -69,6 +72,8 @@ signals:
 
 private:
     struct Job;
+    bool begin(const QString& question, qint64 conversationId, int maxTokens, double temperature);
+    void prepare(std::shared_ptr<Job> job);  // the store's side, then start()
     void start(std::shared_ptr<Job> job);
     void send(std::shared_ptr<Job> job, const RemoteModel& model);
     void store(Job& job);
@@ -86,3 +91,5 @@ private:
 };
 
 } // namespace folio
+
+Q_DECLARE_METATYPE(folio::RemoteAnswer)

@@ -1,0 +1,159 @@
+// The chat's view of a server: RemoteAnswerSource (RemoteReading on its own thread)
+// against a scripted server, with a real SQLite file.
+#include "fake_http_server.h"
+
+#include "app/documents/document_loader.h"
+#include "app/remote/remote_answer_source.h"
+#include "app/store/database.h"
+#include "app/store/library_store.h"
+
+#include <QFile>
+#include <QTemporaryDir>
+
+#include <gtest/gtest.h>
+
+namespace folio {
+namespace {
+
+using test::FakeHttpServer;
+using test::FakeReply;
+using test::FakeRequest;
+
+QByteArray chunk(const char* content)
+{
+    return QByteArray("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"") + content + "\"}}]}\n\n";
+}
+
+struct Events {
+    QString tokens, answer;
+    QVector<EvidencePage> evidence;
+    qint64 conversation = 0;
+    std::optional<AnswerErrorKind> failure;
+    bool cancelled = false, ended = false;
+};
+
+void follow(RemoteAnswerSource& source, Events& e, const std::function<void()>& onFirstToken = {})
+{
+    QObject::connect(&source, &AnswerSource::token, [&e, onFirstToken](quint64, const QString& t) {
+        if (e.tokens.isEmpty() && onFirstToken)
+            onFirstToken();
+        e.tokens += t;
+    });
+    QObject::connect(&source, &AnswerSource::conversationSaved, [&e](quint64, qint64 id) { e.conversation = id; });
+    QObject::connect(&source, &AnswerSource::answered, [&e](quint64, const QString& text, const QVector<EvidencePage>& ev) {
+        e.answer = text;
+        e.evidence = ev;
+        e.ended = true;
+    });
+    QObject::connect(&source, &AnswerSource::failed, [&e](quint64, AnswerErrorKind kind, const QString&) {
+        e.failure = kind;
+        e.ended = true;
+    });
+    QObject::connect(&source, &AnswerSource::cancelled, [&e](quint64) {
+        e.cancelled = true;
+        e.ended = true;
+    });
+}
+
+struct Fixture {
+    QTemporaryDir dir;
+    std::shared_ptr<const Document> document;
+    QString database;
+    Fixture()
+    {
+        const QString path = dir.filePath(QStringLiteral("note.txt"));
+        QFile file(path);
+        file.open(QIODevice::WriteOnly);
+        file.write("The keeper said the secret word is juniper and then climbed down the lighthouse stairs.\n");
+        file.close();
+        document = std::make_shared<const Document>(DocumentLoader::load(path));
+        database = dir.filePath(QStringLiteral("library.sqlite"));
+    }
+};
+
+TEST(RemoteAnswerSource, StreamsTokensThenTheStoredAnswerWithItsEvidence)
+{
+    Fixture f;
+    FakeHttpServer server([](const FakeRequest& r) {
+        if (r.path == "/v1/models")
+            return FakeReply::http(200, R"({"data":[{"id":"reader","max_model_len":8192}]})");
+        if (r.path == "/tokenize")
+            return FakeReply::http(200, R"({"count":30})");
+        return FakeReply::stream({chunk("the secret word is juniper "), chunk("[§ 1]"), "data: [DONE]\n\n"}, 5);
+    });
+    RemoteAnswerSource source(f.database);
+    source.setServer(ServerProfile{server.url(), QString(), 30}, QString());
+    Events e;
+    follow(source, e);
+    AnswerRequest request;
+    request.document = f.document;
+    request.question = QStringLiteral("What is the secret word?");
+    source.ask(request);
+    EXPECT_TRUE(source.isBusy());
+    ASSERT_TRUE(test::waitUntil([&] { return e.ended; }));
+    EXPECT_FALSE(e.failure);
+    EXPECT_EQ(e.tokens, QStringLiteral("the secret word is juniper [§ 1]"));
+    EXPECT_EQ(e.answer, e.tokens);
+    ASSERT_GT(e.conversation, 0);
+    ASSERT_FALSE(e.evidence.isEmpty());
+    EXPECT_EQ(e.evidence[0].source, EvidenceSource::Citation);
+    EXPECT_FALSE(source.isBusy());
+
+    Database db(f.database);
+    LibraryStore store(db);
+    const QVector<MessageRecord> messages = store.messages(e.conversation);
+    ASSERT_EQ(messages.size(), 2);
+    EXPECT_EQ(messages[1].evidence, e.evidence);  // the source survives the store
+}
+
+TEST(RemoteAnswerSource, StopKeepsWhatWasWrittenAsTheAnswerMarkedInterrupted)
+{
+    Fixture f;
+    QList<QByteArray> pieces{chunk("The keeper ")};
+    for (int i = 0; i < 40; ++i)
+        pieces.append(chunk("climbed "));
+    pieces.append("data: [DONE]\n\n");
+    FakeHttpServer server([&](const FakeRequest& r) {
+        if (r.path == "/v1/models")
+            return FakeReply::http(200, R"({"data":[{"id":"reader","max_model_len":8192}]})");
+        if (r.path == "/tokenize")
+            return FakeReply::http(200, R"({"count":30})");
+        return FakeReply::stream(pieces, 100);
+    });
+    RemoteAnswerSource source(f.database);
+    source.setServer(ServerProfile{server.url(), QString(), 30}, QString());
+    Events e;
+    quint64 id = 0;
+    follow(source, e, [&] { source.stop(id); });
+    AnswerRequest request;
+    request.document = f.document;
+    request.question = QStringLiteral("Who climbed?");
+    id = source.ask(request);
+    ASSERT_TRUE(test::waitUntil([&] { return e.ended; }));
+    EXPECT_FALSE(e.failure);
+    EXPECT_FALSE(e.cancelled);
+    EXPECT_TRUE(e.answer.startsWith(QLatin1String("The keeper"))) << e.answer.toStdString();
+    ASSERT_GT(e.conversation, 0);
+    Database db(f.database);
+    LibraryStore store(db);
+    const QVector<MessageRecord> messages = store.messages(e.conversation);
+    ASSERT_EQ(messages.size(), 2);
+    EXPECT_TRUE(messages[1].interrupted);
+}
+
+TEST(RemoteAnswerSource, WithoutAServerOrWhileBusyAQuestionIsRefusedNotLost)
+{
+    Fixture f;
+    RemoteAnswerSource source(f.database);
+    Events e;
+    follow(source, e);
+    AnswerRequest request;
+    request.document = f.document;
+    request.question = QStringLiteral("Anything?");
+    source.ask(request);
+    ASSERT_TRUE(test::waitUntil([&] { return e.ended; }));
+    EXPECT_EQ(e.failure, AnswerErrorKind::Server);
+}
+
+} // namespace
+} // namespace folio
