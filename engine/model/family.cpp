@@ -9,7 +9,7 @@ namespace folio {
 
 const std::vector<std::string>& supportedArchitectures()
 {
-    static const std::vector<std::string> names{"llama", "qwen2"};
+    static const std::vector<std::string> names{"llama", "qwen2", "qwen3"};
     return names;
 }
 
@@ -30,6 +30,11 @@ FamilyDescription describeFamily(const GgufFile& file, const std::string& arch)
     } else if (arch == "qwen2") {
         f.displayName = "Qwen2";
         f.qkvBias = true;
+        f.ropeNeox = true;
+        f.defaultRmsEpsilon = 1e-6;
+    } else if (arch == "qwen3") {
+        f.displayName = "Qwen3";
+        f.qkNorm = true;
         f.ropeNeox = true;
         f.defaultRmsEpsilon = 1e-6;
     } else {

@@ -129,6 +129,10 @@ bool forwardBatch(const Model& model, AttentionMethod& attention, KvCache& cache
         addBias(s.q.data(), w.bq, n);
         addBias(s.k.data(), w.bk, n);
         addBias(s.v.data(), w.bv, n);
+        if (family.qkNorm) {  // every head vector on its own, before RoPE
+            rmsNormRows(s.q.data(), s.q.data(), w.qNorm, n * p.headCount, p.headDim, p.rmsEpsilon, pool);
+            rmsNormRows(s.k.data(), s.k.data(), w.kNorm, n * p.headCountKv, p.headDim, p.rmsEpsilon, pool);
+        }
 
         AttentionBatch batch;
         batch.layer = l;

@@ -236,6 +236,10 @@ void Model::readWeights()
         layer.wk = matrix(prefix + "attn_k.weight", embd, kvWidth);
         layer.wv = matrix(prefix + "attn_v.weight", embd, kvWidth);
         layer.wo = matrix(prefix + "attn_output.weight", qWidth, embd);
+        if (family_.qkNorm) {
+            layer.qNorm = vectorTensor(prefix + "attn_q_norm.weight", p.headDim);
+            layer.kNorm = vectorTensor(prefix + "attn_k_norm.weight", p.headDim);
+        }
         if (biases) {
             layer.bq = vectorTensor(prefix + "attn_q.bias", qWidth);
             layer.bk = vectorTensor(prefix + "attn_k.bias", kvWidth);

@@ -63,6 +63,7 @@ struct LayerWeights {
     std::vector<float> attnNorm, ffnNorm;
     WeightMatrix wq, wk, wv, wo;
     std::vector<float> bq, bk, bv;  // FamilyDescription::qkvBias; empty otherwise
+    std::vector<float> qNorm, kNorm;  // FamilyDescription::qkNorm: head-dim RMSNorm weights
     WeightMatrix gate, up, down;
 };
 

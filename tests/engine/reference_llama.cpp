@@ -39,13 +39,13 @@ ReferenceLlama::ReferenceLlama(const std::string& path)
 {
     const GgufFile file = GgufFile::open(path);
     const std::string arch = file.architecture();
-    neox_ = arch == "qwen2";
+    neox_ = arch == "qwen2" || arch == "qwen3";
     embd_ = static_cast<int>(*file.getInt(arch + ".embedding_length"));
     layers_ = static_cast<int>(*file.getInt(arch + ".block_count"));
     ff_ = static_cast<int>(*file.getInt(arch + ".feed_forward_length"));
     heads_ = static_cast<int>(*file.getInt(arch + ".attention.head_count"));
     kvHeads_ = static_cast<int>(file.getInt(arch + ".attention.head_count_kv").value_or(heads_));
-    headDim_ = embd_ / heads_;
+    headDim_ = static_cast<int>(file.getInt(arch + ".attention.key_length").value_or(embd_ / heads_));
     ropeDims_ = static_cast<int>(file.getInt(arch + ".rope.dimension_count").value_or(headDim_));
     base_ = file.getFloat(arch + ".rope.freq_base").value_or(10000.0);
     eps_ = file.getFloat(arch + ".attention.layer_norm_rms_epsilon").value_or(1e-5);
@@ -63,6 +63,8 @@ ReferenceLlama::ReferenceLlama(const std::string& path)
         b.bq = readVector(file, p + "attn_q.bias");
         b.bk = readVector(file, p + "attn_k.bias");
         b.bv = readVector(file, p + "attn_v.bias");
+        b.qNorm = readVector(file, p + "attn_q_norm.weight");
+        b.kNorm = readVector(file, p + "attn_k_norm.weight");
         b.wq = readMatrix(file, p + "attn_q.weight");
         b.wk = readMatrix(file, p + "attn_k.weight");
         b.wv = readMatrix(file, p + "attn_v.weight");
@@ -85,6 +87,12 @@ std::vector<double> ReferenceLlama::rmsNorm(const std::vector<double>& x, const 
     for (std::size_t i = 0; i < x.size(); ++i)
         out[i] = x[i] * scale * w[i];
     return out;
+}
+
+void ReferenceLlama::headNorm(std::vector<double>& head, const std::vector<float>& w) const
+{
+    if (!w.empty())
+        head = rmsNorm(head, w);
 }
 
 std::vector<double> ReferenceLlama::times(const Matrix& w, const std::vector<double>& x)
@@ -132,11 +140,13 @@ std::vector<std::vector<float>> ReferenceLlama::logits(const std::vector<int32_t
                 v[i] += b.bv[i];
             for (int h = 0; h < heads_; ++h) {
                 queries[t].emplace_back(q.begin() + h * headDim_, q.begin() + (h + 1) * headDim_);
+                headNorm(queries[t].back(), b.qNorm);
                 if (!relative_)
                     rope(queries[t].back(), t);
             }
             for (int h = 0; h < kvHeads_; ++h) {
                 keys[t].emplace_back(k.begin() + h * headDim_, k.begin() + (h + 1) * headDim_);
+                headNorm(keys[t].back(), b.kNorm);
                 if (!relative_)
                     rope(keys[t].back(), t);
                 values[t].emplace_back(v.begin() + h * headDim_, v.begin() + (h + 1) * headDim_);

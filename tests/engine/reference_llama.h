@@ -1,4 +1,4 @@
-// A naive Llama / Qwen2 forward pass written for clarity, the ground truth for the
+// A naive forward pass of the supported families (llama, qwen2, qwen3) written for clarity, the ground truth for the
 // engine's forward pass. It shares nothing with the engine's forward code: weights
 // are dequantized to float once (quant.h's scalar dequantizeRow), every product is
 // a plain loop in double, attention is a full softmax over all previous positions,
@@ -30,11 +30,13 @@ public:
 private:
     using Matrix = std::vector<std::vector<float>>;  // [row][col]
     struct Layer {
-        std::vector<float> attnNorm, ffnNorm, bq, bk, bv;
+        std::vector<float> attnNorm, ffnNorm, bq, bk, bv, qNorm, kNorm;
         Matrix wq, wk, wv, wo, gate, up, down;
     };
 
     std::vector<double> rmsNorm(const std::vector<double>& x, const std::vector<float>& w) const;
+    // Per-head RMSNorm (qwen3's q/k norm) when w is present; otherwise nothing.
+    void headNorm(std::vector<double>& head, const std::vector<float>& w) const;
     static std::vector<double> times(const Matrix& w, const std::vector<double>& x);
     void rope(std::vector<double>& head, int position) const;
 

@@ -104,7 +104,7 @@ void writeTokenizer(GgufWriter& w, const TinyModelSpec& spec)
         scores.push_back(-static_cast<float>(i));
         types.push_back(1);
     }
-    if (spec.architecture == "qwen2") {
+    if (spec.architecture != "llama") {  // the Qwen families: byte-level BPE
         w.setString("tokenizer.ggml.model", "gpt2");
         w.setString("tokenizer.ggml.pre", "qwen2");
         w.setStringArray("tokenizer.ggml.merges", {"t 1"});
@@ -136,7 +136,7 @@ TinyModelSpec kQuantSpec(const std::string& architecture, GgmlType type)
 std::string writeTinyModel(const TinyModelSpec& spec, const std::string& path)
 {
     const std::string& arch = spec.architecture;
-    const int headDim = spec.embd / spec.heads;
+    const int headDim = spec.headDim > 0 ? spec.headDim : spec.embd / spec.heads;
     const int ropeDims = spec.ropeDims > 0 ? spec.ropeDims : headDim;
     ModelWriter m(spec);
     GgufWriter& w = m.writer;
@@ -149,8 +149,12 @@ std::string writeTinyModel(const TinyModelSpec& spec, const std::string& path)
     w.setU32(arch + ".attention.head_count", spec.heads);
     w.setU32(arch + ".attention.head_count_kv", spec.kvHeads);
     w.setU32(arch + ".rope.dimension_count", ropeDims);
+    if (spec.headDim > 0) {
+        w.setU32(arch + ".attention.key_length", spec.headDim);
+        w.setU32(arch + ".attention.value_length", spec.headDim);
+    }
     w.setF32(arch + ".rope.freq_base", spec.ropeFreqBase);
-    w.setF32(arch + ".attention.layer_norm_rms_epsilon", arch == "qwen2" ? 1e-6f : 1e-5f);
+    w.setF32(arch + ".attention.layer_norm_rms_epsilon", arch == "llama" ? 1e-5f : 1e-6f);
     for (const auto& [key, value] : spec.stringKeys)
         w.setString(key, value);
     for (const auto& [key, value] : spec.floatKeys)
@@ -183,6 +187,10 @@ std::string writeTinyModel(const TinyModelSpec& spec, const std::string& path)
             m.vector(p + "attn_q.bias", qWidth, 0.0f, 0.5f);
             m.vector(p + "attn_k.bias", kvWidth, 0.0f, 0.5f);
             m.vector(p + "attn_v.bias", kvWidth, 0.0f, 0.5f);
+        }
+        if (arch == "qwen3") {  // RMSNorm weights per head, shared by the heads
+            m.vector(p + "attn_q_norm.weight", headDim, 1.0f, 0.3f);
+            m.vector(p + "attn_k_norm.weight", headDim, 1.0f, 0.3f);
         }
         m.matrix(p + "attn_output.weight", qWidth, spec.embd);
         m.vector(p + "ffn_norm.weight", spec.embd, 1.0f, 0.2f);

@@ -1,0 +1,90 @@
+// Family descriptions (model/family.h) as read from files, the families' own
+// tensors, and the errors that name what is wrong.
+#include "engine/gguf/gguf_writer.h"
+#include "engine/model/model.h"
+
+#include "tests/engine/test_models.h"
+
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+using namespace folio;
+using namespace folio::test;
+
+namespace {
+
+struct ModelFile {
+    std::string path;
+    explicit ModelFile(const TinyModelSpec& spec) : path(tempModelPath("family")) { writeTinyModel(spec, path); }
+    ~ModelFile() { std::filesystem::remove(path); }
+};
+
+std::string loadError(const TinyModelSpec& spec)
+{
+    const ModelFile file(spec);
+    try {
+        Model::load(file.path);
+    } catch (const ModelError& error) {
+        return error.what();
+    }
+    ADD_FAILURE() << "no error";
+    return {};
+}
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+TEST(Family, LlamaAndQwen2AreDescriptionsNotNames)
+{
+    TinyModelSpec spec;
+    const ModelFile llama(spec);
+    const FamilyDescription& l = Model::load(llama.path)->family();
+    EXPECT_FALSE(l.qkvBias || l.qkNorm || l.fusedQkv || l.fusedGateUp || l.ropeNeox || l.scaleEmbedding);
+    EXPECT_EQ(l.activation, Activation::Silu);
+    spec.architecture = "qwen2";
+    const ModelFile qwen2(spec);
+    const FamilyDescription& q = Model::load(qwen2.path)->family();
+    EXPECT_TRUE(q.qkvBias && q.ropeNeox);
+    EXPECT_FALSE(q.qkNorm);
+}
+
+TEST(Family, Qwen3HasPerHeadQkNormAndNoBiases)
+{
+    TinyModelSpec spec;
+    spec.architecture = "qwen3";
+    spec.headDim = 32;  // wider than embd / heads, as in Qwen3-0.6B (1024 / 16 < 128)
+    const ModelFile file(spec);
+    const auto model = Model::load(file.path);
+    EXPECT_TRUE(model->family().qkNorm);
+    EXPECT_FALSE(model->family().qkvBias);
+    EXPECT_TRUE(model->params().ropeNeox);
+    EXPECT_EQ(model->params().headDim, 32);
+    EXPECT_EQ(model->layer(1).qNorm.size(), 32u);
+    EXPECT_TRUE(model->layer(0).bq.empty());
+    EXPECT_TRUE(contains(model->describe(), "Qwen3"));
+
+    spec.omitTensors = {"blk.1.attn_k_norm.weight"};
+    EXPECT_TRUE(contains(loadError(spec), "missing tensor 'blk.1.attn_k_norm.weight'"));
+}
+
+TEST(Family, UnsupportedArchitecturesAreNamedWithTheSupportedOnes)
+{
+    for (const char* arch : {"deepseek2", "llama4", "mamba"}) {
+        const std::string path = tempModelPath("unsupported");
+        GgufWriter w;
+        w.setString("general.architecture", arch);
+        w.write(path);
+        try {
+            Model::load(path);
+            ADD_FAILURE() << arch << " loaded";
+        } catch (const ModelError& error) {
+            const std::string message = error.what();
+            EXPECT_TRUE(contains(message, std::string("unsupported architecture '") + arch + "'")) << message;
+            for (const std::string& supported : supportedArchitectures())
+                EXPECT_TRUE(contains(message, supported)) << message;
+        }
+        std::filesystem::remove(path);
+    }
+}
+
+} // namespace
