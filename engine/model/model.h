@@ -62,9 +62,10 @@ struct WeightMatrix {
 struct LayerWeights {
     std::vector<float> attnNorm, ffnNorm;
     WeightMatrix wq, wk, wv, wo;
+    WeightMatrix wqkv;  // FamilyDescription::fusedQkv: rows q | k | v (wq, wk, wv then empty)
     std::vector<float> bq, bk, bv;  // FamilyDescription::qkvBias; empty otherwise
     std::vector<float> qNorm, kNorm;  // FamilyDescription::qkNorm: head-dim RMSNorm weights
-    WeightMatrix gate, up, down;
+    WeightMatrix gate, up, down;  // fusedGateUp: `up` holds the gate rows then the up rows, no `gate`
 };
 
 struct MemoryEstimate {
@@ -89,7 +90,12 @@ public:
     bool tiedOutput() const { return tiedOutput_; }
     const std::vector<float>& outputNorm() const { return outputNorm_; }
     const LayerWeights& layer(int index) const { return layers_.at(index); }
-    const std::vector<float>& ropeFreqFactors() const { return ropeFreqFactors_; }  // empty if absent
+    // RoPE frequency factors: rope_freqs (Llama 3.1) or, for LongRoPE files, the short
+    // factors up to the original context and the long ones beyond it. The overload
+    // without a length answers for the trained context. Empty if the file has none.
+    const std::vector<float>& ropeFreqFactors() const { return ropeFreqFactors(params_.contextLength); }
+    const std::vector<float>& ropeFreqFactors(int contextLength) const;
+    bool longRope() const { return !ropeFactorsLong_.empty(); }
 
     // The model's own rotation, as trained (its rope.scaling.* applied; no user override).
     RopeConfig ropeConfig() const;
@@ -122,6 +128,7 @@ private:
     void readHyperParams();
     void readRopeScaling();
     void readWeights();
+    void readLongRope();
     void readTokenizer();
     void computeFingerprint();
     [[noreturn]] void fail(const std::string& what) const;
@@ -137,6 +144,7 @@ private:
     std::vector<float> outputNorm_;
     std::vector<LayerWeights> layers_;
     std::vector<float> ropeFreqFactors_;
+    std::vector<float> ropeFactorsShort_, ropeFactorsLong_;  // LongRoPE (phi3)
     std::optional<Tokenizer> tokenizer_;
     std::vector<int32_t> endTokens_;
     std::string fingerprint_;

@@ -5,6 +5,7 @@
 
 #include "tests/engine/test_models.h"
 
+#include <cmath>
 #include <filesystem>
 
 #include <gtest/gtest.h>
@@ -65,6 +66,43 @@ TEST(Family, Qwen3HasPerHeadQkNormAndNoBiases)
 
     spec.omitTensors = {"blk.1.attn_k_norm.weight"};
     EXPECT_TRUE(contains(loadError(spec), "missing tensor 'blk.1.attn_k_norm.weight'"));
+}
+
+TEST(Family, Phi3FusedTensorsAndLongRope)
+{
+    TinyModelSpec spec;
+    spec.architecture = "phi3";
+    spec.longRopeOriginalContext = 16;  // of 256: s = 16
+    const ModelFile file(spec);
+    const auto model = Model::load(file.path);
+    const FamilyDescription& f = model->family();
+    EXPECT_TRUE(f.fusedQkv && f.fusedGateUp && f.longRope && f.ropeNeox);
+    EXPECT_EQ(model->layer(0).wqkv.rows, 64 + 2 * 32);
+    EXPECT_EQ(model->layer(0).up.rows, 2 * 128);
+    EXPECT_TRUE(model->longRope());
+    // sqrt(1 + ln 16 / ln 16) when the file has no attn_factor.
+    EXPECT_NEAR(model->ropeConfig().attnFactor, std::sqrt(2.0f), 1e-6f);
+    // Short factors up to the original context, long ones beyond it.
+    EXPECT_FLOAT_EQ(model->ropeFreqFactors(16).back(), 1.0f + 0.5f * 7.0f / 8.0f);
+    EXPECT_GT(model->ropeFreqFactors(17).back(), 10.0f);
+    EXPECT_EQ(model->ropeConfig().freqFactors, model->ropeFreqFactors(17));
+    EXPECT_TRUE(contains(model->describe(), "LongRoPE factors from 16"));
+
+    spec.floatKeys = {{"phi3.rope.scaling.attn_factor", 1.19f}};  // as converters write it
+    const ModelFile written(spec);
+    EXPECT_FLOAT_EQ(Model::load(written.path)->ropeConfig().attnFactor, 1.19f);
+    spec.floatKeys.clear();
+
+    spec.omitTensors = {"rope_factors_long.weight"};
+    EXPECT_TRUE(contains(loadError(spec), "missing tensor 'rope_factors_long.weight'"));
+    spec.omitTensors = {"blk.0.attn_qkv.weight"};
+    EXPECT_TRUE(contains(loadError(spec), "missing tensor 'blk.0.attn_qkv.weight'"));
+    spec.omitTensors.clear();
+    spec.wrongShapeTensor = "blk.1.ffn_up.weight";
+    EXPECT_TRUE(contains(loadError(spec), "'blk.1.ffn_up.weight' has shape"));
+    spec.wrongShapeTensor.clear();
+    spec.longRopeOriginalContext = 512;  // beyond the context of 256
+    EXPECT_TRUE(contains(loadError(spec), "'phi3.rope.scaling.original_context_length' (512) exceeds"));
 }
 
 TEST(Family, UnsupportedArchitecturesAreNamedWithTheSupportedOnes)

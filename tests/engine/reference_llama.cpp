@@ -35,11 +35,11 @@ std::vector<float> readVector(const GgufFile& file, const std::string& name)
 
 } // namespace
 
-ReferenceLlama::ReferenceLlama(const std::string& path)
+ReferenceLlama::ReferenceLlama(const std::string& path, int contextLength)
 {
     const GgufFile file = GgufFile::open(path);
     const std::string arch = file.architecture();
-    neox_ = arch == "qwen2" || arch == "qwen3";
+    neox_ = arch == "qwen2" || arch == "qwen3" || arch == "phi3";
     embd_ = static_cast<int>(*file.getInt(arch + ".embedding_length"));
     layers_ = static_cast<int>(*file.getInt(arch + ".block_count"));
     ff_ = static_cast<int>(*file.getInt(arch + ".feed_forward_length"));
@@ -55,6 +55,15 @@ ReferenceLlama::ReferenceLlama(const std::string& path)
     output_ = file.findTensor("output.weight") ? readMatrix(file, "output.weight") : embedding_;
     outputNorm_ = readVector(file, "output_norm.weight");
     freqFactors_ = readVector(file, "rope_freqs.weight");
+    if (file.findTensor("rope_factors_long.weight")) {  // LongRoPE (phi3)
+        const int trained = static_cast<int>(*file.getInt(arch + ".context_length"));
+        const int original = static_cast<int>(*file.getInt(arch + ".rope.scaling.original_context_length"));
+        const int context = contextLength > 0 ? contextLength : trained;
+        freqFactors_ = readVector(file, context > original ? "rope_factors_long.weight" : "rope_factors_short.weight");
+        const double s = static_cast<double>(trained) / original;
+        ropeMagnitude_ = file.getFloat(arch + ".rope.scaling.attn_factor")
+                             .value_or(s > 1.0 ? std::sqrt(1.0 + std::log(s) / std::log(double(original))) : 1.0);
+    }
     for (int l = 0; l < layers_; ++l) {
         const std::string p = "blk." + std::to_string(l) + ".";
         Layer b;
@@ -65,12 +74,26 @@ ReferenceLlama::ReferenceLlama(const std::string& path)
         b.bv = readVector(file, p + "attn_v.bias");
         b.qNorm = readVector(file, p + "attn_q_norm.weight");
         b.kNorm = readVector(file, p + "attn_k_norm.weight");
-        b.wq = readMatrix(file, p + "attn_q.weight");
-        b.wk = readMatrix(file, p + "attn_k.weight");
-        b.wv = readMatrix(file, p + "attn_v.weight");
+        if (file.findTensor(p + "attn_qkv.weight")) {  // fused: rows q | k | v
+            const Matrix qkv = readMatrix(file, p + "attn_qkv.weight");
+            const std::size_t q = static_cast<std::size_t>(heads_) * headDim_;
+            const std::size_t kv = static_cast<std::size_t>(kvHeads_) * headDim_;
+            b.wq.assign(qkv.begin(), qkv.begin() + q);
+            b.wk.assign(qkv.begin() + q, qkv.begin() + q + kv);
+            b.wv.assign(qkv.begin() + q + kv, qkv.end());
+        } else {
+            b.wq = readMatrix(file, p + "attn_q.weight");
+            b.wk = readMatrix(file, p + "attn_k.weight");
+            b.wv = readMatrix(file, p + "attn_v.weight");
+        }
         b.wo = readMatrix(file, p + "attn_output.weight");
-        b.gate = readMatrix(file, p + "ffn_gate.weight");
         b.up = readMatrix(file, p + "ffn_up.weight");
+        if (file.findTensor(p + "ffn_gate.weight")) {
+            b.gate = readMatrix(file, p + "ffn_gate.weight");
+        } else {  // fused: gate rows, then up rows
+            b.gate.assign(b.up.begin(), b.up.begin() + ff_);
+            b.up.erase(b.up.begin(), b.up.begin() + ff_);
+        }
         b.down = readMatrix(file, p + "ffn_down.weight");
         blocks_.push_back(std::move(b));
     }
@@ -114,8 +137,8 @@ void ReferenceLlama::rope(std::vector<double>& head, int position) const
         const int a = neox_ ? i : 2 * i;
         const int b = neox_ ? i + ropeDims_ / 2 : 2 * i + 1;
         const double x = head[a], y = head[b];
-        head[a] = x * std::cos(theta) - y * std::sin(theta);
-        head[b] = x * std::sin(theta) + y * std::cos(theta);
+        head[a] = (x * std::cos(theta) - y * std::sin(theta)) * ropeMagnitude_;
+        head[b] = (x * std::sin(theta) + y * std::cos(theta)) * ropeMagnitude_;
     }
 }
 

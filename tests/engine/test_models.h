@@ -14,7 +14,7 @@
 namespace folio::test {
 
 struct TinyModelSpec {
-    std::string architecture = "llama";  // "llama", "qwen2", "qwen3"
+    std::string architecture = "llama";  // "llama", "qwen2", "qwen3", "phi3"
     GgmlType type = GgmlType::F32;       // type of every matrix (token_embd and output included)
     int vocab = 96;
     int embd = 64;
@@ -28,6 +28,7 @@ struct TinyModelSpec {
     float ropeFreqBase = 10000.0f;
     bool tiedOutput = false;
     bool ropeFreqs = false;              // write rope_freqs.weight (Llama 3.1 style)
+    int longRopeOriginalContext = 0;     // phi3: > 0 writes LongRoPE factors and this original context
     uint64_t seed = 1;
     // Per-tensor types that differ from `type` (mixes such as Q4_K_M), by tensor name.
     std::vector<std::pair<std::string, GgmlType>> tensorTypes;
