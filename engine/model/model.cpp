@@ -29,6 +29,23 @@ std::string mebibytes(std::size_t bytes)
     return out.str();
 }
 
+// 1.10B, 494.0M, 12.3K: three significant figures or so.
+std::string parameterText(int64_t count)
+{
+    std::ostringstream out;
+    out.precision(count >= 1'000'000'000 ? 2 : 1);
+    out << std::fixed;
+    if (count >= 1'000'000'000)
+        out << static_cast<double>(count) / 1e9 << "B";
+    else if (count >= 1'000'000)
+        out << static_cast<double>(count) / 1e6 << "M";
+    else if (count >= 1'000)
+        out << static_cast<double>(count) / 1e3 << "K";
+    else
+        out << count;
+    return out.str();
+}
+
 } // namespace
 
 Model::Model(GgufFile file) : file_(std::move(file)) {}
@@ -389,6 +406,18 @@ MemoryEstimate Model::memoryEstimate(int contextTokens, KvType kvType, int batch
     return estimate;
 }
 
+int64_t Model::totalParameters() const
+{
+    int64_t total = 0;
+    for (const GgufTensor& tensor : file_.tensors())
+        total += tensor.elements();
+    return total;
+}
+
+int64_t Model::activeParameters() const { return totalParameters(); }  // dense: every weight, every token
+
+std::string Model::layerPattern() const { return std::to_string(params_.blockCount) + " global"; }
+
 std::string Model::describe() const
 {
     const ModelHyperParams& p = params_;
@@ -400,6 +429,9 @@ std::string Model::describe() const
     }
     std::ostringstream out;
     out << "architecture " << p.architecture << " (" << family_.displayName << ")\n"
+        << "parameters " << parameterText(totalParameters()) << " (" << parameterText(activeParameters())
+        << " active per token)\n"
+        << "layers " << layerPattern() << ", trained context " << p.contextLength << "\n"
         << p.blockCount << " layers, embedding " << p.embeddingLength << ", feed-forward " << p.feedForwardLength
         << "\n"
         << p.headCount << " heads (" << p.headCountKv << " KV), head dim " << p.headDim << "\n"

@@ -119,7 +119,16 @@ public:
     // Scratch assumes micro-batches of batchSize tokens (as Session uses).
     MemoryEstimate memoryEstimate(int contextTokens, KvType kvType, int batchSize = 512) const;
 
-    // A few lines for a metadata viewer: architecture, shape, types, sizes.
+    // Elements of every tensor, and of those one token reads (the same for a dense
+    // model; a mixture of experts reads only its chosen experts).
+    int64_t totalParameters() const;
+    int64_t activeParameters() const;
+
+    // Which attention each layer runs, in words: "22 global" (every family so far).
+    std::string layerPattern() const;
+
+    // A few lines for a metadata viewer: family, parameters, layer pattern, trained
+    // context, shape, RoPE, types, sizes.
     std::string describe() const;
 
     explicit Model(GgufFile file);  // use load()

@@ -105,6 +105,24 @@ TEST(Family, Phi3FusedTensorsAndLongRope)
     EXPECT_TRUE(contains(loadError(spec), "'phi3.rope.scaling.original_context_length' (512) exceeds"));
 }
 
+TEST(Family, DescribeNamesTheFamilyParametersAndLayerPattern)
+{
+    TinyModelSpec spec;
+    spec.architecture = "qwen3";
+    const ModelFile file(spec);
+    const auto model = Model::load(file.path);
+    int64_t elements = 0;
+    for (const GgufTensor& t : model->file().tensors())
+        elements += t.elements();
+    EXPECT_EQ(model->totalParameters(), elements);
+    EXPECT_EQ(model->activeParameters(), elements);  // dense
+    EXPECT_EQ(model->layerPattern(), "2 global");
+    const std::string text = model->describe();
+    EXPECT_TRUE(contains(text, "architecture qwen3 (Qwen3)")) << text;
+    EXPECT_TRUE(contains(text, "layers 2 global, trained context 256")) << text;
+    EXPECT_TRUE(contains(text, "active per token")) << text;
+}
+
 TEST(Family, UnsupportedArchitecturesAreNamedWithTheSupportedOnes)
 {
     for (const char* arch : {"deepseek2", "llama4", "mamba"}) {
