@@ -2,6 +2,7 @@
 // tensors, and the errors that name what is wrong.
 #include "engine/gguf/gguf_writer.h"
 #include "engine/model/model.h"
+#include "engine/session/context_options.h"
 
 #include "tests/engine/test_models.h"
 
@@ -66,6 +67,21 @@ TEST(Family, Qwen3HasPerHeadQkNormAndNoBiases)
 
     spec.omitTensors = {"blk.1.attn_k_norm.weight"};
     EXPECT_TRUE(contains(loadError(spec), "missing tensor 'blk.1.attn_k_norm.weight'"));
+}
+
+TEST(Family, Qwen3YarnMetadataIsHonoured)
+{
+    TinyModelSpec spec;
+    spec.architecture = "qwen3";
+    spec.stringKeys = {{"qwen3.rope.scaling.type", "yarn"}};
+    spec.floatKeys = {{"qwen3.rope.scaling.factor", 4.0f}};
+    spec.intKeys = {{"qwen3.rope.scaling.original_context_length", 64}};
+    const ModelFile file(spec);
+    const RopeConfig rope = resolveRope(*Model::load(file.path), {});
+    EXPECT_FLOAT_EQ(rope.freqScale, 0.25f);
+    EXPECT_FLOAT_EQ(rope.extFactor, 1.0f);
+    EXPECT_EQ(rope.originalContext, 64);
+    EXPECT_TRUE(rope.neox);
 }
 
 TEST(Family, Phi3FusedTensorsAndLongRope)
