@@ -1,6 +1,6 @@
 // folio-bench: speed figures of the engine.
 //   folio-bench --model FILE [--threads T]   (pp512 / tg128 medians, bandwidth, fraction of it)
-//   folio-bench make-model --out FILE [--shape tinyllama|llama2-7b|tiny] [--type q4_0]
+//   folio-bench make-model --out FILE [--shape tinyllama|llama2-7b|tiny] [--type q4_0] [--arch llama|qwen2|qwen3|phi3]
 //   folio-bench forward --model FILE [--prompt N] [--gen M] [--threads T] [--batch B] [--kv f16|q8_0|q4_0|f32]
 //   folio-bench long --model FILE [--tokens 4096,16384,32768] [--methods plain,dca] [--kv f16,q8_0] [--threads T]
 //   folio-bench passkey --model FILE [--lengths 1x,2x,4x,8x] [--methods none,pi,ntk,yarn,dca] [--samples 50] [--tasks all]
@@ -16,6 +16,7 @@
 
 #include "tests/engine/test_models.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -82,6 +83,11 @@ int makeModel(const Options& options)
     } else if (shape != "tiny") {
         throw std::runtime_error("unknown shape '" + shape + "' (tinyllama, llama2-7b, tiny)");
     }
+    // The same shape as another family (per-family speed at equal size). A phi3 file
+    // gets LongRoPE factors from a quarter of its context.
+    spec.architecture = option(options, "arch", "llama");
+    if (spec.architecture == "phi3")
+        spec.longRopeOriginalContext = std::max(1, spec.contextLength / 4);
     if (q4km) {
         spec.tensorTypes.push_back({"output.weight", GgmlType::Q6_K});
         const int n = spec.layers;
@@ -136,6 +142,7 @@ int main(int argc, char** argv)
     const std::string usage =
         "usage: folio-bench --model FILE [--threads T] [--repeats R] [--prompt 512] [--gen 128]\n"
         "       folio-bench make-model --out FILE [--shape tinyllama|llama2-7b|tiny] [--type q4_0|q4_k_m|...]\n"
+        "                  [--arch llama|qwen2|qwen3|phi3]\n"
         "       folio-bench forward --model FILE [--prompt N] [--gen M] [--threads T] [--batch B] [--kv f16|q8_0|q4_0|f32]\n"
         "       folio-bench long --model FILE [--tokens 4096,16384,32768] [--methods plain,dca] [--kv f16,q8_0]\n"
         "                        [--threads T] [--batch B] [--dca-chunk C] [--dca-window W]\n"

@@ -9,7 +9,7 @@ namespace folio {
 
 const std::vector<std::string>& supportedArchitectures()
 {
-    static const std::vector<std::string> names{"llama", "qwen2"};
+    static const std::vector<std::string> names{"llama", "qwen2", "qwen3", "phi3"};
     return names;
 }
 
@@ -32,6 +32,20 @@ FamilyDescription describeFamily(const GgufFile& file, const std::string& arch)
         f.qkvBias = true;
         f.ropeNeox = true;
         f.defaultRmsEpsilon = 1e-6;
+    } else if (arch == "qwen3") {
+        f.displayName = "Qwen3";
+        f.qkNorm = true;
+        f.ropeNeox = true;
+        f.defaultRmsEpsilon = 1e-6;
+    } else if (arch == "phi3") {  // Phi-3, Phi-3.5-mini, Phi-4-mini
+        // phi3.attention.sliding_window (Phi-3-mini-4k: 2047) is not applied: the
+        // public converters write it for files that were used with full attention,
+        // and llama.cpp disables it for this architecture too.
+        f.displayName = "Phi-3";
+        f.fusedQkv = true;
+        f.fusedGateUp = true;
+        f.ropeNeox = true;
+        f.longRope = true;
     } else {
         throw std::invalid_argument("unsupported architecture '" + arch + "' (supported: "
                                     + supportedArchitectureList() + ")");

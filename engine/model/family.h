@@ -11,11 +11,6 @@ namespace folio {
 
 class GgufFile;
 
-enum class Activation {
-    Silu,      // SwiGLU: silu(gate) * up (llama, qwen, phi3)
-    GeluTanh,  // GeGLU with the tanh approximation of GELU (gemma)
-};
-
 struct FamilyDescription {
     std::string architecture;        // general.architecture, for messages and display
     std::string displayName;         // "Llama", "Qwen2", "Qwen3", "Phi-3"
@@ -27,16 +22,11 @@ struct FamilyDescription {
     bool ropeNeox = false;           // RoPE pairs (i, i + d/2) instead of (2i, 2i + 1)
     bool longRope = false;           // rope_factors_short / _long chosen by context length (phi3)
 
-    // Feed-forward.
+    // Feed-forward: SwiGLU, silu(gate) * up, in every family so far. Gemma's GELU-tanh
+    // gate, its norms after each block and mixtures of experts come with those families.
     bool fusedGateUp = false;        // ffn_up holds gate rows then up rows (phi3)
-    Activation activation = Activation::Silu;
 
-    // Norms around the blocks: every family normalises the input of each block;
-    // some also normalise each block's output before it joins the residual.
-    bool postAttentionNorm = false;  // post_attention_norm (gemma3)
-    bool postFfnNorm = false;        // post_ffw_norm (gemma3)
-
-    bool scaleEmbedding = false;     // embeddings times sqrt(n_embd) (gemma)
+    bool scaleEmbedding = false;     // embeddings times sqrt(n_embd) (gemma; no family yet)
     float finalLogitSoftcap = 0.0f;  // logits = c tanh(logits / c); 0: none
     double defaultRmsEpsilon = 1e-5; // when the file has no layer_norm_rms_epsilon
 };

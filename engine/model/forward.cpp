@@ -5,7 +5,10 @@
 #include "engine/gguf/quant.h"
 #include "engine/kernels/thread_pool.h"
 
+#include <algorithm>
 #include <cmath>
+#include <initializer_list>
+#include <utility>
 #include <stdexcept>
 #include <string>
 
@@ -59,8 +62,38 @@ void rmsNormRows(float* out, const float* x, const std::vector<float>& weight, i
 
 } // namespace
 
-ForwardScratch::ForwardScratch(const ModelHyperParams& p, int batch) : batchSize(batch)
+namespace {
+
+// Floats per token of the fused projections' output (0 when the family has none).
+std::size_t fusedWidth(const Model& model)
 {
+    const ModelHyperParams& p = model.params();
+    const FamilyDescription& f = model.family();
+    const std::size_t qkv = f.fusedQkv ? static_cast<std::size_t>(p.headCount + 2 * p.headCountKv) * p.headDim : 0;
+    const std::size_t gateUp = f.fusedGateUp ? 2 * static_cast<std::size_t>(p.feedForwardLength) : 0;
+    return std::max(qkv, gateUp);
+}
+
+// Splits n rows of a fused projection into its parts, row by row.
+void splitRows(const float* fused, int n, std::initializer_list<std::pair<float*, int>> parts)
+{
+    int width = 0;
+    for (const auto& part : parts)
+        width += part.second;
+    for (int t = 0; t < n; ++t) {
+        const float* row = fused + static_cast<std::size_t>(t) * width;
+        for (const auto& [out, partWidth] : parts) {
+            std::copy_n(row, partWidth, out + static_cast<std::size_t>(t) * partWidth);
+            row += partWidth;
+        }
+    }
+}
+
+} // namespace
+
+ForwardScratch::ForwardScratch(const Model& model, int batch) : batchSize(batch)
+{
+    const ModelHyperParams& p = model.params();
     const std::size_t n = static_cast<std::size_t>(batch);
     x.resize(n * p.embeddingLength);
     xn.resize(n * p.embeddingLength);
@@ -71,14 +104,16 @@ ForwardScratch::ForwardScratch(const ModelHyperParams& p, int batch) : batchSize
     proj.resize(n * p.embeddingLength);
     gate.resize(n * p.feedForwardLength);
     up.resize(n * p.feedForwardLength);
+    fused.resize(n * fusedWidth(model));
 }
 
-std::size_t ForwardScratch::bytesFor(const ModelHyperParams& p, int batch)
+std::size_t ForwardScratch::bytesFor(const Model& model, int batch)
 {
+    const ModelHyperParams& p = model.params();
     const std::size_t perToken = 3 * static_cast<std::size_t>(p.embeddingLength)
                                  + 2 * static_cast<std::size_t>(p.headCount) * p.headDim
                                  + 2 * static_cast<std::size_t>(p.headCountKv) * p.headDim
-                                 + 2 * static_cast<std::size_t>(p.feedForwardLength);
+                                 + 2 * static_cast<std::size_t>(p.feedForwardLength) + fusedWidth(model);
     const std::size_t logits = static_cast<std::size_t>(p.vocabSize);
     // Attention tiles: per thread a query tile and key/value tiles; small, bounded by a few hundred KiB.
     const std::size_t attentionTiles = 64 * 1024;
@@ -116,7 +151,10 @@ bool forwardBatch(const Model& model, AttentionMethod& attention, KvCache& cache
 
         // Attention block: x += Wo * attention(rope(Wq xn), rope(Wk xn), Wv xn)
         rmsNormRows(s.xn.data(), s.x.data(), w.attnNorm, n, embd, p.rmsEpsilon, pool);
-        if (n == 1) {  // decode: one pass over the pool for the three
+        if (family.fusedQkv) {
+            project(w.wqkv, s.xn.data(), n, s.fused.data(), pool);
+            splitRows(s.fused.data(), n, {{s.q.data(), qWidth}, {s.k.data(), kvWidth}, {s.v.data(), kvWidth}});
+        } else if (n == 1) {  // decode: one pass over the pool for the three
             const MatVecTarget qkv[] = {{w.wq.type, w.wq.data, w.wq.rows, s.q.data()},
                                         {w.wk.type, w.wk.data, w.wk.rows, s.k.data()},
                                         {w.wv.type, w.wv.data, w.wv.rows, s.v.data()}};
@@ -129,6 +167,10 @@ bool forwardBatch(const Model& model, AttentionMethod& attention, KvCache& cache
         addBias(s.q.data(), w.bq, n);
         addBias(s.k.data(), w.bk, n);
         addBias(s.v.data(), w.bv, n);
+        if (family.qkNorm) {  // every head vector on its own, before RoPE
+            rmsNormRows(s.q.data(), s.q.data(), w.qNorm, n * p.headCount, p.headDim, p.rmsEpsilon, pool);
+            rmsNormRows(s.k.data(), s.k.data(), w.kNorm, n * p.headCountKv, p.headDim, p.rmsEpsilon, pool);
+        }
 
         AttentionBatch batch;
         batch.layer = l;
@@ -148,7 +190,10 @@ bool forwardBatch(const Model& model, AttentionMethod& attention, KvCache& cache
 
         // Feed-forward block (SwiGLU): x += Wdown (silu(Wgate xn) * Wup xn)
         rmsNormRows(s.xn.data(), s.x.data(), w.ffnNorm, n, embd, p.rmsEpsilon, pool);
-        if (n == 1) {
+        if (family.fusedGateUp) {
+            project(w.up, s.xn.data(), n, s.fused.data(), pool);
+            splitRows(s.fused.data(), n, {{s.gate.data(), ff}, {s.up.data(), ff}});
+        } else if (n == 1) {
             const MatVecTarget gateUp[] = {{w.gate.type, w.gate.data, w.gate.rows, s.gate.data()},
                                            {w.up.type, w.up.data, w.up.rows, s.up.data()}};
             matVecShared(gateUp, 2, embd, s.xn.data(), &pool);

@@ -19,8 +19,8 @@ class ThreadPool;
 
 // Activations of one micro-batch, allocated once per session.
 struct ForwardScratch {
-    ForwardScratch(const ModelHyperParams& params, int batchSize);
-    static std::size_t bytesFor(const ModelHyperParams& params, int batchSize);
+    ForwardScratch(const Model& model, int batchSize);
+    static std::size_t bytesFor(const Model& model, int batchSize);
 
     int batchSize;
     std::vector<float> x;       // residual stream, batch x embd
@@ -29,6 +29,7 @@ struct ForwardScratch {
     std::vector<float> att;     // attention output, batch x heads x headDim
     std::vector<float> proj;    // output of attn_output / ffn_down, batch x embd
     std::vector<float> gate, up;  // batch x feed-forward
+    std::vector<float> fused;     // output of a fused projection (qkv, gate|up); empty if none
 };
 
 enum class LogitsMode { None, Last, All };

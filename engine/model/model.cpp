@@ -29,6 +29,23 @@ std::string mebibytes(std::size_t bytes)
     return out.str();
 }
 
+// 1.10B, 494.0M, 12.3K: three significant figures or so.
+std::string parameterText(int64_t count)
+{
+    std::ostringstream out;
+    out.precision(count >= 1'000'000'000 ? 2 : 1);
+    out << std::fixed;
+    if (count >= 1'000'000'000)
+        out << static_cast<double>(count) / 1e9 << "B";
+    else if (count >= 1'000'000)
+        out << static_cast<double>(count) / 1e6 << "M";
+    else if (count >= 1'000)
+        out << static_cast<double>(count) / 1e3 << "K";
+    else
+        out << count;
+    return out.str();
+}
+
 } // namespace
 
 Model::Model(GgufFile file) : file_(std::move(file)) {}
@@ -139,6 +156,8 @@ void Model::readRopeScaling()
         }
         // llama.cpp's rule: a factor without a type means linear.
         std::string type = file_.getString(prefix + "rope.scaling.type").value_or("linear");
+        if (family_.longRope && (type == "longrope" || type == "su"))
+            type = "none";  // LongRoPE is the factor tensors (readLongRope), not a frequency scale
         if (type != "none" && type != "linear" && type != "yarn")
             fail("unsupported RoPE scaling type '" + type + "' (supported: none, linear, yarn)");
         if (type == "linear" && p.ropeScalingFactor == 1.0f)
@@ -225,6 +244,8 @@ void Model::readWeights()
     output_ = tiedOutput_ ? tokenEmbedding_ : matrix("output.weight", embd, p.vocabSize);
     if (file_.findTensor("rope_freqs.weight"))
         ropeFreqFactors_ = vectorTensor("rope_freqs.weight", p.ropeDims / 2);
+    if (family_.longRope)
+        readLongRope();
 
     const bool biases = family_.qkvBias;
     layers_.resize(p.blockCount);
@@ -232,20 +253,74 @@ void Model::readWeights()
         const std::string prefix = "blk." + std::to_string(i) + ".";
         LayerWeights& layer = layers_[i];
         layer.attnNorm = vectorTensor(prefix + "attn_norm.weight", embd);
-        layer.wq = matrix(prefix + "attn_q.weight", embd, qWidth);
-        layer.wk = matrix(prefix + "attn_k.weight", embd, kvWidth);
-        layer.wv = matrix(prefix + "attn_v.weight", embd, kvWidth);
+        if (family_.fusedQkv) {
+            layer.wqkv = matrix(prefix + "attn_qkv.weight", embd, qWidth + 2 * kvWidth);
+        } else {
+            layer.wq = matrix(prefix + "attn_q.weight", embd, qWidth);
+            layer.wk = matrix(prefix + "attn_k.weight", embd, kvWidth);
+            layer.wv = matrix(prefix + "attn_v.weight", embd, kvWidth);
+        }
         layer.wo = matrix(prefix + "attn_output.weight", qWidth, embd);
+        if (family_.qkNorm) {
+            layer.qNorm = vectorTensor(prefix + "attn_q_norm.weight", p.headDim);
+            layer.kNorm = vectorTensor(prefix + "attn_k_norm.weight", p.headDim);
+        }
         if (biases) {
             layer.bq = vectorTensor(prefix + "attn_q.bias", qWidth);
             layer.bk = vectorTensor(prefix + "attn_k.bias", kvWidth);
             layer.bv = vectorTensor(prefix + "attn_v.bias", kvWidth);
         }
         layer.ffnNorm = vectorTensor(prefix + "ffn_norm.weight", embd);
-        layer.gate = matrix(prefix + "ffn_gate.weight", embd, p.feedForwardLength);
-        layer.up = matrix(prefix + "ffn_up.weight", embd, p.feedForwardLength);
+        if (family_.fusedGateUp) {
+            layer.up = matrix(prefix + "ffn_up.weight", embd, 2 * int64_t{p.feedForwardLength});
+        } else {
+            layer.gate = matrix(prefix + "ffn_gate.weight", embd, p.feedForwardLength);
+            layer.up = matrix(prefix + "ffn_up.weight", embd, p.feedForwardLength);
+        }
         layer.down = matrix(prefix + "ffn_down.weight", p.feedForwardLength, embd);
     }
+}
+
+void Model::readLongRope()
+{
+    ModelHyperParams& p = params_;
+    const bool hasShort = file_.findTensor("rope_factors_short.weight") != nullptr;
+    const bool hasLong = file_.findTensor("rope_factors_long.weight") != nullptr;
+    if (!hasShort && !hasLong)
+        return;  // Phi-3-mini-4k and the like: plain RoPE
+    if (!hasShort || !hasLong)
+        fail(std::string("missing tensor '") + (hasShort ? "rope_factors_long.weight" : "rope_factors_short.weight")
+             + "' (LongRoPE needs both factor tensors)");
+    if (!ropeFreqFactors_.empty())
+        fail("tensor 'rope_freqs.weight' next to LongRoPE factors (one kind of factors only)");
+    ropeFactorsShort_ = vectorTensor("rope_factors_short.weight", p.ropeDims / 2);
+    ropeFactorsLong_ = vectorTensor("rope_factors_long.weight", p.ropeDims / 2);
+    for (const std::vector<float>* factors : {&ropeFactorsShort_, &ropeFactorsLong_})
+        for (float f : *factors)
+            if (!(f > 0.0f))
+                fail("LongRoPE factor tensors must hold positive values");
+    const std::string key = p.architecture + ".rope.scaling.original_context_length";
+    if (p.ropeOriginalContext == 0)
+        fail("missing key '" + key + "' (LongRoPE factors need the original context)");
+    if (p.ropeOriginalContext > p.contextLength)
+        fail("key '" + key + "' (" + std::to_string(p.ropeOriginalContext) + ") exceeds the context length "
+             + std::to_string(p.contextLength));
+    // The attention factor of LongRoPE, sqrt(1 + ln(s) / ln(L_orig)) with s the
+    // extension ratio, when the converter did not write it (it usually does).
+    if (!file_.has(p.architecture + ".rope.scaling.attn_factor")) {
+        const double scale = static_cast<double>(p.contextLength) / p.ropeOriginalContext;
+        p.ropeAttnFactor = scale <= 1.0 ? 1.0f
+                                        : static_cast<float>(std::sqrt(1.0 + std::log(scale)
+                                                                                 / std::log(double(p.ropeOriginalContext))));
+    }
+}
+
+const std::vector<float>& Model::ropeFreqFactors(int contextLength) const
+{
+    if (ropeFactorsLong_.empty())
+        return ropeFreqFactors_;
+    // As llama.cpp and transformers: the long factors once the context exceeds the original one.
+    return contextLength > params_.ropeOriginalContext ? ropeFactorsLong_ : ropeFactorsShort_;
 }
 
 void Model::readTokenizer()
@@ -309,7 +384,7 @@ RopeConfig Model::ropeConfig() const
     config.dims = params_.ropeDims;
     config.freqBase = params_.ropeFreqBase;
     config.neox = params_.ropeNeox;
-    config.freqFactors = ropeFreqFactors_;
+    config.freqFactors = ropeFreqFactors(params_.contextLength);
     config.attnFactor = params_.ropeAttnFactor;
     if (params_.ropeScalingType != "none")
         config.freqScale = 1.0f / params_.ropeScalingFactor;
@@ -327,9 +402,21 @@ MemoryEstimate Model::memoryEstimate(int contextTokens, KvType kvType, int batch
         estimate.weightBytes += tensor.nbytes;
     estimate.kvBytes = 2 * static_cast<std::size_t>(params_.blockCount) * params_.headCountKv
                        * static_cast<std::size_t>(std::max(contextTokens, 0)) * kvRowBytes(kvType, params_.headDim);
-    estimate.scratchBytes = ForwardScratch::bytesFor(params_, batchSize);
+    estimate.scratchBytes = ForwardScratch::bytesFor(*this, batchSize);
     return estimate;
 }
+
+int64_t Model::totalParameters() const
+{
+    int64_t total = 0;
+    for (const GgufTensor& tensor : file_.tensors())
+        total += tensor.elements();
+    return total;
+}
+
+int64_t Model::activeParameters() const { return totalParameters(); }  // dense: every weight, every token
+
+std::string Model::layerPattern() const { return std::to_string(params_.blockCount) + " global"; }
 
 std::string Model::describe() const
 {
@@ -342,12 +429,18 @@ std::string Model::describe() const
     }
     std::ostringstream out;
     out << "architecture " << p.architecture << " (" << family_.displayName << ")\n"
+        << "parameters " << parameterText(totalParameters()) << " (" << parameterText(activeParameters())
+        << " active per token)\n"
+        << "layers " << layerPattern() << ", trained context " << p.contextLength << "\n"
         << p.blockCount << " layers, embedding " << p.embeddingLength << ", feed-forward " << p.feedForwardLength
         << "\n"
         << p.headCount << " heads (" << p.headCountKv << " KV), head dim " << p.headDim << "\n"
         << "vocabulary " << p.vocabSize << ", training context " << p.contextLength << "\n"
         << "RoPE " << (p.ropeNeox ? "neox" : "normal") << ", base " << p.ropeFreqBase << ", " << p.ropeDims
-        << " dims" << (ropeFreqFactors_.empty() ? "" : ", frequency factors") << "\n"
+        << " dims"
+        << (longRope() ? ", LongRoPE factors from " + std::to_string(p.ropeOriginalContext)
+                       : ropeFreqFactors_.empty() ? "" : ", frequency factors")
+        << "\n"
         << "output " << (tiedOutput_ ? "tied to the embedding" : "separate") << "\n"
         << "weights " << mebibytes(weightBytes) << ":";
     for (const auto& [name, count] : typeCounts)

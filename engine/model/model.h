@@ -62,8 +62,10 @@ struct WeightMatrix {
 struct LayerWeights {
     std::vector<float> attnNorm, ffnNorm;
     WeightMatrix wq, wk, wv, wo;
+    WeightMatrix wqkv;  // FamilyDescription::fusedQkv: rows q | k | v (wq, wk, wv then empty)
     std::vector<float> bq, bk, bv;  // FamilyDescription::qkvBias; empty otherwise
-    WeightMatrix gate, up, down;
+    std::vector<float> qNorm, kNorm;  // FamilyDescription::qkNorm: head-dim RMSNorm weights
+    WeightMatrix gate, up, down;  // fusedGateUp: `up` holds the gate rows then the up rows, no `gate`
 };
 
 struct MemoryEstimate {
@@ -88,7 +90,12 @@ public:
     bool tiedOutput() const { return tiedOutput_; }
     const std::vector<float>& outputNorm() const { return outputNorm_; }
     const LayerWeights& layer(int index) const { return layers_.at(index); }
-    const std::vector<float>& ropeFreqFactors() const { return ropeFreqFactors_; }  // empty if absent
+    // RoPE frequency factors: rope_freqs (Llama 3.1) or, for LongRoPE files, the short
+    // factors up to the original context and the long ones beyond it. The overload
+    // without a length answers for the trained context. Empty if the file has none.
+    const std::vector<float>& ropeFreqFactors() const { return ropeFreqFactors(params_.contextLength); }
+    const std::vector<float>& ropeFreqFactors(int contextLength) const;
+    bool longRope() const { return !ropeFactorsLong_.empty(); }
 
     // The model's own rotation, as trained (its rope.scaling.* applied; no user override).
     RopeConfig ropeConfig() const;
@@ -112,7 +119,16 @@ public:
     // Scratch assumes micro-batches of batchSize tokens (as Session uses).
     MemoryEstimate memoryEstimate(int contextTokens, KvType kvType, int batchSize = 512) const;
 
-    // A few lines for a metadata viewer: architecture, shape, types, sizes.
+    // Elements of every tensor, and of those one token reads (the same for a dense
+    // model; a mixture of experts reads only its chosen experts).
+    int64_t totalParameters() const;
+    int64_t activeParameters() const;
+
+    // Which attention each layer runs, in words: "22 global" (every family so far).
+    std::string layerPattern() const;
+
+    // A few lines for a metadata viewer: family, parameters, layer pattern, trained
+    // context, shape, RoPE, types, sizes.
     std::string describe() const;
 
     explicit Model(GgufFile file);  // use load()
@@ -121,6 +137,7 @@ private:
     void readHyperParams();
     void readRopeScaling();
     void readWeights();
+    void readLongRope();
     void readTokenizer();
     void computeFingerprint();
     [[noreturn]] void fail(const std::string& what) const;
@@ -136,6 +153,7 @@ private:
     std::vector<float> outputNorm_;
     std::vector<LayerWeights> layers_;
     std::vector<float> ropeFreqFactors_;
+    std::vector<float> ropeFactorsShort_, ropeFactorsLong_;  // LongRoPE (phi3)
     std::optional<Tokenizer> tokenizer_;
     std::vector<int32_t> endTokens_;
     std::string fingerprint_;

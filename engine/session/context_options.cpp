@@ -51,7 +51,7 @@ RopeScaling modelScaling(const ModelHyperParams& p)
 
 } // namespace
 
-RopeConfig resolveRope(const Model& model, const RopeOverrides& o)
+RopeConfig resolveRope(const Model& model, const RopeOverrides& o, int contextLength)
 {
     const ModelHyperParams& p = model.params();
     requirePositive(o.scale, "--rope-scale");
@@ -69,7 +69,7 @@ RopeConfig resolveRope(const Model& model, const RopeOverrides& o)
     RopeConfig config;
     config.dims = p.ropeDims;
     config.neox = p.ropeNeox;
-    config.freqFactors = model.ropeFreqFactors();
+    config.freqFactors = model.ropeFreqFactors(contextLength > 0 ? contextLength : p.contextLength);
     config.freqBase = o.freqBase.value_or(p.ropeFreqBase);
     const RopeScaling scaling = o.scaling.value_or(modelScaling(p));
     const float factor = o.scale.value_or(p.ropeScalingFactor);

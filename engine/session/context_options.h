@@ -34,8 +34,9 @@ struct RopeOverrides {
 };
 
 // The model's RoPE with the overrides applied (throws std::invalid_argument on a
-// nonsensical value, naming the option).
-RopeConfig resolveRope(const Model& model, const RopeOverrides& overrides);
+// nonsensical value, naming the option), for a session of contextLength tokens
+// (LongRoPE picks its factors by it; 0: the trained context).
+RopeConfig resolveRope(const Model& model, const RopeOverrides& overrides, int contextLength = 0);
 
 // Dual Chunk Attention (notes/dca.md §1-7). C = chunkSize (largest position a query
 // receives), W = localWindow, S = C - W chunk length.

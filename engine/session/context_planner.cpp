@@ -139,7 +139,7 @@ ContextPlan planContext(const Model& model, const PlanRequest& request)
     }
     if (plan.fits && !tooBig.empty())
         plan.kvReason = tooBig;
-    plan.extension = describeExtension(resolveRope(model, plan.options.rope),
+    plan.extension = describeExtension(resolveRope(model, plan.options.rope, plan.options.contextLength),
                                        plan.options.dca.enabled
                                            ? std::optional<DcaConfig>(resolveDca(model, plan.options.dca))
                                            : std::nullopt);

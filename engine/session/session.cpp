@@ -30,7 +30,7 @@ Session::Session(std::shared_ptr<const Model> model, SessionOptions options)
     : model_(std::move(model)), options_(resolved(options, *model_)), pool_(options_.threads),
       cache_(model_->params().blockCount, model_->params().headCountKv, model_->params().headDim,
              options_.contextLength, options_.kvType),
-      scratch_(model_->params(), options_.batchSize), rope_(resolveRope(*model_, options_.rope))
+      scratch_(*model_, options_.batchSize), rope_(resolveRope(*model_, options_.rope, options_.contextLength))
 {
     const AttentionShape shape = attentionShape(model_->params());
     if (options_.dca.enabled) {

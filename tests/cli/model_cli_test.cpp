@@ -66,6 +66,9 @@ TEST_F(ModelCli, ModelInfoJson)
     const QJsonObject o = QJsonDocument::fromJson(r.out.toUtf8()).object();
     EXPECT_EQ(o.value(QStringLiteral("architecture")).toString(), QStringLiteral("llama"));
     EXPECT_EQ(o.value(QStringLiteral("layers")).toInt(), 2);
+    EXPECT_EQ(o.value(QStringLiteral("family")).toString(), QStringLiteral("Llama"));
+    EXPECT_EQ(o.value(QStringLiteral("layerPattern")).toString(), QStringLiteral("2 global"));
+    EXPECT_EQ(o.value(QStringLiteral("activeParameters")).toDouble(), o.value(QStringLiteral("parameters")).toDouble());
     EXPECT_EQ(o.value(QStringLiteral("contextLength")).toInt(), 256);
     EXPECT_EQ(o.value(QStringLiteral("kvHeads")).toInt(), 2);
     EXPECT_GT(o.value(QStringLiteral("tensorTypes")).toObject().value(QStringLiteral("f32")).toInt(), 10);

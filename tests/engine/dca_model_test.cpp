@@ -71,7 +71,7 @@ std::vector<float> row(const std::vector<float>& all, int t, int vocab)
 TEST(DcaModel, LogitsMatchTheReferenceWithTheExplicitPositionMatrix)
 {
     const int c = 24, w = 4, s = c - w, n = 90;  // 4.5 chunks, T = 3.75 C
-    for (const char* arch : {"llama", "qwen2"}) {
+    for (const char* arch : {"llama", "qwen2", "qwen3"}) {
         TinyModelSpec spec;
         spec.architecture = arch;
         spec.ropeFreqBase = 300.0f;  // rotations fast enough that a wrong position shows

@@ -1,5 +1,5 @@
 // The engine's forward pass against the naive reference (reference_llama.h), for
-// every weight type and both architectures.
+// every weight type and every family.
 //
 // Tolerances. Batches of >= kMatMulGemmMinTokens tokens multiply in float (the
 // weights are dequantized, the activations are not rounded), so a whole-prompt
@@ -58,7 +58,7 @@ std::vector<std::vector<float>> batchLogits(const Model& model, const std::vecto
     const int n = static_cast<int>(tokens.size());
     ThreadPool pool(2);
     KvCache cache(p.blockCount, p.headCountKv, p.headDim, n, kvType);
-    ForwardScratch scratch(p, n);
+    ForwardScratch scratch(model, n);
     StandardAttention attention({p.headCount, p.headCountKv, p.headDim, 1.0f / std::sqrt(float(p.headDim))},
                                 model.ropeConfig(), pool.size());
     std::vector<int32_t> positions(n);
@@ -101,7 +101,7 @@ std::string caseName(const ::testing::TestParamInfo<Case>& info)
 std::vector<Case> allCases()
 {
     std::vector<Case> cases;
-    for (const char* arch : {"llama", "qwen2"})
+    for (const char* arch : {"llama", "qwen2", "qwen3", "phi3"})
         for (GgmlType type : allWeightTypes())
             cases.push_back({arch, type});
     return cases;
@@ -119,6 +119,10 @@ TEST_P(ForwardVsReference, PrefillAndDecodeMatchTheNaiveForwardPass)
     spec.seed = 7 + static_cast<uint64_t>(c.type);
     spec.tiedOutput = c.architecture == "qwen2";              // Qwen2 files often tie the output
     spec.ropeFreqs = c.architecture == "llama" && c.type == GgmlType::Q8_0;
+    if (c.architecture == "qwen3")  // Qwen3's heads are wider than embd / heads (key_length)
+        spec.headDim = kQuant ? 128 : 32;
+    if (c.architecture == "phi3")  // LongRoPE; the prompt runs past the original context
+        spec.longRopeOriginalContext = 16;
     const ModelFile file(spec, "ref");
     const auto model = Model::load(file.path);
     const ReferenceLlama reference(file.path);
@@ -142,7 +146,7 @@ TEST_P(ForwardVsReference, PrefillAndDecodeMatchTheNaiveForwardPass)
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(EveryTypeBothArchitectures, ForwardVsReference, ::testing::ValuesIn(allCases()), caseName);
+INSTANTIATE_TEST_SUITE_P(EveryTypeEveryFamily, ForwardVsReference, ::testing::ValuesIn(allCases()), caseName);
 
 TEST(ForwardVsReferenceExtras, PartialRotaryAndF32Cache)
 {
@@ -154,6 +158,45 @@ TEST(ForwardVsReferenceExtras, PartialRotaryAndF32Cache)
     const ReferenceLlama reference(file.path);
     const std::vector<int32_t> tokens = someTokens(20, spec.vocab);
     const auto expected = reference.logits(tokens);
+    const auto actual = batchLogits(*model, tokens, KvType::F32);
+    for (std::size_t t = 0; t < tokens.size(); ++t)
+        EXPECT_LT(relativeError(actual[t], expected[t]), 1e-4) << "token " << t;
+}
+
+// Phi-3 LongRoPE: a session whose context fits the original one uses the short
+// factors (the reference told the same context agrees; the long factors do not).
+TEST(ForwardVsReferenceExtras, Phi3ShortFactorsWithinTheOriginalContext)
+{
+    TinyModelSpec spec;
+    spec.architecture = "phi3";
+    spec.longRopeOriginalContext = 24;
+    spec.ropeFreqBase = 300.0f;  // rotations fast enough that the factors show
+    const ModelFile file(spec, "phi3-short");
+    const auto model = Model::load(file.path);
+    const std::vector<int32_t> tokens = someTokens(24, spec.vocab);
+    const auto shortExpected = ReferenceLlama(file.path, 24).logits(tokens);
+    const auto longExpected = ReferenceLlama(file.path, 25).logits(tokens);
+    SessionOptions options;
+    options.contextLength = 24;
+    options.threads = 2;
+    Session session(model, options);
+    const std::vector<float> all = session.prefillWithLogits(tokens, 24);
+    const std::vector<float> last(all.end() - spec.vocab, all.end());
+    EXPECT_LT(relativeError(last, shortExpected.back()), 2e-3);
+    EXPECT_GT(relativeError(last, longExpected.back()), 1e-2);
+}
+
+// A phi3 file without factors (Phi-3-mini-4k) is plain RoPE.
+TEST(ForwardVsReferenceExtras, Phi3WithoutFactorsIsPlainRope)
+{
+    TinyModelSpec spec;
+    spec.architecture = "phi3";
+    spec.tiedOutput = true;  // Phi-4-mini ties its output
+    const ModelFile file(spec, "phi3-plain");
+    const auto model = Model::load(file.path);
+    EXPECT_TRUE(model->ropeConfig().freqFactors.empty());
+    const std::vector<int32_t> tokens = someTokens(40, spec.vocab);
+    const auto expected = ReferenceLlama(file.path).logits(tokens);
     const auto actual = batchLogits(*model, tokens, KvType::F32);
     for (std::size_t t = 0; t < tokens.size(); ++t)
         EXPECT_LT(relativeError(actual[t], expected[t]), 1e-4) << "token " << t;

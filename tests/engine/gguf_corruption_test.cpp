@@ -1,19 +1,27 @@
 // Damaged GGUF files: each corruption must be a GgufError that names the file and
 // the key or tensor at fault, and no damage may crash the reader (the suite also
-// runs under ASan/UBSan).
+// runs under ASan/UBSan). The last test takes the same damage through Model::load
+// for every family, whose keys the reader alone does not interpret.
 #include "engine/gguf/gguf.h"
 #include "engine/gguf/gguf_writer.h"
+#include "engine/model/model.h"
+#include "engine/session/session.h"
+
+#include "tests/engine/test_models.h"
 
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <memory>
 #include <random>
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 using namespace folio;
+using namespace folio::test;
 
 namespace {
 
@@ -330,4 +338,55 @@ TEST(GgufCorruption, RandomDamageNeverCrashes)
     }
     // Most damage in the first 700 bytes is caught; the point is that nothing crashed.
     EXPECT_GT(rejected, kVariants / 4);
+}
+
+// Damage to the metadata of each family's file (where the family keys live) is a
+// ModelError or a model that loads and runs; never a crash (ASan/UBSan in CI).
+TEST(GgufCorruption, DamagedFamilyMetadataIsAModelErrorOrRuns)
+{
+    std::mt19937 rng(1717);
+    for (const char* arch : {"llama", "qwen2", "qwen3", "phi3"}) {
+        TinyModelSpec spec;
+        spec.architecture = arch;
+        spec.layers = 1;
+        spec.vocab = 40;
+        if (spec.architecture == "phi3")
+            spec.longRopeOriginalContext = 32;
+        const std::string path = tempModelPath("fuzz");
+        writeTinyModel(spec, path);
+        std::vector<char> original;
+        std::size_t header = 0;
+        {
+            std::ifstream in(path, std::ios::binary);
+            original.assign(std::istreambuf_iterator<char>(in), {});
+            header = GgufFile::open(path).dataSectionOffset();
+        }
+        int rejected = 0, ran = 0;
+        for (int variant = 0; variant < 60; ++variant) {
+            std::vector<char> bytes = original;
+            for (int i = 1 + static_cast<int>(rng() % 4); i > 0; --i)
+                bytes[rng() % header] ^= static_cast<char>(1u << (rng() % 8));
+            std::ofstream(path, std::ios::binary | std::ios::trunc).write(bytes.data(), std::streamsize(bytes.size()));
+            std::shared_ptr<const Model> model;
+            try {
+                model = Model::load(path);
+            } catch (const ModelError&) {
+                ++rejected;
+                continue;
+            }
+            try {  // what loaded must run (small contexts only: a damaged length may be huge)
+                SessionOptions options;
+                options.contextLength = 8;
+                options.threads = 1;
+                Session session(model, options);
+                session.decode(1);
+                ++ran;
+            } catch (const std::invalid_argument&) {
+                ++rejected;  // e.g. a head dim the KV type cannot hold
+            }
+        }
+        EXPECT_GT(rejected, 0) << arch;
+        EXPECT_EQ(rejected + ran, 60) << arch;
+        std::filesystem::remove(path);
+    }
 }

@@ -23,7 +23,7 @@ TEST(PrefillCancel, ABatchCancelledBetweenLayersCommitsNothing)
     const auto model = Model::load(path);
     const ModelHyperParams& p = model->params();
     KvCache cache(p.blockCount, p.headCountKv, p.headDim, 64, KvType::F16);
-    ForwardScratch scratch(p, 16);
+    ForwardScratch scratch(*model, 16);
     ThreadPool pool(2);
     StandardAttention attention({p.headCount, p.headCountKv, p.headDim, 1.0f / std::sqrt(float(p.headDim))},
                                 model->ropeConfig(), pool.size());

@@ -35,17 +35,17 @@ std::vector<float> readVector(const GgufFile& file, const std::string& name)
 
 } // namespace
 
-ReferenceLlama::ReferenceLlama(const std::string& path)
+ReferenceLlama::ReferenceLlama(const std::string& path, int contextLength)
 {
     const GgufFile file = GgufFile::open(path);
     const std::string arch = file.architecture();
-    neox_ = arch == "qwen2";
+    neox_ = arch == "qwen2" || arch == "qwen3" || arch == "phi3";
     embd_ = static_cast<int>(*file.getInt(arch + ".embedding_length"));
     layers_ = static_cast<int>(*file.getInt(arch + ".block_count"));
     ff_ = static_cast<int>(*file.getInt(arch + ".feed_forward_length"));
     heads_ = static_cast<int>(*file.getInt(arch + ".attention.head_count"));
     kvHeads_ = static_cast<int>(file.getInt(arch + ".attention.head_count_kv").value_or(heads_));
-    headDim_ = embd_ / heads_;
+    headDim_ = static_cast<int>(file.getInt(arch + ".attention.key_length").value_or(embd_ / heads_));
     ropeDims_ = static_cast<int>(file.getInt(arch + ".rope.dimension_count").value_or(headDim_));
     base_ = file.getFloat(arch + ".rope.freq_base").value_or(10000.0);
     eps_ = file.getFloat(arch + ".attention.layer_norm_rms_epsilon").value_or(1e-5);
@@ -55,6 +55,15 @@ ReferenceLlama::ReferenceLlama(const std::string& path)
     output_ = file.findTensor("output.weight") ? readMatrix(file, "output.weight") : embedding_;
     outputNorm_ = readVector(file, "output_norm.weight");
     freqFactors_ = readVector(file, "rope_freqs.weight");
+    if (file.findTensor("rope_factors_long.weight")) {  // LongRoPE (phi3)
+        const int trained = static_cast<int>(*file.getInt(arch + ".context_length"));
+        const int original = static_cast<int>(*file.getInt(arch + ".rope.scaling.original_context_length"));
+        const int context = contextLength > 0 ? contextLength : trained;
+        freqFactors_ = readVector(file, context > original ? "rope_factors_long.weight" : "rope_factors_short.weight");
+        const double s = static_cast<double>(trained) / original;
+        ropeMagnitude_ = file.getFloat(arch + ".rope.scaling.attn_factor")
+                             .value_or(s > 1.0 ? std::sqrt(1.0 + std::log(s) / std::log(double(original))) : 1.0);
+    }
     for (int l = 0; l < layers_; ++l) {
         const std::string p = "blk." + std::to_string(l) + ".";
         Layer b;
@@ -63,12 +72,28 @@ ReferenceLlama::ReferenceLlama(const std::string& path)
         b.bq = readVector(file, p + "attn_q.bias");
         b.bk = readVector(file, p + "attn_k.bias");
         b.bv = readVector(file, p + "attn_v.bias");
-        b.wq = readMatrix(file, p + "attn_q.weight");
-        b.wk = readMatrix(file, p + "attn_k.weight");
-        b.wv = readMatrix(file, p + "attn_v.weight");
+        b.qNorm = readVector(file, p + "attn_q_norm.weight");
+        b.kNorm = readVector(file, p + "attn_k_norm.weight");
+        if (file.findTensor(p + "attn_qkv.weight")) {  // fused: rows q | k | v
+            const Matrix qkv = readMatrix(file, p + "attn_qkv.weight");
+            const std::size_t q = static_cast<std::size_t>(heads_) * headDim_;
+            const std::size_t kv = static_cast<std::size_t>(kvHeads_) * headDim_;
+            b.wq.assign(qkv.begin(), qkv.begin() + q);
+            b.wk.assign(qkv.begin() + q, qkv.begin() + q + kv);
+            b.wv.assign(qkv.begin() + q + kv, qkv.end());
+        } else {
+            b.wq = readMatrix(file, p + "attn_q.weight");
+            b.wk = readMatrix(file, p + "attn_k.weight");
+            b.wv = readMatrix(file, p + "attn_v.weight");
+        }
         b.wo = readMatrix(file, p + "attn_output.weight");
-        b.gate = readMatrix(file, p + "ffn_gate.weight");
         b.up = readMatrix(file, p + "ffn_up.weight");
+        if (file.findTensor(p + "ffn_gate.weight")) {
+            b.gate = readMatrix(file, p + "ffn_gate.weight");
+        } else {  // fused: gate rows, then up rows
+            b.gate.assign(b.up.begin(), b.up.begin() + ff_);
+            b.up.erase(b.up.begin(), b.up.begin() + ff_);
+        }
         b.down = readMatrix(file, p + "ffn_down.weight");
         blocks_.push_back(std::move(b));
     }
@@ -85,6 +110,12 @@ std::vector<double> ReferenceLlama::rmsNorm(const std::vector<double>& x, const 
     for (std::size_t i = 0; i < x.size(); ++i)
         out[i] = x[i] * scale * w[i];
     return out;
+}
+
+void ReferenceLlama::headNorm(std::vector<double>& head, const std::vector<float>& w) const
+{
+    if (!w.empty())
+        head = rmsNorm(head, w);
 }
 
 std::vector<double> ReferenceLlama::times(const Matrix& w, const std::vector<double>& x)
@@ -106,8 +137,8 @@ void ReferenceLlama::rope(std::vector<double>& head, int position) const
         const int a = neox_ ? i : 2 * i;
         const int b = neox_ ? i + ropeDims_ / 2 : 2 * i + 1;
         const double x = head[a], y = head[b];
-        head[a] = x * std::cos(theta) - y * std::sin(theta);
-        head[b] = x * std::sin(theta) + y * std::cos(theta);
+        head[a] = (x * std::cos(theta) - y * std::sin(theta)) * ropeMagnitude_;
+        head[b] = (x * std::sin(theta) + y * std::cos(theta)) * ropeMagnitude_;
     }
 }
 
@@ -132,11 +163,13 @@ std::vector<std::vector<float>> ReferenceLlama::logits(const std::vector<int32_t
                 v[i] += b.bv[i];
             for (int h = 0; h < heads_; ++h) {
                 queries[t].emplace_back(q.begin() + h * headDim_, q.begin() + (h + 1) * headDim_);
+                headNorm(queries[t].back(), b.qNorm);
                 if (!relative_)
                     rope(queries[t].back(), t);
             }
             for (int h = 0; h < kvHeads_; ++h) {
                 keys[t].emplace_back(k.begin() + h * headDim_, k.begin() + (h + 1) * headDim_);
+                headNorm(keys[t].back(), b.kNorm);
                 if (!relative_)
                     rope(keys[t].back(), t);
                 values[t].emplace_back(v.begin() + h * headDim_, v.begin() + (h + 1) * headDim_);

@@ -1,4 +1,4 @@
-// A naive Llama / Qwen2 forward pass written for clarity, the ground truth for the
+// A naive forward pass of the supported families (llama, qwen2, qwen3, phi3) written for clarity, the ground truth for the
 // engine's forward pass. It shares nothing with the engine's forward code: weights
 // are dequantized to float once (quant.h's scalar dequantizeRow), every product is
 // a plain loop in double, attention is a full softmax over all previous positions,
@@ -14,7 +14,8 @@ namespace folio::test {
 
 class ReferenceLlama {
 public:
-    explicit ReferenceLlama(const std::string& path);
+    // contextLength: the session's, which picks LongRoPE's factors (0: the trained context).
+    explicit ReferenceLlama(const std::string& path, int contextLength = 0);
 
     // Logits (vocab floats) for every position of `tokens`, computed from scratch.
     std::vector<std::vector<float>> logits(const std::vector<int32_t>& tokens) const;
@@ -30,17 +31,19 @@ public:
 private:
     using Matrix = std::vector<std::vector<float>>;  // [row][col]
     struct Layer {
-        std::vector<float> attnNorm, ffnNorm, bq, bk, bv;
+        std::vector<float> attnNorm, ffnNorm, bq, bk, bv, qNorm, kNorm;
         Matrix wq, wk, wv, wo, gate, up, down;
     };
 
     std::vector<double> rmsNorm(const std::vector<double>& x, const std::vector<float>& w) const;
+    // Per-head RMSNorm (qwen3's q/k norm) when w is present; otherwise nothing.
+    void headNorm(std::vector<double>& head, const std::vector<float>& w) const;
     static std::vector<double> times(const Matrix& w, const std::vector<double>& x);
     void rope(std::vector<double>& head, int position) const;
 
     bool neox_ = false;
     int embd_ = 0, layers_ = 0, heads_ = 0, kvHeads_ = 0, headDim_ = 0, ff_ = 0, ropeDims_ = 0, vocab_ = 0;
-    double base_ = 10000.0, eps_ = 1e-5;
+    double base_ = 10000.0, eps_ = 1e-5, ropeMagnitude_ = 1.0;
     std::vector<float> freqFactors_;
     Matrix embedding_, output_;
     std::vector<float> outputNorm_;

@@ -3,6 +3,7 @@
 #include "engine/gguf/gguf_writer.h"
 #include "engine/gguf/quant.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <stdexcept>
@@ -104,7 +105,7 @@ void writeTokenizer(GgufWriter& w, const TinyModelSpec& spec)
         scores.push_back(-static_cast<float>(i));
         types.push_back(1);
     }
-    if (spec.architecture == "qwen2") {
+    if (spec.architecture.rfind("qwen", 0) == 0) {  // the Qwen families: byte-level BPE
         w.setString("tokenizer.ggml.model", "gpt2");
         w.setString("tokenizer.ggml.pre", "qwen2");
         w.setStringArray("tokenizer.ggml.merges", {"t 1"});
@@ -136,7 +137,7 @@ TinyModelSpec kQuantSpec(const std::string& architecture, GgmlType type)
 std::string writeTinyModel(const TinyModelSpec& spec, const std::string& path)
 {
     const std::string& arch = spec.architecture;
-    const int headDim = spec.embd / spec.heads;
+    const int headDim = spec.headDim > 0 ? spec.headDim : spec.embd / spec.heads;
     const int ropeDims = spec.ropeDims > 0 ? spec.ropeDims : headDim;
     ModelWriter m(spec);
     GgufWriter& w = m.writer;
@@ -149,8 +150,12 @@ std::string writeTinyModel(const TinyModelSpec& spec, const std::string& path)
     w.setU32(arch + ".attention.head_count", spec.heads);
     w.setU32(arch + ".attention.head_count_kv", spec.kvHeads);
     w.setU32(arch + ".rope.dimension_count", ropeDims);
+    if (spec.headDim > 0) {
+        w.setU32(arch + ".attention.key_length", spec.headDim);
+        w.setU32(arch + ".attention.value_length", spec.headDim);
+    }
     w.setF32(arch + ".rope.freq_base", spec.ropeFreqBase);
-    w.setF32(arch + ".attention.layer_norm_rms_epsilon", arch == "qwen2" ? 1e-6f : 1e-5f);
+    w.setF32(arch + ".attention.layer_norm_rms_epsilon", arch == "llama" ? 1e-5f : 1e-6f);
     for (const auto& [key, value] : spec.stringKeys)
         w.setString(key, value);
     for (const auto& [key, value] : spec.floatKeys)
@@ -173,21 +178,50 @@ std::string writeTinyModel(const TinyModelSpec& spec, const std::string& path)
         w.addTensor("rope_freqs.weight", GgmlType::F32, {static_cast<int64_t>(factors.size())}, factors.data(),
                     factors.size() * sizeof(float));
     }
+    if (spec.longRopeOriginalContext > 0) {
+        // Phi-3 style: short factors near 1, long ones growing to ~ctx / original context.
+        w.setU32(arch + ".rope.scaling.original_context_length", spec.longRopeOriginalContext);
+        const float stretch = static_cast<float>(spec.contextLength) / spec.longRopeOriginalContext;
+        std::vector<float> shortFactors(ropeDims / 2), longFactors(ropeDims / 2);
+        for (std::size_t i = 0; i < shortFactors.size(); ++i) {
+            const float x = static_cast<float>(i) / static_cast<float>(shortFactors.size());
+            shortFactors[i] = 1.0f + 0.5f * x;
+            longFactors[i] = 1.0f + (stretch - 1.0f) * x * x;
+        }
+        for (const auto& [name, factors] : {std::pair{"rope_factors_short.weight", &shortFactors},
+                                            std::pair{"rope_factors_long.weight", &longFactors}})
+            if (std::find(spec.omitTensors.begin(), spec.omitTensors.end(), name) == spec.omitTensors.end())
+                w.addTensor(name, GgmlType::F32, {static_cast<int64_t>(factors->size())}, factors->data(),
+                            factors->size() * sizeof(float));
+    }
+    const bool fused = arch == "phi3";  // attn_qkv, and gate and up in ffn_up
     for (int l = 0; l < spec.layers; ++l) {
         const std::string p = "blk." + std::to_string(l) + ".";
         m.vector(p + "attn_norm.weight", spec.embd, 1.0f, 0.2f);
-        m.matrix(p + "attn_q.weight", spec.embd, qWidth);
-        m.matrix(p + "attn_k.weight", spec.embd, kvWidth);
-        m.matrix(p + "attn_v.weight", spec.embd, kvWidth);
+        if (fused) {
+            m.matrix(p + "attn_qkv.weight", spec.embd, qWidth + 2 * kvWidth);
+        } else {
+            m.matrix(p + "attn_q.weight", spec.embd, qWidth);
+            m.matrix(p + "attn_k.weight", spec.embd, kvWidth);
+            m.matrix(p + "attn_v.weight", spec.embd, kvWidth);
+        }
         if (arch == "qwen2") {
             m.vector(p + "attn_q.bias", qWidth, 0.0f, 0.5f);
             m.vector(p + "attn_k.bias", kvWidth, 0.0f, 0.5f);
             m.vector(p + "attn_v.bias", kvWidth, 0.0f, 0.5f);
         }
+        if (arch == "qwen3") {  // RMSNorm weights per head, shared by the heads
+            m.vector(p + "attn_q_norm.weight", headDim, 1.0f, 0.3f);
+            m.vector(p + "attn_k_norm.weight", headDim, 1.0f, 0.3f);
+        }
         m.matrix(p + "attn_output.weight", qWidth, spec.embd);
         m.vector(p + "ffn_norm.weight", spec.embd, 1.0f, 0.2f);
-        m.matrix(p + "ffn_gate.weight", spec.embd, spec.feedForward);
-        m.matrix(p + "ffn_up.weight", spec.embd, spec.feedForward);
+        if (fused) {
+            m.matrix(p + "ffn_up.weight", spec.embd, 2 * spec.feedForward);
+        } else {
+            m.matrix(p + "ffn_gate.weight", spec.embd, spec.feedForward);
+            m.matrix(p + "ffn_up.weight", spec.embd, spec.feedForward);
+        }
         m.matrix(p + "ffn_down.weight", spec.feedForward, spec.embd);
     }
     w.write(path);

@@ -1,6 +1,6 @@
-// Small random Llama-family GGUF models for tests (and, at full size, for the
-// benchmark): every weight type, both architectures, tied or separate output,
-// optional Llama 3.1 rope_freqs, and a minimal tokenizer so the file is complete.
+// Small random GGUF models of every family for tests (and, at full size, for the
+// benchmark): every weight type, tied or separate output, optional Llama 3.1
+// rope_freqs, and a minimal tokenizer so the file is complete.
 // No GoogleTest here, so bench/ can link it too.
 #pragma once
 
@@ -14,7 +14,7 @@
 namespace folio::test {
 
 struct TinyModelSpec {
-    std::string architecture = "llama";  // "llama" or "qwen2"
+    std::string architecture = "llama";  // "llama", "qwen2", "qwen3", "phi3"
     GgmlType type = GgmlType::F32;       // type of every matrix (token_embd and output included)
     int vocab = 96;
     int embd = 64;
@@ -23,10 +23,12 @@ struct TinyModelSpec {
     int kvHeads = 2;
     int feedForward = 128;
     int contextLength = 256;
+    int headDim = 0;                     // 0: embd / heads; otherwise written as attention.key_length
     int ropeDims = 0;                    // 0: head dim
     float ropeFreqBase = 10000.0f;
     bool tiedOutput = false;
     bool ropeFreqs = false;              // write rope_freqs.weight (Llama 3.1 style)
+    int longRopeOriginalContext = 0;     // phi3: > 0 writes LongRoPE factors and this original context
     uint64_t seed = 1;
     // Per-tensor types that differ from `type` (mixes such as Q4_K_M), by tensor name.
     std::vector<std::pair<std::string, GgmlType>> tensorTypes;

@@ -1,0 +1,161 @@
+// Family descriptions (model/family.h) as read from files, the families' own
+// tensors, and the errors that name what is wrong.
+#include "engine/gguf/gguf_writer.h"
+#include "engine/model/model.h"
+#include "engine/session/context_options.h"
+
+#include "tests/engine/test_models.h"
+
+#include <cmath>
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+using namespace folio;
+using namespace folio::test;
+
+namespace {
+
+struct ModelFile {
+    std::string path;
+    explicit ModelFile(const TinyModelSpec& spec) : path(tempModelPath("family")) { writeTinyModel(spec, path); }
+    ~ModelFile() { std::filesystem::remove(path); }
+};
+
+std::string loadError(const TinyModelSpec& spec)
+{
+    const ModelFile file(spec);
+    try {
+        Model::load(file.path);
+    } catch (const ModelError& error) {
+        return error.what();
+    }
+    ADD_FAILURE() << "no error";
+    return {};
+}
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+TEST(Family, LlamaAndQwen2AreDescriptionsNotNames)
+{
+    TinyModelSpec spec;
+    const ModelFile llama(spec);
+    const FamilyDescription& l = Model::load(llama.path)->family();
+    EXPECT_FALSE(l.qkvBias || l.qkNorm || l.fusedQkv || l.fusedGateUp || l.ropeNeox || l.scaleEmbedding);
+    spec.architecture = "qwen2";
+    const ModelFile qwen2(spec);
+    const FamilyDescription& q = Model::load(qwen2.path)->family();
+    EXPECT_TRUE(q.qkvBias && q.ropeNeox);
+    EXPECT_FALSE(q.qkNorm);
+}
+
+TEST(Family, Qwen3HasPerHeadQkNormAndNoBiases)
+{
+    TinyModelSpec spec;
+    spec.architecture = "qwen3";
+    spec.headDim = 32;  // wider than embd / heads, as in Qwen3-0.6B (1024 / 16 < 128)
+    const ModelFile file(spec);
+    const auto model = Model::load(file.path);
+    EXPECT_TRUE(model->family().qkNorm);
+    EXPECT_FALSE(model->family().qkvBias);
+    EXPECT_TRUE(model->params().ropeNeox);
+    EXPECT_EQ(model->params().headDim, 32);
+    EXPECT_EQ(model->layer(1).qNorm.size(), 32u);
+    EXPECT_TRUE(model->layer(0).bq.empty());
+    EXPECT_TRUE(contains(model->describe(), "Qwen3"));
+
+    spec.omitTensors = {"blk.1.attn_k_norm.weight"};
+    EXPECT_TRUE(contains(loadError(spec), "missing tensor 'blk.1.attn_k_norm.weight'"));
+}
+
+TEST(Family, Qwen3YarnMetadataIsHonoured)
+{
+    TinyModelSpec spec;
+    spec.architecture = "qwen3";
+    spec.stringKeys = {{"qwen3.rope.scaling.type", "yarn"}};
+    spec.floatKeys = {{"qwen3.rope.scaling.factor", 4.0f}};
+    spec.intKeys = {{"qwen3.rope.scaling.original_context_length", 64}};
+    const ModelFile file(spec);
+    const RopeConfig rope = resolveRope(*Model::load(file.path), {});
+    EXPECT_FLOAT_EQ(rope.freqScale, 0.25f);
+    EXPECT_FLOAT_EQ(rope.extFactor, 1.0f);
+    EXPECT_EQ(rope.originalContext, 64);
+    EXPECT_TRUE(rope.neox);
+}
+
+TEST(Family, Phi3FusedTensorsAndLongRope)
+{
+    TinyModelSpec spec;
+    spec.architecture = "phi3";
+    spec.longRopeOriginalContext = 16;  // of 256: s = 16
+    const ModelFile file(spec);
+    const auto model = Model::load(file.path);
+    const FamilyDescription& f = model->family();
+    EXPECT_TRUE(f.fusedQkv && f.fusedGateUp && f.longRope && f.ropeNeox);
+    EXPECT_EQ(model->layer(0).wqkv.rows, 64 + 2 * 32);
+    EXPECT_EQ(model->layer(0).up.rows, 2 * 128);
+    EXPECT_TRUE(model->longRope());
+    // sqrt(1 + ln 16 / ln 16) when the file has no attn_factor.
+    EXPECT_NEAR(model->ropeConfig().attnFactor, std::sqrt(2.0f), 1e-6f);
+    // Short factors up to the original context, long ones beyond it.
+    EXPECT_FLOAT_EQ(model->ropeFreqFactors(16).back(), 1.0f + 0.5f * 7.0f / 8.0f);
+    EXPECT_GT(model->ropeFreqFactors(17).back(), 10.0f);
+    EXPECT_EQ(model->ropeConfig().freqFactors, model->ropeFreqFactors(17));
+    EXPECT_TRUE(contains(model->describe(), "LongRoPE factors from 16"));
+
+    spec.floatKeys = {{"phi3.rope.scaling.attn_factor", 1.19f}};  // as converters write it
+    const ModelFile written(spec);
+    EXPECT_FLOAT_EQ(Model::load(written.path)->ropeConfig().attnFactor, 1.19f);
+    spec.floatKeys.clear();
+
+    spec.omitTensors = {"rope_factors_long.weight"};
+    EXPECT_TRUE(contains(loadError(spec), "missing tensor 'rope_factors_long.weight'"));
+    spec.omitTensors = {"blk.0.attn_qkv.weight"};
+    EXPECT_TRUE(contains(loadError(spec), "missing tensor 'blk.0.attn_qkv.weight'"));
+    spec.omitTensors.clear();
+    spec.wrongShapeTensor = "blk.1.ffn_up.weight";
+    EXPECT_TRUE(contains(loadError(spec), "'blk.1.ffn_up.weight' has shape"));
+    spec.wrongShapeTensor.clear();
+    spec.longRopeOriginalContext = 512;  // beyond the context of 256
+    EXPECT_TRUE(contains(loadError(spec), "'phi3.rope.scaling.original_context_length' (512) exceeds"));
+}
+
+TEST(Family, DescribeNamesTheFamilyParametersAndLayerPattern)
+{
+    TinyModelSpec spec;
+    spec.architecture = "qwen3";
+    const ModelFile file(spec);
+    const auto model = Model::load(file.path);
+    int64_t elements = 0;
+    for (const GgufTensor& t : model->file().tensors())
+        elements += t.elements();
+    EXPECT_EQ(model->totalParameters(), elements);
+    EXPECT_EQ(model->activeParameters(), elements);  // dense
+    EXPECT_EQ(model->layerPattern(), "2 global");
+    const std::string text = model->describe();
+    EXPECT_TRUE(contains(text, "architecture qwen3 (Qwen3)")) << text;
+    EXPECT_TRUE(contains(text, "layers 2 global, trained context 256")) << text;
+    EXPECT_TRUE(contains(text, "active per token")) << text;
+}
+
+TEST(Family, UnsupportedArchitecturesAreNamedWithTheSupportedOnes)
+{
+    for (const char* arch : {"deepseek2", "llama4", "mamba"}) {
+        const std::string path = tempModelPath("unsupported");
+        GgufWriter w;
+        w.setString("general.architecture", arch);
+        w.write(path);
+        try {
+            Model::load(path);
+            ADD_FAILURE() << arch << " loaded";
+        } catch (const ModelError& error) {
+            const std::string message = error.what();
+            EXPECT_TRUE(contains(message, std::string("unsupported architecture '") + arch + "'")) << message;
+            for (const std::string& supported : supportedArchitectures())
+                EXPECT_TRUE(contains(message, supported)) << message;
+        }
+        std::filesystem::remove(path);
+    }
+}
+
+} // namespace
