@@ -79,6 +79,10 @@ private slots:
         QCOMPARE(outcome.answerId, chat->messages()[1].id);
         QCOMPARE(outcome.conversationId, chat->conversationId());
         QVERIFY(!outcome.interrupted);
+        // The worker made the conversation with the first turn: the pane made none of
+        // its own to rename over and delete (a fresh database, so the first id).
+        QCOMPARE(outcome.conversationId, 1);
+        QCOMPARE(chat->conversationCount(), 1);
         QVERIFY(!window.findChild<QLabel*>(QStringLiteral("kvLabel"))->text().isEmpty());
 
         // The next question continues from the state in memory: nothing is read again.

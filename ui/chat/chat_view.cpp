@@ -287,7 +287,9 @@ bool ChatView::ask(const QString& question)
         report(tr("No model is loaded: choose one in Tools → Model Manager."));
         return false;
     }
-    if (!m_conversationId && !newConversation(question.left(48)))
+    // A source that stores the turns creates the conversation with the first one (bound
+    // to its model); only for one that does not, the pane makes it here.
+    if (!m_conversationId && !m_backend->storesMessages() && !newConversation(question.left(48)))
         return false;
     startAnswer(question, true);
     return true;
