@@ -26,6 +26,17 @@ struct AnswerRequest {
     bool again = false;
 };
 
+// A finished answer: its text and evidence pages, and where the source stored it (ids
+// 0 from a source that stores nothing, as the scripted stand-in).
+struct AnswerOutcome {
+    QString text;
+    QVector<EvidencePage> evidence;
+    qint64 conversationId = 0;
+    qint64 questionId = 0;
+    qint64 answerId = 0;
+    bool interrupted = false;   // stopped before its end: what was written
+};
+
 // Every request has an id, which ask() returns and every signal about it carries: the
 // chat pane and a review dialog share one backend and each follows only its own.
 class AnswerSource : public QObject {
@@ -45,10 +56,12 @@ public:
     virtual bool storesMessages() const { return false; }
 
 signals:
-    void readingProgress(quint64 request, qint64 doneTokens, qint64 totalTokens);
+    // The rate and the time left as the source measured them (< 0: not known).
+    void readingProgress(quint64 request, qint64 doneTokens, qint64 totalTokens, double tokensPerSecond,
+                         double etaSeconds);
     void readingFinished(quint64 request, bool completed);
     void token(quint64 request, const QString& piece);
-    void answered(quint64 request, const QString& text, const QVector<folio::EvidencePage>& evidence);
+    void answered(quint64 request, const folio::AnswerOutcome& outcome);
     // A backend that stores messages says which conversation holds the answer (it
     // creates one when asked with conversationId 0); sent before answered().
     void conversationSaved(quint64 request, qint64 conversationId);
@@ -74,3 +87,5 @@ private:
 };
 
 } // namespace folio
+
+Q_DECLARE_METATYPE(folio::AnswerOutcome)

@@ -30,11 +30,11 @@ EmbeddedAnswerSource::EmbeddedAnswerSource(const QString& databasePath, QObject*
     : AnswerSource(parent), m_controller(new ReadingController(databasePath, {}, this))
 {
     applySettings(ModelSettings::load());
-    connect(m_controller, &ReadingController::progress, this, [this](int done, int total, double, double) {
+    connect(m_controller, &ReadingController::progress, this, [this](int done, int total, double rate, double eta) {
         if (!m_active)
             return;
         m_reading = true;
-        emit readingProgress(m_request, done, total);
+        emit readingProgress(m_request, done, total, rate, eta);
     });
     connect(m_controller, &ReadingController::documentReady, this, [this](const DocumentStatus& status) {
         m_contextTokens = status.contextLength;
@@ -67,7 +67,8 @@ EmbeddedAnswerSource::EmbeddedAnswerSource(const QString& databasePath, QObject*
         endRequest();
         emit contextUsed(result.contextTokens, m_contextTokens);
         emit conversationSaved(request, result.conversationId);
-        emit answered(request, result.answer, result.evidence);
+        emit answered(request, {result.answer, result.evidence, result.conversationId, result.questionId,
+                                result.messageId, result.interrupted});
     });
     connect(m_controller, &ReadingController::cancelled, this, [this] {
         if (!m_active)

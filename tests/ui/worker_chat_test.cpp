@@ -55,6 +55,7 @@ private slots:
         QSignalSpy progress(&backend, &AnswerSource::readingProgress);
         QSignalSpy tokens(&backend, &AnswerSource::token);
         QSignalSpy finished(chat, &ChatView::answerFinished);
+        QSignalSpy outcomes(&backend, &AnswerSource::answered);
         int turns = 0;
         QTimer ticker;
         connect(&ticker, &QTimer::timeout, [&turns] { ++turns; });
@@ -71,6 +72,17 @@ private slots:
         QCOMPARE(chat->messages().size(), 2);
         QCOMPARE(chat->messages()[0].text, QStringLiteral("what is it about"));
         QVERIFY(chat->messages()[1].id > 0);
+        // The source says where it stored them.
+        QCOMPARE(outcomes.size(), 1);
+        const AnswerOutcome outcome = outcomes.last().at(1).value<AnswerOutcome>();
+        QCOMPARE(outcome.questionId, chat->messages()[0].id);
+        QCOMPARE(outcome.answerId, chat->messages()[1].id);
+        QCOMPARE(outcome.conversationId, chat->conversationId());
+        QVERIFY(!outcome.interrupted);
+        // The worker made the conversation with the first turn: the pane made none of
+        // its own to rename over and delete (a fresh database, so the first id).
+        QCOMPARE(outcome.conversationId, 1);
+        QCOMPARE(chat->conversationCount(), 1);
         QVERIFY(!window.findChild<QLabel*>(QStringLiteral("kvLabel"))->text().isEmpty());
 
         // The next question continues from the state in memory: nothing is read again.

@@ -127,10 +127,11 @@ void ChatView::setBackend(AnswerSource* backend)
     m_backend = backend;
     if (backend) {
         // Only our own requests: a review asks through the same backend.
-        connect(backend, &AnswerSource::readingProgress, this, [this](quint64 request, qint64 done, qint64 total) {
-            if (isOurs(request))
-                m_progress->report(done, total);
-        });
+        connect(backend, &AnswerSource::readingProgress, this,
+                [this](quint64 request, qint64 done, qint64 total, double rate, double eta) {
+                    if (isOurs(request))
+                        m_progress->report(done, total, rate, eta);
+                });
         connect(backend, &AnswerSource::readingFinished, this, [this](quint64 request, bool completed) {
             if (!isOurs(request))
                 return;
@@ -142,11 +143,10 @@ void ChatView::setBackend(AnswerSource* backend)
             if (isOurs(request))
                 onToken(piece);
         });
-        connect(backend, &AnswerSource::answered, this,
-                [this](quint64 request, const QString& text, const QVector<EvidencePage>& evidence) {
-                    if (isOurs(request))
-                        onAnswered(text, evidence);
-                });
+        connect(backend, &AnswerSource::answered, this, [this](quint64 request, const AnswerOutcome& outcome) {
+            if (isOurs(request))
+                onAnswered(outcome.text, outcome.evidence);
+        });
         connect(backend, &AnswerSource::failed, this, [this](quint64 request, AnswerErrorKind, const QString& message) {
             if (isOurs(request))
                 onFailed(message);
@@ -287,7 +287,9 @@ bool ChatView::ask(const QString& question)
         report(tr("No model is loaded: choose one in Tools → Model Manager."));
         return false;
     }
-    if (!m_conversationId && !newConversation(question.left(48)))
+    // A source that stores the turns creates the conversation with the first one (bound
+    // to its model); only for one that does not, the pane makes it here.
+    if (!m_conversationId && !m_backend->storesMessages() && !newConversation(question.left(48)))
         return false;
     startAnswer(question, true);
     return true;

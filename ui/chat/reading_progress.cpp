@@ -53,15 +53,31 @@ void ReadingProgress::report(qint64 done, qint64 total, double seconds)
         m_clock.restart();
     }
     const double elapsed = seconds >= 0 ? seconds : m_clock.elapsed() / 1000.0;
+    const qint64 measured = done - (seconds >= 0 ? 0 : m_startDone);
+    const double speed = elapsed > 0.05 && measured > 0 ? measured / elapsed : -1;
+    display(done, total, speed, speed > 0 ? (total - done) / speed : -1);
+}
+
+void ReadingProgress::report(qint64 done, qint64 total, double tokensPerSecond, double etaSeconds)
+{
+    if (tokensPerSecond <= 0 || etaSeconds < 0) {
+        report(done, total);
+        return;
+    }
+    if (!isVisible())
+        start(total);
+    display(done, total, tokensPerSecond, etaSeconds);
+}
+
+void ReadingProgress::display(qint64 done, qint64 total, double tokensPerSecond, double etaSeconds)
+{
     const QLocale locale;
     m_bar->setValue(total > 0 ? int(1000 * done / total) : 0);
     m_bar->setFormat(QStringLiteral("%1%").arg(total > 0 ? 100.0 * done / total : 0.0, 0, 'f', 1));
     QString text = tr("%1 / %2 tokens").arg(locale.toString(done), locale.toString(total));
-    const qint64 measured = done - (seconds >= 0 ? 0 : m_startDone);
-    if (elapsed > 0.05 && measured > 0) {
-        const double speed = measured / elapsed;
-        text += tr(" · %1 tokens/s").arg(locale.toString(speed, 'f', speed < 100 ? 1 : 0));
-        text += tr(" · %1 left").arg(durationText((total - done) / speed));
+    if (tokensPerSecond > 0) {
+        text += tr(" · %1 tokens/s").arg(locale.toString(tokensPerSecond, 'f', tokensPerSecond < 100 ? 1 : 0));
+        text += tr(" · %1 left").arg(durationText(etaSeconds));
     }
     m_label->setText(text);
 }

@@ -20,6 +20,8 @@ public:
     void start(qint64 totalTokens);
     // `seconds` < 0: measured here; tests and screenshots pass their own clock.
     void report(qint64 done, qint64 total, double seconds = -1);
+    // With the rate and time left the answer source measured (each < 0: measure here).
+    void report(qint64 done, qint64 total, double tokensPerSecond, double etaSeconds);
     void finish();
     QString text() const;
     static QString durationText(double seconds);   // "42 s", "3 min 5 s", "1 h 2 min"
@@ -28,6 +30,7 @@ signals:
     void cancelRequested();
 
 private:
+    void display(qint64 done, qint64 total, double tokensPerSecond, double etaSeconds);
     QProgressBar* m_bar;
     QLabel* m_label;
     QPushButton* m_cancel;

@@ -50,7 +50,7 @@ void ScriptedBackend::tick()
         if (m_pauseAt >= 0 && done >= m_pauseAt)
             return;
         done = std::min(m_total, done + m_step);
-        emit readingProgress(m_id, done, m_total);
+        emit readingProgress(m_id, done, m_total, -1, -1);
         if (done >= m_total) {
             emit readingFinished(m_id, true);
             m_phase = Phase::Answering;
@@ -67,7 +67,7 @@ void ScriptedBackend::tick()
     }
     m_timer->stop();
     m_phase = Phase::Idle;
-    emit answered(m_id, m_written, m_evidence);
+    emit answered(m_id, {m_written, m_evidence});
 }
 
 void ScriptedBackend::stop(quint64 request)
@@ -76,7 +76,7 @@ void ScriptedBackend::stop(quint64 request)
         return;
     m_timer->stop();
     m_phase = Phase::Idle;
-    emit answered(m_id, m_written, m_evidence);
+    emit answered(m_id, {m_written, m_evidence, 0, 0, 0, true});
 }
 
 void ScriptedBackend::cancelReading(quint64 request)

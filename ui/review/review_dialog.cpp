@@ -103,12 +103,11 @@ ReviewDialog::ReviewDialog(AnswerSource* backend, std::shared_ptr<const Document
             if (!m_renderTimer->isActive())
                 m_renderTimer->start();
         });
-        connect(m_backend, &AnswerSource::answered, this,
-                [this](quint64 request, const QString& text, const QVector<EvidencePage>&) {
+        connect(m_backend, &AnswerSource::answered, this, [this](quint64 request, const AnswerOutcome& outcome) {
             if (!isOurs(request))
                 return;
-            if (!text.isEmpty())
-                m_answer = text;
+            if (!outcome.text.isEmpty())
+                m_answer = outcome.text;
             finish();
         });
         connect(m_backend, &AnswerSource::cancelled, this, [this](quint64 request) {
