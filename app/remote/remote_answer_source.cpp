@@ -27,6 +27,18 @@ QVector<EvidencePage> evidencePages(const QVector<TextEvidence>& evidence)
     return pages;
 }
 
+AnswerOutcome outcomeOf(const RemoteAnswer& answer)
+{
+    AnswerOutcome outcome;
+    outcome.text = answer.text;
+    outcome.evidence = evidencePages(answer.evidence);
+    outcome.conversationId = answer.conversationId;
+    outcome.questionId = answer.questionId;
+    outcome.answerId = answer.answerId;
+    outcome.interrupted = answer.interrupted;
+    return outcome;
+}
+
 } // namespace
 
 RemoteAnswerSource::RemoteAnswerSource(const QString& databasePath, QObject* parent)
@@ -77,7 +89,7 @@ void RemoteAnswerSource::setServer(const ServerProfile& profile, const QString& 
         end();
         emit contextUsed(answer.promptTokens, 0);
         emit conversationSaved(m_request, answer.conversationId);
-        emit answered(m_request, answer.text, evidencePages(answer.evidence));
+        emit answered(m_request, outcomeOf(answer));
     });
     connect(reading, &RemoteReading::failed, this,
             [this](RemoteReading::Failure failure, const QString& message, const RemoteAnswer& kept) {
@@ -88,7 +100,7 @@ void RemoteAnswerSource::setServer(const ServerProfile& profile, const QString& 
                     emit conversationSaved(m_request, kept.conversationId);
                 if (failure == RemoteReading::Failure::Cancelled) {
                     if (kept.conversationId > 0)  // stopped: what was written is the answer, marked interrupted
-                        emit answered(m_request, kept.text, evidencePages(kept.evidence));
+                        emit answered(m_request, outcomeOf(kept));
                     else
                         emit cancelled(m_request);
                     return;

@@ -40,9 +40,9 @@ void follow(RemoteAnswerSource& source, Events& e, const std::function<void()>& 
         e.tokens += t;
     });
     QObject::connect(&source, &AnswerSource::conversationSaved, [&e](quint64, qint64 id) { e.conversation = id; });
-    QObject::connect(&source, &AnswerSource::answered, [&e](quint64, const QString& text, const QVector<EvidencePage>& ev) {
-        e.answer = text;
-        e.evidence = ev;
+    QObject::connect(&source, &AnswerSource::answered, [&e](quint64, const AnswerOutcome& outcome) {
+        e.answer = outcome.text;
+        e.evidence = outcome.evidence;
         e.ended = true;
     });
     QObject::connect(&source, &AnswerSource::failed, [&e](quint64, AnswerErrorKind kind, const QString&) {
