@@ -27,6 +27,16 @@ int usage(const QString& message)
     return kUsageExit;
 }
 
+// --timeout in seconds (positive), or nullopt.
+std::optional<double> timeoutSeconds(const QCommandLineParser& parser)
+{
+    bool ok = false;
+    const double seconds = parser.value(QStringLiteral("timeout")).toDouble(&ok);
+    if (!ok || seconds <= 0)
+        return std::nullopt;
+    return seconds;
+}
+
 } // namespace
 
 // The key is read from the environment variable the user names, so it never appears
@@ -71,13 +81,12 @@ int runModels(const QStringList& arguments)
     QString key;
     if (!apiKeyFromEnvironment(parser, &key, &error))
         return usage(error);
-    bool ok = false;
-    const double timeout = parser.value(QStringLiteral("timeout")).toDouble(&ok);
-    if (!ok || timeout <= 0)
+    const auto timeout = timeoutSeconds(parser);
+    if (!timeout)
         return usage(QStringLiteral("--timeout needs a positive number of seconds"));
 
     HttpOptions options;
-    options.idleTimeoutMs = static_cast<int>(timeout * 1000);
+    options.idleTimeoutMs = static_cast<int>(*timeout * 1000);
     OpenAiClient client(*endpoint, key, options);
     QObject::connect(&client, &OpenAiClient::notice, [](const QString& message) { QTextStream(stderr) << message << "\n"; });
     QEventLoop loop;
@@ -159,11 +168,11 @@ int runRemoteAsk(const QStringList& arguments)
     if (!ServerEndpoint::parse(profile.address, &error))
         return usage(error);
     profile.model = parser.value(QStringLiteral("remote-model"));
-    bool ok = false;
-    const double timeout = parser.value(QStringLiteral("timeout")).toDouble(&ok);
-    if (!ok || timeout <= 0)
+    const auto timeout = timeoutSeconds(parser);
+    if (!timeout)
         return usage(QStringLiteral("--timeout needs a positive number of seconds"));
-    profile.idleTimeoutSeconds = std::max(1, static_cast<int>(timeout));
+    profile.idleTimeoutSeconds = std::max(1, static_cast<int>(*timeout));
+    bool ok = false;
     const int maxTokens = parser.value(QStringLiteral("n")).toInt(&ok);
     if (!ok || maxTokens < 0)
         return usage(QStringLiteral("-n needs a whole number of at least 0"));

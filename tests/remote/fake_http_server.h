@@ -10,6 +10,8 @@
 #include <QObject>
 #include <QTcpServer>
 
+#include "support/wait_until.h"
+
 #include <functional>
 
 namespace folio::test {
@@ -51,8 +53,5 @@ private:
     QTcpServer server_;
     QList<FakeRequest> requests_;
 };
-
-// Runs the event loop until done() or the timeout; false on timeout.
-bool waitUntil(const std::function<bool()>& done, int timeoutMs = 20000);
 
 } // namespace folio::test

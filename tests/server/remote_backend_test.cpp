@@ -2,6 +2,7 @@
 // path a user takes with "Server" chosen, over real HTTP, with the bundled demo model
 // reading the bundled sample (2.5K tokens, ten times its training length: DCA).
 #include "server_process.h"
+#include "support/wait_until.h"
 
 #include "app/remote/openai_client.h"
 #include "app/remote/remote_reading.h"
@@ -9,7 +10,6 @@
 #include "app/store/library_store.h"
 
 #include <QCoreApplication>
-#include <QElapsedTimer>
 #include <QJsonDocument>
 #include <QTemporaryDir>
 
@@ -21,18 +21,6 @@ namespace {
 using test::ServerProcess;
 
 const QString kSample = QStringLiteral(FOLIO_SOURCE_DIR) + QStringLiteral("/resources/samples/moby-dick-planted-facts.txt");
-
-bool waitUntil(const std::function<bool()>& done, int timeoutMs = 120000)
-{
-    QElapsedTimer clock;
-    clock.start();
-    while (!done()) {
-        if (clock.elapsed() > timeoutMs)
-            return false;
-        QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
-    }
-    return true;
-}
 
 struct Asked {
     std::optional<RemoteAnswer> answer;
@@ -64,7 +52,7 @@ Asked ask(const QString& address, const QString& key, const QString& db, const Q
         done = true;
     });
     reading.ask(kSample, question, conversation, 16, 0.0);
-    EXPECT_TRUE(waitUntil([&] { return done; }));
+    EXPECT_TRUE(test::waitUntil([&] { return done; }, 120000));
     return result;
 }
 
@@ -150,7 +138,7 @@ TEST(RemoteBackend, CancelStopsTheServersGenerationAndAKilledServerLeavesAnInter
             ended = true;
         });
         stream->start();
-        ASSERT_TRUE(waitUntil([&] { return ended; }));
+        ASSERT_TRUE(test::waitUntil([&] { return ended; }, 120000));
         ASSERT_TRUE(error);
         EXPECT_FALSE(text.isEmpty());
         EXPECT_EQ(stream->text(), text);
