@@ -40,11 +40,11 @@ TEST(Family, LlamaAndQwen2AreDescriptionsNotNames)
 {
     TinyModelSpec spec;
     const ModelFile llama(spec);
-    const FamilyDescription& l = Model::load(llama.path)->family();
+    const FamilyDescription l = Model::load(llama.path)->family();  // a copy: the model goes at the ';'
     EXPECT_FALSE(l.qkvBias || l.qkNorm || l.fusedQkv || l.fusedGateUp || l.ropeNeox || l.scaleEmbedding);
     spec.architecture = "qwen2";
     const ModelFile qwen2(spec);
-    const FamilyDescription& q = Model::load(qwen2.path)->family();
+    const FamilyDescription q = Model::load(qwen2.path)->family();
     EXPECT_TRUE(q.qkvBias && q.ropeNeox);
     EXPECT_FALSE(q.qkNorm);
 }
