@@ -4,7 +4,7 @@
 #include "app/store/database.h"
 #include "app/settings/model_settings.h"
 #include "ui/shell/screenshot_tour.h"
-#include "app/answers/embedded_answer_source.h"
+#include "app/remote/answer_source_choice.h"
 #include "ui/shell/theme.h"
 
 #include <QApplication>
@@ -103,12 +103,15 @@ int main(int argc, char* argv[])
         if (files.isEmpty())
             shoot(0);
     }
-    // Answers come from the app's worker: the engine on its own thread, with its own
-    // connection to the same database.
-    folio::EmbeddedAnswerSource backend(folio::Database::defaultPath());
-    window.setChatBackend(&backend);
-    QObject::connect(&window, &folio::MainWindow::modelSettingsChanged, &backend,
-                     [&backend] { backend.applySettings(folio::ModelSettings::load()); });
+    // Answers come from the app's worker (the engine on its own thread, with its own
+    // connection to the same database) or from the server chosen in the model manager.
+    folio::AnswerSourceChoice sources(folio::Database::defaultPath(), window.keys());
+    QObject::connect(&sources, &folio::AnswerSourceChoice::changed, &window,
+                     [&window](folio::AnswerSource* source) { window.setChatBackend(source); });
+    QObject::connect(&sources, &folio::AnswerSourceChoice::notice, &window, &folio::MainWindow::showNotice);
+    QObject::connect(&window, &folio::MainWindow::modelSettingsChanged, &sources,
+                     [&sources] { sources.apply(folio::ModelSettings::load()); });
+    sources.apply(folio::ModelSettings::load());
     if (!files.isEmpty())
         window.openDocument(files.first());
     return app.exec();

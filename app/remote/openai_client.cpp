@@ -22,7 +22,7 @@ std::optional<int> positiveInt(const QJsonValue& value)
 QByteArray chatBody(const ChatRequest& request)
 {
     QJsonArray messages;
-    for (const ChatTurn& turn : request.messages)
+    for (const RemoteTurn& turn : request.messages)
         messages.append(QJsonObject{{QStringLiteral("role"), turn.role}, {QStringLiteral("content"), turn.content}});
     QJsonObject body{{QStringLiteral("model"), request.model},
                      {QStringLiteral("messages"), messages},

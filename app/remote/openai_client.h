@@ -33,14 +33,14 @@ struct TokenCount {
     bool estimated = false;  // the server has no tokenize route: about 4 characters a token
 };
 
-struct ChatTurn {
+struct RemoteTurn {
     QString role;  // system, user, assistant
     QString content;
 };
 
 struct ChatRequest {
     QString model;
-    QList<ChatTurn> messages;
+    QList<RemoteTurn> messages;
     int maxTokens = 0;         // 0: the server's default
     double temperature = -1;   // < 0: the server's default
     std::optional<qint64> seed;

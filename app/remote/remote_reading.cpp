@@ -186,7 +186,7 @@ void RemoteReading::send(std::shared_ptr<Job> job, const RemoteModel& model)
             request.messages.append({messageRoleKey(message.role), message.text});
     request.messages.append({QStringLiteral("user"), job->question});
     QString all;
-    for (const ChatTurn& turn : request.messages)
+    for (const RemoteTurn& turn : request.messages)
         all += turn.content;
 
     client_.countTokens(model.id, all, [this, job, model, request](const TokenCount& count,

@@ -15,6 +15,8 @@ ModelSettings ModelSettings::load()
     ModelSettings s;
     QSettings settings;
     settings.beginGroup(kGroup);
+    s.backend = settings.value(QStringLiteral("backend"), s.backend).toString();
+    s.server = settings.value(QStringLiteral("server"), s.server).toString();
     s.modelPath = settings.value(QStringLiteral("path"), s.modelPath).toString();
     s.threads = settings.value(QStringLiteral("threads"), s.threads).toInt();
     s.kvType = settings.value(QStringLiteral("kvType"), s.kvType).toString();
@@ -36,6 +38,8 @@ void ModelSettings::save() const
 {
     QSettings settings;
     settings.beginGroup(kGroup);
+    settings.setValue(QStringLiteral("backend"), backend);
+    settings.setValue(QStringLiteral("server"), server);
     settings.setValue(QStringLiteral("path"), modelPath);
     settings.setValue(QStringLiteral("threads"), threads);
     settings.setValue(QStringLiteral("kvType"), kvType);

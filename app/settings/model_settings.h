@@ -12,6 +12,12 @@
 namespace folio {
 
 struct ModelSettings {
+    // Where answers come from: "local" (the embedded engine and modelPath) or "server"
+    // (the saved server whose address is `server`, see server_profiles.h).
+    QString backend = QStringLiteral("local");
+    QString server;
+    bool usesServer() const { return backend == QLatin1String("server") && !server.isEmpty(); }
+
     QString modelPath;             // empty: the bundled demo model when there is one
     int threads = 0;               // 0: all cores
     QString kvType = QStringLiteral("auto");   // "auto", "f16", "q8_0", "q4_0"

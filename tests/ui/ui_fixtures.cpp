@@ -16,6 +16,9 @@ namespace folio::test {
 void initUiTestApp(const QString& name)
 {
     QStandardPaths::setTestModeEnabled(true);
+    // No test may touch the developer's real keyring: without a session bus QtKeychain
+    // finds none, and API keys stay in the session's memory.
+    qunsetenv("DBUS_SESSION_BUS_ADDRESS");
     QCoreApplication::setOrganizationName(QStringLiteral("FolioTest"));
     QCoreApplication::setApplicationName(name);
     QSettings().clear();

@@ -1,6 +1,8 @@
 #include "ui/models/model_manager_dialog.h"
 
+#include "app/remote/api_key_store.h"
 #include "engine/model/model.h"
+#include "ui/models/server_page.h"
 #include "ui/shell/status_widgets.h"
 
 #include <QComboBox>
@@ -15,6 +17,9 @@
 #include <QLineEdit>
 #include <QLocale>
 #include <QPushButton>
+#include <QPointer>
+#include <QRadioButton>
+#include <QSettings>
 #include <QSpinBox>
 #include <QTabWidget>
 #include <QThread>
@@ -36,7 +41,7 @@ QLabel* valueLabel(const char* name)
 
 } // namespace
 
-ModelManagerDialog::ModelManagerDialog(QWidget* parent) : QDialog(parent)
+ModelManagerDialog::ModelManagerDialog(QWidget* parent, ApiKeyStore* keys) : QDialog(parent)
 {
     setObjectName(QStringLiteral("modelManager"));
     setWindowTitle(tr("Model Manager"));
@@ -44,19 +49,39 @@ ModelManagerDialog::ModelManagerDialog(QWidget* parent) : QDialog(parent)
     m_watcher = new QFutureWatcher<Inspection>(this);
     connect(m_watcher, &QFutureWatcher<Inspection>::finished, this, &ModelManagerDialog::onInspected);
 
+    m_server = new ServerPage(keys ? keys : new ApiKeyStore(this));
+    m_localChoice = new QRadioButton(tr("the local model"));
+    m_localChoice->setObjectName(QStringLiteral("localBackendRadio"));
+    m_serverChoice = new QRadioButton(tr("a server"));
+    m_serverChoice->setObjectName(QStringLiteral("serverBackendRadio"));
+    m_localChoice->setChecked(true);
+    auto* choiceRow = new QHBoxLayout;
+    choiceRow->addWidget(new QLabel(tr("Answer with:")));
+    choiceRow->addWidget(m_localChoice);
+    choiceRow->addWidget(m_serverChoice);
+    choiceRow->addStretch(1);
+
     auto* tabs = new QTabWidget;
-    tabs->addTab(createModelPage(), tr("Model"));
+    tabs->setObjectName(QStringLiteral("modelManagerTabs"));
+    tabs->addTab(createModelPage(), tr("Local model"));
+    tabs->addTab(m_server, tr("Server"));
     tabs->addTab(createSettingsPage(), tr("Settings"));
+    connect(m_serverChoice, &QRadioButton::toggled, this, [tabs, this](bool server) {
+        tabs->setCurrentWidget(server ? static_cast<QWidget*>(m_server) : tabs->widget(0));
+    });
     auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel);
     connect(buttons, &QDialogButtonBox::accepted, this, &ModelManagerDialog::accept);
     connect(buttons, &QDialogButtonBox::rejected, this, &ModelManagerDialog::reject);
     auto* layout = new QVBoxLayout(this);
+    layout->addLayout(choiceRow);
     layout->addWidget(tabs, 1);
     layout->addWidget(buttons);
     setSettings(ModelSettings::load());
 }
 
-ModelManagerDialog::~ModelManagerDialog() { m_watcher->waitForFinished(); }
+// No wait for a model still loading: the load holds copies of what it needs, and its
+// result goes with the watcher.
+ModelManagerDialog::~ModelManagerDialog() = default;
 
 QWidget* ModelManagerDialog::createModelPage()
 {
@@ -206,6 +231,9 @@ void ModelManagerDialog::setDocumentText(const QString& title, const QString& te
 
 void ModelManagerDialog::setSettings(const ModelSettings& s)
 {
+    QSettings store;
+    m_server->setProfiles(loadServerProfiles(store), s.server);
+    (s.usesServer() ? m_serverChoice : m_localChoice)->setChecked(true);
     m_threads->setValue(s.threads);
     m_kv->setCurrentIndex(std::max(0, m_kv->findData(s.kvType)));
     m_method->setCurrentIndex(std::max(0, m_method->findData(s.method)));
@@ -225,12 +253,14 @@ void ModelManagerDialog::setSettings(const ModelSettings& s)
     if (!path.isEmpty())
         inspect(path);
     else
-        m_status->setText(tr("No model chosen. Choose a GGUF file (Llama or Qwen2 family)."));
+        m_status->setText(tr("No model chosen. Choose a GGUF file (Llama, Qwen2, Qwen3 or Phi-3 family), or answer with a server."));
 }
 
 ModelSettings ModelManagerDialog::settings() const
 {
     ModelSettings s;
+    s.backend = usesServer() ? QStringLiteral("server") : QStringLiteral("local");
+    s.server = m_server->current().address;
     s.modelPath = m_path->text();
     s.threads = m_threads->value();
     s.kvType = m_kv->currentData().toString();
@@ -353,10 +383,25 @@ void ModelManagerDialog::updatePlan()
     setValue("planSuggestions", choices.isEmpty() ? tr("—") : choices.join(QLatin1Char('\n')));
 }
 
+bool ModelManagerDialog::usesServer() const { return m_serverChoice->isChecked(); }
+
 void ModelManagerDialog::accept()
 {
+    if (m_accepting)
+        return;
+    m_accepting = true;
+    QSettings store;
+    saveServerProfiles(store, m_server->profiles());
     settings().save();
-    QDialog::accept();
+    // The key first: the answer source reads it as soon as the dialog is accepted.
+    QPointer<ModelManagerDialog> self(this);
+    m_server->saveKey([self](const QString& notice) {
+        if (!self)
+            return;
+        if (!notice.isEmpty())
+            emit self->keyNotice(notice);
+        self->QDialog::accept();
+    });
 }
 
 } // namespace folio

@@ -3,6 +3,7 @@
 // planner says about reading the open document with it (method, memory, whether it
 // fits, and the choices when it does not); set threads, KV cache type, the extension
 // method with its parameters, and sampling. Loading runs off the GUI thread.
+// Or a server answers instead (the "Server" page): which one is chosen at the top.
 #pragma once
 
 #include "app/settings/model_settings.h"
@@ -18,16 +19,21 @@ class QComboBox;
 class QDoubleSpinBox;
 class QLabel;
 class QLineEdit;
+class QRadioButton;
 class QSpinBox;
 
 namespace folio {
 
+class ApiKeyStore;
 class Model;
+class ServerPage;
 
 class ModelManagerDialog : public QDialog {
     Q_OBJECT
 public:
-    explicit ModelManagerDialog(QWidget* parent = nullptr);
+    // keys: the application's keyring reader/writer (it must outlive the dialog, whose
+    // key writes finish after it closes); null: one of the dialog's own.
+    explicit ModelManagerDialog(QWidget* parent = nullptr, ApiKeyStore* keys = nullptr);
     ~ModelManagerDialog() override;
 
     // The open document's text (counted with the model's tokenizer when it loads);
@@ -43,10 +49,16 @@ public:
     int documentTokens() const { return m_documentTokens; }
     QString error() const { return m_error; }
 
-    void accept() override;   // saves the settings
+    ServerPage* serverPage() const { return m_server; }
+    bool usesServer() const;
+
+    // Saves the settings and the saved servers, and the key in the keyring; closes
+    // once the keyring has answered.
+    void accept() override;
 
 signals:
     void modelInspected(bool ok);
+    void keyNotice(const QString& message);   // the key is kept for this session only: why
 
 private:
     struct Inspection {
@@ -71,6 +83,10 @@ private:
     QFutureWatcher<Inspection>* m_watcher;
     QString m_pendingPath;
 
+    ServerPage* m_server = nullptr;
+    QRadioButton* m_localChoice = nullptr;
+    QRadioButton* m_serverChoice = nullptr;
+    bool m_accepting = false;
     QLineEdit* m_path = nullptr;
     QLabel* m_status = nullptr;
     QSpinBox* m_threads = nullptr;

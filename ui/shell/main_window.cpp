@@ -1,6 +1,7 @@
 #include "ui/shell/main_window.h"
 
 #include "app/documents/document_opener.h"
+#include "app/remote/api_key_store.h"
 #include "app/store/database.h"
 #include "app/store/kv_snapshot_store.h"
 #include "app/store/library_store.h"
@@ -33,7 +34,8 @@ static void initUiResources() { Q_INIT_RESOURCE(ui); }
 
 namespace folio {
 
-MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_opener(new DocumentOpener(this))
+MainWindow::MainWindow(QWidget* parent)
+    : QMainWindow(parent), m_opener(new DocumentOpener(this)), m_keys(new ApiKeyStore(this))
 {
     initUiResources();
     setWindowTitle(tr("Folio"));
@@ -187,7 +189,11 @@ void MainWindow::setChatBackend(AnswerSource* backend)
     m_chat->setBackend(backend);
     if (!backend)
         return;
-    connect(backend, &AnswerSource::contextUsed, m_status, &StatusWidgets::setContext, Qt::UniqueConnection);
+    if (m_watchedSources.contains(backend))
+        return;
+    m_watchedSources.insert(backend);
+    connect(backend, &QObject::destroyed, this, [this, backend] { m_watchedSources.remove(backend); });
+    connect(backend, &AnswerSource::contextUsed, m_status, &StatusWidgets::setContext);
     connect(backend, &AnswerSource::sessionDescribed, this,
             [this](const QString& extension, const QString& kvType, qint64 contextTokens) {
                 m_status->setExtension(extension);
@@ -195,6 +201,8 @@ void MainWindow::setChatBackend(AnswerSource* backend)
                 m_status->setContext(0, contextTokens);
             });
 }
+
+void MainWindow::showNotice(const QString& message) { statusBar()->showMessage(message, 15000); }
 
 int MainWindow::currentPage() const { return m_reader->currentPage(); }
 

@@ -7,6 +7,7 @@
 #include "app/documents/document.h"
 
 #include <QMainWindow>
+#include <QSet>
 
 #include <memory>
 
@@ -27,6 +28,7 @@ class AnswerSource;
 class ChatView;
 class LibraryStore;
 class LibraryView;
+class ApiKeyStore;
 class ModelManagerDialog;
 class ReviewDialog;
 class ReaderView;
@@ -53,6 +55,10 @@ public:
     // The chat pane's source of answers (not owned); null: asking says no model is loaded.
     void setChatBackend(AnswerSource* backend);
     StatusWidgets* statusWidgets() const { return m_status; }
+    // The keyring for servers' API keys (the model manager writes, the answer source reads).
+    ApiKeyStore* keys() const { return m_keys; }
+    // Shows what the app wants the user to know, without a dialog (the status bar).
+    void showNotice(const QString& message);
     LibraryStore* store() const { return m_store.get(); }   // null when the database cannot be opened
     void refreshLibrary();
     // Tools → Model Manager: opened non-modal; applying it updates the status bar and
@@ -91,6 +97,8 @@ private:
     QString m_lastError;
     std::unique_ptr<Database> m_db;
     std::unique_ptr<LibraryStore> m_store;
+    ApiKeyStore* m_keys = nullptr;
+    QSet<AnswerSource*> m_watchedSources;   // whose session signals the status bar follows
 
     QSplitter* m_mainSplitter = nullptr;
     QSplitter* m_leftSplitter = nullptr;

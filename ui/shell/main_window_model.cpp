@@ -4,6 +4,7 @@
 
 #include "ui/chat/chat_view.h"
 #include "ui/models/model_manager_dialog.h"
+#include "ui/models/server_page.h"
 #include "ui/review/review_dialog.h"
 #include "ui/shell/status_widgets.h"
 
@@ -13,11 +14,12 @@ namespace folio {
 
 ModelManagerDialog* MainWindow::openModelManager()
 {
-    auto* dialog = new ModelManagerDialog(this);
+    auto* dialog = new ModelManagerDialog(this, m_keys);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     if (m_document)
         dialog->setDocumentText(m_document->title, m_document->text);
     connect(dialog, &QDialog::accepted, this, [this, dialog] { applyModelChoice(dialog); });
+    connect(dialog, &ModelManagerDialog::keyNotice, this, &MainWindow::showNotice);
     dialog->open();
     return dialog;
 }
@@ -36,7 +38,14 @@ ReviewDialog* MainWindow::openReview()
 
 void MainWindow::applyModelChoice(ModelManagerDialog* dialog)
 {
-    if (dialog->model()) {
+    if (dialog->usesServer()) {
+        // The server reads the document itself: no local plan to show.
+        const ServerProfile server = dialog->serverPage()->current();
+        m_status->setModel(server.model.isEmpty() ? server.address : server.model);
+        m_status->setExtension(tr("read by the server"));
+        m_status->setKvType(QString());
+        m_status->setPlannedMemory(-1);
+    } else if (dialog->model()) {
         const ModelSummary& summary = dialog->summary();
         m_status->setModel(summary.name);
         if (const auto& plan = dialog->plan()) {
@@ -60,7 +69,12 @@ void MainWindow::applyModelChoice(ModelManagerDialog* dialog)
 void MainWindow::showModelFromSettings()
 {
     // Named from the file without loading it: the worker loads the model when needed.
-    const QString path = ModelSettings::load().effectiveModelPath();
+    const ModelSettings settings = ModelSettings::load();
+    if (settings.usesServer()) {
+        m_status->setModel(settings.server);
+        return;
+    }
+    const QString path = settings.effectiveModelPath();
     m_status->setModel(path.isEmpty() ? QString() : QFileInfo(path).completeBaseName());
 }
 
