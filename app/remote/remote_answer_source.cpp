@@ -120,11 +120,6 @@ quint64 RemoteAnswerSource::ask(const AnswerRequest& request)
         refuse(id, AnswerErrorKind::Server, tr("No server is chosen: choose one in Tools → Model Manager."));
         return id;
     }
-    if (request.again) {
-        refuse(id, AnswerErrorKind::Request, tr("Answering again is not offered for a server's answers yet: ask the "
-                                                "question once more."));
-        return id;
-    }
     m_active = true;
     m_request = id;
     RemoteReading* reading = m_reading;
@@ -133,7 +128,13 @@ quint64 RemoteAnswerSource::ask(const AnswerRequest& request)
     const qint64 conversation = request.conversationId;
     const int maxTokens = m_maxTokens;
     const double temperature = m_temperature;
-    QMetaObject::invokeMethod(reading, [=] { reading->ask(document, question, conversation, maxTokens, temperature); });
+    const bool again = request.again;
+    QMetaObject::invokeMethod(reading, [=] {
+        if (again)
+            reading->answerAgain(document, conversation, maxTokens, temperature);
+        else
+            reading->ask(document, question, conversation, maxTokens, temperature);
+    });
     emit sessionDescribed(tr("read by the server"), QString(), 0);
     return id;
 }

@@ -2,6 +2,7 @@
 
 #include "app/documents/document_loader.h"
 #include "app/reading/prompt_builder.h"
+#include "app/reading/reading_session.h"
 #include "app/store/database.h"
 #include "app/store/library_store.h"
 #include "app/store/store_error.h"
@@ -30,7 +31,8 @@ struct RemoteReading::Job {
     qint64 documentId = 0;
     qint64 conversationId = 0;
     QString question;
-    QVector<MessageRecord> history;
+    bool again = false;                 // the last question answered again: only an answer is stored
+    QVector<ConversationTurn> turns;    // the conversation so far, each question with its newest answer
     int maxTokens = 0;
     double temperature = -1;
     QString model;
@@ -123,6 +125,18 @@ void RemoteReading::ask(std::shared_ptr<const Document> document, const QString&
     prepare(job_);
 }
 
+void RemoteReading::answerAgain(std::shared_ptr<const Document> document, qint64 conversationId, int maxTokens,
+                                double temperature)
+{
+    if (!begin(QString(), conversationId, maxTokens, temperature))
+        return;
+    if (conversationId == 0)
+        return fail(Failure::Store, tr("No conversation to answer again."));
+    job_->again = true;
+    job_->document = std::move(document);
+    prepare(job_);
+}
+
 void RemoteReading::prepare(std::shared_ptr<Job> job)
 {
     try {
@@ -136,7 +150,14 @@ void RemoteReading::prepare(std::shared_ptr<Job> job)
                 return fail(Failure::Store, tr("Conversation %1 is about another document, not %2.")
                                                 .arg(job->conversationId)
                                                 .arg(QFileInfo(job->document->path).fileName()));
-            job->history = store.messages(job->conversationId);
+            job->turns = conversationTurns(store.messages(job->conversationId));
+        }
+        if (job->again) {
+            // The state before the last question: its turn goes, its question is asked
+            // once more, and the earlier answer stays in the store beside the new one.
+            if (job->turns.isEmpty())
+                return fail(Failure::Store, tr("Conversation %1 has no question to answer again.").arg(job->conversationId));
+            job->question = job->turns.takeLast().question;
         }
     } catch (const StoreError& error) {
         return fail(Failure::Store, error.message());
@@ -181,9 +202,11 @@ void RemoteReading::send(std::shared_ptr<Job> job, const RemoteModel& model)
     request.temperature = job->temperature;
     // The document first and always the same: the server's prefix cache keeps it.
     request.messages.append({QStringLiteral("system"), PromptBuilder::documentBlock(*job->document).text()});
-    for (const MessageRecord& message : job->history)
-        if (message.role != MessageRole::System)
-            request.messages.append({messageRoleKey(message.role), message.text});
+    for (const ConversationTurn& turn : job->turns) {
+        request.messages.append({QStringLiteral("user"), turn.question});
+        if (!turn.answer.isEmpty())
+            request.messages.append({QStringLiteral("assistant"), turn.answer});
+    }
     request.messages.append({QStringLiteral("user"), job->question});
     QString all;
     for (const RemoteTurn& turn : request.messages)
@@ -275,6 +298,11 @@ void RemoteReading::store(Job& job)
                                             e.kind == TextEvidence::Kind::Citation ? EvidenceSource::Citation
                                                                                    : EvidenceSource::TextMatch});
     LibraryStore store(*db_);
+    if (job.again) {
+        job.answer.conversationId = job.conversationId;
+        job.answer.answerId = store.appendMessage(job.conversationId, answer);
+        return;
+    }
     const TurnRecord turn = store.appendTurn(job.conversationId, question, answer, job.documentId,
                                              answererName(profile_.address, job.model), titleFor(job.question));
     job.answer.conversationId = turn.conversationId;

@@ -56,6 +56,10 @@ public:
     // The same for a document already read (the app's open document).
     void ask(std::shared_ptr<const Document> document, const QString& question, qint64 conversationId = 0,
              int maxTokens = 0, double temperature = -1);
+    // The conversation's last question answered again, from the turns before it; the
+    // new answer is stored after the earlier one, which stays.
+    void answerAgain(std::shared_ptr<const Document> document, qint64 conversationId, int maxTokens = 0,
+                     double temperature = -1);
     void cancel();
     bool isBusy() const { return busy_; }
     // What identifies the answerer in the store: "server URL · MODEL".

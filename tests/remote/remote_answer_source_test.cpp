@@ -8,6 +8,9 @@
 #include "app/store/library_store.h"
 
 #include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QTemporaryDir>
 
 #include <gtest/gtest.h>
@@ -153,6 +156,69 @@ TEST(RemoteAnswerSource, WithoutAServerOrWhileBusyAQuestionIsRefusedNotLost)
     source.ask(request);
     ASSERT_TRUE(test::waitUntil([&] { return e.ended; }));
     EXPECT_EQ(e.failure, AnswerErrorKind::Server);
+}
+
+// Answer again through a server: the last question is sent once more from the turns
+// before it (not with its earlier answer), and the new answer is stored after the
+// earlier one, which stays; a follow-up then carries the newest answer.
+TEST(RemoteAnswerSource, AnsweringAgainResendsTheTurnsBeforeTheQuestionAndKeepsBothAnswers)
+{
+    Fixture f;
+    int answers = 0;
+    QList<QJsonArray> sent;
+    FakeHttpServer server([&](const FakeRequest& r) {
+        if (r.path == "/v1/models")
+            return FakeReply::http(200, R"({"data":[{"id":"reader","max_model_len":8192}]})");
+        if (r.path == "/tokenize")
+            return FakeReply::http(200, R"({"count":30})");
+        sent.append(QJsonDocument::fromJson(r.body).object().value(QStringLiteral("messages")).toArray());
+        ++answers;
+        return FakeReply::stream({chunk(answers == 1 ? "juniper" : answers == 2 ? "juniper, said the keeper" : "down the stairs"),
+                                  "data: [DONE]\n\n"});
+    });
+    RemoteAnswerSource source(f.database);
+    source.setServer(ServerProfile{server.url(), QString(), 30}, QString());
+    auto ask = [&](const QString& question, qint64 conversation, bool again) {
+        Events e;
+        follow(source, e);
+        AnswerRequest request;
+        request.document = f.document;
+        request.question = question;
+        request.conversationId = conversation;
+        request.again = again;
+        source.ask(request);
+        EXPECT_TRUE(test::waitUntil([&] { return e.ended; }));
+        source.disconnect();
+        EXPECT_FALSE(e.failure);
+        return e;
+    };
+    const Events first = ask(QStringLiteral("What is the secret word?"), 0, false);
+    ASSERT_GT(first.conversation, 0);
+    const Events again = ask(QStringLiteral("What is the secret word?"), first.conversation, true);
+    EXPECT_EQ(again.answer, QStringLiteral("juniper, said the keeper"));
+    EXPECT_EQ(again.conversation, first.conversation);
+    ask(QStringLiteral("Where did the keeper go?"), first.conversation, false);
+
+    ASSERT_EQ(sent.size(), 3);
+    auto roles = [](const QJsonArray& messages) {
+        QStringList out;
+        for (const QJsonValue& m : messages)
+            out << m.toObject().value(QStringLiteral("role")).toString();
+        return out.join(QLatin1Char(' '));
+    };
+    EXPECT_EQ(roles(sent[1]).toStdString(), "system user");  // not with the earlier answer
+    EXPECT_EQ(sent[1].last().toObject().value(QStringLiteral("content")).toString(), QStringLiteral("What is the secret word?"));
+    EXPECT_EQ(roles(sent[2]).toStdString(), "system user assistant user");
+    EXPECT_EQ(sent[2][2].toObject().value(QStringLiteral("content")).toString(), QStringLiteral("juniper, said the keeper"));
+    EXPECT_EQ(sent[0][0], sent[2][0]);  // the document: the same bytes every time
+
+    Database db(f.database);
+    LibraryStore store(db);
+    const QVector<MessageRecord> messages = store.messages(first.conversation);
+    ASSERT_EQ(messages.size(), 5);  // question, answer, its second answer, question, answer
+    EXPECT_EQ(messages[1].text, QStringLiteral("juniper"));
+    EXPECT_EQ(messages[2].role, MessageRole::Assistant);
+    EXPECT_EQ(messages[2].text, QStringLiteral("juniper, said the keeper"));
 }
 
 } // namespace
