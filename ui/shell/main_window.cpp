@@ -189,10 +189,11 @@ void MainWindow::setChatBackend(AnswerSource* backend)
     m_chat->setBackend(backend);
     if (!backend)
         return;
-    if (m_watchedSources.contains(backend))
-        return;
-    m_watchedSources.insert(backend);
-    connect(backend, &QObject::destroyed, this, [this, backend] { m_watchedSources.remove(backend); });
+    // Once per source: the app switches between the engine and a server.
+    for (const QPointer<AnswerSource>& watched : std::as_const(m_watchedSources))
+        if (watched == backend)
+            return;
+    m_watchedSources.append(backend);
     connect(backend, &AnswerSource::contextUsed, m_status, &StatusWidgets::setContext);
     connect(backend, &AnswerSource::sessionDescribed, this,
             [this](const QString& extension, const QString& kvType, qint64 contextTokens) {

@@ -7,7 +7,7 @@
 #include "app/documents/document.h"
 
 #include <QMainWindow>
-#include <QSet>
+#include <QPointer>
 
 #include <memory>
 
@@ -98,7 +98,7 @@ private:
     std::unique_ptr<Database> m_db;
     std::unique_ptr<LibraryStore> m_store;
     ApiKeyStore* m_keys = nullptr;
-    QSet<AnswerSource*> m_watchedSources;   // whose session signals the status bar follows
+    QList<QPointer<AnswerSource>> m_watchedSources;   // whose session signals the status bar follows
 
     QSplitter* m_mainSplitter = nullptr;
     QSplitter* m_leftSplitter = nullptr;
