@@ -118,7 +118,7 @@ ApiServer::ApiServer(ServerConfig config, std::shared_ptr<const Model> model, Se
       chat_(ChatTemplate::detect(model->file().getString("tokenizer.chat_template").value_or(""),
                                  model->params().architecture,
                                  [&](std::string_view piece) { return model->tokenizer().findToken(piece).has_value(); })),
-      worker_(model, std::move(plan), config_.queueCapacity), http_(std::make_unique<httplib::Server>())
+      worker_(model, std::move(plan), config_.queueCapacity, config_.promptCache), http_(std::make_unique<httplib::Server>())
 {
     routes();
 }
@@ -216,6 +216,8 @@ void ApiServer::health(Response& res) const
                          {QStringLiteral("failed"), double(s.failed)},
                          {QStringLiteral("prompt_tokens_read"), double(s.promptTokensRead)},
                          {QStringLiteral("prompt_tokens_reused"), double(s.promptTokensReused)},
+                         {QStringLiteral("prompt_cache_restored"), double(s.promptCacheRestored)},
+                         {QStringLiteral("prompt_cache_saved"), double(s.promptCacheSaved)},
                          {QStringLiteral("extension"), qs(s.extension)}});
 }
 
@@ -259,6 +261,23 @@ std::vector<int32_t> ApiServer::chatPrompt(const std::vector<ChatMessage>& messa
     return tok.encode(chat_.format(messages, addGenerationPrompt), addSpecial && tok.addBosByDefault(), true);
 }
 
+int ApiServer::sharedPrefix(const std::vector<ChatMessage>& messages, const std::vector<int32_t>& prompt) const
+{
+    std::size_t shared = 0;
+    while (shared < messages.size() && messages[shared].role == "system")
+        ++shared;
+    if (shared == 0)
+        shared = messages.size() - 1;
+    if (shared == 0 || shared >= messages.size())
+        return 0;
+    const std::vector<ChatMessage> head(messages.begin(), messages.begin() + static_cast<std::ptrdiff_t>(shared));
+    const std::vector<int32_t> tokens = chatPrompt(head, false, true);
+    // Only where the template renders the head as the start of the whole (most do).
+    if (tokens.size() >= prompt.size() || !std::equal(tokens.begin(), tokens.end(), prompt.begin()))
+        return 0;
+    return static_cast<int>(tokens.size());
+}
+
 void ApiServer::tokenize(const Request& req, Response& res) const
 {
     guarded(res, [&] {
@@ -285,7 +304,9 @@ void ApiServer::chatCompletions(const Request& req, Response& res)
         std::vector<std::string> stops = r.params.stop;
         for (const std::string& s : chat_.stopStrings())
             stops.push_back(s);
-        generate(res, Kind::Chat, chatPrompt(r.messages, true, true), r.params, std::move(stops));
+        std::vector<int32_t> prompt = chatPrompt(r.messages, true, true);
+        const int shared = config_.promptCache.databasePath.empty() ? 0 : sharedPrefix(r.messages, prompt);
+        generate(res, Kind::Chat, std::move(prompt), r.params, std::move(stops), shared);
     });
 }
 
@@ -310,7 +331,7 @@ void ApiServer::completions(const Request& req, Response& res)
 }
 
 void ApiServer::generate(Response& res, Kind kind, std::vector<int32_t> prompt, const GenerationParams& params,
-                         std::vector<std::string> stops)
+                         std::vector<std::string> stops, int sharedPrefix)
 {
     const char* field = kind == Kind::Chat ? "messages" : "prompt";
     const int context = worker_.plan().maxContext();
@@ -333,6 +354,7 @@ void ApiServer::generate(Response& res, Kind kind, std::vector<int32_t> prompt, 
                        "max_tokens");
     GenerationRequest g;
     g.prompt = std::move(prompt);
+    g.keepPrefix = sharedPrefix;
     g.maxTokens = params.maxTokens.value_or(context - promptTokens);
     g.reserve = params.maxTokens.value_or(1);
     g.sampler = params.sampler;

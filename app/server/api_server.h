@@ -9,6 +9,7 @@
 
 #include "app/server/api_requests.h"
 #include "app/server/engine_worker.h"
+#include "app/server/prompt_cache.h"
 #include "engine/session/chat_template.h"
 
 #include <cstddef>
@@ -34,6 +35,7 @@ struct ServerConfig {
     std::vector<std::string> modelAliases;     // also accepted as "model" (the path given)
     bool testHooks = false;                    // POST /debug/hold
     bool logRequests = true;                   // one line per request on stderr (never a header)
+    PromptCacheOptions promptCache;            // a chat's document prefix on disk (databasePath empty: off)
 };
 
 // Loopback addresses: the only ones served without an API key.
@@ -69,8 +71,11 @@ private:
     void chatCompletions(const Request& req, Response& res);
     void completions(const Request& req, Response& res);
     void generate(Response& res, Kind kind, std::vector<int32_t> prompt, const GenerationParams& params,
-                  std::vector<std::string> stops);
+                  std::vector<std::string> stops, int sharedPrefix = 0);
     void checkModel(const std::string& model) const;
+    // How much of a chat's prompt the next request will share: its leading system
+    // messages (where the document goes) or, without any, all but the last message.
+    int sharedPrefix(const std::vector<ChatMessage>& messages, const std::vector<int32_t>& prompt) const;
     std::vector<int32_t> chatPrompt(const std::vector<ChatMessage>& messages, bool addGenerationPrompt,
                                     bool addSpecial) const;
 

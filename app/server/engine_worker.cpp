@@ -7,9 +7,10 @@
 
 namespace folio::server {
 
-EngineWorker::EngineWorker(std::shared_ptr<const Model> model, SessionPlan plan, int queueCapacity)
+EngineWorker::EngineWorker(std::shared_ptr<const Model> model, SessionPlan plan, int queueCapacity,
+                           PromptCacheOptions cache)
     : model_(std::move(model)), plan_(std::move(plan)), capacity_(std::max(0, queueCapacity)),
-      thread_([this] { loop(); })
+      cache_(std::move(cache)), thread_([this] { loop(); })
 {
 }
 
@@ -97,6 +98,13 @@ void EngineWorker::loop()
             stats_.extension = session_ ? session_->extensionDescription() : std::string();
         }
         job->finish(result);
+        // After the answer went out: the client does not wait for the disk.
+        if (saveLength_ > 0 && session_ && result.finish != FinishReason::Error) {
+            cache_.save(*session_, job->request().prompt, saveLength_);
+            std::lock_guard lock(mutex_);
+            stats_.promptCacheSaved = cache_.saved();
+        }
+        saveLength_ = 0;
     }
 }
 
@@ -127,7 +135,21 @@ GenerationResult EngineWorker::process(GenerationJob& job)
     // the prompt's last token again: its logits start the answer.
     const std::vector<int32_t>& held = session.tokens();
     const auto mismatch = std::mismatch(held.begin(), held.end(), r.prompt.begin(), r.prompt.end());
-    const int common = std::min(static_cast<int>(mismatch.first - held.begin()), result.promptTokens - 1);
+    int common = std::min(static_cast<int>(mismatch.first - held.begin()), result.promptTokens - 1);
+    // The prefix the next request will share (a chat's document): from disk when this
+    // session does not hold it, saved there once this request is answered.
+    const int keep = std::min(r.keepPrefix, result.promptTokens - 1);
+    if (cache_.enabled() && keep >= cache_.minTokens() && common < keep) {
+        if (cache_.restore(session, r.prompt, keep)) {
+            common = keep;
+            std::lock_guard lock(mutex_);
+            stats_.promptCacheRestored = cache_.restored();
+        } else {
+            saveLength_ = keep;
+            if (session.position() == 0)
+                common = 0;  // what the session held went with the failed restore
+        }
+    }
     session.truncate(common);
     result.reusedPromptTokens = common;
     session.prefill(std::vector<int32_t>(r.prompt.begin() + common, r.prompt.end()), {}, job.cancelFlag());

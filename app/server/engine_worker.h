@@ -5,10 +5,12 @@
 // The session stays between requests, and with it the KV cache of what it last
 // read: a new prompt keeps the longest common token prefix (Session::truncate) and
 // only the rest is read, so a second question about the same document starts
-// answering at once.
+// answering at once. A chat's shared prefix also goes to disk (PromptCache), for the
+// next conversation about the same document and for after a restart.
 #pragma once
 
 #include "app/server/generation_job.h"
+#include "app/server/prompt_cache.h"
 #include "engine/model/model.h"
 #include "engine/session/session.h"
 
@@ -40,7 +42,8 @@ struct SessionPlan {
 
 class EngineWorker {
 public:
-    EngineWorker(std::shared_ptr<const Model> model, SessionPlan plan, int queueCapacity);
+    EngineWorker(std::shared_ptr<const Model> model, SessionPlan plan, int queueCapacity,
+                 PromptCacheOptions cache = {});
     ~EngineWorker();
     EngineWorker(const EngineWorker&) = delete;
     EngineWorker& operator=(const EngineWorker&) = delete;
@@ -61,6 +64,8 @@ public:
         int64_t promptTokensRead = 0;    // prefilled, not reused
         int64_t promptTokensReused = 0;
         std::string extension;           // of the session now held ("" before the first request)
+        int64_t promptCacheRestored = 0; // prompt prefixes read from the disk cache
+        int64_t promptCacheSaved = 0;    // and written to it
     };
     Stats stats() const;
 
@@ -85,6 +90,8 @@ private:
     // Worker thread only.
     std::unique_ptr<Session> session_;
     const SessionOptions* sessionShape_ = nullptr;
+    PromptCache cache_;
+    int saveLength_ = 0;  // the running request's prefix to save once it is answered
 
     mutable std::mutex mutex_;
     std::condition_variable wake_;

@@ -18,6 +18,7 @@ namespace folio::server {
 
 struct GenerationRequest {
     std::vector<int32_t> prompt;          // the whole prompt, template applied
+    int keepPrefix = 0;                   // prompt[0, keepPrefix) is shared with later requests (a chat's document)
     int maxTokens = 0;
     int reserve = 1;                      // room beyond the prompt that picks the session shape
     SamplerParams sampler;

@@ -7,6 +7,8 @@
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QDir>
+#include <QStandardPaths>
 #include <QFileInfo>
 
 #include <cerrno>
@@ -169,6 +171,13 @@ int serve(const QStringList& arguments)
     QCommandLineOption hooks(QStringLiteral("test-hooks"), QStringLiteral("Test hooks (POST /debug/hold)."));
     hooks.setFlags(QCommandLineOption::HiddenFromHelp);
     parser.addOption(hooks);
+    addOption(parser, "prompt-cache", "SQLite file for the KV state of chats' document prefixes, kept between runs "
+              "(default: prompt-cache.sqlite in the data folder).", "FILE");
+    parser.addOption(QCommandLineOption(QStringLiteral("no-prompt-cache"),
+                                        QStringLiteral("Keep prompt prefixes in memory only.")));
+    addOption(parser, "prompt-cache-min", "Shortest prefix worth keeping on disk, in tokens (default 512).", "N", "512");
+    addOption(parser, "prompt-cache-budget", "Most GiB the prompt cache may take (default 16; the least recently "
+              "used go first).", "GIB", "16");
     addOption(parser, "ctx", "Most tokens a request may hold, prompt and answer (default: the model's trained length; "
               "longer requests get DCA unless another extension is chosen).", "N");
     folio::cli::addContextOptions(parser, false);
@@ -183,6 +192,17 @@ int serve(const QStringList& arguments)
         throw UsageError("--model is required");
     ServerConfig config = makeConfig(parser, modelPath);
     const int threads = whole(parser, "threads", 0, 1024);
+    if (!parser.isSet(QStringLiteral("no-prompt-cache"))) {
+        QString path = parser.value(QStringLiteral("prompt-cache"));
+        if (path.isEmpty()) {
+            const QString dir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
+            QDir().mkpath(dir);
+            path = QDir(dir).filePath(QStringLiteral("prompt-cache.sqlite"));
+        }
+        config.promptCache.databasePath = path.toStdString();
+        config.promptCache.minTokens = whole(parser, "prompt-cache-min", 1, 1 << 24);
+        config.promptCache.budgetBytes = int64_t(whole(parser, "prompt-cache-budget", 0, 1 << 20)) << 30;
+    }
 
     // SIGINT and SIGTERM end the server: the handler only writes a byte to a pipe
     // (libraries start threads before main, so any thread may take the signal), and
@@ -200,6 +220,9 @@ int serve(const QStringList& arguments)
     SessionPlan plan = makePlan(*model, parser, threads);
     std::fprintf(stderr, "folio-server: %s (%s), context %d tokens (trained on %d)\n", config.modelId.c_str(),
                  model->params().architecture.c_str(), plan.maxContext(), model->params().contextLength);
+    if (!config.promptCache.databasePath.empty())
+        std::fprintf(stderr, "folio-server: prompt prefixes of %d tokens or more kept in %s\n",
+                     config.promptCache.minTokens, config.promptCache.databasePath.c_str());
     ApiServer server(config, model, std::move(plan));
     const int port = server.bind();
     const std::string host = config.host.find(':') != std::string::npos && config.host.front() != '['

@@ -4,6 +4,7 @@
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QTemporaryDir>
 
 #include <gtest/gtest.h>
 
@@ -184,6 +185,78 @@ TEST(Server, SecondQuestionAboutTheSameDocumentReusesItsPrefixUnderDca)
     EXPECT_EQ(h.value(QStringLiteral("prompt_tokens_read")).toInt(),
               promptTokens + usage(second.json(), "prompt_tokens") - reused + usage(again.json(), "prompt_tokens")
                   - cachedTokens(again.json()));
+}
+
+// The document prefix of a chat goes to disk: a new conversation about the same book
+// after a restart reads only its question, and answers as a fresh read does.
+TEST(Server, TheDocumentPrefixIsKeptOnDiskAcrossARestart)
+{
+    QTemporaryDir dir;
+    const QString cache = dir.filePath(QStringLiteral("prompt-cache.sqlite"));
+    const QStringList args{QStringLiteral("--ctx"), QStringLiteral("2048"), QStringLiteral("--prompt-cache"), cache,
+                           QStringLiteral("--prompt-cache-min"), QStringLiteral("64")};
+    const QString document = sampleText(3000);
+    const QString question = QStringLiteral("What is the key to the blue cabinet?");
+    const auto content = [](const HttpAnswer& a) {
+        return a.json().value(QStringLiteral("choices")).toArray().at(0).toObject().value(QStringLiteral("message"))
+            .toObject().value(QStringLiteral("content")).toString();
+    };
+    int promptTokens = 0;
+    QString fresh;
+    {
+        ServerProcess server;
+        ASSERT_TRUE(server.start(args)) << server.stderrText().toStdString();
+        const HttpAnswer first = server.post("/v1/chat/completions",
+                                             chatBody(document, QStringLiteral("Where was Captain Ortega born?"), 8));
+        ASSERT_EQ(first.status, 200) << first.body;
+        EXPECT_EQ(cachedTokens(first.json()), 0);
+        promptTokens = usage(first.json(), "prompt_tokens");
+        // Saved once the answer went out.
+        ASSERT_TRUE(server.waitForHealth([](const QJsonObject& h) {
+            return h.value(QStringLiteral("prompt_cache_saved")).toInt() == 1;
+        })) << server.stderrText().toStdString();
+        EXPECT_EQ(server.terminate(), 0);
+    }
+    {
+        ServerProcess reference;  // the same question read afresh, without a cache
+        ASSERT_TRUE(reference.start({QStringLiteral("--ctx"), QStringLiteral("2048"), QStringLiteral("--no-prompt-cache")}));
+        const HttpAnswer a = reference.post("/v1/chat/completions", chatBody(document, question, 8));
+        ASSERT_EQ(a.status, 200) << a.body;
+        fresh = content(a);
+    }
+    ServerProcess restarted;
+    ASSERT_TRUE(restarted.start(args)) << restarted.stderrText().toStdString();
+    const HttpAnswer second = restarted.post("/v1/chat/completions", chatBody(document, question, 8));
+    ASSERT_EQ(second.status, 200) << second.body;
+    const int reused = cachedTokens(second.json());
+    EXPECT_GT(reused, promptTokens - 30) << "the document should come from disk";
+    EXPECT_LT(reused, usage(second.json(), "prompt_tokens"));
+    EXPECT_EQ(content(second), fresh);
+    EXPECT_TRUE(fresh.contains(QStringLiteral("7431"))) << fresh.toStdString();
+    EXPECT_EQ(restarted.health().value(QStringLiteral("prompt_cache_restored")).toInt(), 1);
+    EXPECT_EQ(restarted.health().value(QStringLiteral("prompt_cache_saved")).toInt(), 0);  // already there
+}
+
+// A damaged cache file is said on stderr and the server answers without it.
+TEST(Server, ADamagedPromptCacheIsSetAsideNotFatal)
+{
+    QTemporaryDir dir;
+    const QString cache = dir.filePath(QStringLiteral("prompt-cache.sqlite"));
+    {
+        QFile junk(cache);
+        ASSERT_TRUE(junk.open(QIODevice::WriteOnly));
+        junk.write(QByteArray(8192, 'x'));
+    }
+    ServerProcess server;
+    ASSERT_TRUE(server.start({QStringLiteral("--ctx"), QStringLiteral("2048"), QStringLiteral("--prompt-cache"), cache,
+                              QStringLiteral("--prompt-cache-min"), QStringLiteral("64")}))
+        << server.stderrText().toStdString();
+    const HttpAnswer a = server.post("/v1/chat/completions", chatBody(sampleText(2000), QStringLiteral("Who is Ishmael?"), 4));
+    ASSERT_EQ(a.status, 200) << a.body;
+    EXPECT_TRUE(server.stderrText().contains(QStringLiteral("the prompt cache"))) << server.stderrText().toStdString();
+    QFile after(cache);
+    ASSERT_TRUE(after.open(QIODevice::ReadOnly));
+    EXPECT_EQ(after.readAll(), QByteArray(8192, 'x'));  // left as it was
 }
 
 TEST(Server, RefusesPromptsOverTheContextWithBothNumbers)

@@ -101,6 +101,8 @@ void ServerProcess::prepare(const std::map<QString, QString>& env)
 {
     process_ = std::make_unique<QProcess>();
     QProcessEnvironment e = QProcessEnvironment::systemEnvironment();
+    // The server's data folder (its default prompt cache) in the test's own folder.
+    e.insert(QStringLiteral("XDG_DATA_HOME"), dir_.filePath(QStringLiteral("data")));
     for (const auto& [name, value] : env)
         e.insert(name, value);
     process_->setProcessEnvironment(e);
