@@ -4,6 +4,7 @@
 #   empty.png          no document yet
 #   document.png       the paper open: library, rendered page, page strip, chat pane
 #   model-manager.png  the model manager (metadata and plan when a model is found)
+#   server.png         its Server page: an OpenAI-compatible server to answer instead
 #   reading.png        a question asked: reading progress with tokens, speed, ETA, Cancel
 #   answer.png         the streamed answer with page citations; evidence in the page strip
 #   review.png         a review along the ICLR form, sections and scores
@@ -26,7 +27,7 @@ fi
 mkdir -p "$out"
 home=$(mktemp -d)
 trap 'rm -rf "$home"' EXIT
-states="empty document model-manager reading answer review"
+states="empty document model-manager server reading answer review"
 for state in $states; do rm -f "$out/$state.png"; done
 # A private HOME keeps the test away from the user's settings, library and recent files.
 run() {
@@ -39,7 +40,7 @@ for state in $states; do
   if [ ! -s "$png" ]; then echo "no screenshot was written to $png" >&2; exit 1; fi
   size=$(stat -c %s "$png")
   # The model manager without a model is mostly empty form; the windows are not.
-  min=20000; case $state in model-manager|review) min=5000 ;; esac
+  min=20000; case $state in model-manager|server|review) min=5000 ;; esac
   if [ "$size" -lt "$min" ]; then echo "screenshot $png is suspiciously small ($size bytes)" >&2; exit 1; fi
   echo "screenshot written to $png ($size bytes)"
 done

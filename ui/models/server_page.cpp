@@ -134,6 +134,7 @@ void ServerPage::show(int index)
     m_key->clear();
     m_keyEdited = false;
     m_keyNotice->clear();
+    m_keyNotice->hide();
     setStatus(tr("Not tested yet."), false);
     if (profile.address.isEmpty())
         return;
@@ -144,6 +145,7 @@ void ServerPage::show(int index)
             return;
         self->m_key->setText(key);
         self->m_keyNotice->setText(notice);
+        self->m_keyNotice->setVisible(!notice.isEmpty());
     });
 }
 

@@ -8,10 +8,12 @@
 #include "ui/review/review_dialog.h"
 #include "ui/chat/scripted_backend.h"
 
+#include <QLineEdit>
+#include <QRadioButton>
 #include <QTextStream>
+#include <QTimer>
 
 #include <optional>
-#include <QTimer>
 
 namespace folio {
 
@@ -103,6 +105,19 @@ void ScreenshotTour::modelManager()
 {
     if (auto* dialog = m_window->findChild<ModelManagerDialog*>()) {
         shoot(dialog, QStringLiteral("model-manager.png"));
+        // The Server page as a user fills it in (nothing is asked of the example address).
+        dialog->findChild<QRadioButton*>(QStringLiteral("serverBackendRadio"))->setChecked(true);
+        dialog->findChild<QLineEdit*>(QStringLiteral("serverAddressEdit"))->setText(QStringLiteral("http://gpu-box:8000/v1"));
+        later(300, &ScreenshotTour::serverPage);
+        return;
+    }
+    serverPage();
+}
+
+void ScreenshotTour::serverPage()
+{
+    if (auto* dialog = m_window->findChild<ModelManagerDialog*>()) {
+        shoot(dialog, QStringLiteral("server.png"));
         dialog->reject();
     }
     ChatView* chat = m_window->chat();

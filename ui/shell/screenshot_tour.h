@@ -1,6 +1,6 @@
 // folio --screenshots DIR FILE: walks the window through its main states and saves a
 // picture of each (for the screenshot test and the docs): empty.png, document.png,
-// model-manager.png, reading.png, answer.png, review.png. The chat states are played by a
+// model-manager.png, server.png, reading.png, answer.png, review.png. The chat states are played by a
 // ScriptedBackend (a scripted answer, not a model's), so they need no model file.
 #pragma once
 
@@ -30,6 +30,7 @@ private:
     void openDocument();
     void document();
     void modelManager();
+    void serverPage();
     void reading();
     void answer();
     void review();
