@@ -6,6 +6,7 @@
 //   folio-bench passkey --model FILE [--lengths 1x,2x,4x,8x] [--methods none,pi,ntk,yarn,dca] [--samples 50] [--tasks all]
 //   folio-bench resume --model FILE --doc FILE [context options]   (built with app/: restore vs read again)
 //   folio-bench evidence --model FILE [--docs 24] [--chars 8000]      (built with app/: evidence pages per layer)
+//   folio-bench chat-render [--turns 2,200] [--tokens 400] [--interval 1]  (built with ui/: streaming into long chats)
 #include "bench/bench_util.h"
 
 #include "engine/attention/attention.h"
@@ -34,6 +35,11 @@ int runBenchResumeMain(int argc, char** argv);  // app/cli/bench_resume.cpp (Qt,
 }
 namespace folio::bench {
 int runEvidenceBenchMain(int argc, char** argv);  // bench/app_evidence_bench.cpp
+}
+#endif
+#ifdef FOLIO_BENCH_HAS_UI
+namespace folio::bench {
+int runChatRenderBenchMain(int argc, char** argv);  // bench/ui_chat_bench.cpp (Qt Widgets, offscreen)
 }
 #endif
 
@@ -151,7 +157,8 @@ int main(int argc, char** argv)
         "                           [--dca-temperature K] [--dca-chunk C] [--dca-window W] [--by-depth yes]\n"
         "                           [--tasks passkey|all|passkey,cabinet,...] [--seed S] [--threads T]\n"
         "       folio-bench resume --model FILE --doc FILE [--n 16] [--threads T] [--db PATH] [folio-cli context options]\n"
-        "       folio-bench evidence --model FILE [--docs 24] [--chars 8000] [--page-chars 1000] [--filler TEXT]\n";
+        "       folio-bench evidence --model FILE [--docs 24] [--chars 8000] [--page-chars 1000] [--filler TEXT]\n"
+        "       folio-bench chat-render [--turns 2,200] [--tokens 400] [--interval 1] [--repeats 3]\n";
     if (argc < 2) {
         std::fputs(usage.c_str(), stderr);
         return 2;
@@ -169,6 +176,13 @@ int main(int argc, char** argv)
                                        : folio::bench::runEvidenceBenchMain(argc, argv);
 #else
             throw std::runtime_error(command + " needs the app layer (this folio-bench was built with FOLIO_ENGINE_ONLY)");
+#endif
+        }
+        if (command == "chat-render") {
+#ifdef FOLIO_BENCH_HAS_UI
+            return folio::bench::runChatRenderBenchMain(argc, argv);
+#else
+            throw std::runtime_error(command + " needs the ui layer (this folio-bench was built without Qt Widgets)");
 #endif
         }
         const Options options = parseOptions(argc, argv);
