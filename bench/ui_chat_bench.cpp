@@ -164,6 +164,7 @@ int runChatRenderBenchMain(int argc, char** argv)
     std::printf("chat-render: %d tokens offered at one per %d ms (%.0f tokens/s), median of %d\n", words, interval,
                 interval > 0 ? 1000.0 / interval : 0.0, repeats);
     std::printf("%8s %12s %14s\n", "turns", "tokens/s", "CPU us/token");
+    streamOnce(2, std::min(words, 50), interval, dir.path());   // warm up: fonts, the first paints
     std::vector<Figures> results;
     for (const QString& item : parser.value(QStringLiteral("turns")).split(QChar(u','))) {
         std::vector<Figures> runs;
