@@ -138,6 +138,42 @@ private slots:
         QCOMPARE(again.transcript()->toHtml(), f.view.transcript()->toHtml());
     }
 
+    void aStoppedAnswerCanBeAnsweredAgain()
+    {
+        Fixture f(m_dir, 1);
+        QSignalSpy finished(&f.view, &ChatView::answerFinished);
+        f.backend.setInterval(30);
+        f.backend.setAnswer(QStringLiteral("one two three four five six seven eight nine ten"), {});
+        QSignalSpy tokens(&f.backend, &AnswerSource::token);
+        QVERIFY(f.view.ask(QStringLiteral("Count")));
+        QTRY_VERIFY(tokens.count() >= 2);
+        f.view.stop();
+        QVERIFY(f.view.messages().last().interrupted);
+        QVERIFY(f.view.transcript()->toPlainText().contains(QStringLiteral("(stopped) Answer again")));
+        QVERIFY(f.view.transcript()->toHtml().contains(QStringLiteral("folio-again:1")));
+
+        f.backend.setInterval(5);
+        f.backend.setAnswer(QStringLiteral("One to ten."), {});
+        emit f.view.transcript()->anchorClicked(QUrl(QStringLiteral("folio-again:1")));
+        QVERIFY(f.view.isAnswering());
+        QVERIFY(f.backend.lastRequest().again);
+        QCOMPARE(f.backend.lastRequest().question, QStringLiteral("Count"));
+        QVERIFY(finished.wait(5000));
+        QCOMPARE(f.view.turnCount(), 2);
+        QCOMPARE(f.view.shownAnswer(1), 1);
+        QVERIFY(!f.view.transcript()->toPlainText().contains(QStringLiteral("Answer again")));
+
+        // Shown again, the stopped answer offers it while its question is the last one.
+        f.view.showAnswer(1, 0);
+        QVERIFY(f.view.transcript()->toPlainText().contains(QStringLiteral("Answer again")));
+        QVERIFY(f.view.ask(QStringLiteral("Next")));
+        QVERIFY(!f.view.transcript()->toPlainText().contains(QStringLiteral("Answer again")));
+        QVERIFY(finished.wait(5000));
+        QTextDocument whole;
+        whole.setMarkdown(f.view.transcriptMarkdown());
+        QCOMPARE(f.view.transcript()->toHtml(), whole.toHtml());
+    }
+
 private:
     // A ChatView on a conversation of `turns` finished turns in a store of its own.
     struct Fixture {

@@ -56,6 +56,8 @@ ChatView::ChatView(QWidget* parent) : QWidget(parent)
             emit pageLinkActivated(url.path());
         else if (url.scheme() == QLatin1String("folio-evidence"))
             selectAnswer(url.path().toInt());
+        else if (url.scheme() == QLatin1String("folio-again") && url.path().toInt() == turnCount() - 1)
+            regenerate();
         else if (url.scheme() == QLatin1String("folio-answer"))   // "turn.answer"
             showAnswer(url.path().section(QChar(u'.'), 0, 0).toInt(), url.path().section(QChar(u'.'), 1, 1).toInt());
     });
@@ -310,6 +312,8 @@ void ChatView::startAnswer(const QString& question, bool appendQuestion)
     // first one: let it create the conversation (adoptConversation keeps our title).
     if (m_backend->storesMessages() && m_messages.isEmpty())
         request.conversationId = 0;
+    const int lastBefore = turnCount() - 1;
+    const bool offeredAgain = lastBefore >= 0 && showsStoppedAnswer(lastBefore);
     if (appendQuestion) {
         request.history = shownHistory(turnCount());
         MessageRecord message;
@@ -333,7 +337,9 @@ void ChatView::startAnswer(const QString& question, bool appendQuestion)
     m_asked = question;
     m_streaming.clear();
     updateButtons();
-    render(partCount() - 1);   // the last turn, with the answer being written
+    // The last turn, with the answer being written, and the one before it when it offered
+    // Answer again (as the last turn no more, it cannot).
+    render(offeredAgain ? lastBefore : partCount() - 1);
     m_request = m_backend->ask(request);
 }
 

@@ -102,6 +102,7 @@ private:
     void render(int fromTurn);   // the turns from fromTurn on, again
     void renderTurn(int turn);   // one turn again (another of its answers shown)
     QString turnMarkdown(int turn) const;
+    bool showsStoppedAnswer(int turn) const;   // the last turn, its answer stopped: Answer again
     int partCount() const;       // the turns, and the answer being written before there is one
     void scheduleRender();
     void startAnswer(const QString& question, bool appendQuestion);

@@ -68,6 +68,8 @@ void ChatView::setMessages(QVector<MessageRecord> messages)
         from = std::min(from, m_livePart);   // drawn with the answer being written
     m_messages = std::move(messages);
     m_turns = std::move(grouped);
+    // The last turn offers what only the last can have (Answer again).
+    from = std::min(from, int(m_turns.size()) - 1);
     if (m_answering)
         from = std::min(from, partCount() - 1);
     render(from);
@@ -102,6 +104,12 @@ void ChatView::renderTurn(int turn)
 {
     if (turn >= 0 && turn < m_rendered->partCount())
         m_rendered->replace(turn, turnMarkdown(turn));
+}
+
+bool ChatView::showsStoppedAnswer(int turn) const
+{
+    const int shown = shownAnswer(turn);
+    return turn == m_turns.size() - 1 && shown >= 0 && m_messages[m_turns[turn].answers[shown]].interrupted;
 }
 
 QString ChatView::transcriptMarkdown() const
@@ -143,8 +151,12 @@ QString ChatView::turnMarkdown(int t) const
     if (count > 1)
         md += QStringLiteral("  ") + answerSwitcher(t, shown, count, true);
     md += QStringLiteral("\n\n") + linkCitations(m.text);
-    if (m.interrupted)
+    if (m.interrupted) {
         md += QStringLiteral(" *") + tr("(stopped)") + QLatin1Char('*');
+        // Only the last question can be answered again (from the state before its answer).
+        if (showsStoppedAnswer(t))
+            md += QStringLiteral(" [%1](folio-again:%2)").arg(tr("Answer again")).arg(t);
+    }
     md += QStringLiteral("\n\n");
     if (!m.evidence.isEmpty())
         md += QStringLiteral("*[%1](folio-evidence:%2)*\n\n").arg(tr("Show evidence pages")).arg(index);
