@@ -3,7 +3,8 @@
 // links, the answer streamed token by token, Stop, Copy and Regenerate, and the reading
 // progress while the document is being read. Answers come from a AnswerSource.
 // Regenerate keeps the earlier answers: a question shows one of its answers with
-// "‹ 2/3 ›" links to the others. The transcript is rendered a turn at a time: a finished
+// "‹ 2/3 ›" links to the others; a stopped answer to the last question offers "Answer
+// again" beside its "(stopped)" mark. The transcript is rendered a turn at a time: a finished
 // turn once, the answer being written alone (at most ~30 times a second), so streaming
 // costs the same after two turns as after two hundred (folio-bench chat-render).
 #pragma once
