@@ -8,6 +8,7 @@
 //   folio-bench evidence --model FILE [--docs 24] [--chars 8000]      (built with app/: evidence pages per layer)
 //   folio-bench server --model FILE [--prompt 512] [--gen 128] [--doc 1536] [--threads T] [--repeats 3] [--server PATH]
 //                                                                     (built with app/: folio-server vs the engine here)
+//   folio-bench chat-render [--turns 2,200] [--tokens 400] [--interval 1]  (built with ui/: streaming into long chats)
 #include "bench/bench_util.h"
 
 #include "engine/attention/attention.h"
@@ -37,6 +38,11 @@ int runBenchResumeMain(int argc, char** argv);  // app/cli/bench_resume.cpp (Qt,
 namespace folio::bench {
 int runEvidenceBenchMain(int argc, char** argv);  // bench/app_evidence_bench.cpp
 int runServerBenchMain(int argc, char** argv);    // bench/app_server_bench.cpp (folio-server vs this process)
+}
+#endif
+#ifdef FOLIO_BENCH_HAS_UI
+namespace folio::bench {
+int runChatRenderBenchMain(int argc, char** argv);  // bench/ui_chat_bench.cpp (Qt Widgets, offscreen)
 }
 #endif
 
@@ -156,7 +162,8 @@ int main(int argc, char** argv)
         "       folio-bench resume --model FILE --doc FILE [--n 16] [--threads T] [--db PATH] [folio-cli context options]\n"
         "       folio-bench evidence --model FILE [--docs 24] [--chars 8000] [--page-chars 1000] [--filler TEXT]\n"
         "       folio-bench server --model FILE [--prompt 512] [--gen 128] [--doc 1536] [--question 24] [--threads T]\n"
-        "                          [--repeats 3] [--server PATH]\n";
+        "                          [--repeats 3] [--server PATH]\n"
+        "       folio-bench chat-render [--turns 2,200] [--tokens 400] [--interval 1] [--repeats 3]\n";
     if (argc < 2) {
         std::fputs(usage.c_str(), stderr);
         return 2;
@@ -176,6 +183,13 @@ int main(int argc, char** argv)
                                        : folio::bench::runEvidenceBenchMain(argc, argv);
 #else
             throw std::runtime_error(command + " needs the app layer (this folio-bench was built with FOLIO_ENGINE_ONLY)");
+#endif
+        }
+        if (command == "chat-render") {
+#ifdef FOLIO_BENCH_HAS_UI
+            return folio::bench::runChatRenderBenchMain(argc, argv);
+#else
+            throw std::runtime_error(command + " needs the ui layer (this folio-bench was built without Qt Widgets)");
 #endif
         }
         const Options options = parseOptions(argc, argv);

@@ -2,6 +2,7 @@
 
 #include "app/store/store_error.h"
 #include "ui/chat/reading_progress.h"
+#include "ui/chat/transcript_document.h"
 
 #include <QApplication>
 #include <QClipboard>
@@ -11,8 +12,6 @@
 #include <QKeySequence>
 #include <QPlainTextEdit>
 #include <QPushButton>
-#include <QRegularExpression>
-#include <QScrollBar>
 #include <QShortcut>
 #include <QTextBrowser>
 #include <QTimer>
@@ -51,11 +50,14 @@ ChatView::ChatView(QWidget* parent) : QWidget(parent)
     m_transcript->setOpenLinks(false);
     m_transcript->setPlaceholderText(tr("Ask a question about the document. Answers cite pages like [p. 12]; "
                                         "click a citation to go there."));
+    m_rendered = std::make_unique<TranscriptDocument>(m_transcript->document());
     connect(m_transcript, &QTextBrowser::anchorClicked, this, [this](const QUrl& url) {
         if (url.scheme() == QLatin1String("folio-page"))
             emit pageLinkActivated(url.path());
         else if (url.scheme() == QLatin1String("folio-evidence"))
             selectAnswer(url.path().toInt());
+        else if (url.scheme() == QLatin1String("folio-again") && url.path().toInt() == turnCount() - 1)
+            regenerate();
         else if (url.scheme() == QLatin1String("folio-answer"))   // "turn.answer"
             showAnswer(url.path().section(QChar(u'.'), 0, 0).toInt(), url.path().section(QChar(u'.'), 1, 1).toInt());
     });
@@ -94,7 +96,7 @@ ChatView::ChatView(QWidget* parent) : QWidget(parent)
     m_renderTimer = new QTimer(this);
     m_renderTimer->setSingleShot(true);
     m_renderTimer->setInterval(30);   // streaming re-renders at most ~30 times a second
-    connect(m_renderTimer, &QTimer::timeout, this, &ChatView::render);
+    connect(m_renderTimer, &QTimer::timeout, this, [this] { render(partCount() - 1); });
 
     connect(m_new, &QToolButton::clicked, this, [this] { newConversation(); });
     connect(m_rename, &QToolButton::clicked, this, [this] {
@@ -119,6 +121,8 @@ ChatView::ChatView(QWidget* parent) : QWidget(parent)
     connect(m_regenerate, &QToolButton::clicked, this, &ChatView::regenerate);
     updateButtons();
 }
+
+ChatView::~ChatView() = default;
 
 void ChatView::setBackend(AnswerSource* backend)
 {
@@ -145,7 +149,7 @@ void ChatView::setBackend(AnswerSource* backend)
         });
         connect(backend, &AnswerSource::answered, this, [this](quint64 request, const AnswerOutcome& outcome) {
             if (isOurs(request))
-                onAnswered(outcome.text, outcome.evidence);
+                onAnswered(outcome);
         });
         connect(backend, &AnswerSource::failed, this, [this](quint64 request, AnswerErrorKind, const QString& message) {
             if (isOurs(request))
@@ -249,25 +253,27 @@ void ChatView::deleteConversation()
 
 void ChatView::loadMessages()
 {
-    m_messages.clear();
     m_streaming.clear();
     m_selectedAnswer = -1;
+    QVector<MessageRecord> messages;
     if (m_shownAnswersOf != m_conversationId) {
         m_shownAnswers.clear();   // another conversation: its newest answers first
         m_shownAnswersOf = m_conversationId;
+        m_messages.clear();       // and nothing of the one shown before
+        m_turns.clear();
+        render(0);
     }
     if (m_store && m_conversationId) {
         try {
-            m_messages = m_store->messages(m_conversationId);
+            messages = m_store->messages(m_conversationId);
         } catch (const StoreError& e) {
             report(e.message());
         }
     }
-    render();
-    const QVector<ChatTurn> all = turns(m_messages);
-    for (int t = int(all.size()) - 1; t >= 0; --t)
-        if (!all[t].answers.isEmpty()) {
-            selectAnswer(all[t].answers[shownAnswer(t)]);
+    setMessages(std::move(messages));
+    for (int t = int(m_turns.size()) - 1; t >= 0; --t)
+        if (!m_turns[t].answers.isEmpty()) {
+            selectAnswer(m_turns[t].answers[shownAnswer(t)]);
             break;
         }
     if (m_selectedAnswer < 0)
@@ -306,6 +312,8 @@ void ChatView::startAnswer(const QString& question, bool appendQuestion)
     // first one: let it create the conversation (adoptConversation keeps our title).
     if (m_backend->storesMessages() && m_messages.isEmpty())
         request.conversationId = 0;
+    const int lastBefore = turnCount() - 1;
+    const bool offeredAgain = lastBefore >= 0 && showsStoppedAnswer(lastBefore);
     if (appendQuestion) {
         request.history = shownHistory(turnCount());
         MessageRecord message;
@@ -319,7 +327,7 @@ void ChatView::startAnswer(const QString& question, bool appendQuestion)
             report(e.message());
             return;
         }
-        m_messages.push_back(message);
+        addMessage(message);
     } else {
         // Regenerate: the conversation as shown, up to (not including) the last question.
         request.history = shownHistory(turnCount() - 1);
@@ -329,7 +337,9 @@ void ChatView::startAnswer(const QString& question, bool appendQuestion)
     m_asked = question;
     m_streaming.clear();
     updateButtons();
-    render();
+    // The last turn, with the answer being written, and the one before it when it offered
+    // Answer again (as the last turn no more, it cannot).
+    render(offeredAgain ? lastBefore : partCount() - 1);
     m_request = m_backend->ask(request);
 }
 
@@ -343,17 +353,15 @@ void ChatView::regenerate()
 {
     if (m_answering || !m_backend)
         return;
-    const QVector<ChatTurn> all = turns(m_messages);
-    if (!all.isEmpty() && all.last().question >= 0)
-        startAnswer(m_messages[all.last().question].text, false);
+    if (!m_turns.isEmpty() && m_turns.last().question >= 0)
+        startAnswer(m_messages[m_turns.last().question].text, false);
 }
 
 void ChatView::copyLastAnswer()
 {
-    const QVector<ChatTurn> all = turns(m_messages);
-    for (int t = int(all.size()) - 1; t >= 0; --t)
-        if (!all[t].answers.isEmpty()) {
-            QApplication::clipboard()->setText(m_messages[all[t].answers[shownAnswer(t)]].text);
+    for (int t = int(m_turns.size()) - 1; t >= 0; --t)
+        if (!m_turns[t].answers.isEmpty()) {
+            QApplication::clipboard()->setText(m_messages[m_turns[t].answers[shownAnswer(t)]].text);
             return;
         }
 }
@@ -366,7 +374,7 @@ void ChatView::onToken(const QString& piece)
     scheduleRender();
 }
 
-void ChatView::onAnswered(const QString& text, const QVector<EvidencePage>& evidence)
+void ChatView::onAnswered(const AnswerOutcome& outcome)
 {
     if (!m_answering)
         return;
@@ -380,16 +388,17 @@ void ChatView::onAnswered(const QString& text, const QVector<EvidencePage>& evid
         MessageRecord message;
         message.conversationId = m_conversationId;
         message.role = MessageRole::Assistant;
-        message.text = text;
-        message.evidence = evidence;
+        message.text = outcome.text;
+        message.evidence = outcome.evidence;
+        message.interrupted = outcome.interrupted;   // stopped: marked so, as the worker's store does
         try {
             if (m_store)
                 message.id = m_store->appendMessage(m_conversationId, message);
         } catch (const StoreError& e) {
             report(e.message());
         }
-        m_messages.push_back(message);
-        render();
+        addMessage(message);
+        render(partCount() - 1);
     }
     selectAnswer(int(m_messages.size()) - 1);
     updateButtons();
@@ -406,7 +415,7 @@ void ChatView::onFailed(const QString& message)
     if (m_backend && m_backend->storesMessages())
         loadMessages();
     else
-        render();
+        render(partCount() - 1);
     updateButtons();
     report(message);
 }
@@ -430,7 +439,7 @@ void ChatView::endWithoutAnswer()
     if (m_backend && m_backend->storesMessages())
         loadMessages();
     else
-        render();
+        render(partCount() - 1);
     updateButtons();
 }
 
@@ -456,146 +465,45 @@ void ChatView::selectAnswer(int messageIndex)
         return;
     m_selectedAnswer = messageIndex;
     // The selected answer is the one its question shows.
-    const QVector<ChatTurn> all = turns(m_messages);
-    for (int t = 0; t < all.size(); ++t) {
-        const int alternative = int(all[t].answers.indexOf(messageIndex));
+    for (int t = 0; t < m_turns.size(); ++t) {
+        const int alternative = int(m_turns[t].answers.indexOf(messageIndex));
         if (alternative >= 0 && alternative != shownAnswer(t)) {
             m_shownAnswers[t] = alternative;
-            render();
+            renderTurn(t);
         }
     }
     emit evidenceSelected(m_messages[messageIndex].evidence);
 }
 
-QVector<ChatTurn> ChatView::turns(const QVector<MessageRecord>& messages)
-{
-    QVector<ChatTurn> out;
-    MessageRole previous = MessageRole::System;
-    for (int i = 0; i < messages.size(); ++i) {
-        const MessageRecord& m = messages[i];
-        if (m.role == MessageRole::System)
-            continue;
-        if (m.role == MessageRole::User) {
-            const bool askedAgain = previous == MessageRole::Assistant && !out.isEmpty() && out.last().question >= 0
-                                    && messages[out.last().question].text == m.text;
-            if (!askedAgain)
-                out.push_back({i, {}});
-        } else {
-            if (out.isEmpty())
-                out.push_back({-1, {}});
-            out.last().answers.push_back(i);
-        }
-        previous = m.role;
-    }
-    return out;
-}
-
 int ChatView::shownAnswer(int turn) const
 {
-    const QVector<ChatTurn> all = turns(m_messages);
-    if (turn < 0 || turn >= all.size() || all[turn].answers.isEmpty())
+    if (turn < 0 || turn >= m_turns.size() || m_turns[turn].answers.isEmpty())
         return -1;
-    const int count = int(all[turn].answers.size());
+    const int count = int(m_turns[turn].answers.size());
     const int chosen = m_shownAnswers.value(turn, count - 1);
     return chosen >= 0 && chosen < count ? chosen : count - 1;
 }
 
 void ChatView::showAnswer(int turn, int alternative)
 {
-    const QVector<ChatTurn> all = turns(m_messages);
-    if (m_answering || turn < 0 || turn >= all.size() || alternative < 0 || alternative >= all[turn].answers.size())
+    if (m_answering || turn < 0 || turn >= m_turns.size() || alternative < 0
+        || alternative >= m_turns[turn].answers.size())
         return;
     m_shownAnswers[turn] = alternative;
-    render();
-    selectAnswer(all[turn].answers[alternative]);
+    renderTurn(turn);
+    selectAnswer(m_turns[turn].answers[alternative]);
 }
 
 QVector<MessageRecord> ChatView::shownHistory(int turnCount) const
 {
     QVector<MessageRecord> history;
-    const QVector<ChatTurn> all = turns(m_messages);
-    for (int t = 0; t < std::min(turnCount, int(all.size())); ++t) {
-        if (all[t].question >= 0)
-            history.push_back(m_messages[all[t].question]);
+    for (int t = 0; t < std::min(turnCount, int(m_turns.size())); ++t) {
+        if (m_turns[t].question >= 0)
+            history.push_back(m_messages[m_turns[t].question]);
         if (const int shown = shownAnswer(t); shown >= 0)
-            history.push_back(m_messages[all[t].answers[shown]]);
+            history.push_back(m_messages[m_turns[t].answers[shown]]);
     }
     return history;
-}
-
-// "‹ 2/3 ›": the answer shown of a question's answers, with links to the neighbours.
-QString ChatView::answerSwitcher(int turn, int shown, int count, bool links) const
-{
-    const auto arrow = [&](const QString& glyph, int target) {
-        return links && target >= 0 && target < count
-                   ? QStringLiteral("[%1](folio-answer:%2.%3)").arg(glyph).arg(turn).arg(target)
-                   : glyph;
-    };
-    return QStringLiteral("%1 %2 %3")
-        .arg(arrow(QStringLiteral("‹"), shown - 1), tr("%1/%2").arg(shown + 1).arg(count), arrow(QStringLiteral("›"), shown + 1));
-}
-
-QString ChatView::linkCitations(const QString& markdown)
-{
-    static const QRegularExpression citation(QStringLiteral(R"(\[(pp?)\.\s*([0-9A-Za-z]+)([^\]\[]{0,12})\])"));
-    QString out;
-    qsizetype last = 0;
-    for (auto it = citation.globalMatch(markdown); it.hasNext();) {
-        const QRegularExpressionMatch m = it.next();
-        out += markdown.mid(last, m.capturedStart() - last);
-        out += QStringLiteral("[%1. %2%3](folio-page:%2)").arg(m.captured(1), m.captured(2), m.captured(3));
-        last = m.capturedEnd();
-    }
-    out += markdown.mid(last);
-    return out;
-}
-
-void ChatView::scheduleRender()
-{
-    if (!m_renderTimer->isActive())
-        m_renderTimer->start();
-}
-
-void ChatView::render()
-{
-    m_renderTimer->stop();
-    QString md;
-    const QString rule = QStringLiteral("---\n\n");
-    const QString writing = linkCitations(m_streaming) + QStringLiteral(" ▍\n\n");
-    const QVector<ChatTurn> all = turns(m_messages);
-    for (int t = 0; t < all.size(); ++t) {
-        const ChatTurn& turn = all[t];
-        if (turn.question >= 0)
-            md += tr("**You**") + QStringLiteral("\n\n") + linkCitations(m_messages[turn.question].text)
-                  + QStringLiteral("\n\n") + rule;
-        const int count = int(turn.answers.size());
-        if (count == 0)
-            continue;
-        // Another answer to the last question is being written: it takes the old one's place.
-        if (m_answering && t == all.size() - 1) {
-            md += tr("**Folio**") + QStringLiteral("  ") + answerSwitcher(t, count, count + 1, false)
-                  + QStringLiteral("\n\n") + writing;
-            continue;
-        }
-        const int shown = shownAnswer(t);
-        const int index = turn.answers[shown];
-        const MessageRecord& m = m_messages[index];
-        md += tr("**Folio**");
-        if (count > 1)
-            md += QStringLiteral("  ") + answerSwitcher(t, shown, count, true);
-        md += QStringLiteral("\n\n") + linkCitations(m.text);
-        if (m.interrupted)
-            md += QStringLiteral(" *") + tr("(stopped)") + QLatin1Char('*');
-        md += QStringLiteral("\n\n");
-        if (!m.evidence.isEmpty())
-            md += QStringLiteral("*[%1](folio-evidence:%2)*\n\n").arg(tr("Show evidence pages")).arg(index);
-        md += rule;
-    }
-    if (m_answering && (all.isEmpty() || all.last().answers.isEmpty()))
-        md += tr("**Folio**") + QStringLiteral("\n\n") + writing;
-    m_transcript->setMarkdown(md);
-    QScrollBar* bar = m_transcript->verticalScrollBar();
-    bar->setValue(bar->maximum());
 }
 
 void ChatView::updateButtons()

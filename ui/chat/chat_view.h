@@ -3,7 +3,10 @@
 // links, the answer streamed token by token, Stop, Copy and Regenerate, and the reading
 // progress while the document is being read. Answers come from a AnswerSource.
 // Regenerate keeps the earlier answers: a question shows one of its answers with
-// "‹ 2/3 ›" links to the others.
+// "‹ 2/3 ›" links to the others; a stopped answer to the last question offers "Answer
+// again" beside its "(stopped)" mark. The transcript is rendered a turn at a time: a finished
+// turn once, the answer being written alone (at most ~30 times a second), so streaming
+// costs the same after two turns as after two hundred (folio-bench chat-render).
 #pragma once
 
 #include "app/store/library_store.h"
@@ -12,6 +15,8 @@
 #include <QHash>
 #include <QPointer>
 #include <QWidget>
+
+#include <memory>
 
 class QComboBox;
 class QPlainTextEdit;
@@ -23,6 +28,7 @@ class QToolButton;
 namespace folio {
 
 class ReadingProgress;
+class TranscriptDocument;
 
 // One question and its answers. An answer asked for again (Regenerate) is kept beside
 // the earlier ones; one of them is shown: the newest, until another is chosen.
@@ -35,6 +41,7 @@ class ChatView : public QWidget {
     Q_OBJECT
 public:
     explicit ChatView(QWidget* parent = nullptr);
+    ~ChatView() override;
 
     void setStore(LibraryStore* store) { m_store = store; }
     void setBackend(AnswerSource* backend);
@@ -59,6 +66,9 @@ public:
     const QVector<MessageRecord>& messages() const { return m_messages; }
     QString streamingText() const { return m_streaming; }
     QTextBrowser* transcript() const { return m_transcript; }
+    // What the transcript shows, as Markdown: its turns' parts joined (the answer being
+    // written included). Rendered at once, it reads the same as the transcript.
+    QString transcriptMarkdown() const;
     ReadingProgress* readingProgress() const { return m_progress; }
     // Selects an answer (index into messages()) and sends out its evidence pages.
     void selectAnswer(int messageIndex);
@@ -72,7 +82,7 @@ public:
     // does the answer to a question asked again right after its answer (how the app's
     // worker stores one).
     static QVector<ChatTurn> turns(const QVector<MessageRecord>& messages);
-    int turnCount() const { return int(turns(m_messages).size()); }
+    int turnCount() const { return int(m_turns.size()); }
     // Which of a turn's answers is shown (index into its answers), and choosing another
     // (it is selected too, so the reader shows its evidence).
     int shownAnswer(int turn) const;
@@ -87,11 +97,18 @@ signals:
 private:
     void reloadConversations(qint64 select);
     void loadMessages();
-    void render();
+    // The messages as the store has them: the turns that changed are rendered again.
+    void setMessages(QVector<MessageRecord> messages);
+    void addMessage(const MessageRecord& message);
+    void render(int fromTurn);   // the turns from fromTurn on, again
+    void renderTurn(int turn);   // one turn again (another of its answers shown)
+    QString turnMarkdown(int turn) const;
+    bool showsStoppedAnswer(int turn) const;   // the last turn, its answer stopped: Answer again
+    int partCount() const;       // the turns, and the answer being written before there is one
     void scheduleRender();
     void startAnswer(const QString& question, bool appendQuestion);
     void onToken(const QString& piece);
-    void onAnswered(const QString& text, const QVector<EvidencePage>& evidence);
+    void onAnswered(const AnswerOutcome& outcome);
     void onFailed(const QString& message);
     void adoptConversation(qint64 id);
     void endWithoutAnswer();
@@ -108,7 +125,9 @@ private:
     std::shared_ptr<const Document> m_document;
     qint64 m_documentId = 0;
     qint64 m_conversationId = 0;
-    QVector<MessageRecord> m_messages;
+    QVector<MessageRecord> m_messages;   // the transcript: the view keeps no other copy
+    QVector<ChatTurn> m_turns;           // turns(m_messages), regrouped when it changes
+    int m_livePart = -1;                 // the part rendered with the answer being written
     QString m_streaming;
     QString m_asked;   // the question being answered
     quint64 m_request = 0;   // its request to the backend
@@ -122,6 +141,7 @@ private:
     QToolButton* m_rename;
     QToolButton* m_delete;
     QTextBrowser* m_transcript;
+    std::unique_ptr<TranscriptDocument> m_rendered;   // m_transcript's document, part by part
     ReadingProgress* m_progress;
     QPlainTextEdit* m_question;
     QPushButton* m_ask;
