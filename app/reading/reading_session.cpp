@@ -1,6 +1,7 @@
 #include "app/reading/reading_session.h"
 
 #include "app/documents/document_loader.h"
+#include "app/reading/reading_plan.h"
 #include "app/store/database.h"
 #include "app/store/kv_snapshot_store.h"
 #include "engine/session/session_state.h"
@@ -23,28 +24,6 @@ double secondsSince(Clock::time_point start)
 }
 
 QString fromStd(const std::string& s) { return QString::fromStdString(s); }
-
-ExtensionMethod methodFor(const ReadingOptions& o)
-{
-    if (o.dca.enabled)
-        return ExtensionMethod::Dca;
-    if (!o.rope.scaling)
-        return o.method;
-    switch (*o.rope.scaling) {
-    case RopeScaling::None: return ExtensionMethod::None;
-    case RopeScaling::Linear: return ExtensionMethod::Linear;
-    case RopeScaling::Ntk: return ExtensionMethod::Ntk;
-    case RopeScaling::Yarn: return ExtensionMethod::Yarn;
-    }
-    return o.method;
-}
-
-template <typename T>
-void overrideIfSet(std::optional<T>& into, const std::optional<T>& user)
-{
-    if (user)
-        into = user;
-}
 
 } // namespace
 
@@ -104,37 +83,16 @@ void ReadingSession::dropSession()
 SessionOptions ReadingSession::planSession(const Callbacks& callbacks) const
 {
     const int prefix = static_cast<int>(prompt_.tokens.size());
-    PlanRequest request;
-    request.tokens = options_.contextLength.value_or(prefix + options_.conversationRoom);
-    if (request.tokens <= prefix)
+    const int tokens = plannedContextTokens(prefix, options_);
+    if (tokens <= prefix)
         throw ReadingError(AnswerErrorKind::Document, "the document takes " + std::to_string(prefix) + " tokens, more than the context of "
-                           + std::to_string(request.tokens) + " asked for: give a larger context");
-    request.method = methodFor(options_);
-    request.kvType = options_.kvType;
-    request.batchSize = options_.batchSize;
-    request.availableBytes = options_.availableBytes;
-    request.threads = options_.threads;
-    const ContextPlan plan = planContext(*model_, request);
+                           + std::to_string(tokens) + " asked for: give a larger context");
+    const ContextPlan plan = planReading(*model_, prefix, options_);
     if (!plan.fits)
         throw ReadingError(AnswerErrorKind::Document, "the document does not fit in memory with this model:\n" + plan.report());
     for (const std::string& s : plan.suggestions)
         notice(callbacks, fromStd(s));
-    SessionOptions o = plan.options;
-    if (options_.dca.enabled)
-        o.dca = options_.dca;
-    RopeOverrides& r = o.rope;
-    const RopeOverrides& u = options_.rope;
-    overrideIfSet(r.scaling, u.scaling);
-    overrideIfSet(r.scale, u.scale);
-    overrideIfSet(r.freqBase, u.freqBase);
-    overrideIfSet(r.yarnOriginalContext, u.yarnOriginalContext);
-    overrideIfSet(r.yarnExtFactor, u.yarnExtFactor);
-    overrideIfSet(r.yarnAttnFactor, u.yarnAttnFactor);
-    overrideIfSet(r.yarnBetaFast, u.yarnBetaFast);
-    overrideIfSet(r.yarnBetaSlow, u.yarnBetaSlow);
-    o.threads = options_.threads;
-    o.batchSize = options_.batchSize;
-    return o;
+    return plan.options;
 }
 
 void ReadingSession::ensureSession(const Callbacks& callbacks)

@@ -6,6 +6,10 @@
 #include "ui/shell/main_window.h"
 #include "ui/models/model_manager_dialog.h"
 #include "app/settings/model_settings.h"
+#include "app/answers/embedded_answer_source.h"
+#include "app/documents/document_loader.h"
+#include "app/reading/reading_session.h"
+#include "app/store/database.h"
 #include "ui_fixtures.h"
 
 #include <QComboBox>
@@ -30,6 +34,41 @@ private slots:
         m_model = QString::fromStdString(test::writeTinyModel(spec, m_dir.filePath(QStringLiteral("tiny.gguf")).toStdString()));
         for (int i = 0; i < 80; ++i)
             m_text += QStringLiteral("high water at dawn, low water at noon. ");
+        m_documentPath = test::writeFile(m_dir, QStringLiteral("tide-tables.txt"), m_text.toUtf8());
+        m_document = std::make_shared<const Document>(DocumentLoader::load(m_documentPath));
+    }
+
+    // The plan the dialog shows is the one the worker's session is made with: the same
+    // prompt length (the template and page markers counted), room and choices.
+    void thePlanShownIsThePlanTheWorkerUses()
+    {
+        ModelSettings settings;
+        settings.modelPath = m_model;
+        settings.method = QStringLiteral("dca");
+        settings.dcaChunkSize = 192;
+        settings.save();
+        ModelManagerDialog dialog;
+        QSignalSpy inspected(&dialog, &ModelManagerDialog::modelInspected);
+        dialog.setDocument(m_document);
+        QVERIFY(waitInspected(dialog, inspected));
+        QVERIFY2(dialog.plan().has_value(), qPrintable(value(dialog, "planFits")));
+        const ContextPlan shown = *dialog.plan();
+
+        QTemporaryDir dir;
+        ReadingSession worker(std::make_shared<Database>(dir.filePath(QStringLiteral("plan.sqlite"))),
+                              readingOptions(ModelSettings::load()));
+        worker.loadModel(m_model);
+        const DocumentStatus status = worker.prepareDocument(m_documentPath);
+        QCOMPARE(dialog.documentTokens(), status.promptTokens);
+        QVERIFY(worker.session());
+        QCOMPARE(worker.session()->contextLength(), shown.options.contextLength);
+        QCOMPARE(worker.session()->options().kvType, shown.options.kvType);
+        QCOMPARE(worker.session()->options().dca.enabled, shown.options.dca.enabled);
+        QVERIFY(shown.options.dca.enabled);
+        QCOMPARE(worker.session()->options().dca.chunkSize, 192);
+        QCOMPARE(shown.options.dca.chunkSize, 192);
+        QVERIFY2(value(dialog, "planDocument").contains(QLocale().toString(status.promptTokens)),
+                 qPrintable(value(dialog, "planDocument")));
     }
 
     void showsMetadataAndThePlanForTheDocument()
@@ -39,7 +78,7 @@ private slots:
         settings.save();
         ModelManagerDialog dialog;
         QSignalSpy inspected(&dialog, &ModelManagerDialog::modelInspected);
-        dialog.setDocumentText(QStringLiteral("Tide Tables"), m_text);
+        dialog.setDocument(m_document);
         QVERIFY(waitInspected(dialog, inspected));
         QVERIFY(dialog.model());
         QCOMPARE(value(dialog, "metaName"), QStringLiteral("Tiny Harbour"));
@@ -144,6 +183,8 @@ private:
     QTemporaryDir m_dir;
     QString m_model;
     QString m_text;
+    QString m_documentPath;
+    std::shared_ptr<const Document> m_document;
 };
 
 QTEST_MAIN(ModelManagerTest)

@@ -1,5 +1,8 @@
 #include "ui/models/model_manager_dialog.h"
 
+#include "app/answers/embedded_answer_source.h"
+#include "app/documents/document.h"
+#include "app/reading/reading_plan.h"
 #include "app/remote/api_key_store.h"
 #include "engine/model/model.h"
 #include "ui/models/server_page.h"
@@ -219,10 +222,9 @@ void ModelManagerDialog::setValue(const char* name, const QString& text)
         label->setText(text);
 }
 
-void ModelManagerDialog::setDocumentText(const QString& title, const QString& text)
+void ModelManagerDialog::setDocument(std::shared_ptr<const Document> document)
 {
-    m_documentTitle = title;
-    m_documentText = text;
+    m_document = std::move(document);
     if (!m_path->text().isEmpty())
         inspect(m_path->text());   // count its tokens with this model
     else
@@ -297,16 +299,14 @@ void ModelManagerDialog::inspect(const QString& path)
         return;
     }
     m_status->setText(tr("Reading %1…").arg(QFileInfo(path).fileName()));
-    const QString text = m_documentText;
-    m_watcher->setFuture(QtConcurrent::run([path, text] {
+    const std::shared_ptr<const Document> document = m_document;
+    m_watcher->setFuture(QtConcurrent::run([path, document] {
         Inspection out;
         try {
             out.model = Model::load(path.toStdString());
             out.summary = ModelSummary::of(*out.model);
-            if (!text.isEmpty()) {
-                const Tokenizer& tok = out.model->tokenizer();
-                out.documentTokens = int(tok.encode(text.toStdString(), tok.addBosByDefault(), false).size());
-            }
+            if (document)
+                out.documentTokens = readingPromptTokens(*out.model, *document);
         } catch (const std::exception& e) {
             out.model.reset();
             out.error = QString::fromUtf8(e.what());
@@ -353,19 +353,26 @@ void ModelManagerDialog::updatePlan()
     if (!m_model)
         return;
     const QLocale locale;
-    // With no document, plan for a full trained context (what a chat without one needs).
-    const int tokens = m_documentTokens > 0 ? m_documentTokens + 1024 : m_summary.trainedContext;
+    // The worker's own plan for the document; with none, a full trained context (what a
+    // chat without one needs).
+    const ReadingOptions options = readingOptions(settings());
     try {
-        const ModelSettings s = settings();
-        m_plan = planContext(*m_model, s.planRequest(tokens));
-        s.applyOverrides(m_plan->options);
+        if (m_documentTokens > 0) {
+            m_plan = planReading(*m_model, m_documentTokens, options);
+        } else {
+            const ModelSettings s = settings();
+            m_plan = planContext(*m_model, s.planRequest(m_summary.trainedContext));
+            s.applyOverrides(m_plan->options);
+        }
     } catch (const std::exception& e) {
         setValue("planFits", tr("cannot plan: %1").arg(QString::fromUtf8(e.what())));
         return;
     }
     const ContextPlan& plan = *m_plan;
     setValue("planDocument", m_documentTokens > 0
-                                 ? tr("%1: %2 tokens (+1,024 for the conversation)").arg(m_documentTitle, locale.toString(m_documentTokens))
+                                 ? tr("%1: %2 tokens (+%3 for the conversation)")
+                                       .arg(m_document->title, locale.toString(m_documentTokens),
+                                            locale.toString(plannedContextTokens(m_documentTokens, options) - m_documentTokens))
                                  : tr("no document open: planned for the trained context"));
     setValue("planMethod", tr("%1 — %2").arg(extensionSummary(plan, m_summary.trainedContext),
                                              QString::fromStdString(plan.extension)));

@@ -27,6 +27,7 @@ namespace folio {
 class ApiKeyStore;
 class Model;
 class ServerPage;
+struct Document;
 
 class ModelManagerDialog : public QDialog {
     Q_OBJECT
@@ -36,9 +37,10 @@ public:
     explicit ModelManagerDialog(QWidget* parent = nullptr, ApiKeyStore* keys = nullptr);
     ~ModelManagerDialog() override;
 
-    // The open document's text (counted with the model's tokenizer when it loads);
-    // empty: no document, the plan is for the trained context.
-    void setDocumentText(const QString& title, const QString& text);
+    // The open document (its reading prompt counted with the model's tokenizer and
+    // template when the model loads, as the worker counts it); null: no document, the
+    // plan is for the trained context.
+    void setDocument(std::shared_ptr<const Document> document);
     void setSettings(const ModelSettings& settings);   // also inspects its model
     ModelSettings settings() const;
     void inspect(const QString& path);
@@ -74,7 +76,7 @@ private:
     void updateParameterControls();
     void setValue(const char* name, const QString& text);
 
-    QString m_documentTitle, m_documentText;
+    std::shared_ptr<const Document> m_document;
     std::shared_ptr<const Model> m_model;
     ModelSummary m_summary;
     std::optional<ContextPlan> m_plan;

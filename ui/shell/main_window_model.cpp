@@ -17,7 +17,7 @@ ModelManagerDialog* MainWindow::openModelManager()
     auto* dialog = new ModelManagerDialog(this, m_keys);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     if (m_document)
-        dialog->setDocumentText(m_document->title, m_document->text);
+        dialog->setDocument(m_document);
     connect(dialog, &QDialog::accepted, this, [this, dialog] { applyModelChoice(dialog); });
     connect(dialog, &ModelManagerDialog::keyNotice, this, &MainWindow::showNotice);
     dialog->open();
