@@ -6,6 +6,7 @@
 //   folio-bench passkey --model FILE [--lengths 1x,2x,4x,8x] [--methods none,pi,ntk,yarn,dca] [--samples 50] [--tasks all]
 //   folio-bench resume --model FILE --doc FILE [context options]   (built with app/: restore vs read again)
 //   folio-bench evidence --model FILE [--docs 24] [--chars 8000]      (built with app/: evidence pages per layer)
+//   folio-bench scan-models [--dir D] [--models 100]                  (built with app/: models on this computer)
 #include "bench/bench_util.h"
 
 #include "engine/attention/attention.h"
@@ -34,6 +35,7 @@ int runBenchResumeMain(int argc, char** argv);  // app/cli/bench_resume.cpp (Qt,
 }
 namespace folio::bench {
 int runEvidenceBenchMain(int argc, char** argv);  // bench/app_evidence_bench.cpp
+int runScanModelsBenchMain(int argc, char** argv);  // bench/app_scan_bench.cpp
 }
 #endif
 
@@ -151,7 +153,8 @@ int main(int argc, char** argv)
         "                           [--dca-temperature K] [--dca-chunk C] [--dca-window W] [--by-depth yes]\n"
         "                           [--tasks passkey|all|passkey,cabinet,...] [--seed S] [--threads T]\n"
         "       folio-bench resume --model FILE --doc FILE [--n 16] [--threads T] [--db PATH] [folio-cli context options]\n"
-        "       folio-bench evidence --model FILE [--docs 24] [--chars 8000] [--page-chars 1000] [--filler TEXT]\n";
+        "       folio-bench evidence --model FILE [--docs 24] [--chars 8000] [--page-chars 1000] [--filler TEXT]\n"
+        "       folio-bench scan-models [--dir D] [--models 100] [--runs 5]\n";
     if (argc < 2) {
         std::fputs(usage.c_str(), stderr);
         return 2;
@@ -163,8 +166,10 @@ int main(int argc, char** argv)
             args.insert(args.begin() + 1, argv[0]);
             return runModelBench(parseOptions(argc + 1, args.data()));
         }
-        if (command == "resume" || command == "evidence") {
+        if (command == "resume" || command == "evidence" || command == "scan-models") {
 #ifdef FOLIO_BENCH_HAS_APP
+            if (command == "scan-models")
+                return folio::bench::runScanModelsBenchMain(argc, argv);
             return command == "resume" ? folio::cli::runBenchResumeMain(argc, argv)
                                        : folio::bench::runEvidenceBenchMain(argc, argv);
 #else
