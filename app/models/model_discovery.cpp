@@ -64,10 +64,12 @@ private:
 void collectHuggingFace(const QString& hub, QList<Found>& out)
 {
     FolderWalk walk(out);
-    const QStringList repos = QDir(hub).entryList({QStringLiteral("models--*")}, QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name);
+    const QString prefix = QStringLiteral("models--");
+    const QStringList repos = QDir(hub).entryList({prefix + u'*'}, QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name);
     for (const QString& repo : repos) {
-        QString name = repo.mid(int(qstrlen("models--")));
-        name.replace(name.indexOf(QLatin1String("--")), 2, QStringLiteral("/"));
+        QString name = repo.mid(prefix.size());
+        if (const qsizetype owner = name.indexOf(QLatin1String("--")); owner > 0)  // "models--gpt2" has no owner
+            name.replace(owner, 2, QStringLiteral("/"));
         walk.walk(hub + u'/' + repo + QStringLiteral("/snapshots"), 5, name);
     }
 }

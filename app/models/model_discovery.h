@@ -21,6 +21,8 @@ struct ModelScan {
     QList<ModelPlace> searched;   // the places that exist
 };
 
+// A few milliseconds per file with a warm page cache, but a cold disk seeks for
+// every header: the GUI runs it off its thread (QtConcurrent::run).
 ModelScan scanModels(const QList<ModelPlace>& places);
 
 } // namespace folio

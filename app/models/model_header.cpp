@@ -56,6 +56,10 @@ QString unsupportedReason(const GgufFile& first, const std::vector<GgufFile>& fi
     const std::string arch = first.architecture();
     if (arch.empty())
         return QStringLiteral("the file names no architecture (general.architecture)");
+    // LM Studio and Hugging Face repos keep a vision model's image encoder (mmproj-*.gguf)
+    // beside its language model: say what it is rather than "unsupported architecture".
+    if (arch == "clip")
+        return QStringLiteral("an image encoder (mmproj) for a vision model, not a language model");
     try {
         describeFamily(first, arch);
     } catch (const std::invalid_argument& e) {

@@ -117,7 +117,8 @@ TEST_F(ModelDiscovery, ListsEachModelOnceUnderItsApp)
 {
     scan = folio::scanModels(places);
     const QMap<QString, QString> expected{
-        {home.lmStudio, QStringLiteral("LM Studio")}, {home.gpt4all, QStringLiteral("GPT4All")},
+        {home.lmStudio, QStringLiteral("LM Studio")}, {home.mmproj, QStringLiteral("LM Studio")},
+        {home.gpt4all, QStringLiteral("GPT4All")},
         {home.jan, QStringLiteral("Jan")},            {home.ollamaBlob, QStringLiteral("Ollama")},
         {home.ollamaOther, QStringLiteral("Ollama")}, {home.ollamaMissing, QStringLiteral("Ollama")},
         {home.hfSnapshot, QStringLiteral("Hugging Face")}, {home.llamaCpp, QStringLiteral("llama.cpp")},
@@ -244,6 +245,11 @@ TEST_F(ModelDiscovery, UnsupportedAndDamagedFilesSayWhy)
     EXPECT_EQ(mamba.reason, QStringLiteral("unsupported architecture 'mamba' (supported: %1)")
                                 .arg(QString::fromStdString(folio::supportedArchitectureList())));
 
+    const LocalModel& projector = get(home.mmproj);
+    EXPECT_EQ(projector.family, QStringLiteral("clip"));
+    EXPECT_FALSE(projector.supported);
+    EXPECT_TRUE(projector.reason.contains(QLatin1String("image encoder (mmproj)"))) << projector.reason.toStdString();
+
     const LocalModel& cut = get(home.truncated);
     EXPECT_FALSE(cut.supported);
     EXPECT_EQ(cut.name, QStringLiteral("truncated"));  // the header never got as far as general.name
@@ -280,7 +286,7 @@ TEST_F(ModelDiscovery, TheFirstPlaceToReachAFileNamesItsApp)
         if (!m.canonicalPath.isEmpty())
             canonical.append(m.canonicalPath);
     EXPECT_EQ(canonical.size(), QSet<QString>(canonical.begin(), canonical.end()).size());
-    EXPECT_EQ(scan.models.size(), 12);  // hidden folders (.cache, .ollama) are not walked from the home
+    EXPECT_EQ(scan.models.size(), 13);  // hidden folders (.cache, .ollama) are not walked from the home
 }
 
 TEST_F(ModelDiscovery, ScanningChangesNothing)

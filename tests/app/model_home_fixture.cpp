@@ -114,6 +114,9 @@ FakeModelHome::FakeModelHome(const QString& home) : root(home), userFolder(home 
     q4km.contextLength = 8192;
     lmStudio = writeModel(q4km, root + QStringLiteral("/.lmstudio/models/lmstudio-community/Tiny-Llama-GGUF/tiny-llama-Q4_K_M.gguf"),
                           QStringLiteral("Tiny Llama"));
+    TinyModelSpec clip;
+    clip.architecture = "clip";
+    mmproj = writeModel(clip, QFileInfo(lmStudio).path() + QStringLiteral("/mmproj-tiny-f16.gguf"), QStringLiteral("Tiny Vision"));
 
     TinyModelSpec qwen2;
     qwen2.architecture = "qwen2";

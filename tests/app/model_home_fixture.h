@@ -18,6 +18,7 @@ struct FakeModelHome {
 
     // One path per model the scan should list (the path it should report).
     QString lmStudio;       // .lmstudio/models/lmstudio-community/Tiny-Llama-GGUF/tiny-llama-Q4_K_M.gguf
+    QString mmproj;         // beside it: mmproj-tiny-f16.gguf, architecture "clip"
     QString gpt4all;        // .local/share/nomic.ai/GPT4All/qwen2-tiny.Q8_0.gguf
     QString jan;            // jan/llamacpp/models/qwen3-tiny/model.gguf
     QString ollamaBlob;     // .ollama/models/blobs/sha256-HEX (tags tinyllama:1.1b and tinyllama:latest)

@@ -61,7 +61,7 @@ TEST_F(LocalModelsCli, JsonDescribesEveryModel)
     const CliRun r = run({QStringLiteral("--local"), QStringLiteral("--dir"), home.userFolder, QStringLiteral("--json")});
     ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
     const QJsonArray models = QJsonDocument::fromJson(r.out.toUtf8()).array();
-    EXPECT_EQ(models.size(), 12) << r.out.toStdString();
+    EXPECT_EQ(models.size(), 13) << r.out.toStdString();
 
     const QJsonObject lm = objectFor(models, home.lmStudio);
     const QJsonObject expected{{QStringLiteral("path"), home.lmStudio},
@@ -131,7 +131,7 @@ TEST_F(LocalModelsCli, SearchSortAndUsage)
 
     // Without --dir only the apps' places: the user's folder stays out.
     r = run({QStringLiteral("--local"), QStringLiteral("--json")});
-    EXPECT_EQ(QJsonDocument::fromJson(r.out.toUtf8()).array().size(), 8) << r.out.toStdString();
+    EXPECT_EQ(QJsonDocument::fromJson(r.out.toUtf8()).array().size(), 9) << r.out.toStdString();
 
     EXPECT_EQ(run({QStringLiteral("--local"), QStringLiteral("--sort"), QStringLiteral("colour")}).exitCode, 2);
     EXPECT_EQ(run({}).exitCode, 2);  // "models" alone still asks for --endpoint (or --local)
