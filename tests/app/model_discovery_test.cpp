@@ -6,6 +6,7 @@
 #include "app/models/model_discovery.h"
 #include "app/models/model_list.h"
 #include "engine/gguf/gguf.h"
+#include "engine/gguf/gguf_writer.h"
 #include "engine/model/family.h"
 #include "tests/engine/test_models.h"
 
@@ -371,4 +372,43 @@ TEST_F(ModelDiscovery, ARememberedChoiceIsRecognised)
     check = folio::checkRememberedModel(remembered);
     EXPECT_FALSE(check.same);
     EXPECT_TRUE(check.reason.contains(QLatin1String("is gone"))) << check.reason.toStdString();
+}
+
+// Reasons the fake home does not cover, each in a folder of its own.
+TEST(ModelHeaders, WhatTheEngineCannotComputeIsNamed)
+{
+    QTemporaryDir folder;
+    // A tensor type the engine has no kernel for (bytes of zeros: the header is what counts).
+    folio::GgufWriter q2k;
+    q2k.setString("general.architecture", "llama");
+    q2k.setString("general.name", "two bits");
+    const std::vector<uint8_t> block(84, 0);  // one Q2_K block of 256 elements
+    q2k.addTensor("token_embd.weight", folio::GgmlType::Q2_K, {256, 1}, block.data(), block.size());
+    q2k.write(folder.filePath(QStringLiteral("q2k.gguf")).toStdString());
+    // A vocabulary without weights, such as llama.cpp's ggml-vocab-*.gguf.
+    folio::GgufWriter vocab;
+    vocab.setString("general.architecture", "llama");
+    vocab.setStringArray("tokenizer.ggml.tokens", {"a", "b"});
+    vocab.write(folder.filePath(QStringLiteral("vocab.gguf")).toStdString());
+
+    const folio::ModelScan scan = folio::scanModels({folio::userModelFolder(folder.path())});
+    ASSERT_EQ(scan.models.size(), 2);
+    EXPECT_EQ(scan.models[0].name, QStringLiteral("two bits"));
+    EXPECT_EQ(scan.models[0].type, QStringLiteral("Q2_K"));
+    EXPECT_EQ(scan.models[0].reason, QStringLiteral("tensor type q2_K is not supported (tensor 'token_embd.weight')"));
+    EXPECT_EQ(scan.models[1].name, QStringLiteral("vocab"));
+    EXPECT_FALSE(scan.models[1].supported);
+    EXPECT_TRUE(scan.models[1].reason.contains(QLatin1String("no weights"))) << scan.models[1].reason.toStdString();
+}
+
+TEST(ModelHeaders, AHuggingFaceRepoWithoutOwnerKeepsItsName)
+{
+    QTemporaryDir hub;
+    const QString snapshot = hub.filePath(QStringLiteral("models--gpt2/snapshots/abc"));
+    ASSERT_TRUE(QDir().mkpath(snapshot));
+    folio::test::writeTinyModel({}, (snapshot + QStringLiteral("/gpt2.gguf")).toStdString());
+    const folio::ModelScan scan =
+        folio::scanModels({{QStringLiteral("Hugging Face"), hub.path(), PlaceLayout::HuggingFace, 0}});
+    ASSERT_EQ(scan.models.size(), 1);
+    EXPECT_EQ(scan.models[0].name, QStringLiteral("gpt2"));
 }
