@@ -113,9 +113,8 @@ ModelFingerprint fingerprintOf(const std::vector<GgufFile>& files)
 
 void readModelHeaders(LocalModel& model, int totalParts)
 {
-    std::vector<GgufFile> files;
     try {
-        files = openAll(model.parts);
+        const std::vector<GgufFile> files = openAll(model.parts);
         if (files.empty())
             throw GgufError("no file");
         const GgufFile& first = files.front();

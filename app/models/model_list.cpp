@@ -74,6 +74,26 @@ RememberedModel rememberModel(const LocalModel& model)
     return {model.path, model.sizeBytes, model.fingerprint};
 }
 
+QVariantMap rememberedModelToVariant(const RememberedModel& r)
+{
+    return {{QStringLiteral("path"), r.path},
+            {QStringLiteral("size"), r.sizeBytes},
+            {QStringLiteral("architecture"), r.fingerprint.architecture},
+            {QStringLiteral("name"), r.fingerprint.name},
+            {QStringLiteral("tensors"), r.fingerprint.tensorCount}};
+}
+
+std::optional<RememberedModel> rememberedModelFromVariant(const QVariantMap& map)
+{
+    for (const char* key : {"path", "size", "architecture", "name", "tensors"})
+        if (!map.contains(QLatin1String(key)))
+            return std::nullopt;
+    return RememberedModel{map.value(QStringLiteral("path")).toString(),
+                           map.value(QStringLiteral("size")).toLongLong(),
+                           {map.value(QStringLiteral("architecture")).toString(), map.value(QStringLiteral("name")).toString(),
+                            map.value(QStringLiteral("tensors")).toLongLong()}};
+}
+
 namespace {
 
 // The parts of a split set beside `path`, all of them, as the scan lists them.

@@ -6,6 +6,7 @@
 
 #include <QList>
 #include <QString>
+#include <QVariantMap>
 
 #include <optional>
 
@@ -31,6 +32,10 @@ struct RememberedModel {
 };
 
 RememberedModel rememberModel(const LocalModel& model);
+
+// For QSettings: {path, size, architecture, name, tensors}; nullopt when a key is missing.
+QVariantMap rememberedModelToVariant(const RememberedModel& remembered);
+std::optional<RememberedModel> rememberedModelFromVariant(const QVariantMap& map);
 
 struct RememberedCheck {
     bool same = false;

@@ -347,8 +347,14 @@ TEST_F(ModelDiscovery, SortAndSearch)
 TEST_F(ModelDiscovery, ARememberedChoiceIsRecognised)
 {
     scan = folio::scanModels(places);
-    const folio::RememberedModel remembered = folio::rememberModel(get(home.lmStudio));
+    // Kept in the settings and read back, as the app does between runs.
+    const auto kept = folio::rememberedModelFromVariant(folio::rememberedModelToVariant(folio::rememberModel(get(home.lmStudio))));
+    ASSERT_TRUE(kept);
+    const folio::RememberedModel remembered = *kept;
+    EXPECT_EQ(remembered.path, home.lmStudio);
+    EXPECT_EQ(remembered.fingerprint, get(home.lmStudio).fingerprint);
     EXPECT_TRUE(folio::checkRememberedModel(remembered).same);
+    EXPECT_FALSE(folio::rememberedModelFromVariant({{QStringLiteral("path"), home.lmStudio}}));
     EXPECT_TRUE(folio::checkRememberedModel(folio::rememberModel(get(home.splitFirst))).same);
 
     // Another model of the same size in its place: general.name of the same length.
