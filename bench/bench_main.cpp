@@ -8,6 +8,7 @@
 //   folio-bench evidence --model FILE [--docs 24] [--chars 8000]      (built with app/: evidence pages per layer)
 //   folio-bench server --model FILE [--prompt 512] [--gen 128] [--doc 1536] [--threads T] [--repeats 3] [--server PATH]
 //                                                                     (built with app/: folio-server vs the engine here)
+//   folio-bench scan-models [--dir D] [--models 100]                  (built with app/: models on this computer)
 //   folio-bench chat-render [--turns 2,200] [--tokens 400] [--interval 1]  (built with ui/: streaming into long chats)
 #include "bench/bench_util.h"
 
@@ -38,6 +39,7 @@ int runBenchResumeMain(int argc, char** argv);  // app/cli/bench_resume.cpp (Qt,
 namespace folio::bench {
 int runEvidenceBenchMain(int argc, char** argv);  // bench/app_evidence_bench.cpp
 int runServerBenchMain(int argc, char** argv);    // bench/app_server_bench.cpp (folio-server vs this process)
+int runScanModelsBenchMain(int argc, char** argv);  // bench/app_scan_bench.cpp
 }
 #endif
 #ifdef FOLIO_BENCH_HAS_UI
@@ -163,6 +165,7 @@ int main(int argc, char** argv)
         "       folio-bench evidence --model FILE [--docs 24] [--chars 8000] [--page-chars 1000] [--filler TEXT]\n"
         "       folio-bench server --model FILE [--prompt 512] [--gen 128] [--doc 1536] [--question 24] [--threads T]\n"
         "                          [--repeats 3] [--server PATH]\n"
+        "       folio-bench scan-models [--dir D] [--models 100] [--runs 5]\n"
         "       folio-bench chat-render [--turns 2,200] [--tokens 400] [--interval 1] [--repeats 3]\n";
     if (argc < 2) {
         std::fputs(usage.c_str(), stderr);
@@ -175,10 +178,12 @@ int main(int argc, char** argv)
             args.insert(args.begin() + 1, argv[0]);
             return runModelBench(parseOptions(argc + 1, args.data()));
         }
-        if (command == "resume" || command == "evidence" || command == "server") {
+        if (command == "resume" || command == "evidence" || command == "server" || command == "scan-models") {
 #ifdef FOLIO_BENCH_HAS_APP
             if (command == "server")
                 return folio::bench::runServerBenchMain(argc, argv);
+            if (command == "scan-models")
+                return folio::bench::runScanModelsBenchMain(argc, argv);
             return command == "resume" ? folio::cli::runBenchResumeMain(argc, argv)
                                        : folio::bench::runEvidenceBenchMain(argc, argv);
 #else

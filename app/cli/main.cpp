@@ -1,5 +1,6 @@
 // folio-cli: the app core without widgets, for scripting and tests.
 #include "app/cli/info_command.h"
+#include "app/cli/local_models_command.h"
 #include "app/cli/model_commands.h"
 #include "app/cli/reading_commands.h"
 #include "app/cli/remote_commands.h"
@@ -90,7 +91,7 @@ int main(int argc, char* argv[])
     if (command == QLatin1String("review"))
         return folio::cli::runReview(args);
     if (command == QLatin1String("models"))
-        return folio::cli::runModels(args);
+        return args.contains(QLatin1String("--local")) ? folio::cli::runLocalModels(args) : folio::cli::runModels(args);
     if (command == QLatin1String("bench-resume"))
         return folio::cli::runBenchResume(args);
     if (command == QLatin1String("--version")) {
