@@ -5,6 +5,8 @@
 #include "app/reading/reading_plan.h"
 #include "app/remote/api_key_store.h"
 #include "engine/model/model.h"
+#include "app/models/model_header.h"
+#include "ui/models/local_models_page.h"
 #include "ui/models/server_page.h"
 #include "ui/shell/status_widgets.h"
 
@@ -65,9 +67,24 @@ ModelManagerDialog::ModelManagerDialog(QWidget* parent, ApiKeyStore* keys) : QDi
     choiceRow->addStretch(1);
 
     auto* tabs = new QTabWidget;
+    m_tabs = tabs;
     tabs->setObjectName(QStringLiteral("modelManagerTabs"));
     tabs->addTab(createModelPage(), tr("Local model"));
+    m_localModels = new LocalModelsPage;
+    tabs->addTab(m_localModels, tr("On this computer"));
     tabs->addTab(m_server, tr("Server"));
+    connect(tabs, &QTabWidget::currentChanged, this, [this] {
+        if (m_tabs->currentWidget() == m_localModels && m_localModels->models().isEmpty()
+            && !m_localModels->isScanning() && !m_localModels->property("searched").toBool()) {
+            m_localModels->setProperty("searched", true);
+            m_localModels->rescan();
+        }
+    });
+    connect(m_localModels, &LocalModelsPage::chosen, this, [this](const QString& path) {
+        m_localChoice->setChecked(true);
+        m_tabs->setCurrentIndex(0);
+        inspect(path);
+    });
     tabs->addTab(createSettingsPage(), tr("Settings"));
     connect(m_serverChoice, &QRadioButton::toggled, this, [tabs, this](bool server) {
         tabs->setCurrentWidget(server ? static_cast<QWidget*>(m_server) : tabs->widget(0));
@@ -300,10 +317,21 @@ void ModelManagerDialog::inspect(const QString& path)
     }
     m_status->setText(tr("Reading %1…").arg(QFileInfo(path).fileName()));
     const std::shared_ptr<const Document> document = m_document;
-    m_watcher->setFuture(QtConcurrent::run([path, document] {
+    // The file chosen before is checked against what it was then (size and header).
+    std::optional<RememberedModel> remembered =
+        rememberedModelFromVariant(QSettings().value(QStringLiteral("model/remembered")).toMap());
+    if (remembered && remembered->path != path)
+        remembered.reset();
+    m_watcher->setFuture(QtConcurrent::run([path, document, remembered] {
         Inspection out;
+        if (remembered) {
+            const RememberedCheck check = checkRememberedModel(*remembered);
+            if (!check.same)
+                out.changed = check.reason;
+        }
         try {
             out.model = Model::load(path.toStdString());
+            out.identity = RememberedModel{path, QFileInfo(path).size(), readFingerprint({path})};
             out.summary = ModelSummary::of(*out.model);
             if (document)
                 out.documentTokens = readingPromptTokens(*out.model, *document);
@@ -325,12 +353,16 @@ void ModelManagerDialog::onInspected()
     Inspection result = m_watcher->result();
     m_error = result.error;
     m_model = result.model;
+    m_identity = result.identity;
     m_summary = result.model ? result.summary : ModelSummary{};
     m_documentTokens = result.documentTokens;
     const ModelSummary& s = m_summary;
     const QLocale locale;
     m_status->setText(m_model ? tr("%1, %2").arg(QFileInfo(s.path).fileName(), StatusWidgets::bytesText(s.fileBytes))
                               : tr("Cannot use this model: %1").arg(m_error));
+    if (!result.changed.isEmpty())
+        m_status->setText(m_status->text() + QLatin1Char('\n')
+                          + tr("This is not the model chosen before: %1.").arg(result.changed));
     setValue("metaName", s.name);
     setValue("metaArchitecture", s.architecture);
     setValue("metaParameters", m_model ? ModelSummary::parameterText(s.parameters) : QString());
@@ -390,6 +422,8 @@ void ModelManagerDialog::updatePlan()
     setValue("planSuggestions", choices.isEmpty() ? tr("—") : choices.join(QLatin1Char('\n')));
 }
 
+void ModelManagerDialog::showLocalModels() { m_tabs->setCurrentWidget(m_localModels); }
+
 bool ModelManagerDialog::usesServer() const { return m_serverChoice->isChecked(); }
 
 void ModelManagerDialog::accept()
@@ -400,6 +434,9 @@ void ModelManagerDialog::accept()
     QSettings store;
     saveServerProfiles(store, m_server->profiles());
     settings().save();
+    // Remembered by path, size and header, to notice a file replaced under the same name.
+    if (m_identity && m_identity->path == m_path->text())
+        store.setValue(QStringLiteral("model/remembered"), rememberedModelToVariant(*m_identity));
     // The key first: the answer source reads it as soon as the dialog is accepted.
     QPointer<ModelManagerDialog> self(this);
     m_server->saveKey([self](const QString& notice) {

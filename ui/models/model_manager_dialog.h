@@ -6,6 +6,7 @@
 // Or a server answers instead (the "Server" page): which one is chosen at the top.
 #pragma once
 
+#include "app/models/model_list.h"
 #include "app/settings/model_settings.h"
 #include "ui/models/model_summary.h"
 
@@ -21,11 +22,13 @@ class QLabel;
 class QLineEdit;
 class QRadioButton;
 class QSpinBox;
+class QTabWidget;
 
 namespace folio {
 
 class ApiKeyStore;
 class Model;
+class LocalModelsPage;
 class ServerPage;
 struct Document;
 
@@ -52,6 +55,9 @@ public:
     QString error() const { return m_error; }
 
     ServerPage* serverPage() const { return m_server; }
+    LocalModelsPage* localModelsPage() const { return m_localModels; }
+    // Shows the "On this computer" page (searching there the first time).
+    void showLocalModels();
     bool usesServer() const;
 
     // Saves the settings and the saved servers, and the key in the keyring; closes
@@ -68,6 +74,8 @@ private:
         ModelSummary summary;
         int documentTokens = 0;
         QString error;
+        QString changed;   // the file is no longer the model chosen before: why
+        std::optional<RememberedModel> identity;   // what to remember it by when chosen
     };
     QWidget* createModelPage();
     QWidget* createSettingsPage();
@@ -85,7 +93,10 @@ private:
     QFutureWatcher<Inspection>* m_watcher;
     QString m_pendingPath;
 
+    std::optional<RememberedModel> m_identity;
     ServerPage* m_server = nullptr;
+    LocalModelsPage* m_localModels = nullptr;
+    QTabWidget* m_tabs = nullptr;
     QRadioButton* m_localChoice = nullptr;
     QRadioButton* m_serverChoice = nullptr;
     bool m_accepting = false;
