@@ -35,6 +35,7 @@ struct AnswerOutcome {
     qint64 questionId = 0;
     qint64 answerId = 0;
     bool interrupted = false;   // stopped before its end: what was written
+    QString reasoning;          // the thinking before it, when the model thought first
 };
 
 // Every request has an id, which ask() returns and every signal about it carries: the
@@ -61,6 +62,8 @@ signals:
                          double etaSeconds);
     void readingFinished(quint64 request, bool completed);
     void token(quint64 request, const QString& piece);
+    // A reasoning model's thinking before its answer (shown folded, stored apart).
+    void reasoning(quint64 request, const QString& piece);
     void answered(quint64 request, const folio::AnswerOutcome& outcome);
     // A backend that stores messages says which conversation holds the answer (it
     // creates one when asked with conversationId 0); sent before answered().

@@ -17,6 +17,7 @@ ReadingOptions readingOptions(const ModelSettings& s)
     o.threads = s.threads;
     o.sampler = s.samplerParams();
     o.maxAnswerTokens = s.maxTokens;
+    o.thinking = s.thinking;
     SessionOptions session;
     session.dca.enabled = o.method == ExtensionMethod::Dca;
     s.applyOverrides(session);
@@ -56,6 +57,15 @@ EmbeddedAnswerSource::EmbeddedAnswerSource(const QString& databasePath, QObject*
         }
         emit token(m_request, text);
     });
+    connect(m_controller, &ReadingController::reasoning, this, [this](const QString& text) {
+        if (!m_active)
+            return;
+        if (m_reading) {
+            m_reading = false;
+            emit readingFinished(m_request, true);
+        }
+        emit reasoning(m_request, text);
+    });
     connect(m_controller, &ReadingController::finished, this, [this](const AnswerResult& result) {
         if (!m_active)
             return;
@@ -68,7 +78,7 @@ EmbeddedAnswerSource::EmbeddedAnswerSource(const QString& databasePath, QObject*
         emit contextUsed(result.contextTokens, m_contextTokens);
         emit conversationSaved(request, result.conversationId);
         emit answered(request, {result.answer, result.evidence, result.conversationId, result.questionId,
-                                result.messageId, result.interrupted});
+                                result.messageId, result.interrupted, result.reasoning});
     });
     connect(m_controller, &ReadingController::cancelled, this, [this] {
         if (!m_active)

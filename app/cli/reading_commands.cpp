@@ -118,6 +118,8 @@ void addReadingOptions(QCommandLineParser& parser)
               QStringLiteral("Layers whose attention finds the evidence pages: all, default (all but the first quarter) or a list such as 0,2."),
               QStringLiteral("LIST"));
     addOption(parser, QStringLiteral("no-snapshots"), QStringLiteral("Neither restore nor save KV snapshots."));
+    addOption(parser, QStringLiteral("no-think"),
+              QStringLiteral("A reasoning model (Qwen3) answers without thinking first."));
     addContextOptions(parser);
 }
 
@@ -156,6 +158,7 @@ ReadingOptions readingOptions(const QCommandLineParser& parser)
         o.sampler.repeatPenalty = 1.1f;
     o.sampler.seed = static_cast<uint64_t>(whole(parser, "seed", 0));
     o.useSnapshots = !parser.isSet(QStringLiteral("no-snapshots"));
+    o.thinking = !parser.isSet(QStringLiteral("no-think"));
     return o;
 }
 
@@ -232,8 +235,20 @@ int runAsk(const QStringList& arguments)
             endProgress();
             err << "note: " << text << Qt::endl;
         });
+        // The thinking goes to stderr (a reader pipes the answer alone), the answer to stdout.
+        bool thinkingShown = false;
+        QObject::connect(&controller, &ReadingController::reasoning, [&](const QString& text) {
+            endProgress();
+            if (!thinkingShown)
+                err << "thinking: ";
+            thinkingShown = true;
+            err << text;
+            err.flush();
+        });
         QObject::connect(&controller, &ReadingController::token, [&](const QString& text) {
             endProgress();
+            if (std::exchange(thinkingShown, false))
+                err << Qt::endl;
             const QByteArray utf8 = text.toUtf8();
             std::fwrite(utf8.constData(), 1, std::size_t(utf8.size()), stdout);
             std::fflush(stdout);

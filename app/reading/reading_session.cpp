@@ -51,10 +51,18 @@ void ReadingSession::loadModel(const QString& path)
     builder_.reset();
     model_.reset();
     model_ = Model::load(path.toStdString());
+    makeBuilder();
+}
+
+// The prompt's shape from the model's template and the options (thinking on or off
+// changes only what opens the assistant's turn, not the document's prefix).
+void ReadingSession::makeBuilder()
+{
     const Tokenizer& tok = model_->tokenizer();
     ChatTemplate chat = ChatTemplate::detect(model_->file().getString("tokenizer.chat_template").value_or(""),
                                              model_->params().architecture,
                                              [&](std::string_view piece) { return tok.findToken(piece).has_value(); });
+    chat.setThinking(options_.thinking);
     builder_ = std::make_unique<PromptBuilder>(tok, std::move(chat));
     if (document_)
         prompt_ = builder_->documentPrompt(*document_);
@@ -68,9 +76,12 @@ void ReadingSession::setOptions(const ReadingOptions& options)
                                || !(o.dca == options.dca) || o.conversationRoom != options.conversationRoom
                                || o.batchSize != options.batchSize || o.threads != options.threads
                                || o.availableBytes != options.availableBytes || !(o.documents == options.documents);
+    const bool thinkingChanged = o.thinking != options.thinking;
     options_ = options;
     if (shapesSession)
         ++optionsGeneration_;
+    if (thinkingChanged && model_)
+        makeBuilder();
 }
 
 void ReadingSession::dropSession()

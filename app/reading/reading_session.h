@@ -60,6 +60,7 @@ struct ReadingOptions {
     // Answers.
     SamplerParams sampler{0.0f, 40, 0.95f, 0.05f, 1.0f, 64, 0};  // greedy by default
     int maxAnswerTokens = 512;
+    bool thinking = true;              // a reasoning model (Qwen3) may think before it answers
     int evidencePages = 3;
     std::vector<int> evidenceLayers;   // empty: defaultEvidenceLayers(); {kEveryLayer}: all
 
@@ -98,6 +99,7 @@ struct AnswerResult {
     bool interrupted = false;     // cancelled after some text: saved, marked interrupted
     QString question;
     QString answer;
+    QString reasoning;            // the thinking before it, when the model thought first
     QVector<EvidencePage> evidence;
     QStringList evidenceMarkers;  // "[p. 12]" for each evidence page
     int answerTokens = 0;
@@ -135,6 +137,7 @@ public:
     struct Callbacks {
         std::function<void(const ReadProgress&)> progress;
         std::function<void(const QString& text)> token;    // streamed answer text
+        std::function<void(const QString& text)> reasoning;  // streamed thinking (Qwen3's <think>), apart
         std::function<void(const QString& text)> notice;   // "snapshot damaged: reading again"
     };
 
@@ -187,6 +190,7 @@ public:
 
     // Forget the in-memory state (tests and the benchmark: force a restore).
     void dropSession();
+    void makeBuilder();
 
 private:
     SessionOptions planSession(const Callbacks& callbacks) const;

@@ -5,6 +5,7 @@
 #include "app/reading/evidence_collector.h"
 #include "app/store/database.h"
 #include "app/store/kv_snapshot_store.h"
+#include "engine/session/answer_text.h"
 #include "engine/session/stop_strings.h"
 #include "engine/tokenizer/tokenizer.h"
 
@@ -237,16 +238,22 @@ AnswerResult ReadingSession::answer(const QString& question, qint64 conversation
     EvidenceCollector evidence(prompt_.keyRanges(), pageIndex, evidenceLayers);
     Sampler sampler(options_.sampler);
     TokenStreamDecoder decoder(model_->tokenizer());
-    StopStringMatcher matcher(builder_->chatTemplate().stopStrings());
-    std::string answer;
-    auto show = [&](const std::string& text) {
-        if (text.empty())
+    // The stop strings cut the turn; a reasoning model's <think> block goes apart.
+    AnswerText text(builder_->chatTemplate().stopStrings());
+    std::string answer, reasoning;
+    auto show = [&](const AnswerText::Piece& piece) {
+        if (!piece.reasoning.empty()) {
+            reasoning += piece.reasoning;
+            if (callbacks.reasoning)
+                callbacks.reasoning(QString::fromStdString(piece.reasoning));
+        }
+        if (piece.answer.empty())
             return;
         if (answer.empty())
             result.secondsToFirstToken = secondsSince(start);
-        answer += text;
+        answer += piece.answer;
         if (callbacks.token)
-            callbacks.token(QString::fromStdString(text));
+            callbacks.token(QString::fromStdString(piece.answer));
     };
     const int answerBegin = session_->position();
     const int room = session_->contextLength() - answerBegin;
@@ -254,22 +261,22 @@ AnswerResult ReadingSession::answer(const QString& question, qint64 conversation
     {
         ObserverScope scope(*session_, &evidence);
         stop = session_->generate(sampler, std::min(options_.maxAnswerTokens, room), [&](int32_t token) {
-            const StopStringMatcher::Result r = matcher.push(decoder.push(token));
-            show(r.text);
-            return !r.stopped;
+            const AnswerText::Piece piece = text.push(decoder.push(token));
+            show(piece);
+            return !piece.stopped;
         }, cancel);
     }
     // Stopped before a word was written: as if not asked (the chat gives the question
     // back). Stopped later: the question and what was written are kept, marked.
     result.interrupted = stop == GenerationStop::Cancelled;
+    show(text.finish(text.stopped() ? std::string() : decoder.flush()));  // what was held back
     if (result.interrupted && answer.empty()) {
         session_->truncate(before);
         throw ReadingCancelled();
     }
-    if (!matcher.stopped())
-        show(matcher.push(decoder.flush()).text + matcher.flush());
 
     result.answer = QString::fromStdString(answer).trimmed();
+    result.reasoning = QString::fromStdString(reasoning).trimmed();
     result.evidence = evidence.topPages(options_.evidencePages);
     for (const EvidencePage& page : result.evidence)
         result.evidenceMarkers << PromptBuilder::pageMarker(*document_, page.page);
@@ -288,6 +295,7 @@ AnswerResult ReadingSession::answer(const QString& question, qint64 conversation
     reply.tokenEnd = session_->position();
     reply.evidence = result.evidence;
     reply.interrupted = result.interrupted;
+    reply.reasoning = result.reasoning;
     TurnRecord turn;
     try {
         turn = retryWhileBusy(callbacks, [&] {

@@ -36,6 +36,7 @@ AnswerOutcome outcomeOf(const RemoteAnswer& answer)
     outcome.questionId = answer.questionId;
     outcome.answerId = answer.answerId;
     outcome.interrupted = answer.interrupted;
+    outcome.reasoning = answer.reasoning.trimmed();
     return outcome;
 }
 
@@ -82,6 +83,10 @@ void RemoteAnswerSource::setServer(const ServerProfile& profile, const QString& 
     connect(reading, &RemoteReading::delta, this, [this](const QString& text) {
         if (m_active)
             emit token(m_request, text);
+    });
+    connect(reading, &RemoteReading::reasoningDelta, this, [this](const QString& text) {
+        if (m_active)
+            emit reasoning(m_request, text);
     });
     connect(reading, &RemoteReading::finished, this, [this](const RemoteAnswer& answer) {
         if (!m_active)

@@ -248,7 +248,10 @@ void RemoteReading::send(std::shared_ptr<Job> job, const RemoteModel& model)
             job->answer.text += text;
             emit delta(text);
         });
-        connect(stream_, &ChatStream::reasoningDelta, this, [job](const QString& text) { job->answer.reasoning += text; });
+        connect(stream_, &ChatStream::reasoningDelta, this, [this, job](const QString& text) {
+            job->answer.reasoning += text;
+            emit reasoningDelta(text);
+        });
         connect(stream_, &ChatStream::finished, this, [this, job](const QString& finishReason, const ChatUsage& usage) {
             if (usage.promptTokens > 0) {
                 job->answer.promptTokens = usage.promptTokens;
@@ -293,6 +296,7 @@ void RemoteReading::store(Job& job)
     answer.role = MessageRole::Assistant;
     answer.text = job.answer.text.trimmed();
     answer.interrupted = job.answer.interrupted;
+    answer.reasoning = job.answer.reasoning.trimmed();
     for (const TextEvidence& e : job.answer.evidence)
         answer.evidence.append(EvidencePage{e.page, e.weight,
                                             e.kind == TextEvidence::Kind::Citation ? EvidenceSource::Citation

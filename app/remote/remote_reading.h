@@ -70,6 +70,7 @@ signals:
     // The prompt's size against the server's context (context 0: the server does not say).
     void budget(int promptTokens, bool estimated, int context);
     void delta(const QString& text);
+    void reasoningDelta(const QString& text);  // a thinking model's reasoning_content, apart
     void finished(const folio::RemoteAnswer& answer);
     // `kept` holds what was stored (a partial answer, marked interrupted) or nothing.
     void failed(folio::RemoteReading::Failure failure, const QString& message, const folio::RemoteAnswer& kept);

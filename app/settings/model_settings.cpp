@@ -31,6 +31,7 @@ ModelSettings ModelSettings::load()
     s.minP = settings.value(QStringLiteral("minP"), s.minP).toDouble();
     s.repeatPenalty = settings.value(QStringLiteral("repeatPenalty"), s.repeatPenalty).toDouble();
     s.maxTokens = settings.value(QStringLiteral("maxTokens"), s.maxTokens).toInt();
+    s.thinking = settings.value(QStringLiteral("thinking"), s.thinking).toBool();
     return s;
 }
 
@@ -54,6 +55,7 @@ void ModelSettings::save() const
     settings.setValue(QStringLiteral("minP"), minP);
     settings.setValue(QStringLiteral("repeatPenalty"), repeatPenalty);
     settings.setValue(QStringLiteral("maxTokens"), maxTokens);
+    settings.setValue(QStringLiteral("thinking"), thinking);
 }
 
 QString ModelSettings::effectiveModelPath() const { return modelPath.isEmpty() ? bundledDemoModel() : modelPath; }

@@ -32,6 +32,7 @@ struct ModelSettings {
     double minP = 0.05;
     double repeatPenalty = 1.1;
     int maxTokens = 512;
+    bool thinking = true;          // a reasoning model (Qwen3) may think before it answers
 
     static ModelSettings load();   // missing values keep the defaults above
     void save() const;

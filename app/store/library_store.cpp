@@ -266,7 +266,7 @@ qint64 LibraryStore::insertMessage(qint64 conversationId, const MessageRecord& m
     if (m_db.changes() == 0)
         notFound(tr("conversation"), conversationId);
     m_db.prepare("INSERT INTO messages (conversation_id, role, text, created_at, token_begin, token_end, evidence, "
-                 "interrupted) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+                 "interrupted, reasoning) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
         .bind(0, conversationId)
         .bind(1, messageRoleKey(message.role))
         .bind(2, message.text)
@@ -275,6 +275,7 @@ qint64 LibraryStore::insertMessage(qint64 conversationId, const MessageRecord& m
         .bind(5, message.tokenEnd)
         .bind(6, evidenceJson(message.evidence))
         .bind(7, message.interrupted ? 1 : 0)
+        .bind(8, message.reasoning)
         .run();
     return m_db.lastInsertId();
 }
@@ -302,7 +303,7 @@ TurnRecord LibraryStore::appendTurn(qint64 conversationId, const MessageRecord& 
 QVector<MessageRecord> LibraryStore::messages(qint64 conversationId)
 {
     Statement select = m_db.prepare("SELECT id, conversation_id, role, text, created_at, token_begin, token_end, "
-                                    "evidence, interrupted FROM messages WHERE conversation_id = ? ORDER BY id");
+                                    "evidence, interrupted, reasoning FROM messages WHERE conversation_id = ? ORDER BY id");
     select.bind(0, conversationId);
     QVector<MessageRecord> all;
     while (select.step()) {
@@ -316,6 +317,7 @@ QVector<MessageRecord> LibraryStore::messages(qint64 conversationId)
         m.tokenEnd = select.optionalInteger(6);
         m.evidence = evidenceFromJson(select.text(7));
         m.interrupted = select.integer(8) != 0;
+        m.reasoning = select.text(9);
         all.append(m);
     }
     return all;

@@ -62,6 +62,7 @@ struct MessageRecord {
     std::optional<qint64> tokenEnd;
     QVector<EvidencePage> evidence;
     bool interrupted = false;   // an answer stopped before its end: what was written
+    QString reasoning;          // a reasoning model's thinking before this answer (shown folded)
 };
 
 // A question and its answer, saved together (LibraryStore::appendTurn).

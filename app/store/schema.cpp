@@ -91,6 +91,12 @@ constexpr const char* kVersion3 = R"sql(
 ALTER TABLE messages ADD COLUMN interrupted INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// A reasoning model's thinking before its answer (Qwen3's <think> block, a server's
+// reasoning_content), kept beside the answer and shown folded; never read as the answer.
+constexpr const char* kVersion4 = R"sql(
+ALTER TABLE messages ADD COLUMN reasoning TEXT NOT NULL DEFAULT '';
+)sql";
+
 } // namespace
 
 const std::vector<Migration>& schemaMigrations()
@@ -99,6 +105,7 @@ const std::vector<Migration>& schemaMigrations()
         {1, "documents, conversations, messages, KV snapshots in chunks", kVersion1},
         {2, "snapshot base (conversation snapshots after the document prefix), last-use index", kVersion2},
         {3, "messages marked interrupted", kVersion3},
+        {4, "a reasoning model's thinking beside its answer", kVersion4},
     };
     return migrations;
 }

@@ -19,6 +19,7 @@ ReadingSession::Callbacks ReadingWorker::callbacks()
     ReadingSession::Callbacks c;
     c.progress = [this](const ReadProgress& p) { emit progress(p.done, p.total, p.tokensPerSecond, p.etaSeconds); };
     c.token = [this](const QString& text) { emit token(text); };
+    c.reasoning = [this](const QString& text) { emit reasoning(text); };
     c.notice = [this](const QString& text) { emit notice(text); };
     return c;
 }
@@ -115,6 +116,7 @@ ReadingController::ReadingController(const QString& databasePath, const ReadingO
     connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
     connect(worker_, &ReadingWorker::progress, this, &ReadingController::progress);
     connect(worker_, &ReadingWorker::token, this, &ReadingController::token);
+    connect(worker_, &ReadingWorker::reasoning, this, &ReadingController::reasoning);
     connect(worker_, &ReadingWorker::notice, this, &ReadingController::notice);
     connect(worker_, &ReadingWorker::modelLoaded, this, [this](const QString& d) { emit modelLoaded(d); ended(); });
     connect(worker_, &ReadingWorker::documentReady, this, [this](const DocumentStatus& s) { emit documentReady(s); ended(); });

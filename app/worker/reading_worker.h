@@ -49,6 +49,7 @@ public slots:
 signals:
     void progress(int tokensDone, int total, double tokensPerSecond, double etaSeconds);
     void token(const QString& text);
+    void reasoning(const QString& text);   // a reasoning model's thinking, before its answer
     void notice(const QString& message);
     void modelLoaded(const QString& description);
     void documentReady(const folio::DocumentStatus& status);
@@ -88,6 +89,7 @@ public:
 signals:
     void progress(int tokensDone, int total, double tokensPerSecond, double etaSeconds);
     void token(const QString& text);
+    void reasoning(const QString& text);   // a reasoning model's thinking, before its answer
     void notice(const QString& message);
     void modelLoaded(const QString& description);
     void documentReady(const folio::DocumentStatus& status);

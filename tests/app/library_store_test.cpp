@@ -86,6 +86,7 @@ TEST_F(LibraryStoreTest, ConversationsAndMessages)
     answer.tokenBegin = 4012;
     answer.tokenEnd = 4040;
     answer.evidence = {{41, 0.62}, {40, 0.21}};
+    answer.reasoning = QStringLiteral("Chapter 42 is about whiteness.\nIt answers the question.");
     QThread::msleep(2);
     library.appendMessage(first, question);
     library.appendMessage(first, answer);
@@ -99,6 +100,8 @@ TEST_F(LibraryStoreTest, ConversationsAndMessages)
     EXPECT_EQ(messages[1].text, answer.text);
     EXPECT_EQ(messages[1].tokenEnd, 4040);
     EXPECT_EQ(messages[1].evidence, answer.evidence);
+    EXPECT_EQ(messages[1].reasoning, answer.reasoning);  // kept beside the answer, not in it
+    EXPECT_EQ(messages[0].reasoning, QString());
     EXPECT_GT(messages[1].createdAtMs, 0);
 
     // Appending marks the conversation updated: it comes first.

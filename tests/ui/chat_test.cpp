@@ -282,6 +282,46 @@ private slots:
         QCOMPARE(turns[2].answers, (QVector<int>{8}));
     }
 
+    // A reasoning model's thinking: counted while it streams, then folded under a
+    // link above the answer, unfolded as a quote on a click; the answer alone is the
+    // answer (copied, stored), and the thinking is kept beside it.
+    void aModelsThinkingIsFoldedAboveItsAnswer()
+    {
+        MainWindow window;
+        ScriptedBackend backend;
+        backend.setInterval(40);
+        backend.setReasoning(QStringLiteral("The tide table lists dawn first.\nSo high water is at dawn."));
+        backend.setAnswer(QStringLiteral("At dawn [p. 2]."), {{1, 1.0}});
+        window.setChatBackend(&backend);
+        window.show();
+        open(window, m_text);
+        ChatView* chat = window.chat();
+        QSignalSpy finished(chat, &ChatView::answerFinished);
+        QVERIFY(chat->ask(QStringLiteral("When is high water?")));
+        QTRY_VERIFY_WITH_TIMEOUT(chat->transcript()->toPlainText().contains(QStringLiteral("Thinking… (12 words)"))
+                                     || chat->transcript()->toPlainText().contains(QStringLiteral("Thought first (12 words)")),
+                                 5000);
+        QVERIFY(finished.wait(5000));
+        const MessageRecord& answer = chat->messages().last();
+        QCOMPARE(answer.text, QStringLiteral("At dawn [p. 2]."));
+        QCOMPARE(answer.reasoning, QStringLiteral("The tide table lists dawn first.\nSo high water is at dawn."));
+        QString text = chat->transcript()->toPlainText();
+        QVERIFY2(text.contains(QStringLiteral("Show the thinking (12 words)")), qPrintable(text));
+        QVERIFY(!text.contains(QStringLiteral("lists dawn first")));
+        const QString html = chat->transcript()->toHtml();
+        const int at = html.indexOf(QStringLiteral("folio-thinking:"));
+        QVERIFY(at > 0);
+        const QString link = html.mid(at, html.indexOf(QLatin1Char('"'), at) - at);
+        emit chat->transcript()->anchorClicked(QUrl(link));
+        text = chat->transcript()->toPlainText();
+        QVERIFY2(text.contains(QStringLiteral("lists dawn first")) && text.contains(QStringLiteral("Hide the thinking")),
+                 qPrintable(text));
+        chat->copyLastAnswer();
+        QCOMPARE(QApplication::clipboard()->text(), QStringLiteral("At dawn [p. 2]."));
+        emit chat->transcript()->anchorClicked(QUrl(link));
+        QVERIFY(!chat->transcript()->toPlainText().contains(QStringLiteral("lists dawn first")));
+    }
+
     void citationsBecomeLinks()
     {
         QCOMPARE(ChatView::linkCitations(QStringLiteral("see [p. 12] and [pp. 3-4].")),

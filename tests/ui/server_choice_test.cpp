@@ -78,7 +78,7 @@ private slots:
         QTest::mouseClick(page.findChild<QPushButton*>(QStringLiteral("testConnectionButton")), Qt::LeftButton);
         QVERIFY(tested.wait(10000));
         QCOMPARE(tested.first().first().toBool(), true);
-        QCOMPARE(label(page, "serverStatus"), QStringLiteral("Connected: 2 model(s)."));
+        QCOMPARE(label(page, "serverStatus"), QStringLiteral("Connected: 2 models."));
         auto* models = page.findChild<QComboBox*>(QStringLiteral("serverModelCombo"));
         QCOMPARE(models->count(), 2);
         QVERIFY2(models->itemText(0).contains(QStringLiteral("1,010,000 tokens (max_model_len)")),

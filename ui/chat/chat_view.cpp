@@ -58,7 +58,13 @@ ChatView::ChatView(QWidget* parent) : QWidget(parent)
             selectAnswer(url.path().toInt());
         else if (url.scheme() == QLatin1String("folio-again") && url.path().toInt() == turnCount() - 1)
             regenerate();
-        else if (url.scheme() == QLatin1String("folio-answer"))   // "turn.answer"
+        else if (url.scheme() == QLatin1String("folio-thinking")) {   // "turn.message": fold or unfold
+            const int turn = url.path().section(QChar(u'.'), 0, 0).toInt();
+            const int message = url.path().section(QChar(u'.'), 1, 1).toInt();
+            if (!m_openThinking.remove(message))
+                m_openThinking.insert(message);
+            renderTurn(turn);
+        } else if (url.scheme() == QLatin1String("folio-answer"))   // "turn.answer"
             showAnswer(url.path().section(QChar(u'.'), 0, 0).toInt(), url.path().section(QChar(u'.'), 1, 1).toInt());
     });
 
@@ -146,6 +152,10 @@ void ChatView::setBackend(AnswerSource* backend)
         connect(backend, &AnswerSource::token, this, [this](quint64 request, const QString& piece) {
             if (isOurs(request))
                 onToken(piece);
+        });
+        connect(backend, &AnswerSource::reasoning, this, [this](quint64 request, const QString& piece) {
+            if (isOurs(request))
+                onReasoning(piece);
         });
         connect(backend, &AnswerSource::answered, this, [this](quint64 request, const AnswerOutcome& outcome) {
             if (isOurs(request))
@@ -254,6 +264,7 @@ void ChatView::deleteConversation()
 void ChatView::loadMessages()
 {
     m_streaming.clear();
+    m_streamingReasoning.clear();
     m_selectedAnswer = -1;
     QVector<MessageRecord> messages;
     if (m_shownAnswersOf != m_conversationId) {
@@ -336,6 +347,7 @@ void ChatView::startAnswer(const QString& question, bool appendQuestion)
     m_answering = true;
     m_asked = question;
     m_streaming.clear();
+    m_streamingReasoning.clear();
     updateButtons();
     // The last turn, with the answer being written, and the one before it when it offered
     // Answer again (as the last turn no more, it cannot).
@@ -366,6 +378,14 @@ void ChatView::copyLastAnswer()
         }
 }
 
+void ChatView::onReasoning(const QString& piece)
+{
+    if (!m_answering)
+        return;
+    m_streamingReasoning += piece;
+    scheduleRender();
+}
+
 void ChatView::onToken(const QString& piece)
 {
     if (!m_answering)
@@ -382,6 +402,7 @@ void ChatView::onAnswered(const AnswerOutcome& outcome)
     m_shownAnswers.remove(turnCount() - 1);
     m_answering = false;
     m_streaming.clear();
+    m_streamingReasoning.clear();
     if (m_backend && m_backend->storesMessages() && m_store) {
         loadMessages();   // the question and answer as saved, with their ids and evidence
     } else {
@@ -391,6 +412,7 @@ void ChatView::onAnswered(const AnswerOutcome& outcome)
         message.text = outcome.text;
         message.evidence = outcome.evidence;
         message.interrupted = outcome.interrupted;   // stopped: marked so, as the worker's store does
+        message.reasoning = outcome.reasoning;
         try {
             if (m_store)
                 message.id = m_store->appendMessage(m_conversationId, message);
@@ -410,6 +432,7 @@ void ChatView::onFailed(const QString& message)
     giveQuestionBack();
     m_answering = false;
     m_streaming.clear();
+    m_streamingReasoning.clear();
     m_progress->finish();
     // A backend that saves turns itself saved nothing of this one.
     if (m_backend && m_backend->storesMessages())
@@ -434,6 +457,7 @@ void ChatView::endWithoutAnswer()
     giveQuestionBack();
     m_answering = false;
     m_streaming.clear();
+    m_streamingReasoning.clear();
     m_progress->finish();
     // A backend that stores turns kept nothing of this question: show what the store has.
     if (m_backend && m_backend->storesMessages())

@@ -13,6 +13,7 @@
 #include "app/answers/answer_source.h"
 
 #include <QHash>
+#include <QSet>
 #include <QPointer>
 #include <QWidget>
 
@@ -108,6 +109,7 @@ private:
     void scheduleRender();
     void startAnswer(const QString& question, bool appendQuestion);
     void onToken(const QString& piece);
+    void onReasoning(const QString& piece);
     void onAnswered(const AnswerOutcome& outcome);
     void onFailed(const QString& message);
     void adoptConversation(qint64 id);
@@ -129,6 +131,8 @@ private:
     QVector<ChatTurn> m_turns;           // turns(m_messages), regrouped when it changes
     int m_livePart = -1;                 // the part rendered with the answer being written
     QString m_streaming;
+    QString m_streamingReasoning;   // a reasoning model's thinking, before m_streaming
+    QSet<int> m_openThinking;       // messages whose thinking is shown unfolded
     QString m_asked;   // the question being answered
     quint64 m_request = 0;   // its request to the backend
     bool m_answering = false;

@@ -16,6 +16,15 @@
 namespace folio {
 
 namespace {
+// "12 words" (no translations are loaded, so no %n plural forms)
+QString wordsText(const QString& text)
+{
+    const auto n = text.split(QRegularExpression(QStringLiteral("\\s+")), Qt::SkipEmptyParts).size();
+    return n == 1 ? ChatView::tr("1 word") : ChatView::tr("%1 words").arg(n);
+}
+} // namespace
+
+namespace {
 
 bool sameMessage(const MessageRecord& a, const MessageRecord& b)
 {
@@ -140,7 +149,11 @@ QString ChatView::turnMarkdown(int t) const
         md += tr("**Folio**");
         if (count > 0)
             md += QStringLiteral("  ") + answerSwitcher(t, count, count + 1, false);
-        return md + QStringLiteral("\n\n") + linkCitations(m_streaming) + QStringLiteral(" ▍\n\n");
+        md += QStringLiteral("\n\n");
+        if (!m_streamingReasoning.isEmpty())   // the thinking, folded: how far it has got
+            md += QStringLiteral("*%1*\n\n").arg(m_streaming.isEmpty() ? tr("Thinking… (%1)").arg(wordsText(m_streamingReasoning))
+                                                                   : tr("Thought first (%1)").arg(wordsText(m_streamingReasoning)));
+        return md + linkCitations(m_streaming) + QStringLiteral(" ▍\n\n");
     }
     if (count == 0)
         return md;
@@ -150,7 +163,21 @@ QString ChatView::turnMarkdown(int t) const
     md += tr("**Folio**");
     if (count > 1)
         md += QStringLiteral("  ") + answerSwitcher(t, shown, count, true);
-    md += QStringLiteral("\n\n") + linkCitations(m.text);
+    md += QStringLiteral("\n\n");
+    if (!m.reasoning.isEmpty()) {
+        // The thinking folded under a link; unfolded as a quote, never linked as citations.
+        const bool open = m_openThinking.contains(index);
+        md += QStringLiteral("*[%1](folio-thinking:%2.%3)*\n\n")
+                  .arg(open ? tr("Hide the thinking") : tr("Show the thinking (%1)").arg(wordsText(m.reasoning)))
+                  .arg(t)
+                  .arg(index);
+        if (open)
+            for (const QString& line : m.reasoning.split(QLatin1Char('\n')))
+                md += QStringLiteral("> ") + line.toHtmlEscaped() + QStringLiteral("\n");
+        if (open)
+            md += QStringLiteral("\n");
+    }
+    md += linkCitations(m.text);
     if (m.interrupted) {
         md += QStringLiteral(" *") + tr("(stopped)") + QLatin1Char('*');
         // Only the last question can be answered again (from the state before its answer).

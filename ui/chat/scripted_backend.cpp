@@ -38,6 +38,7 @@ quint64 ScriptedBackend::ask(const AnswerRequest& request)
         m_words << it.next().captured();
     m_next = 0;
     m_written.clear();
+    m_reasoned = m_reasoning.isEmpty();
     m_phase = m_read.value(request.documentId) < m_total ? Phase::Reading : Phase::Answering;
     m_timer->start();
     return id;
@@ -59,6 +60,11 @@ void ScriptedBackend::tick()
     }
     if (m_phase != Phase::Answering)
         return;
+    if (!m_reasoned) {   // the whole thinking in one piece, then the answer word by word
+        m_reasoned = true;
+        emit reasoning(m_id, m_reasoning);
+        return;
+    }
     if (m_next < m_words.size()) {
         m_written += m_words[m_next];
         emit token(m_id, m_words[m_next++]);
@@ -67,7 +73,7 @@ void ScriptedBackend::tick()
     }
     m_timer->stop();
     m_phase = Phase::Idle;
-    emit answered(m_id, {m_written, m_evidence});
+    emit answered(m_id, {m_written, m_evidence, 0, 0, 0, false, m_reasoning});
 }
 
 void ScriptedBackend::stop(quint64 request)

@@ -19,6 +19,8 @@ public:
 
     // The answer to every question, and the pages it draws on.
     void setAnswer(const QString& text, const QVector<EvidencePage>& evidence);
+    // Thinking streamed before the answer (a reasoning model); empty: none.
+    void setReasoning(const QString& text) { m_reasoning = text; }
     void setReadingTokens(qint64 tokens, qint64 step) { m_total = tokens; m_step = step; }
     void setInterval(int ms);
     // Stops after reading `tokens` and waits (screenshots of a reading in progress).
@@ -37,6 +39,8 @@ private:
     void tick();
 
     QString m_answer;
+    QString m_reasoning;
+    bool m_reasoned = false;   // this request's thinking has been streamed
     QVector<EvidencePage> m_evidence;
     QStringList m_words;
     int m_next = 0;

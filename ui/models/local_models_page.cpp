@@ -137,7 +137,7 @@ void LocalModelsPage::rescan()
         m_rescanAgain = true;   // with the places as they are when this one ends
         return;
     }
-    m_status->setText(tr("Searching %n place(s)…", nullptr, int(m_places.size())));
+    m_status->setText((m_places.size() == 1 ? tr("Searching 1 place…") : tr("Searching %1 places…").arg(m_places.size())));
     const QList<ModelPlace> places = m_places;
     m_watcher->setFuture(QtConcurrent::run([places] { return scanModels(places); }));
 }
@@ -157,7 +157,8 @@ void LocalModelsPage::onScanned()
     searched.removeDuplicates();
     m_status->setText(scan.searched.isEmpty()
                           ? tr("No models found: none of the usual places exists here. Add a folder that holds GGUF files.")
-                          : tr("%n model(s) in %1.", nullptr, int(m_models.size())).arg(searched.join(QStringLiteral(", "))));
+                          : (m_models.size() == 1 ? tr("1 model in %1.") : tr("%1 models in %2.").arg(m_models.size()))
+                                .arg(searched.join(QStringLiteral(", "))));
     emit scanned(int(m_models.size()));
 }
 

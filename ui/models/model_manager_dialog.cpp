@@ -10,6 +10,7 @@
 #include "ui/models/server_page.h"
 #include "ui/shell/status_widgets.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QDoubleSpinBox>
@@ -198,6 +199,8 @@ QWidget* ModelManagerDialog::createSettingsPage()
     m_minP = dspin("minPSpin", 0, 1, 0.01, 2);
     m_repeat = dspin("repeatPenaltySpin", 1, 2, 0.05, 2);
     m_maxTokens = spin("maxTokensSpin", 16, 32768);
+    m_thinking = new QCheckBox(tr("Let reasoning models think before they answer (Qwen3; the thinking is shown folded)"));
+    m_thinking->setObjectName(QStringLiteral("thinkingCheck"));
 
     auto* page = new QWidget;
     auto* engine = new QGroupBox(tr("Engine"));
@@ -219,6 +222,7 @@ QWidget* ModelManagerDialog::createSettingsPage()
     samplingForm->addRow(tr("Min-p:"), m_minP);
     samplingForm->addRow(tr("Repetition penalty:"), m_repeat);
     samplingForm->addRow(tr("Longest answer (tokens):"), m_maxTokens);
+    samplingForm->addRow(QString(), m_thinking);
     auto* layout = new QVBoxLayout(page);
     layout->addWidget(engine);
     layout->addWidget(extension);
@@ -266,6 +270,7 @@ void ModelManagerDialog::setSettings(const ModelSettings& s)
     m_minP->setValue(s.minP);
     m_repeat->setValue(s.repeatPenalty);
     m_maxTokens->setValue(s.maxTokens);
+    m_thinking->setChecked(s.thinking);
     updateParameterControls();
     const QString path = s.effectiveModelPath();
     m_path->setText(path);
@@ -294,6 +299,7 @@ ModelSettings ModelManagerDialog::settings() const
     s.minP = m_minP->value();
     s.repeatPenalty = m_repeat->value();
     s.maxTokens = m_maxTokens->value();
+    s.thinking = m_thinking->isChecked();
     return s;
 }
 

@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 
+class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
 class QLabel;
@@ -115,6 +116,7 @@ private:
     QDoubleSpinBox* m_minP = nullptr;
     QDoubleSpinBox* m_repeat = nullptr;
     QSpinBox* m_maxTokens = nullptr;
+    QCheckBox* m_thinking = nullptr;
 };
 
 } // namespace folio

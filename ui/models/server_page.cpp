@@ -247,7 +247,7 @@ void ServerPage::testConnection()
         m_models = models;
         fillModels(chosen);
         setStatus(models.isEmpty() ? tr("Connected, but the server lists no models.")
-                                   : tr("Connected: %n model(s).", nullptr, int(models.size())),
+                                   : (models.size() == 1 ? tr("Connected: 1 model.") : tr("Connected: %1 models.").arg(models.size())),
                   models.isEmpty());
         emit tested(!models.isEmpty());
     });
