@@ -242,9 +242,8 @@ void ModelDownload::acceptBody(int status)
     } else {
         if (offset_ > 0) {
             emit notice(tr("the server does not resume downloads; starting %1 over").arg(source_.fileName));
-            part_.resize(0);
-            hash_->reset();
-            done_ = offset_ = 0;
+            startOver();
+            offset_ = 0;
         }
         const QVariant length = reply_->header(QNetworkRequest::ContentLengthHeader);
         if (length.isValid())
@@ -305,9 +304,7 @@ void ModelDownload::onFinished()
                                           .arg(kept));
     if (restarting_) {
         restarting_ = false;
-        part_.resize(0);
-        hash_->reset();
-        done_ = 0;
+        startOver();
         return request();
     }
     if (status >= 300 && status < 400 && reply->hasRawHeader("Location")) {
@@ -323,9 +320,7 @@ void ModelDownload::onFinished()
         parseContentRange(reply->rawHeader("Content-Range"), &start, &total);
         if (total >= 0 && total != done_) {
             emit notice(tr("the part does not match the file on the server; starting %1 over").arg(source_.fileName));
-            part_.resize(0);
-            hash_->reset();
-            done_ = 0;
+            startOver();
             return request();
         }
         total_ = done_;
@@ -357,6 +352,12 @@ void ModelDownload::complete()
     if (!expected_.isEmpty() && !linkedHash_.isEmpty() && linkedHash_ != expected_)
         emit notice(tr("the server's SHA-256 (%1) differs from the one given; checking against the one given")
                         .arg(linkedHash_));
+    if (want.isEmpty() && options_.requireHash) {
+        part_.close();
+        return fail(Failure::NoHash, tr("no SHA-256 to check %1 against (the server gave none); %2 is kept: give its "
+                                        "SHA-256 to check it and put it in place")
+                                         .arg(source_.fileName, partPath()));
+    }
     if (want.isEmpty()) {
         emit notice(tr("no SHA-256 to check %1 against (the server gave none); its SHA-256 is %2")
                         .arg(source_.fileName, got));
@@ -377,6 +378,14 @@ void ModelDownload::complete()
         return fail(Failure::FileError, tr("cannot rename %1 to %2").arg(partPath(), target_));
     running_ = false;
     emit finished(target_);
+}
+
+void ModelDownload::startOver()
+{
+    part_.resize(0);
+    hash_->reset();
+    done_ = 0;
+    samples_ = {{clock_.elapsed(), 0}};
 }
 
 void ModelDownload::fail(Failure kind, const QString& message)

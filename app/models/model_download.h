@@ -40,6 +40,9 @@ struct DownloadOptions {
     int stallTimeoutMs = 60000;
     qint64 spaceMargin = qint64{256} << 20;  // room left for everything else on the disk
     int progressIntervalMs = 250;
+    // Without a hash from the user or the server the file cannot be verified: when set,
+    // it is kept as a part rather than put in place, for a run that gives the hash.
+    bool requireHash = false;
     // Free bytes on the volume holding a folder; QStorageInfo unless a test says otherwise.
     std::function<qint64(const QString& folder)> freeSpace;
 };
@@ -54,6 +57,7 @@ public:
         TooManyRedirects,
         DiskSpace,     // not enough room for what is still to come
         HashMismatch,  // the part was deleted
+        NoHash,        // requireHash, and none was known: the part is kept
         Stalled,       // no bytes for stallTimeoutMs: the part is kept
         TargetExists,  // a different file already has the target's name
         FileError,     // the folder or the part cannot be written
@@ -90,6 +94,7 @@ private:
     void complete();
     void fail(Failure kind, const QString& message);
     void reportProgress(bool force);
+    void startOver();  // an empty part, a fresh hash
 
     DownloadOptions options_;
     QNetworkAccessManager* network_;
