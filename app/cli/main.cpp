@@ -1,4 +1,5 @@
 // folio-cli: the app core without widgets, for scripting and tests.
+#include "app/cli/catalog_command.h"
 #include "app/cli/download_command.h"
 #include "app/cli/info_command.h"
 #include "app/cli/local_models_command.h"
@@ -46,6 +47,8 @@ const char* kUsage =
     "  download SOURCE --to DIR [--sha256 HEX]\n"
     "                                  a GGUF from a URL or Hugging Face (OWNER/REPO:FILE), resumable,\n"
     "                                  its SHA-256 checked before it is put in place\n"
+    "  catalog [--json] [--tokens N | --doc FILE]\n"
+    "                                  models offered for download; with a length, the method and memory\n"
     "  bench-resume --model MODEL --doc FILE [--db PATH]\n"
     "                                  answer after reopening: restore vs read again, snapshot MB/s\n"
     "\n"
@@ -96,6 +99,8 @@ int main(int argc, char* argv[])
         return folio::cli::runReview(args);
     if (command == QLatin1String("models"))
         return args.contains(QLatin1String("--local")) ? folio::cli::runLocalModels(args) : folio::cli::runModels(args);
+    if (command == QLatin1String("catalog"))
+        return folio::cli::runCatalog(args);
     if (command == QLatin1String("download"))
         return folio::cli::runDownload(args);
     if (command == QLatin1String("bench-resume"))

@@ -45,7 +45,7 @@ void parseContentRange(const QByteArray& header, qint64* start, qint64* total)
 
 QString bytesText(qint64 bytes)
 {
-    return QLocale::system().formattedDataSize(bytes, 1, QLocale::DataSizeTraditionalFormat);
+    return QLocale::system().formattedDataSize(bytes, 1, QLocale::DataSizeIecFormat);
 }
 
 // Reads a file into a hash off this thread: a resumed part of gigabytes takes seconds.
