@@ -100,6 +100,7 @@ void ModelDownload::start(const QString& source, const QString& targetFolder, co
         return;
     running_ = true;
     cancelled_ = stalled_ = restarting_ = false;
+    stopHashing_->store(false);
     redirects_ = 0;
     done_ = offset_ = 0;
     total_ = -1;
@@ -175,6 +176,7 @@ void ModelDownload::cancel()
     if (!running_ || cancelled_)
         return;
     cancelled_ = true;
+    stopHashing_->store(true);  // a part of gigabytes being hashed stops at its next block
     if (reply_)
         reply_->abort();  // finished() follows and reports the cancel
     else if (!hashing_.isRunning())

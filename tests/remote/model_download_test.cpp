@@ -4,6 +4,7 @@
 // function says).
 #include "fake_http_server.h"
 
+#include "app/models/model_discovery.h"
 #include "app/models/model_download.h"
 
 #include <QCryptographicHash>
@@ -208,6 +209,40 @@ TEST(ModelDownload, AConnectionDroppedHalfwayResumesWithARangeOnTheNextRun)
     EXPECT_EQ(server.requests()[1].headers.value("range"), "bytes=" + QByteArray::number(kept) + '-');
     EXPECT_EQ(readAll(dir.filePath(QStringLiteral("model.gguf"))), data);
     EXPECT_FALSE(QFile::exists(part));
+}
+
+TEST(ModelDownload, APartInProgressIsNeverListedAsAModel)
+{
+    const QByteArray data = ggufBytes();
+    FakeHttpServer server([&](const FakeRequest&) { return droppedHalfway(data); });
+    QTemporaryDir dir;
+    ModelDownload download;
+    const Outcome out = runDownload(download, server.url(QStringLiteral("/model.gguf")), dir.path(), sha256(data));
+    ASSERT_EQ(out.failure, ModelDownload::Failure::Network);
+    ASSERT_TRUE(QFileInfo::exists(dir.filePath(QStringLiteral("model.gguf.part"))));
+    EXPECT_TRUE(scanModels({userModelFolder(dir.path())}).models.isEmpty());
+}
+
+TEST(ModelDownload, ARangeOtherThanTheOneAskedForStartsOver)
+{
+    const QByteArray data = ggufBytes();
+    FakeHttpServer server([&](const FakeRequest& r) {
+        if (!r.headers.contains("range"))
+            return fileReply(r, data);
+        return FakeReply::http(206, data.mid(10), "Content-Range: bytes 10-" + QByteArray::number(data.size() - 1) + '/'
+                                                     + QByteArray::number(data.size()) + "\r\n", "application/octet-stream");
+    });
+    QTemporaryDir dir;
+    QFile part(dir.filePath(QStringLiteral("model.gguf.part")));
+    ASSERT_TRUE(part.open(QIODevice::WriteOnly));
+    part.write(data.left(5000));
+    part.close();
+    ModelDownload download;
+    const Outcome out = runDownload(download, server.url(QStringLiteral("/model.gguf")), dir.path(), sha256(data));
+    ASSERT_TRUE(out.finished) << out.message.toStdString();
+    ASSERT_EQ(server.requests().size(), 2);
+    EXPECT_FALSE(server.requests()[1].headers.contains("range"));
+    EXPECT_EQ(readAll(out.path), data);
 }
 
 TEST(ModelDownload, AServerThatIgnoresTheRangeStartsOver)
