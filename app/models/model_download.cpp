@@ -144,6 +144,12 @@ void ModelDownload::begin(const QString& sourceText, const QString& folder)
         });
     }
 
+    // A lock whose process died is stale and taken over (QLockFile checks the pid).
+    lock_ = std::make_unique<QLockFile>(partPath() + QStringLiteral(".lock"));
+    if (!lock_->tryLock(0)) {
+        lock_.reset();
+        return fail(Failure::Busy, tr("%1 is already being downloaded into %2").arg(source_.fileName, folder_));
+    }
     part_.setFileName(partPath());
     if (!part_.open(QIODevice::WriteOnly | QIODevice::Append))
         return fail(Failure::FileError, tr("cannot write %1: %2").arg(partPath(), part_.errorString()));
@@ -379,6 +385,7 @@ void ModelDownload::complete()
     if (!QFile::rename(partPath(), target_))  // rename(2): atomic within the folder
         return fail(Failure::FileError, tr("cannot rename %1 to %2").arg(partPath(), target_));
     running_ = false;
+    lock_.reset();
     emit finished(target_);
 }
 
@@ -406,6 +413,7 @@ void ModelDownload::fail(Failure kind, const QString& message)
         part_.flush();
         part_.close();
     }
+    lock_.reset();
     emit failed(kind, message);
 }
 

@@ -22,6 +22,7 @@
 #include <QFile>
 #include <QFuture>
 #include <QList>
+#include <QLockFile>
 #include <QObject>
 #include <QPointer>
 #include <QTimer>
@@ -61,6 +62,7 @@ public:
         Stalled,       // no bytes for stallTimeoutMs: the part is kept
         TargetExists,  // a different file already has the target's name
         FileError,     // the folder or the part cannot be written
+        Busy,          // another download (this app or folio-cli) is writing the same part
         Cancelled,     // the part is kept
     };
     Q_ENUM(Failure)
@@ -107,6 +109,7 @@ private:
     QUrl url_;            // the current hop
     int redirects_ = 0;
     QFile part_;
+    std::unique_ptr<QLockFile> lock_;  // one writer per part: the GUI and folio-cli may both resume it
     std::unique_ptr<QCryptographicHash> hash_;
     qint64 offset_ = 0;   // bytes of the part when this request was sent
     qint64 done_ = 0;

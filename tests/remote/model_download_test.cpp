@@ -397,6 +397,25 @@ TEST(ModelDownload, AnIdenticalFileAlreadyThereIsDoneAndADifferentOneIsNeverOver
     EXPECT_EQ(readAll(dir.filePath(QStringLiteral("model.gguf"))), data);
 }
 
+TEST(ModelDownload, TwoDownloadsOfOnePartNeverWriteItTogether)
+{
+    const QByteArray data = ggufBytes();
+    FakeHttpServer server([&](const FakeRequest&) { return halfThenSilence(data); });
+    QTemporaryDir dir;
+    ModelDownload first;
+    bool firstFailed = false;
+    QObject::connect(&first, &ModelDownload::failed, [&] { firstFailed = true; });
+    first.start(server.url(QStringLiteral("/model.gguf")), dir.path());
+    ASSERT_TRUE(test::waitUntil([&] { return !server.requests().isEmpty(); }));
+    ModelDownload second;
+    const Outcome out = runDownload(second, server.url(QStringLiteral("/model.gguf")), dir.path());
+    ASSERT_EQ(out.failure, ModelDownload::Failure::Busy) << out.message.toStdString();
+    EXPECT_EQ(server.requests().size(), 1);
+    first.cancel();
+    ASSERT_TRUE(test::waitUntil([&] { return firstFailed; }));
+    EXPECT_FALSE(QFileInfo::exists(dir.filePath(QStringLiteral("model.gguf.part.lock"))));
+}
+
 TEST(ModelDownload, AnHttpErrorIsNotWrittenToThePart)
 {
     FakeHttpServer server([](const FakeRequest&) { return FakeReply::http(404, "Entry not found"); });
