@@ -7,12 +7,19 @@
 #include <QLocale>
 #include <QTextStream>
 
+#include <QTimer>
+
+#include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <unistd.h>
 
 namespace folio::cli {
 
 namespace {
+
+std::atomic<bool> interrupted{false};
+extern "C" void onInterrupt(int) { interrupted = true; }
 
 QString sizeText(qint64 bytes)
 {
@@ -83,6 +90,15 @@ int runDownload(const QStringList& arguments)
         err << (terminal ? "\n" : "") << "error: " << message << "\n";
         loop.quit();
     });
+    // Ctrl+C (or a kill) cancels: the part is flushed and kept, and the line says so.
+    std::signal(SIGINT, onInterrupt);
+    std::signal(SIGTERM, onInterrupt);
+    QTimer interruptCheck;
+    QObject::connect(&interruptCheck, &QTimer::timeout, [&] {
+        if (interrupted)
+            download.cancel();
+    });
+    interruptCheck.start(100);
     download.start(positional.at(1), parser.value(QStringLiteral("to")), parser.value(QStringLiteral("sha256")));
     loop.exec();
     err.flush();

@@ -117,7 +117,7 @@ void ModelDownload::begin(const QString& sourceText, const QString& folder)
     if (!source)
         return fail(Failure::BadSource, error);
     if (!expected_.isEmpty() && !isSha256Hex(expected_))
-        return fail(Failure::BadSource, tr("--sha256 must be 64 hexadecimal digits, not '%1'").arg(expected_));
+        return fail(Failure::BadSource, tr("a SHA-256 is 64 hexadecimal digits, not '%1'").arg(expected_));
     source_ = *source;
     url_ = source_.url;
     if (!QDir().mkpath(folder))

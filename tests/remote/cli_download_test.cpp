@@ -158,6 +158,33 @@ TEST(CliDownload, NoHashKnownKeepsThePartAndIsAnError)
     EXPECT_EQ(readAll(dir.filePath(QStringLiteral("model.gguf"))), kModel);
 }
 
+TEST(CliDownload, AnInterruptKeepsThePartAndSaysSo)
+{
+    FakeHttpServer server([](const FakeRequest&) {
+        FakeReply half = FakeReply::http(200, kModel, {}, "application/octet-stream");
+        half.pieces[0].chop(kModel.size() / 2);
+        half.pieces.append("never sent");
+        half.pieceDelayMs = 60000;
+        return half;
+    });
+    QTemporaryDir dir;
+    const QString part = dir.filePath(QStringLiteral("model.gguf.part"));
+    QProcess process;
+    process.start(QStringLiteral(FOLIO_CLI_PATH), {QStringLiteral("download"), server.url(QStringLiteral("/model.gguf")),
+                                                   QStringLiteral("--to"), dir.path()});
+    ASSERT_TRUE(test::waitUntil([&] { return QFileInfo(part).size() > 0; }));
+    process.terminate();
+    ASSERT_TRUE(test::waitUntil([&] { return process.state() == QProcess::NotRunning; }));
+    const CliRun run{process.exitCode(), QString::fromUtf8(process.readAllStandardError())};
+    EXPECT_EQ(process.exitStatus(), QProcess::NormalExit);
+    EXPECT_EQ(run.exitCode, 1);
+    EXPECT_EQ(run.errorLines(), 1) << run.err.toStdString();
+    EXPECT_TRUE(run.err.contains(QLatin1String("error: cancelled"))) << run.err.toStdString();
+    const QByteArray kept = readAll(part);
+    EXPECT_FALSE(kept.isEmpty());
+    EXPECT_EQ(kept, kModel.left(kept.size()));
+}
+
 TEST(CliDownload, WrongUsageIsExitTwo)
 {
     EXPECT_EQ(runCli({QStringLiteral("org/repo:file.gguf")}).exitCode, 2);
