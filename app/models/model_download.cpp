@@ -203,7 +203,9 @@ void ModelDownload::request()
     // A gated repository (Llama, Gemma) wants the user's token, and only Hugging Face
     // gets it: not the CDN it redirects to.
     const QByteArray token = qgetenv("HF_TOKEN");
-    if (source_.huggingFace && !token.isEmpty() && url_.host() == huggingFaceEndpoint().host())
+    const QUrl endpoint = huggingFaceEndpoint();
+    if (source_.huggingFace && !token.isEmpty() && url_.scheme() == endpoint.scheme() && url_.host() == endpoint.host()
+        && url_.port(-1) == endpoint.port(-1))
         request.setRawHeader("Authorization", "Bearer " + token);
 
     offset_ = done_;

@@ -167,6 +167,34 @@ TEST(ModelDownload, AHuggingFaceReferenceIsCheckedAgainstTheLinkedEtagOfTheFirst
     EXPECT_EQ(server.requests().size(), 2);
 }
 
+// A gated repository needs the user's token; the CDN it redirects to never sees it.
+TEST(ModelDownload, TheHuggingFaceTokenGoesToHuggingFaceOnly)
+{
+    const QByteArray data = ggufBytes(10000);
+    FakeHttpServer cdn([&](const FakeRequest& r) { return fileReply(r, data); });
+    FakeHttpServer hub([&](const FakeRequest& r) {
+        if (r.headers.value("authorization") != "Bearer hf_test_token")
+            return FakeReply::http(401, "gated");
+        return FakeReply::http(302, {}, "Location: " + cdn.url(QStringLiteral("/blob")).toUtf8() + "\r\n");
+    });
+    qputenv("FOLIO_HF_ENDPOINT", hub.url().toUtf8());
+    qputenv("HF_TOKEN", "hf_test_token");
+    QTemporaryDir dir;
+    ModelDownload download;
+    const Outcome out = runDownload(download, QStringLiteral("meta/gated:m.gguf"), dir.path(), sha256(data));
+    qunsetenv("HF_TOKEN");
+    {
+        ModelDownload without;
+        const Outcome refused = runDownload(without, QStringLiteral("meta/gated:m2.gguf"), dir.path());
+        ASSERT_EQ(refused.failure, ModelDownload::Failure::Http);
+        EXPECT_TRUE(refused.message.contains(QLatin1String("HF_TOKEN"))) << refused.message.toStdString();
+    }
+    qunsetenv("FOLIO_HF_ENDPOINT");
+    ASSERT_TRUE(out.finished) << out.message.toStdString();
+    ASSERT_EQ(cdn.requests().size(), 1);
+    EXPECT_FALSE(cdn.requests()[0].headers.contains("authorization"));
+}
+
 TEST(ModelDownload, AWrongLinkedHashDeletesThePartAndSaysExpectedAndGot)
 {
     const QByteArray data = ggufBytes();
