@@ -344,8 +344,12 @@ void ModelDownload::onFinished()
             hint = tr(" (no such file)");
         return fail(Failure::Http, tr("%1: HTTP %2%3").arg(where).arg(status).arg(hint));
     }
-    if (status == 0 || reply->error() != QNetworkReply::NoError)
-        return fail(Failure::Network, tr("%1: %2; %3").arg(where, reply->errorString(), kept));
+    if (status == 0 || reply->error() != QNetworkReply::NoError) {
+        // Qt's message may quote the whole URL, signature and all.
+        QString text = reply->errorString();
+        text.replace(url_.toString(), where).replace(QString::fromLatin1(url_.toEncoded()), where);
+        return fail(Failure::Network, tr("%1: %2; %3").arg(where, text, kept));
+    }
     if (status != 200 && status != 206)
         return fail(Failure::Http, tr("%1: unexpected HTTP %2").arg(where).arg(status));
     if (total_ >= 0 && done_ != total_)

@@ -221,9 +221,10 @@ TEST(ModelDownload, AConnectionDroppedHalfwayResumesWithARangeOnTheNextRun)
     const QString part = dir.filePath(QStringLiteral("model.gguf.part"));
     {
         ModelDownload first;
-        const Outcome out = runDownload(first, server.url(QStringLiteral("/model.gguf")), dir.path(), sha256(data));
+        const Outcome out = runDownload(first, server.url(QStringLiteral("/model.gguf?sig=hidden")), dir.path(), sha256(data));
         ASSERT_EQ(out.failure, ModelDownload::Failure::Network) << out.message.toStdString();
         EXPECT_TRUE(out.message.contains(QLatin1String("resume"))) << out.message.toStdString();
+        EXPECT_FALSE(out.message.contains(QLatin1String("hidden"))) << out.message.toStdString();
     }
     const qint64 kept = QFileInfo(part).size();
     ASSERT_GT(kept, 0);
@@ -442,6 +443,20 @@ TEST(ModelDownload, TwoDownloadsOfOnePartNeverWriteItTogether)
     first.cancel();
     ASSERT_TRUE(test::waitUntil([&] { return firstFailed; }));
     EXPECT_FALSE(QFileInfo::exists(dir.filePath(QStringLiteral("model.gguf.part.lock"))));
+}
+
+TEST(ModelDownload, NoServerIsANetworkFailure)
+{
+    QString url;
+    {
+        FakeHttpServer gone([](const FakeRequest&) { return FakeReply::http(200, "x"); });
+        url = gone.url(QStringLiteral("/model.gguf"));
+    }
+    QTemporaryDir dir;
+    ModelDownload download;
+    const Outcome out = runDownload(download, url, dir.path());
+    ASSERT_EQ(out.failure, ModelDownload::Failure::Network) << out.message.toStdString();
+    EXPECT_TRUE(out.message.startsWith(url)) << out.message.toStdString();
 }
 
 TEST(ModelDownload, AnHttpErrorIsNotWrittenToThePart)
