@@ -1,4 +1,6 @@
 // folio-cli: the app core without widgets, for scripting and tests.
+#include "app/cli/catalog_command.h"
+#include "app/cli/download_command.h"
 #include "app/cli/info_command.h"
 #include "app/cli/local_models_command.h"
 #include "app/cli/model_commands.h"
@@ -42,6 +44,11 @@ const char* kUsage =
     "                                  server cannot be used; 4: the document does not fit its context)\n"
     "  models --endpoint URL [--api-key-env VAR] [--json]\n"
     "                                  the models of an OpenAI-compatible server, with their context\n"
+    "  download SOURCE --to DIR [--sha256 HEX]\n"
+    "                                  a GGUF from a URL or Hugging Face (OWNER/REPO:FILE), resumable,\n"
+    "                                  its SHA-256 checked before it is put in place\n"
+    "  catalog [--json] [--tokens N | --doc FILE]\n"
+    "                                  models offered for download; with a length, the method and memory\n"
     "  bench-resume --model MODEL --doc FILE [--db PATH]\n"
     "                                  answer after reopening: restore vs read again, snapshot MB/s\n"
     "\n"
@@ -92,6 +99,10 @@ int main(int argc, char* argv[])
         return folio::cli::runReview(args);
     if (command == QLatin1String("models"))
         return args.contains(QLatin1String("--local")) ? folio::cli::runLocalModels(args) : folio::cli::runModels(args);
+    if (command == QLatin1String("catalog"))
+        return folio::cli::runCatalog(args);
+    if (command == QLatin1String("download"))
+        return folio::cli::runDownload(args);
     if (command == QLatin1String("bench-resume"))
         return folio::cli::runBenchResume(args);
     if (command == QLatin1String("--version")) {
