@@ -11,6 +11,7 @@ packages=(
   qtkeychain-qt6-dev   # QtKeychain for Qt 6 (upstream's "qt6keychain-dev"): server API keys in the system keyring
   libgtest-dev libgmock-dev
   xvfb xauth fonts-dejavu-core
+  dpkg-dev file lintian man-db desktop-file-utils appstream   # the Debian package and its checks (tests/packaging)
 )
 
 missing=()
