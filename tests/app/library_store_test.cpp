@@ -132,7 +132,7 @@ TEST_F(LibraryStoreTest, DeletingCascadesToMessagesAndSnapshots)
     const qint64 kept = library.createConversation(doc, QStringLiteral("model-a"), QStringLiteral("kept"));
     const qint64 gone = library.createConversation(doc, QStringLiteral("model-a"), QStringLiteral("gone"));
     for (qint64 conversation : {kept, gone}) {
-        library.appendMessage(conversation, {0, 0, MessageRole::User, QStringLiteral("hello"), 0, {}, {}, {}});
+        library.appendMessage(conversation, {0, 0, MessageRole::User, QStringLiteral("hello"), 0, {}, {}, {}, false, {}});
         KvSnapshotSpec spec = test::documentSpec(doc);
         spec.kind = KvSnapshotKind::Conversation;
         spec.conversationId = conversation;
@@ -162,7 +162,7 @@ TEST_F(LibraryStoreTest, EverythingIsThereAfterReopening)
         LibraryStore library(db);
         const qint64 doc = library.rememberDocument(test::storeDocument(QStringLiteral("moby")));
         conversation = library.createConversation(doc, QStringLiteral("model-a"), QStringLiteral("Whales"));
-        library.appendMessage(conversation, {0, 0, MessageRole::User, QStringLiteral("Call me?"), 0, 10, 14, {}});
+        library.appendMessage(conversation, {0, 0, MessageRole::User, QStringLiteral("Call me?"), 0, 10, 14, {}, false, {}});
     }
     Database db(path());
     LibraryStore library(db);

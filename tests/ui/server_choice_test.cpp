@@ -16,10 +16,15 @@
 #include "ui/chat/chat_view.h"
 #include "ui/models/model_manager_dialog.h"
 #include "ui/models/server_page.h"
+#include "ui/review/review_dialog.h"
+#include "app/review/venue_form.h"
 #include "ui/shell/main_window.h"
 #include "ui_fixtures.h"
 
 #include <QComboBox>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
@@ -172,6 +177,55 @@ private slots:
         for (const FakeRequest& r : server.requests())
             sawChat = sawChat || r.path == "/v1/chat/completions";
         QVERIFY(sawChat);
+    }
+
+    // Review for Venue through a server: the review is asked as a question of its own,
+    // streamed from the server and parsed along the form as with the local model.
+    void aReviewForVenueIsWrittenByTheServer()
+    {
+        const VenueForm form = *VenueCatalog::builtIn().find(QStringLiteral("iclr"));
+        QString review;
+        for (const ReviewSection& section : form.sections)
+            review += QStringLiteral("## %1\nThe %2 of the paper, briefly.\n\n").arg(section.title, section.title.toLower());
+        review += QStringLiteral("## Scores\n");
+        for (const ReviewScore& score : form.scores)
+            review += QStringLiteral("%1: %2\n").arg(score.title).arg(score.scale.max());
+        QByteArray asked;
+        FakeHttpServer server([&](const FakeRequest& r) {
+            if (r.path != "/v1/chat/completions")
+                return reader(r);
+            asked = r.body;
+            QList<QByteArray> events;
+            for (const QString& line : review.split(QLatin1Char('\n'))) {
+                const QJsonObject delta{{QStringLiteral("content"), line + QLatin1Char('\n')}};
+                const QJsonObject chunk{{QStringLiteral("choices"),
+                                         QJsonArray{QJsonObject{{QStringLiteral("index"), 0}, {QStringLiteral("delta"), delta}}}}};
+                events << "data: " + QJsonDocument(chunk).toJson(QJsonDocument::Compact) + "\n\n";
+            }
+            events << "data: [DONE]\n\n";
+            return FakeReply::stream(events, 2);
+        });
+        QTemporaryDir dir;
+        const QString pdf = test::writeTextPdf(dir, QStringLiteral("paper.pdf"),
+                                               {QStringLiteral("We propose a method."), QStringLiteral("Experiments.")},
+                                               QStringLiteral("A Paper"));
+        MainWindow window;
+        RemoteAnswerSource remote(Database::defaultPath());
+        remote.setServer(ServerProfile{server.url(QStringLiteral("/v1")), QStringLiteral("small"), 30}, kKey);
+        window.setChatBackend(&remote);
+        QSignalSpy shown(&window, &MainWindow::documentShown);
+        window.openDocument(pdf);
+        QVERIFY(shown.wait(10000));
+        ReviewDialog* dialog = window.openReview();
+        QVERIFY(dialog);
+        QVERIFY(dialog->selectVenue(QStringLiteral("iclr")));
+        QSignalSpy finished(dialog, &ReviewDialog::reviewFinished);
+        dialog->start();
+        QVERIFY(finished.wait(15000));
+        QVERIFY2(dialog->problems().isEmpty(), qPrintable(dialog->problems().join(QLatin1Char('\n'))));
+        QVERIFY(dialog->markdown().contains(form.scores.first().title));
+        QVERIFY(asked.contains(form.sections.first().title.toUtf8()));
+        dialog->close();
     }
 
     void aChangeWhileAnsweringWaitsForTheAnswer()

@@ -82,7 +82,7 @@ void ScriptedBackend::stop(quint64 request)
         return;
     m_timer->stop();
     m_phase = Phase::Idle;
-    emit answered(m_id, {m_written, m_evidence, 0, 0, 0, true});
+    emit answered(m_id, {m_written, m_evidence, 0, 0, 0, true, m_reasoned ? m_reasoning : QString()});
 }
 
 void ScriptedBackend::cancelReading(quint64 request)
