@@ -1,5 +1,6 @@
 #include "app/server/api_server.h"
 
+#include "app/server/peer_watch.h"
 #include "engine/tokenizer/tokenizer.h"
 
 #include <httplib.h>
@@ -306,7 +307,7 @@ void ApiServer::chatCompletions(const Request& req, Response& res)
             stops.push_back(s);
         std::vector<int32_t> prompt = chatPrompt(r.messages, true, true);
         const int shared = config_.promptCache.databasePath.empty() ? 0 : sharedPrefix(r.messages, prompt);
-        generate(res, Kind::Chat, std::move(prompt), r.params, std::move(stops), shared);
+        generate(req, res, Kind::Chat, std::move(prompt), r.params, std::move(stops), shared);
     });
 }
 
@@ -326,12 +327,12 @@ void ApiServer::completions(const Request& req, Response& res)
             const Tokenizer& tok = model_->tokenizer();
             prompt = tok.encode(r.prompt, tok.addBosByDefault(), true);
         }
-        generate(res, Kind::Completion, std::move(prompt), r.params, r.params.stop);
+        generate(req, res, Kind::Completion, std::move(prompt), r.params, r.params.stop);
     });
 }
 
-void ApiServer::generate(Response& res, Kind kind, std::vector<int32_t> prompt, const GenerationParams& params,
-                         std::vector<std::string> stops, int sharedPrefix)
+void ApiServer::generate(const Request& req, Response& res, Kind kind, std::vector<int32_t> prompt,
+                         const GenerationParams& params, std::vector<std::string> stops, int sharedPrefix)
 {
     const char* field = kind == Kind::Chat ? "messages" : "prompt";
     const int context = worker_.plan().maxContext();
@@ -382,7 +383,20 @@ void ApiServer::generate(Response& res, Kind kind, std::vector<int32_t> prompt, 
     };
 
     if (!params.stream) {
-        const std::string text = job->waitForText();
+        // Nothing is written until the end, so a client that leaves is watched for.
+        PeerWatch peer(req.local_addr, req.local_port, req.remote_addr, req.remote_port);
+        std::string text;
+        for (;;) {
+            GenerationJob::Update u = job->waitForUpdate(std::chrono::milliseconds(250));
+            text += u.text;
+            if (u.finished)
+                break;
+            if (peer.clientLeft()) {
+                job->cancel();   // the worker ends it as cancelled; nobody is left to answer
+                text += job->waitForText();
+                return;
+            }
+        }
         const GenerationResult r = job->result();
         if (r.finish == FinishReason::Error)
             throw ApiError(500, "server_error", "generation failed: " + r.error);

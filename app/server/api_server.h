@@ -70,8 +70,8 @@ private:
     void tokenize(const Request& req, Response& res) const;
     void chatCompletions(const Request& req, Response& res);
     void completions(const Request& req, Response& res);
-    void generate(Response& res, Kind kind, std::vector<int32_t> prompt, const GenerationParams& params,
-                  std::vector<std::string> stops, int sharedPrefix = 0);
+    void generate(const Request& req, Response& res, Kind kind, std::vector<int32_t> prompt,
+                  const GenerationParams& params, std::vector<std::string> stops, int sharedPrefix = 0);
     void checkModel(const std::string& model) const;
     // How much of a chat's prompt the next request will share: its leading system
     // messages (where the document goes) or, without any, all but the last message.

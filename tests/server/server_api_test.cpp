@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include <httplib.h>
+
 #include <thread>
 
 using folio::test::HttpAnswer;
@@ -335,6 +337,29 @@ TEST(Server, AFullQueueAnswers503WithRetryAfter)
     EXPECT_TRUE(running.done());
     EXPECT_TRUE(waiting.done());
     EXPECT_EQ(server.health().value(QStringLiteral("completed")).toInt(), 2);
+}
+
+// Not streamed, nothing is written until the end: a client that gives up waiting
+// still cancels its generation.
+TEST(Server, AClientThatLeavesBeforeAPlainReplyCancelsItsGeneration)
+{
+    ServerProcess server;
+    ASSERT_TRUE(server.start({QStringLiteral("--test-hooks")})) << server.stderrText().toStdString();
+    ASSERT_EQ(server.post("/debug/hold", R"({"hold": true})").status, 200);
+    {
+        httplib::Client impatient("127.0.0.1", server.port());
+        impatient.set_read_timeout(1, 0);  // gives up after a second and closes the connection
+        const auto reply = impatient.Post("/v1/completions",
+                                          QJsonDocument(completionBody(QStringLiteral("Call me"), 200)).toJson().toStdString(),
+                                          "application/json");
+        EXPECT_FALSE(reply);
+    }
+    ASSERT_TRUE(server.waitForHealth([](const QJsonObject& h) {
+        return h.value(QStringLiteral("cancelled")).toInt() == 1 && !h.value(QStringLiteral("running")).toBool();
+    })) << QJsonDocument(server.health()).toJson().toStdString();
+    EXPECT_EQ(server.health().value(QStringLiteral("completed")).toInt(), 0);
+    ASSERT_EQ(server.post("/debug/hold", R"({"hold": false})").status, 200);
+    EXPECT_EQ(server.post("/v1/completions", completionBody(QStringLiteral("Call me"), 3)).status, 200);
 }
 
 TEST(Server, AClientThatLeavesMidStreamCancelsItsGeneration)
