@@ -1,6 +1,7 @@
 #include "ui/models/local_models_page.h"
 
 #include "app/models/model_list.h"
+#include "ui/models/download_page.h"
 #include "ui/models/model_summary.h"
 #include "ui/shell/status_widgets.h"
 
@@ -41,6 +42,10 @@ public:
 QList<ModelPlace> defaultPlaces()
 {
     QList<ModelPlace> places = defaultModelPlaces();
+    // Folio's own folder, where the Download page puts what it fetches.
+    ModelPlace own = userModelFolder(DownloadPage::defaultFolder());
+    own.source = QStringLiteral("Folio");
+    places.prepend(own);
     for (const QString& folder : LocalModelsPage::savedFolders())
         places.append(userModelFolder(folder));
     return places;

@@ -6,6 +6,7 @@
 #include "app/remote/api_key_store.h"
 #include "engine/model/model.h"
 #include "app/models/model_header.h"
+#include "ui/models/download_page.h"
 #include "ui/models/local_models_page.h"
 #include "ui/models/server_page.h"
 #include "ui/shell/status_widgets.h"
@@ -73,7 +74,16 @@ ModelManagerDialog::ModelManagerDialog(QWidget* parent, ApiKeyStore* keys) : QDi
     tabs->addTab(createModelPage(), tr("Local model"));
     m_localModels = new LocalModelsPage;
     tabs->addTab(m_localModels, tr("On this computer"));
+    m_downloads = new DownloadPage;
+    tabs->addTab(m_downloads, tr("Download"));
     tabs->addTab(m_server, tr("Server"));
+    connect(m_downloads, &DownloadPage::downloaded, this, [this](const QString& path) {
+        m_localChoice->setChecked(true);
+        m_tabs->setCurrentIndex(0);
+        inspect(path);
+        if (m_localModels->property("searched").toBool())
+            m_localModels->rescan();
+    });
     connect(tabs, &QTabWidget::currentChanged, this, [this] {
         if (m_tabs->currentWidget() == m_localModels && m_localModels->models().isEmpty()
             && !m_localModels->isScanning() && !m_localModels->property("searched").toBool()) {
@@ -246,6 +256,8 @@ void ModelManagerDialog::setValue(const char* name, const QString& text)
 void ModelManagerDialog::setDocument(std::shared_ptr<const Document> document)
 {
     m_document = std::move(document);
+    // About four characters a token until a model counts it.
+    m_downloads->setDocumentTokens(m_document ? int(m_document->text.size() / 4) : 0);
     if (!m_path->text().isEmpty())
         inspect(m_path->text());   // count its tokens with this model
     else
@@ -362,6 +374,8 @@ void ModelManagerDialog::onInspected()
     m_identity = result.identity;
     m_summary = result.model ? result.summary : ModelSummary{};
     m_documentTokens = result.documentTokens;
+    if (m_documentTokens > 0)
+        m_downloads->setDocumentTokens(m_documentTokens);
     const ModelSummary& s = m_summary;
     const QLocale locale;
     m_status->setText(m_model ? tr("%1, %2").arg(QFileInfo(s.path).fileName(), StatusWidgets::bytesText(s.fileBytes))
@@ -429,6 +443,8 @@ void ModelManagerDialog::updatePlan()
 }
 
 void ModelManagerDialog::showLocalModels() { m_tabs->setCurrentWidget(m_localModels); }
+
+void ModelManagerDialog::showDownloads() { m_tabs->setCurrentWidget(m_downloads); }
 
 bool ModelManagerDialog::usesServer() const { return m_serverChoice->isChecked(); }
 

@@ -29,6 +29,7 @@ namespace folio {
 
 class ApiKeyStore;
 class Model;
+class DownloadPage;
 class LocalModelsPage;
 class ServerPage;
 struct Document;
@@ -57,6 +58,8 @@ public:
 
     ServerPage* serverPage() const { return m_server; }
     LocalModelsPage* localModelsPage() const { return m_localModels; }
+    DownloadPage* downloadPage() const { return m_downloads; }
+    void showDownloads();
     // Shows the "On this computer" page (searching there the first time).
     void showLocalModels();
     bool usesServer() const;
@@ -97,6 +100,7 @@ private:
     std::optional<RememberedModel> m_identity;
     ServerPage* m_server = nullptr;
     LocalModelsPage* m_localModels = nullptr;
+    DownloadPage* m_downloads = nullptr;
     QTabWidget* m_tabs = nullptr;
     QRadioButton* m_localChoice = nullptr;
     QRadioButton* m_serverChoice = nullptr;
