@@ -270,6 +270,10 @@ void Model::readWeights()
             layer.bk = vectorTensor(prefix + "attn_k.bias", kvWidth);
             layer.bv = vectorTensor(prefix + "attn_v.bias", kvWidth);
         }
+        if (family_.postNorms) {
+            layer.postAttnNorm = vectorTensor(prefix + "post_attention_norm.weight", embd);
+            layer.postFfnNorm = vectorTensor(prefix + "post_ffw_norm.weight", embd);
+        }
         layer.ffnNorm = vectorTensor(prefix + "ffn_norm.weight", embd);
         if (family_.fusedGateUp) {
             layer.up = matrix(prefix + "ffn_up.weight", embd, 2 * int64_t{p.feedForwardLength});
@@ -395,6 +399,22 @@ RopeConfig Model::ropeConfig() const
     return config;
 }
 
+RopeConfig Model::localRopeConfig() const
+{
+    RopeConfig config;
+    config.dims = params_.ropeDims;
+    config.freqBase = family_.localRopeBase;
+    config.neox = params_.ropeNeox;
+    return config;
+}
+
+float Model::attentionScale() const
+{
+    const float scalar = family_.queryPreAttnScalar > 0.0f ? family_.queryPreAttnScalar
+                                                           : static_cast<float>(params_.headDim);
+    return 1.0f / std::sqrt(scalar);
+}
+
 MemoryEstimate Model::memoryEstimate(int contextTokens, KvType kvType, int batchSize) const
 {
     MemoryEstimate estimate;
@@ -416,7 +436,16 @@ int64_t Model::totalParameters() const
 
 int64_t Model::activeParameters() const { return totalParameters(); }  // dense: every weight, every token
 
-std::string Model::layerPattern() const { return std::to_string(params_.blockCount) + " global"; }
+std::string Model::layerPattern() const
+{
+    int local = 0;
+    for (int l = 0; l < params_.blockCount; ++l)
+        local += family_.isGlobalLayer(l) ? 0 : 1;
+    const std::string global = std::to_string(params_.blockCount - local) + " global";
+    if (local == 0)
+        return global;
+    return std::to_string(local) + " local (window " + std::to_string(family_.slidingWindow) + ") + " + global;
+}
 
 std::string Model::describe() const
 {
@@ -441,6 +470,9 @@ std::string Model::describe() const
         << (longRope() ? ", LongRoPE factors from " + std::to_string(p.ropeOriginalContext)
                        : ropeFreqFactors_.empty() ? "" : ", frequency factors")
         << "\n"
+        << (family_.slidingWindow > 0 ? "local layers: RoPE base " + std::to_string(static_cast<int>(family_.localRopeBase))
+                                            + ", window " + std::to_string(family_.slidingWindow) + "\n"
+                                      : std::string())
         << "output " << (tiedOutput_ ? "tied to the embedding" : "separate") << "\n"
         << "weights " << mebibytes(weightBytes) << ":";
     for (const auto& [name, count] : typeCounts)

@@ -1,6 +1,5 @@
 #include "engine/session/session.h"
 
-#include "engine/attention/dual_chunk_attention.h"
 #include "engine/session/sampler.h"
 
 #include <algorithm>
@@ -19,11 +18,6 @@ SessionOptions resolved(SessionOptions options, const Model& model)
     return options;
 }
 
-AttentionShape attentionShape(const ModelHyperParams& p)
-{
-    return AttentionShape{p.headCount, p.headCountKv, p.headDim, 1.0f / std::sqrt(static_cast<float>(p.headDim))};
-}
-
 } // namespace
 
 Session::Session(std::shared_ptr<const Model> model, SessionOptions options)
@@ -32,13 +26,9 @@ Session::Session(std::shared_ptr<const Model> model, SessionOptions options)
              options_.contextLength, options_.kvType),
       scratch_(*model_, options_.batchSize), rope_(resolveRope(*model_, options_.rope, options_.contextLength))
 {
-    const AttentionShape shape = attentionShape(model_->params());
-    if (options_.dca.enabled) {
+    if (options_.dca.enabled)
         dca_ = resolveDca(*model_, options_.dca);
-        attention_ = std::make_unique<DualChunkAttention>(shape, rope_, *dca_, pool_.size());
-    } else {
-        attention_ = std::make_unique<StandardAttention>(shape, rope_, pool_.size());
-    }
+    attention_ = makeModelAttention(*model_, rope_, dca_, pool_.size());
 }
 
 bool Session::runBatch(const int32_t* tokens, int count, bool wantLogits, float* allLogits,
