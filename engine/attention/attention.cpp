@@ -403,12 +403,13 @@ void StandardAttention::attend(const AttentionBatch& batch, KvCache& cache, Thre
 }
 
 PerLayerAttention::PerLayerAttention(std::vector<std::unique_ptr<AttentionMethod>> methods,
-                                     std::vector<int> methodOfLayer)
-    : methods_(std::move(methods)), methodOfLayer_(std::move(methodOfLayer))
+                                     std::vector<int> methodOfLayer, std::vector<int> observed)
+    : methods_(std::move(methods)), methodOfLayer_(std::move(methodOfLayer)), observed_(std::move(observed))
 {
-    for (int m : methodOfLayer_)
-        if (m < 0 || m >= static_cast<int>(methods_.size()) || !methods_[m])
-            throw std::invalid_argument("attention: a layer names no attention method");
+    for (const std::vector<int>* indices : {&methodOfLayer_, &observed_})
+        for (int m : *indices)
+            if (m < 0 || m >= static_cast<int>(methods_.size()) || !methods_[m])
+                throw std::invalid_argument("attention: a layer names no attention method");
 }
 
 void PerLayerAttention::beginBatch(const int32_t* positions, int count)
@@ -424,8 +425,8 @@ void PerLayerAttention::attend(const AttentionBatch& batch, KvCache& cache, Thre
 
 void PerLayerAttention::setObserver(AttentionObserver* observer)
 {
-    for (const auto& m : methods_)
-        m->setObserver(observer);
+    for (int m : observed_)
+        methods_[m]->setObserver(observer);
 }
 
 } // namespace folio

@@ -189,10 +189,13 @@ private:
 
 // Different attention per layer (interleaved local and global layers): each layer's
 // batch goes to the method chosen for it; every method sees every batch begin.
+// Only the methods in `observed` report to an observer: a sliding-window layer sees
+// the last W keys only and says nothing about where in a long document the answer is.
 class PerLayerAttention : public AttentionMethod {
 public:
-    // methodOfLayer[l] indexes `methods`.
-    PerLayerAttention(std::vector<std::unique_ptr<AttentionMethod>> methods, std::vector<int> methodOfLayer);
+    // methodOfLayer[l] and observed[i] index `methods`.
+    PerLayerAttention(std::vector<std::unique_ptr<AttentionMethod>> methods, std::vector<int> methodOfLayer,
+                      std::vector<int> observed);
     void beginBatch(const int32_t* positions, int count) override;
     void attend(const AttentionBatch& batch, KvCache& cache, ThreadPool& pool) override;
     void setObserver(AttentionObserver* observer) override;
@@ -200,7 +203,7 @@ public:
 
 private:
     std::vector<std::unique_ptr<AttentionMethod>> methods_;
-    std::vector<int> methodOfLayer_;
+    std::vector<int> methodOfLayer_, observed_;
 };
 
 } // namespace folio

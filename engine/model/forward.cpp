@@ -113,7 +113,8 @@ std::unique_ptr<AttentionMethod> makeModelAttention(const Model& model, const Ro
     std::vector<int> methodOfLayer(p.blockCount);
     for (int l = 0; l < p.blockCount; ++l)
         methodOfLayer[l] = family.isGlobalLayer(l) ? 0 : 1;
-    return std::make_unique<PerLayerAttention>(std::move(methods), std::move(methodOfLayer));
+    // Evidence (AttentionObserver) comes from the global layers: a local one sees its window only.
+    return std::make_unique<PerLayerAttention>(std::move(methods), std::move(methodOfLayer), std::vector<int>{0});
 }
 
 ForwardScratch::ForwardScratch(const Model& model, int batch) : batchSize(batch)

@@ -38,7 +38,8 @@ struct ForwardScratch {
 // The attention of every layer of `model`, as its family describes it. Global layers
 // rotate with `rope` (the session's, extensions applied) and run Dual Chunk Attention
 // when `dca` is given; sliding-window layers (FamilyDescription::slidingWindow) see
-// their window only, with the model's local RoPE, untouched by any extension.
+// their window only, with the model's local RoPE, untouched by any extension, and
+// report nothing to an AttentionObserver (evidence comes from the global layers).
 std::unique_ptr<AttentionMethod> makeModelAttention(const Model& model, const RopeConfig& rope,
                                                     const std::optional<DcaConfig>& dca, int threads);
 

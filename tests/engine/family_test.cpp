@@ -3,11 +3,13 @@
 #include "engine/gguf/gguf_writer.h"
 #include "engine/model/model.h"
 #include "engine/session/context_options.h"
+#include "engine/session/session.h"
 
 #include "tests/engine/test_models.h"
 
 #include <cmath>
 #include <filesystem>
+#include <set>
 
 #include <gtest/gtest.h>
 
@@ -194,6 +196,28 @@ TEST(Family, Gemma3ErrorsNameTheMissingTensorOrKey)
     spec.wrongShapeTensor.clear();
     spec.slidingWindow = 0;  // not written
     EXPECT_TRUE(contains(loadError(spec), "missing key 'gemma3.attention.sliding_window'"));
+}
+
+// Evidence comes from the global layers: a local layer sees its window only.
+TEST(Family, Gemma3ObserverHearsTheGlobalLayersOnly)
+{
+    struct LayerRecorder : AttentionObserver {
+        std::vector<std::pair<int, int>> ranges{{0, 4}};
+        std::set<int> layers;
+        const std::vector<std::pair<int, int>>& keyRanges() const override { return ranges; }
+        void observe(int layer, int, const float*, float) override { layers.insert(layer); }
+    };
+    const ModelFile file(gemma3Spec());
+    SessionOptions options;
+    options.contextLength = 32;
+    options.threads = 2;
+    Session session(Model::load(file.path), options);
+    session.prefill({5, 9, 14, 20, 31, 7, 8, 9, 10, 11, 12, 13});
+    LayerRecorder recorder;
+    session.setAttentionObserver(&recorder);
+    session.decode(17);
+    session.setAttentionObserver(nullptr);
+    EXPECT_EQ(recorder.layers, std::set<int>{5});
 }
 
 TEST(Family, DescribeNamesTheFamilyParametersAndLayerPattern)
