@@ -11,6 +11,7 @@
 #include <cstring>
 #include <limits>
 #include <stdexcept>
+#include <string>
 
 namespace folio {
 
@@ -82,8 +83,9 @@ void AttentionAccumulator::add(const KvCache& cache, int layer, int kvHead, cons
     tile.scratch = scratch_.data();
     tile.visible = visible_.data();
     tile.hidden = firstKey ? hidden_.data() : nullptr;
-    for (int tileBegin = keyBegin; tileBegin < keyEnd; tileBegin += kKeyTile) {
-        tile.tileKeys = std::min(kKeyTile, keyEnd - tileBegin);
+    for (int tileBegin = keyBegin; tileBegin < keyEnd; tileBegin += tile.tileKeys) {
+        // A tile never crosses a ring's wrap (kv_cache.h): its rows are consecutive.
+        tile.tileKeys = std::min({kKeyTile, keyEnd - tileBegin, cache.contiguousRows(layer, tileBegin)});
         // Keys of this tile that each row may see (the causal bound cuts the last tiles).
         int seen = 0;
         for (int r = 0; r < rows_; ++r) {
@@ -178,6 +180,10 @@ void CausalAttention::run(const KvCache& cache, int layer, const AttentionQuerie
     // Only keys from the first window on are read (all of them without a window).
     int keySplits = 1;
     const int keyFloor = firstKeyOf(0);
+    if (keyFloor < cache.oldestSlot(layer))
+        throw std::logic_error("attention: layer " + std::to_string(layer) + " keeps slots from "
+                               + std::to_string(cache.oldestSlot(layer)) + " on, the queries need them from "
+                               + std::to_string(keyFloor));
     const int keySpan = totalKeys - keyFloor;
     const int baseItems = shape_.kvHeads * queryTiles;
     if (baseItems < 2 * pool.size() && keySpan >= 1024)

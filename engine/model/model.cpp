@@ -415,15 +415,26 @@ float Model::attentionScale() const
     return 1.0f / std::sqrt(scalar);
 }
 
-MemoryEstimate Model::memoryEstimate(int contextTokens, KvType kvType, int batchSize) const
+MemoryEstimate Model::memoryEstimate(int contextTokens, KvType kvType, int batchSize, int ringSlack) const
 {
     MemoryEstimate estimate;
     for (const GgufTensor& tensor : file_.tensors())
         estimate.weightBytes += tensor.nbytes;
-    estimate.kvBytes = 2 * static_cast<std::size_t>(params_.blockCount) * params_.headCountKv
-                       * static_cast<std::size_t>(std::max(contextTokens, 0)) * kvRowBytes(kvType, params_.headDim);
+    const int context = std::max(contextTokens, 0);
+    std::size_t rows = 0;  // per KV head, over the layers (KvCache's own rule for rings)
+    for (int window : kvRingWindows())
+        rows += static_cast<std::size_t>(context > 0 ? KvCache::ringRows(window, batchSize, context, ringSlack) : 0);
+    estimate.kvBytes = 2 * rows * params_.headCountKv * kvRowBytes(kvType, params_.headDim);
     estimate.scratchBytes = ForwardScratch::bytesFor(*this, batchSize);
     return estimate;
+}
+
+std::vector<int> Model::kvRingWindows() const
+{
+    std::vector<int> windows(params_.blockCount);
+    for (int l = 0; l < params_.blockCount; ++l)
+        windows[l] = family_.layerWindow(l);
+    return windows;
 }
 
 int64_t Model::totalParameters() const

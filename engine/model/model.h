@@ -124,8 +124,13 @@ public:
     // renamed or copied file is the same model.
     const std::string& fingerprint() const { return fingerprint_; }
 
-    // Scratch assumes micro-batches of batchSize tokens (as Session uses).
-    MemoryEstimate memoryEstimate(int contextTokens, KvType kvType, int batchSize = 512) const;
+    // Scratch assumes micro-batches of batchSize tokens (as Session uses). The KV cache
+    // of a sliding-window layer is a ring of its window + a batch + ringSlack (kv_cache.h).
+    MemoryEstimate memoryEstimate(int contextTokens, KvType kvType, int batchSize = 512,
+                                  int ringSlack = KvCache::kRingSlack) const;
+
+    // Per layer, the window its KV cache ring serves (0: every position kept), for KvCache.
+    std::vector<int> kvRingWindows() const;
 
     // Elements of every tensor, and of those one token reads (the same for a dense
     // model; a mixture of experts reads only its chosen experts).
