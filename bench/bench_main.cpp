@@ -1,6 +1,7 @@
 // folio-bench: speed figures of the engine.
 //   folio-bench --model FILE [--threads T]   (pp512 / tg128 medians, bandwidth, fraction of it)
-//   folio-bench make-model --out FILE [--shape tinyllama|llama2-7b|tiny] [--type q4_0] [--arch llama|qwen2|qwen3|phi3]
+//   folio-bench make-model --out FILE [--shape tinyllama|llama2-7b|gemma3-1b|tiny] [--type q4_0]
+//                          [--arch llama|qwen2|qwen3|phi3|gemma3]
 //   folio-bench forward --model FILE [--prompt N] [--gen M] [--threads T] [--batch B] [--kv f16|q8_0|q4_0|f32]
 //   folio-bench long --model FILE [--tokens 4096,16384,32768] [--methods plain,dca] [--kv f16,q8_0] [--threads T]
 //   folio-bench passkey --model FILE [--lengths 1x,2x,4x,8x] [--methods none,pi,ntk,yarn,dca] [--samples 50] [--tasks all]
@@ -91,14 +92,34 @@ int makeModel(const Options& options)
         spec.kvHeads = 32;
         spec.feedForward = 11008;
         spec.contextLength = 4096;
+    } else if (shape == "gemma3-1b") {  // Gemma 3 1B: 262K vocabulary, head dim 256, window 512, 32K context
+        spec.vocab = 262144;
+        spec.embd = 1152;
+        spec.layers = 26;
+        spec.heads = 4;
+        spec.kvHeads = 1;
+        spec.headDim = 256;
+        spec.feedForward = 6912;
+        spec.contextLength = 32768;
+        spec.slidingWindow = 512;
     } else if (shape != "tiny") {
-        throw std::runtime_error("unknown shape '" + shape + "' (tinyllama, llama2-7b, tiny)");
+        throw std::runtime_error("unknown shape '" + shape + "' (tinyllama, llama2-7b, gemma3-1b, tiny)");
     }
     // The same shape as another family (per-family speed at equal size). A phi3 file
-    // gets LongRoPE factors from a quarter of its context.
-    spec.architecture = option(options, "arch", "llama");
+    // gets LongRoPE factors from a quarter of its context; a gemma3 file its local
+    // layers' window (512 as the 1B's, at most a quarter of the context), RoPE base
+    // 1e6 on the global layers and a tied output, as the released files.
+    spec.architecture = option(options, "arch", shape == "gemma3-1b" ? "gemma3" : "llama");
     if (spec.architecture == "phi3")
         spec.longRopeOriginalContext = std::max(1, spec.contextLength / 4);
+    if (spec.architecture == "gemma3") {
+        if (spec.slidingWindow == 0)
+            spec.slidingWindow = std::clamp(spec.contextLength / 4, 1, 512);
+        spec.ropeFreqBase = 1e6f;
+        spec.tiedOutput = true;
+    } else if (shape == "gemma3-1b") {
+        throw std::runtime_error("shape gemma3-1b is a gemma3 shape (--arch gemma3)");
+    }
     if (q4km) {
         spec.tensorTypes.push_back({"output.weight", GgmlType::Q6_K});
         const int n = spec.layers;
@@ -152,8 +173,8 @@ int main(int argc, char** argv)
 {
     const std::string usage =
         "usage: folio-bench --model FILE [--threads T] [--repeats R] [--prompt 512] [--gen 128]\n"
-        "       folio-bench make-model --out FILE [--shape tinyllama|llama2-7b|tiny] [--type q4_0|q4_k_m|...]\n"
-        "                  [--arch llama|qwen2|qwen3|phi3]\n"
+        "       folio-bench make-model --out FILE [--shape tinyllama|llama2-7b|gemma3-1b|tiny] [--type q4_0|q4_k_m|...]\n"
+        "                  [--arch llama|qwen2|qwen3|phi3|gemma3]\n"
         "       folio-bench forward --model FILE [--prompt N] [--gen M] [--threads T] [--batch B] [--kv f16|q8_0|q4_0|f32]\n"
         "       folio-bench long --model FILE [--tokens 4096,16384,32768] [--methods plain,dca] [--kv f16,q8_0]\n"
         "                        [--threads T] [--batch B] [--dca-chunk C] [--dca-window W]\n"

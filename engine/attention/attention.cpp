@@ -11,6 +11,7 @@
 #include <cstring>
 #include <limits>
 #include <stdexcept>
+#include <string>
 
 namespace folio {
 
@@ -59,10 +60,11 @@ void AttentionAccumulator::reset(int rows)
     acc_.assign(static_cast<std::size_t>(rows) * headDim_, 0.0f);
     scratch_.resize(kernels::attentionScratchFloats(rows, headDim_));
     visible_.resize(rows);
+    hidden_.resize(rows);
 }
 
 void AttentionAccumulator::add(const KvCache& cache, int layer, int kvHead, const float* queries, int keyBegin,
-                               int keyEnd, const int* lastKey, float scale)
+                               int keyEnd, const int* lastKey, float scale, const int* firstKey)
 {
     constexpr int kKeyTile = kernels::kAttentionKeyTile;
     kernels::AttentionTile tile;
@@ -80,12 +82,19 @@ void AttentionAccumulator::add(const KvCache& cache, int layer, int kvHead, cons
     tile.acc = acc_.data();
     tile.scratch = scratch_.data();
     tile.visible = visible_.data();
-    for (int tileBegin = keyBegin; tileBegin < keyEnd; tileBegin += kKeyTile) {
-        tile.tileKeys = std::min(kKeyTile, keyEnd - tileBegin);
+    tile.hidden = firstKey ? hidden_.data() : nullptr;
+    for (int tileBegin = keyBegin; tileBegin < keyEnd; tileBegin += tile.tileKeys) {
+        // A tile never crosses a ring's wrap (kv_cache.h): its rows are consecutive.
+        tile.tileKeys = std::min({kKeyTile, keyEnd - tileBegin, cache.contiguousRows(layer, tileBegin)});
         // Keys of this tile that each row may see (the causal bound cuts the last tiles).
         int seen = 0;
         for (int r = 0; r < rows_; ++r) {
             visible_[r] = lastKey ? std::min(tile.tileKeys, lastKey[r] - tileBegin + 1) : tile.tileKeys;
+            if (firstKey) {
+                hidden_[r] = std::max(0, firstKey[r] - tileBegin);
+                if (hidden_[r] >= visible_[r])
+                    continue;  // the row sees none of this tile
+            }
             seen = std::max(seen, visible_[r]);
         }
         if (seen <= 0)
@@ -119,6 +128,7 @@ CausalAttention::CausalAttention(const AttentionShape& shape, int threads, SimdL
     // Room for the three query rotations of Dual Chunk Attention.
     rowsPerThread_.assign(threads, std::vector<float>(3 * static_cast<std::size_t>(kQueryTile) * group * shape.headDim));
     limitsPerThread_.assign(threads, std::vector<int>(static_cast<std::size_t>(kQueryTile) * group));
+    firstsPerThread_ = limitsPerThread_;
 }
 
 void CausalAttention::run(const KvCache& cache, int layer, const float* queries, int queryStride, int count,
@@ -139,8 +149,18 @@ void CausalAttention::run(const KvCache& cache, int layer, const AttentionQuerie
     const int variants = chunk > 0 ? 3 : 1;
     if (chunk > 0 && (!queries.successive || !queries.inter))
         throw std::invalid_argument("attention: chunked attention needs all three query rotations");
+    const int window = queries.window;
+    if (window < 0 || (window > 0 && chunk > 0))
+        throw std::invalid_argument("attention: a sliding window needs plain (unchunked) attention");
+    // The first key query t may see: 0, or the start of its window.
+    auto firstKeyOf = [&](int t) { return window > 0 ? std::max(0, firstSlot + t - window + 1) : 0; };
     const int totalKeys = firstSlot + count;
-    const uint64_t pairs = static_cast<uint64_t>(count) * firstSlot + static_cast<uint64_t>(count) * (count + 1) / 2;
+    uint64_t pairs = static_cast<uint64_t>(count) * firstSlot + static_cast<uint64_t>(count) * (count + 1) / 2;
+    if (window > 0) {
+        pairs = 0;
+        for (int t = 0; t < count; ++t)
+            pairs += static_cast<uint64_t>(firstSlot + t + 1 - firstKeyOf(t));
+    }
     const RunTimer timer(4ull * shape_.heads * headDim * pairs);
 
     // Query tiles of at most kQueryTile tokens that never straddle a chunk boundary,
@@ -157,11 +177,18 @@ void CausalAttention::run(const KvCache& cache, int layer, const AttentionQuerie
 
     // Few query tiles (decode) cannot keep the threads busy: split the keys instead,
     // each split a partial softmax, merged below by log-sum-exp.
+    // Only keys from the first window on are read (all of them without a window).
     int keySplits = 1;
+    const int keyFloor = firstKeyOf(0);
+    if (keyFloor < cache.oldestSlot(layer))
+        throw std::logic_error("attention: layer " + std::to_string(layer) + " keeps slots from "
+                               + std::to_string(cache.oldestSlot(layer)) + " on, the queries need them from "
+                               + std::to_string(keyFloor));
+    const int keySpan = totalKeys - keyFloor;
     const int baseItems = shape_.kvHeads * queryTiles;
-    if (baseItems < 2 * pool.size() && totalKeys >= 1024)
-        keySplits = std::clamp((2 * pool.size() + baseItems - 1) / baseItems, 1, totalKeys / 512);
-    const int splitLength = (totalKeys + keySplits - 1) / keySplits;
+    if (baseItems < 2 * pool.size() && keySpan >= 1024)
+        keySplits = std::clamp((2 * pool.size() + baseItems - 1) / baseItems, 1, keySpan / 512);
+    const int splitLength = (keySpan + keySplits - 1) / keySplits;
     const std::size_t partialRow = static_cast<std::size_t>(headDim) + 2;
     const std::size_t rowsPerItem = static_cast<std::size_t>(kQueryTile) * group;
     if (keySplits > 1)
@@ -173,6 +200,7 @@ void CausalAttention::run(const KvCache& cache, int layer, const AttentionQuerie
         AttentionAccumulator& acc = perThread_[thread];
         std::vector<float>& rowBuffer = rowsPerThread_[thread];
         int* limits = limitsPerThread_[thread].data();
+        int* firsts = firstsPerThread_[thread].data();
         for (int64_t item = begin; item < end; ++item) {
             const int split = static_cast<int>(item % keySplits);
             const int base = static_cast<int>(item / keySplits);
@@ -191,16 +219,18 @@ void CausalAttention::run(const KvCache& cache, int layer, const AttentionQuerie
                                         + static_cast<std::size_t>(head) * headDim,
                                     sizeof(float) * headDim);
                         limits[r] = firstSlot + t;
+                        firsts[r] = firstKeyOf(t);
                     }
                 }
             }
             // Key ranges of the tile: intra [chunkStart, i] (causal), successive (the
-            // previous chunk) and inter (everything before it); plain attention is intra from 0.
-            const int chunkStart = chunk > 0 ? (firstSlot + t0) / chunk * chunk : 0;
+            // previous chunk) and inter (everything before it); plain attention is intra from 0
+            // (or from the first row's window).
+            const int chunkStart = chunk > 0 ? (firstSlot + t0) / chunk * chunk : firstKeyOf(t0);
             const int ranges[3][2] = {{chunkStart, firstSlot + t1},
                                       {std::max(0, chunkStart - chunk), chunkStart},
                                       {0, std::max(0, chunkStart - chunk)}};
-            const int splitBegin = split * splitLength;
+            const int splitBegin = keyFloor + split * splitLength;
             const int splitEnd = std::min(totalKeys, splitBegin + splitLength);
             acc.reset(rowCount);
             for (int v = 0; v < variants; ++v) {
@@ -208,7 +238,8 @@ void CausalAttention::run(const KvCache& cache, int layer, const AttentionQuerie
                 const int keyEnd = std::min(ranges[v][1], splitEnd);
                 if (keyBegin < keyEnd)
                     acc.add(cache, layer, kvHead, rowBuffer.data() + static_cast<std::size_t>(v) * rowsPerItem * headDim,
-                            keyBegin, keyEnd, v == 0 ? limits : nullptr, shape_.scale);
+                            keyBegin, keyEnd, v == 0 ? limits : nullptr, shape_.scale,
+                            window > 0 ? firsts : nullptr);
             }
             for (int r = 0; r < rowCount; ++r) {
                 if (keySplits > 1) {
@@ -291,7 +322,9 @@ void CausalAttention::observeDecode(const KvCache& cache, int layer, const Atten
     // The key ranges of run() for the single query at slot firstSlot.
     const int chunk = queries.chunkLength;
     const int variants = chunk > 0 ? 3 : 1;
-    const int chunkStart = chunk > 0 ? firstSlot / chunk * chunk : 0;
+    const int chunkStart = chunk > 0 ? firstSlot / chunk * chunk
+                           : queries.window > 0 ? std::max(0, firstSlot - queries.window + 1)
+                                                : 0;
     const int variantRange[3][2] = {{chunkStart, totalKeys},
                                     {std::max(0, chunkStart - chunk), chunkStart},
                                     {0, std::max(0, chunkStart - chunk)}};
@@ -336,11 +369,13 @@ void CausalAttention::observeDecode(const KvCache& cache, int layer, const Atten
     }
 }
 
-StandardAttention::StandardAttention(const AttentionShape& shape, const RopeConfig& rope, int threads)
-    : shape_(shape), rope_(rope), attention_(shape, threads)
+StandardAttention::StandardAttention(const AttentionShape& shape, const RopeConfig& rope, int threads, int window)
+    : shape_(shape), rope_(rope), attention_(shape, threads), window_(window)
 {
     if (rope.dims > shape.headDim)
         throw std::invalid_argument("attention: RoPE dimensions exceed the head dimension");
+    if (window < 0)
+        throw std::invalid_argument("attention: the sliding window must be positive (0: none)");
 }
 
 void StandardAttention::beginBatch(const int32_t* positions, int count)
@@ -366,8 +401,38 @@ void StandardAttention::attend(const AttentionBatch& batch, KvCache& cache, Thre
                           shape_.headDim, c, s);
     }
     cache.store(batch.layer, batch.firstSlot, batch.count, batch.keys, batch.values, batch.kvStride);
-    attention_.run(cache, batch.layer, batch.queries, batch.queryStride, batch.count, batch.firstSlot, batch.out,
-                   batch.outStride, pool);
+    AttentionQueries queries;
+    queries.intra = batch.queries;
+    queries.stride = batch.queryStride;
+    queries.window = window_;
+    attention_.run(cache, batch.layer, queries, batch.count, batch.firstSlot, batch.out, batch.outStride, pool);
+}
+
+PerLayerAttention::PerLayerAttention(std::vector<std::unique_ptr<AttentionMethod>> methods,
+                                     std::vector<int> methodOfLayer, std::vector<int> observed)
+    : methods_(std::move(methods)), methodOfLayer_(std::move(methodOfLayer)), observed_(std::move(observed))
+{
+    for (const std::vector<int>* indices : {&methodOfLayer_, &observed_})
+        for (int m : *indices)
+            if (m < 0 || m >= static_cast<int>(methods_.size()) || !methods_[m])
+                throw std::invalid_argument("attention: a layer names no attention method");
+}
+
+void PerLayerAttention::beginBatch(const int32_t* positions, int count)
+{
+    for (const auto& m : methods_)
+        m->beginBatch(positions, count);
+}
+
+void PerLayerAttention::attend(const AttentionBatch& batch, KvCache& cache, ThreadPool& pool)
+{
+    method(batch.layer).attend(batch, cache, pool);
+}
+
+void PerLayerAttention::setObserver(AttentionObserver* observer)
+{
+    for (int m : observed_)
+        methods_[m]->setObserver(observer);
 }
 
 } // namespace folio

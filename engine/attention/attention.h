@@ -18,6 +18,7 @@
 #include "engine/attention/rope.h"
 
 #include <cstdint>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -62,9 +63,10 @@ public:
 
     // Adds keys [keyBegin, keyEnd) of (layer, kvHead) to every row. `queries` holds
     // rows() vectors of headDim floats, contiguous. lastKey (optional) bounds each row
-    // causally: key j counts for row r only if j <= lastKey[r].
+    // causally: key j counts for row r only if j <= lastKey[r]; firstKey (optional)
+    // bounds it from below (a sliding window): only if j >= firstKey[r].
     void add(const KvCache& cache, int layer, int kvHead, const float* queries, int keyBegin, int keyEnd,
-             const int* lastKey, float scale);
+             const int* lastKey, float scale, const int* firstKey = nullptr);
 
     // Row r's normalised output (zeros if no key counted) and log-sum-exp of its scores.
     void output(int row, float* out) const;
@@ -82,19 +84,22 @@ private:
     std::vector<float> max_, sum_, acc_;
     std::vector<float> scratch_;  // the tile kernel's key, value and score buffers
     std::vector<int> visible_;    // per row, keys of the current tile that count
+    std::vector<int> hidden_;     // per row, leading keys of the current tile that do not (firstKey)
 };
 
 // The queries of a batch and where each one looks. Plain causal attention
 // (chunkLength 0): query i reads keys [0, i] with `intra`. Dual Chunk Attention
 // (chunkLength S > 0, notes/dca.md §3-6): with b = i / S, query i reads keys
 // [bS, i] with `intra`, [(b-1)S, bS) with `successive` and [0, (b-1)S) with `inter`,
-// all in one softmax. Token t, head h of each array is at [t * stride + h * headDim].
+// all in one softmax. A sliding window (window W > 0, plain attention only): query i
+// reads keys (i - W, i]. Token t, head h of each array is at [t * stride + h * headDim].
 struct AttentionQueries {
     const float* intra = nullptr;
     const float* successive = nullptr;
     const float* inter = nullptr;
     int stride = 0;
     int chunkLength = 0;
+    int window = 0;
 };
 
 // Causal attention of `count` new queries in slots [firstSlot, firstSlot + count):
@@ -123,7 +128,7 @@ private:
     AttentionShape shape_;
     std::vector<AttentionAccumulator> perThread_;
     std::vector<std::vector<float>> rowsPerThread_;
-    std::vector<std::vector<int>> limitsPerThread_;
+    std::vector<std::vector<int>> limitsPerThread_, firstsPerThread_;
     std::vector<float> partials_;  // split-key results: per split, per row, headDim + 2 floats
     std::vector<std::pair<int, int>> tiles_;  // query tiles [t0, t1) of the current run
     AttentionObserver* observer_ = nullptr;
@@ -165,10 +170,11 @@ public:
     virtual void setObserver(AttentionObserver* /*observer*/) {}
 };
 
-// Plain RoPE attention: query and key of token j rotated at position j.
+// Plain RoPE attention: query and key of token j rotated at position j; with a
+// window W > 0, query j sees only the keys (j - W, j] (a sliding-window layer).
 class StandardAttention : public AttentionMethod {
 public:
-    StandardAttention(const AttentionShape& shape, const RopeConfig& rope, int threads);
+    StandardAttention(const AttentionShape& shape, const RopeConfig& rope, int threads, int window = 0);
     void beginBatch(const int32_t* positions, int count) override;
     void attend(const AttentionBatch& batch, KvCache& cache, ThreadPool& pool) override;
     void setObserver(AttentionObserver* observer) override { attention_.setObserver(observer); }
@@ -177,7 +183,27 @@ private:
     AttentionShape shape_;
     RopeTable rope_;
     CausalAttention attention_;
+    int window_;
     std::vector<float> cos_, sin_;  // per token of the batch, pairs() each
+};
+
+// Different attention per layer (interleaved local and global layers): each layer's
+// batch goes to the method chosen for it; every method sees every batch begin.
+// Only the methods in `observed` report to an observer: a sliding-window layer sees
+// the last W keys only and says nothing about where in a long document the answer is.
+class PerLayerAttention : public AttentionMethod {
+public:
+    // methodOfLayer[l] and observed[i] index `methods`.
+    PerLayerAttention(std::vector<std::unique_ptr<AttentionMethod>> methods, std::vector<int> methodOfLayer,
+                      std::vector<int> observed);
+    void beginBatch(const int32_t* positions, int count) override;
+    void attend(const AttentionBatch& batch, KvCache& cache, ThreadPool& pool) override;
+    void setObserver(AttentionObserver* observer) override;
+    AttentionMethod& method(int layer) { return *methods_.at(methodOfLayer_.at(layer)); }
+
+private:
+    std::vector<std::unique_ptr<AttentionMethod>> methods_;
+    std::vector<int> methodOfLayer_, observed_;
 };
 
 } // namespace folio

@@ -3,6 +3,7 @@
 #include "engine/gguf/fp16.h"
 #include "engine/gguf/quant.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstring>
 #include <stdexcept>
@@ -83,24 +84,51 @@ std::size_t kvRowBytes(KvType type, int headDim)
     throw std::invalid_argument("KV cache: unknown type");
 }
 
-KvCache::KvCache(int layers, int kvHeads, int headDim, int capacity, KvType type)
-    : layers_(layers), kvHeads_(kvHeads), headDim_(headDim), capacity_(capacity), type_(type), rowBytes_(0)
+int KvCache::ringRows(int window, int maxBatch, int capacity, int slack)
+{
+    if (window <= 0)
+        return capacity;
+    const int64_t rows = int64_t{window} + std::max(maxBatch, 1) - 1 + std::max(slack, 0);
+    return static_cast<int>(std::min<int64_t>(capacity, rows));
+}
+
+KvCache::KvCache(int layers, int kvHeads, int headDim, int capacity, KvType type, std::vector<int> ringWindows,
+                 int maxBatch, int slack)
+    : layers_(layers), kvHeads_(kvHeads), headDim_(headDim), capacity_(capacity), type_(type), rowBytes_(0),
+      windows_(std::move(ringWindows))
 {
     if (layers <= 0 || kvHeads <= 0 || headDim <= 0 || capacity <= 0)
         throw std::invalid_argument("KV cache: layers, heads, head dim and capacity must be positive");
+    if (!windows_.empty() && static_cast<int>(windows_.size()) != layers)
+        throw std::invalid_argument("KV cache: one ring window per layer, or none");
+    windows_.resize(layers, 0);
     rowBytes_ = kvRowBytes(type, headDim);
-    keys_.reset(new uint8_t[bytes() / 2]);
-    values_.reset(new uint8_t[bytes() / 2]);
+    std::size_t rows = 0;
+    for (int l = 0; l < layers; ++l) {
+        if (windows_[l] < 0)
+            throw std::invalid_argument("KV cache: a ring window must be positive (0: none)");
+        layerRows_.push_back(ringRows(windows_[l], maxBatch, capacity, slack));
+        firstRow_.push_back(rows);
+        rows += static_cast<std::size_t>(kvHeads) * layerRows_.back();
+    }
+    keys_.reset(new uint8_t[rows * rowBytes_]);
+    values_.reset(new uint8_t[rows * rowBytes_]);
 }
 
 std::size_t KvCache::bytes() const
 {
-    return 2 * static_cast<std::size_t>(layers_) * kvHeads_ * capacity_ * rowBytes_;
+    std::size_t rows = 0;
+    for (int r : layerRows_)
+        rows += static_cast<std::size_t>(kvHeads_) * r;
+    return 2 * rows * rowBytes_;
 }
+
+int KvCache::oldestSlot(int layer) const { return std::max(0, stored_ - layerRows_[layer]); }
 
 const void* KvCache::rowPointer(const uint8_t* base, int layer, int kvHead, int slot) const
 {
-    const std::size_t row = (static_cast<std::size_t>(layer) * kvHeads_ + kvHead) * capacity_ + slot;
+    const int rows = layerRows_[layer];
+    const std::size_t row = firstRow_[layer] + static_cast<std::size_t>(kvHead) * rows + slot % rows;
     return base + row * rowBytes_;
 }
 
@@ -115,6 +143,7 @@ void KvCache::store(int layer, int firstSlot, int count, const float* keys, cons
         throw std::out_of_range("KV cache: store of slots [" + std::to_string(firstSlot) + ", "
                                 + std::to_string(firstSlot + count) + ") in a cache of "
                                 + std::to_string(capacity_));
+    stored_ = std::max(stored_, firstSlot + count);
     for (int t = 0; t < count; ++t) {
         for (int h = 0; h < kvHeads_; ++h) {
             const float* k = keys + static_cast<std::size_t>(t) * tokenStride + static_cast<std::size_t>(h) * headDim_;
@@ -153,6 +182,15 @@ void KvCache::commit(int newLength)
         throw std::out_of_range("KV cache: length " + std::to_string(newLength) + " beyond capacity "
                                 + std::to_string(capacity_));
     length_ = newLength;
+    stored_ = std::max(stored_, newLength);  // rows written directly (a loaded state) count too
+}
+
+bool KvCache::canTruncate(int n) const
+{
+    for (int l = 0; l < layers_; ++l)
+        if (windows_[l] > 0 && n - windows_[l] + 1 < oldestSlot(l) && n > 0)
+            return false;
+    return true;
 }
 
 void KvCache::truncate(int n)
@@ -160,7 +198,14 @@ void KvCache::truncate(int n)
     if (n < 0 || n > length_)
         throw std::out_of_range("KV cache: cannot truncate " + std::to_string(length_) + " slots to "
                                 + std::to_string(n));
+    if (!canTruncate(n))
+        throw std::logic_error("KV cache: the sliding-window layers keep only their last "
+                               + std::to_string(*std::min_element(layerRows_.begin(), layerRows_.end()))
+                               + " positions and no longer hold those before position " + std::to_string(n)
+                               + ": the text must be read again");
     length_ = n;
+    if (n == 0)
+        stored_ = 0;  // nothing left to keep
 }
 
 void KvCache::rowsToFloat(const void* row, int count, float* out) const

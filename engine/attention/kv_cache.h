@@ -11,12 +11,20 @@
 // Capacity is fixed at creation: the memory is reserved up front (the pages are
 // only touched as slots fill), so running out shows up when a session is created,
 // not in the middle of a long document.
+//
+// Rings: a layer whose queries see only the last W keys (a sliding-window layer)
+// may hold fewer rows than the capacity; slot j then lives in row j mod rows, and a
+// row is overwritten once the slot rows later is stored. Slots stay positions; only
+// the rows wrap, so a range of slots is contiguous in memory up to the wrap
+// (contiguousRows). Such a layer must hold W + the largest batch - 1 rows, and the
+// cache can only be truncated back to where those layers still hold W - 1 earlier keys.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 namespace folio {
 
@@ -33,7 +41,16 @@ std::size_t kvRowBytes(KvType type, int headDim);
 
 class KvCache {
 public:
-    KvCache(int layers, int kvHeads, int headDim, int capacity, KvType type);
+    // ringWindows (optional, one per layer): 0 keeps every slot of the layer; W > 0 keeps
+    // a ring of ringRows(W, ...) rows, enough for W keys behind a batch of maxBatch.
+    KvCache(int layers, int kvHeads, int headDim, int capacity, KvType type, std::vector<int> ringWindows = {},
+            int maxBatch = 1, int slack = kRingSlack);
+
+    // Slots a ring may be truncated back beyond what a batch needs (regenerating an answer).
+    static constexpr int kRingSlack = 2048;
+    // Rows a layer with window W keeps for batches of at most maxBatch tokens (and
+    // `slack` more slots that truncate() may go back): min(capacity, W + maxBatch - 1 + slack).
+    static int ringRows(int window, int maxBatch, int capacity, int slack);
 
     int layers() const { return layers_; }
     int kvHeads() const { return kvHeads_; }
@@ -42,6 +59,11 @@ public:
     KvType type() const { return type_; }
     std::size_t rowBytes() const { return rowBytes_; }
     std::size_t bytes() const;   // reserved for keys and values together
+    int layerRows(int layer) const { return layerRows_[layer]; }  // capacity() unless a ring
+    // From `slot`, how many consecutive slots of `layer` are consecutive rows (up to the wrap).
+    int contiguousRows(int layer, int slot) const { return layerRows_[layer] - slot % layerRows_[layer]; }
+    // The oldest slot whose row `layer` still holds (0 unless a ring has wrapped).
+    int oldestSlot(int layer) const;
 
     // Slots [0, length()) hold valid tokens.
     int length() const { return length_; }
@@ -56,8 +78,10 @@ public:
     // Declares slots [0, newLength) valid (after every layer was stored).
     void commit(int newLength);
 
-    // Forgets slots >= n (regenerate, cancel); n <= length().
+    // Forgets slots >= n (regenerate, cancel); n <= length(). Throws std::logic_error
+    // when a ring no longer holds the W - 1 keys before slot n (canTruncate(n) false).
     void truncate(int n);
+    bool canTruncate(int n) const;
 
     // Raw rows: rowBytes() bytes of type() for one (layer, kv head, slot); the slots
     // of one head are contiguous, so a tile of keys is one pointer and a count.
@@ -79,6 +103,10 @@ private:
     KvType type_;
     std::size_t rowBytes_;
     int length_ = 0;
+    int stored_ = 0;                    // 1 + the highest slot ever stored (rings: what was overwritten)
+    std::vector<int> windows_;          // per layer: 0, or the ring's window
+    std::vector<int> layerRows_;        // per layer: rows held
+    std::vector<std::size_t> firstRow_; // per layer: index of its first row (head-major within the layer)
     std::unique_ptr<uint8_t[]> keys_;     // not value-initialised: pages stay untouched until used
     std::unique_ptr<uint8_t[]> values_;
 };

@@ -24,6 +24,7 @@ struct AttentionTile {
     Blocks blocks = Blocks::None;
     int tileKeys = 0;                // 1..kAttentionKeyTile
     const int* visible = nullptr;    // per row: the first visible[r] keys count (<= 0: none)
+    const int* hidden = nullptr;     // per row, optional: of those, the first hidden[r] do not (a sliding window)
     float scale = 0.0f;
     float* max = nullptr;            // per row running state, updated in place
     float* sum = nullptr;

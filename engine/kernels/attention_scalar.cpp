@@ -40,11 +40,12 @@ void scalarTile(const AttentionTile& t)
     rowsToFloat(t.values, t, t.tileKeys, d, values);
     for (int r = 0; r < t.rows; ++r) {
         const int visible = std::min(t.visible[r], t.tileKeys);
-        if (visible <= 0)
+        const int first = t.hidden ? std::max(t.hidden[r], 0) : 0;
+        if (visible <= first)
             continue;
         const float* q = t.queries + r * d;
         float tileMax = -std::numeric_limits<float>::infinity();
-        for (int j = 0; j < visible; ++j) {
+        for (int j = first; j < visible; ++j) {
             float s = 0.0f;
             for (int i = 0; i < d; ++i)
                 s += q[i] * keys[j * d + i];
@@ -55,14 +56,14 @@ void scalarTile(const AttentionTile& t)
         const float newMax = std::max(t.max[r], tileMax);
         const float correction = std::exp(t.max[r] - newMax);  // exp(-inf) = 0 on the first tile
         float tileSum = 0.0f;
-        for (int j = 0; j < visible; ++j) {
+        for (int j = first; j < visible; ++j) {
             scores[j] = std::exp(scores[j] - newMax);
             tileSum += scores[j];
         }
         float* acc = t.acc + r * d;
         for (int i = 0; i < d; ++i)
             acc[i] *= correction;
-        for (int j = 0; j < visible; ++j)
+        for (int j = first; j < visible; ++j)
             for (int i = 0; i < d; ++i)
                 acc[i] += scores[j] * values[j * d + i];
         t.sum[r] = t.sum[r] * correction + tileSum;

@@ -13,6 +13,10 @@ void rmsNorm(float* out, const float* x, const float* weight, int n, float eps);
 // gate[i] = silu(gate[i]) * up[i], silu(z) = z / (1 + exp(-z)): the SwiGLU gate.
 void swiGlu(float* gate, const float* up, int n);
 
+// gate[i] = gelu_tanh(gate[i]) * up[i], gelu_tanh(z) = 0.5 z (1 + tanh(sqrt(2/pi) (z + 0.044715 z^3))):
+// the GeGLU gate of the Gemma families.
+void geluTanhGlu(float* gate, const float* up, int n);
+
 // y += x
 void addInPlace(float* y, const float* x, int n);
 

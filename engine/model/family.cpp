@@ -3,13 +3,14 @@
 #include "engine/gguf/gguf.h"
 
 #include <cmath>
+#include <optional>
 #include <stdexcept>
 
 namespace folio {
 
 const std::vector<std::string>& supportedArchitectures()
 {
-    static const std::vector<std::string> names{"llama", "qwen2", "qwen3", "phi3"};
+    static const std::vector<std::string> names{"llama", "qwen2", "qwen3", "phi3", "gemma3"};
     return names;
 }
 
@@ -20,6 +21,50 @@ std::string supportedArchitectureList()
         list += (list.empty() ? "" : ", ") + name;
     return list;
 }
+
+namespace {
+
+[[noreturn]] void invalidKey(const std::string& key, const std::string& value)
+{
+    throw std::invalid_argument("key '" + key + "' has the invalid value " + value);
+}
+
+// Five local layers, then one global: the pattern of every Gemma 3 size (the file
+// does not say it; llama.cpp and transformers fix it too).
+constexpr int kGemma3GlobalLayerPeriod = 6;
+
+void describeGemma3Attention(const GgufFile& file, FamilyDescription& f)
+{
+    const std::string arch = "gemma3";
+    const std::optional<int64_t> window = file.getInt(arch + ".attention.sliding_window");
+    if (!window)
+        throw std::invalid_argument("missing key '" + arch + ".attention.sliding_window'");
+    if (*window <= 0 || *window > (int64_t{1} << 30))
+        invalidKey(arch + ".attention.sliding_window", std::to_string(*window));
+    f.slidingWindow = static_cast<int>(*window);
+    f.globalLayerPeriod = kGemma3GlobalLayerPeriod;
+    const double localBase = file.getFloat(arch + ".rope.freq_base_swa").value_or(10000.0);
+    if (!std::isfinite(localBase) || localBase <= 1.0)
+        invalidKey(arch + ".rope.freq_base_swa", std::to_string(localBase));
+    f.localRopeBase = static_cast<float>(localBase);
+
+    if (const std::optional<double> scalar = file.getFloat(arch + ".attention.query_pre_attn_scalar")) {
+        if (!std::isfinite(*scalar) || *scalar <= 0.0)
+            invalidKey(arch + ".attention.query_pre_attn_scalar", std::to_string(*scalar));
+        f.queryPreAttnScalar = static_cast<float>(*scalar);
+        return;
+    }
+    // Gemma 3 27B scales by n_embd / n_head (5376 / 32 = 168) instead of its head dim
+    // of 128; the files do not say so, the layer count (62) identifies the size.
+    const int64_t embd = file.getInt(arch + ".embedding_length").value_or(0);
+    const int64_t heads = file.getInt(arch + ".attention.head_count").value_or(0);
+    const int64_t layers = file.getInt(arch + ".block_count").value_or(0);
+    const int64_t headDim = file.getInt(arch + ".attention.key_length").value_or(heads > 0 ? embd / heads : 0);
+    if (layers == 62 && heads > 0 && embd % heads == 0 && embd / heads != headDim)
+        f.queryPreAttnScalar = static_cast<float>(embd / heads);
+}
+
+} // namespace
 
 FamilyDescription describeFamily(const GgufFile& file, const std::string& arch)
 {
@@ -46,6 +91,17 @@ FamilyDescription describeFamily(const GgufFile& file, const std::string& arch)
         f.fusedGateUp = true;
         f.ropeNeox = true;
         f.longRope = true;
+    } else if (arch == "gemma3") {  // Gemma 3 1B-27B (text)
+        // The public converter has already added Gemma's 1 to every norm weight, so
+        // they are plain RMSNorm weights here.
+        f.displayName = "Gemma 3";
+        f.qkNorm = true;
+        f.ropeNeox = true;
+        f.activation = Activation::GeluTanh;
+        f.postNorms = true;
+        f.scaleEmbedding = true;
+        f.defaultRmsEpsilon = 1e-6;
+        describeGemma3Attention(file, f);
     } else {
         throw std::invalid_argument("unsupported architecture '" + arch + "' (supported: "
                                     + supportedArchitectureList() + ")");

@@ -11,9 +11,14 @@ namespace folio {
 
 class GgufFile;
 
+enum class Activation {
+    Silu,      // SwiGLU: silu(z) = z / (1 + exp(-z))
+    GeluTanh,  // GeGLU: 0.5 z (1 + tanh(sqrt(2/pi) (z + 0.044715 z^3)))
+};
+
 struct FamilyDescription {
     std::string architecture;        // general.architecture, for messages and display
-    std::string displayName;         // "Llama", "Qwen2", "Qwen3", "Phi-3"
+    std::string displayName;         // "Llama", "Qwen2", "Qwen3", "Phi-3", "Gemma 3"
 
     // Attention projections.
     bool qkvBias = false;            // attn_{q,k,v}.bias (qwen2)
@@ -22,11 +27,34 @@ struct FamilyDescription {
     bool ropeNeox = false;           // RoPE pairs (i, i + d/2) instead of (2i, 2i + 1)
     bool longRope = false;           // rope_factors_short / _long chosen by context length (phi3)
 
-    // Feed-forward: SwiGLU, silu(gate) * up, in every family so far. Gemma's GELU-tanh
-    // gate, its norms after each block and mixtures of experts come with those families.
+    // Feed-forward: act(gate) * up, then down. Mixtures of experts come with their families.
+    Activation activation = Activation::Silu;
     bool fusedGateUp = false;        // ffn_up holds gate rows then up rows (phi3)
 
-    bool scaleEmbedding = false;     // embeddings times sqrt(n_embd) (gemma; no family yet)
+    // Norms on each block's output before it joins the residual stream:
+    // post_attention_norm and post_ffw_norm (gemma3).
+    bool postNorms = false;
+
+    bool scaleEmbedding = false;     // embeddings times sqrt(n_embd) (gemma3)
+
+    // Attention logits are scaled by 1 / sqrt(queryPreAttnScalar); 0: the head dim.
+    // gemma3: the key gemma3.attention.query_pre_attn_scalar when a file has it; else
+    // n_embd / n_head for Gemma 3 27B (62 layers, where that differs from the head dim,
+    // as the reference implementation configures it), else the head dim.
+    float queryPreAttnScalar = 0.0f;
+
+    // Interleaved local and global attention (gemma3). With slidingWindow W > 0, layer l
+    // is global when (l + 1) % globalLayerPeriod == 0 and local otherwise: a local
+    // layer's query at position p sees the keys at p - W < q <= p, rotated with its own
+    // RoPE (localRopeBase, no scaling, no factors). Global layers see every earlier key
+    // and carry the model's RoPE and any context extension (DCA, PI, YaRN, NTK).
+    // slidingWindow 0: every layer global.
+    int slidingWindow = 0;
+    int globalLayerPeriod = 1;
+    float localRopeBase = 10000.0f;
+    bool isGlobalLayer(int layer) const { return slidingWindow == 0 || (layer + 1) % globalLayerPeriod == 0; }
+    int layerWindow(int layer) const { return isGlobalLayer(layer) ? 0 : slidingWindow; }  // 0: every key
+
     float finalLogitSoftcap = 0.0f;  // logits = c tanh(logits / c); 0: none
     double defaultRmsEpsilon = 1e-5; // when the file has no layer_norm_rms_epsilon
 };

@@ -1,5 +1,6 @@
 #include "engine/model/forward.h"
 
+#include "engine/attention/dual_chunk_attention.h"
 #include "engine/kernels/matmul.h"
 #include "engine/kernels/ops.h"
 #include "engine/gguf/quant.h"
@@ -90,6 +91,31 @@ void splitRows(const float* fused, int n, std::initializer_list<std::pair<float*
 }
 
 } // namespace
+
+std::unique_ptr<AttentionMethod> makeModelAttention(const Model& model, const RopeConfig& rope,
+                                                    const std::optional<DcaConfig>& dca, int threads)
+{
+    const ModelHyperParams& p = model.params();
+    const FamilyDescription& family = model.family();
+    const AttentionShape shape{p.headCount, p.headCountKv, p.headDim, model.attentionScale()};
+    auto global = [&]() -> std::unique_ptr<AttentionMethod> {
+        if (dca)
+            return std::make_unique<DualChunkAttention>(shape, rope, *dca, threads);
+        return std::make_unique<StandardAttention>(shape, rope, threads);
+    };
+    if (family.slidingWindow == 0)
+        return global();
+    // Method 0 for the global layers, 1 for the local ones.
+    std::vector<std::unique_ptr<AttentionMethod>> methods;
+    methods.push_back(global());
+    methods.push_back(
+        std::make_unique<StandardAttention>(shape, model.localRopeConfig(), threads, family.slidingWindow));
+    std::vector<int> methodOfLayer(p.blockCount);
+    for (int l = 0; l < p.blockCount; ++l)
+        methodOfLayer[l] = family.isGlobalLayer(l) ? 0 : 1;
+    // Evidence (AttentionObserver) comes from the global layers: a local one sees its window only.
+    return std::make_unique<PerLayerAttention>(std::move(methods), std::move(methodOfLayer), std::vector<int>{0});
+}
 
 ForwardScratch::ForwardScratch(const Model& model, int batch) : batchSize(batch)
 {
@@ -186,9 +212,11 @@ bool forwardBatch(const Model& model, AttentionMethod& attention, KvCache& cache
         attention.attend(batch, cache, pool);
 
         project(w.wo, s.att.data(), n, s.proj.data(), pool);
+        if (family.postNorms)
+            rmsNormRows(s.proj.data(), s.proj.data(), w.postAttnNorm, n, embd, p.rmsEpsilon, pool);
         addInPlace(s.x.data(), s.proj.data(), n * embd);
 
-        // Feed-forward block (SwiGLU): x += Wdown (silu(Wgate xn) * Wup xn)
+        // Feed-forward block: x += Wdown (act(Wgate xn) * Wup xn), act SiLU or GELU-tanh
         rmsNormRows(s.xn.data(), s.x.data(), w.ffnNorm, n, embd, p.rmsEpsilon, pool);
         if (family.fusedGateUp) {
             project(w.up, s.xn.data(), n, s.fused.data(), pool);
@@ -207,10 +235,16 @@ bool forwardBatch(const Model& model, AttentionMethod& attention, KvCache& cache
             n,
             [&](int64_t begin, int64_t end, int) {
                 const std::size_t at = static_cast<std::size_t>(begin) * ff;
-                swiGlu(s.gate.data() + at, s.up.data() + at, static_cast<int>((end - begin) * ff));
+                const int count = static_cast<int>((end - begin) * ff);
+                if (family.activation == Activation::GeluTanh)
+                    geluTanhGlu(s.gate.data() + at, s.up.data() + at, count);
+                else
+                    swiGlu(s.gate.data() + at, s.up.data() + at, count);
             },
             8);
         project(w.down, s.gate.data(), n, s.proj.data(), pool);
+        if (family.postNorms)
+            rmsNormRows(s.proj.data(), s.proj.data(), w.postFfnNorm, n, embd, p.rmsEpsilon, pool);
         addInPlace(s.x.data(), s.proj.data(), n * embd);
     }
     cache.commit(firstSlot + n);

@@ -7,10 +7,13 @@
 #include "engine/attention/attention.h"
 #include "engine/attention/kv_cache.h"
 #include "engine/model/model.h"
+#include "engine/session/context_options.h"
 
 #include <cstddef>
 #include <atomic>
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <vector>
 
 namespace folio {
@@ -31,6 +34,14 @@ struct ForwardScratch {
     std::vector<float> gate, up;  // batch x feed-forward
     std::vector<float> fused;     // output of a fused projection (qkv, gate|up); empty if none
 };
+
+// The attention of every layer of `model`, as its family describes it. Global layers
+// rotate with `rope` (the session's, extensions applied) and run Dual Chunk Attention
+// when `dca` is given; sliding-window layers (FamilyDescription::slidingWindow) see
+// their window only, with the model's local RoPE, untouched by any extension, and
+// report nothing to an AttentionObserver (evidence comes from the global layers).
+std::unique_ptr<AttentionMethod> makeModelAttention(const Model& model, const RopeConfig& rope,
+                                                    const std::optional<DcaConfig>& dca, int threads);
 
 enum class LogitsMode { None, Last, All };
 

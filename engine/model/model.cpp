@@ -270,6 +270,10 @@ void Model::readWeights()
             layer.bk = vectorTensor(prefix + "attn_k.bias", kvWidth);
             layer.bv = vectorTensor(prefix + "attn_v.bias", kvWidth);
         }
+        if (family_.postNorms) {
+            layer.postAttnNorm = vectorTensor(prefix + "post_attention_norm.weight", embd);
+            layer.postFfnNorm = vectorTensor(prefix + "post_ffw_norm.weight", embd);
+        }
         layer.ffnNorm = vectorTensor(prefix + "ffn_norm.weight", embd);
         if (family_.fusedGateUp) {
             layer.up = matrix(prefix + "ffn_up.weight", embd, 2 * int64_t{p.feedForwardLength});
@@ -395,15 +399,42 @@ RopeConfig Model::ropeConfig() const
     return config;
 }
 
-MemoryEstimate Model::memoryEstimate(int contextTokens, KvType kvType, int batchSize) const
+RopeConfig Model::localRopeConfig() const
+{
+    RopeConfig config;
+    config.dims = params_.ropeDims;
+    config.freqBase = family_.localRopeBase;
+    config.neox = params_.ropeNeox;
+    return config;
+}
+
+float Model::attentionScale() const
+{
+    const float scalar = family_.queryPreAttnScalar > 0.0f ? family_.queryPreAttnScalar
+                                                           : static_cast<float>(params_.headDim);
+    return 1.0f / std::sqrt(scalar);
+}
+
+MemoryEstimate Model::memoryEstimate(int contextTokens, KvType kvType, int batchSize, int ringSlack) const
 {
     MemoryEstimate estimate;
     for (const GgufTensor& tensor : file_.tensors())
         estimate.weightBytes += tensor.nbytes;
-    estimate.kvBytes = 2 * static_cast<std::size_t>(params_.blockCount) * params_.headCountKv
-                       * static_cast<std::size_t>(std::max(contextTokens, 0)) * kvRowBytes(kvType, params_.headDim);
+    const int context = std::max(contextTokens, 0);
+    std::size_t rows = 0;  // per KV head, over the layers (KvCache's own rule for rings)
+    for (int window : kvRingWindows())
+        rows += static_cast<std::size_t>(context > 0 ? KvCache::ringRows(window, batchSize, context, ringSlack) : 0);
+    estimate.kvBytes = 2 * rows * params_.headCountKv * kvRowBytes(kvType, params_.headDim);
     estimate.scratchBytes = ForwardScratch::bytesFor(*this, batchSize);
     return estimate;
+}
+
+std::vector<int> Model::kvRingWindows() const
+{
+    std::vector<int> windows(params_.blockCount);
+    for (int l = 0; l < params_.blockCount; ++l)
+        windows[l] = family_.layerWindow(l);
+    return windows;
 }
 
 int64_t Model::totalParameters() const
@@ -416,7 +447,16 @@ int64_t Model::totalParameters() const
 
 int64_t Model::activeParameters() const { return totalParameters(); }  // dense: every weight, every token
 
-std::string Model::layerPattern() const { return std::to_string(params_.blockCount) + " global"; }
+std::string Model::layerPattern() const
+{
+    int local = 0;
+    for (int l = 0; l < params_.blockCount; ++l)
+        local += family_.isGlobalLayer(l) ? 0 : 1;
+    const std::string global = std::to_string(params_.blockCount - local) + " global";
+    if (local == 0)
+        return global;
+    return std::to_string(local) + " local (window " + std::to_string(family_.slidingWindow) + ") + " + global;
+}
 
 std::string Model::describe() const
 {
@@ -441,6 +481,9 @@ std::string Model::describe() const
         << (longRope() ? ", LongRoPE factors from " + std::to_string(p.ropeOriginalContext)
                        : ropeFreqFactors_.empty() ? "" : ", frequency factors")
         << "\n"
+        << (family_.slidingWindow > 0 ? "local layers: RoPE base " + std::to_string(static_cast<int>(family_.localRopeBase))
+                                            + ", window " + std::to_string(family_.slidingWindow) + "\n"
+                                      : std::string())
         << "output " << (tiedOutput_ ? "tied to the embedding" : "separate") << "\n"
         << "weights " << mebibytes(weightBytes) << ":";
     for (const auto& [name, count] : typeCounts)

@@ -65,6 +65,7 @@ struct LayerWeights {
     WeightMatrix wqkv;  // FamilyDescription::fusedQkv: rows q | k | v (wq, wk, wv then empty)
     std::vector<float> bq, bk, bv;  // FamilyDescription::qkvBias; empty otherwise
     std::vector<float> qNorm, kNorm;  // FamilyDescription::qkNorm: head-dim RMSNorm weights
+    std::vector<float> postAttnNorm, postFfnNorm;  // FamilyDescription::postNorms
     WeightMatrix gate, up, down;  // fusedGateUp: `up` holds the gate rows then the up rows, no `gate`
 };
 
@@ -97,8 +98,15 @@ public:
     const std::vector<float>& ropeFreqFactors(int contextLength) const;
     bool longRope() const { return !ropeFactorsLong_.empty(); }
 
-    // The model's own rotation, as trained (its rope.scaling.* applied; no user override).
+    // The model's own rotation, as trained (its rope.scaling.* applied; no user override):
+    // that of the global layers.
     RopeConfig ropeConfig() const;
+    // The rotation of the sliding-window layers (FamilyDescription::slidingWindow):
+    // their own base, no scaling, no factors. Context extension never touches it.
+    RopeConfig localRopeConfig() const;
+
+    // The factor on attention logits: 1 / sqrt(queryPreAttnScalar or the head dim).
+    float attentionScale() const;
 
     // The model's tokenizer, built from the same file at load.
     const Tokenizer& tokenizer() const { return *tokenizer_; }
@@ -116,15 +124,21 @@ public:
     // renamed or copied file is the same model.
     const std::string& fingerprint() const { return fingerprint_; }
 
-    // Scratch assumes micro-batches of batchSize tokens (as Session uses).
-    MemoryEstimate memoryEstimate(int contextTokens, KvType kvType, int batchSize = 512) const;
+    // Scratch assumes micro-batches of batchSize tokens (as Session uses). The KV cache
+    // of a sliding-window layer is a ring of its window + a batch + ringSlack (kv_cache.h).
+    MemoryEstimate memoryEstimate(int contextTokens, KvType kvType, int batchSize = 512,
+                                  int ringSlack = KvCache::kRingSlack) const;
+
+    // Per layer, the window its KV cache ring serves (0: every position kept), for KvCache.
+    std::vector<int> kvRingWindows() const;
 
     // Elements of every tensor, and of those one token reads (the same for a dense
     // model; a mixture of experts reads only its chosen experts).
     int64_t totalParameters() const;
     int64_t activeParameters() const;
 
-    // Which attention each layer runs, in words: "22 global" (every family so far).
+    // Which attention each layer runs, in words: "22 global", or for interleaved
+    // local and global layers "22 local (window 512) + 4 global".
     std::string layerPattern() const;
 
     // A few lines for a metadata viewer: family, parameters, layer pattern, trained

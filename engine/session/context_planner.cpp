@@ -97,7 +97,7 @@ SessionOptions optionsFor(const Model& model, ExtensionMethod method, int tokens
 
 MemoryEstimate estimate(const Model& model, const SessionOptions& options)
 {
-    MemoryEstimate m = model.memoryEstimate(options.contextLength, options.kvType, options.batchSize);
+    MemoryEstimate m = model.memoryEstimate(options.contextLength, options.kvType, options.batchSize, options.ringSlack);
     if (options.dca.enabled) {
         // DCA keeps two more rotated copies of a micro-batch's queries.
         const ModelHyperParams& p = model.params();

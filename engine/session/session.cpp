@@ -1,6 +1,5 @@
 #include "engine/session/session.h"
 
-#include "engine/attention/dual_chunk_attention.h"
 #include "engine/session/sampler.h"
 
 #include <algorithm>
@@ -19,26 +18,18 @@ SessionOptions resolved(SessionOptions options, const Model& model)
     return options;
 }
 
-AttentionShape attentionShape(const ModelHyperParams& p)
-{
-    return AttentionShape{p.headCount, p.headCountKv, p.headDim, 1.0f / std::sqrt(static_cast<float>(p.headDim))};
-}
-
 } // namespace
 
 Session::Session(std::shared_ptr<const Model> model, SessionOptions options)
     : model_(std::move(model)), options_(resolved(options, *model_)), pool_(options_.threads),
       cache_(model_->params().blockCount, model_->params().headCountKv, model_->params().headDim,
-             options_.contextLength, options_.kvType),
+             options_.contextLength, options_.kvType, model_->kvRingWindows(), options_.batchSize,
+             options_.ringSlack),
       scratch_(*model_, options_.batchSize), rope_(resolveRope(*model_, options_.rope, options_.contextLength))
 {
-    const AttentionShape shape = attentionShape(model_->params());
-    if (options_.dca.enabled) {
+    if (options_.dca.enabled)
         dca_ = resolveDca(*model_, options_.dca);
-        attention_ = std::make_unique<DualChunkAttention>(shape, rope_, *dca_, pool_.size());
-    } else {
-        attention_ = std::make_unique<StandardAttention>(shape, rope_, pool_.size());
-    }
+    attention_ = makeModelAttention(*model_, rope_, dca_, pool_.size());
 }
 
 bool Session::runBatch(const int32_t* tokens, int count, bool wantLogits, float* allLogits,
@@ -129,6 +120,18 @@ void Session::truncate(int n)
 {
     if (n < 0 || n > position())
         throw std::out_of_range("truncate to " + std::to_string(n) + " tokens of " + std::to_string(position()));
+    if (!cache_.canTruncate(n)) {
+        // The sliding-window layers' rings (kv_cache.h) no longer hold the keys just
+        // before n, and those keys depend on every earlier position through the global
+        // layers: read tokens [0, n) again. Costly, and only when going back further
+        // than options().ringSlack positions beyond a batch.
+        const std::vector<int32_t> kept(tokens_.begin(), tokens_.begin() + n);
+        cache_.truncate(0);
+        tokens_.clear();
+        prefill(kept);
+        logits_.clear();
+        return;
+    }
     cache_.truncate(n);
     tokens_.resize(n);
     logits_.clear();

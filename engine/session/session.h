@@ -33,6 +33,9 @@ struct SessionOptions {
     int batchSize = 512;        // prefill micro-batch: bounds scratch memory
     RopeOverrides rope;         // unset fields: the model's own RoPE
     DcaOptions dca;             // Dual Chunk Attention when dca.enabled
+    // Sliding-window layers (gemma3) keep a KV ring of window + batch + this many
+    // positions: how far truncate() (regenerate) can go back (kv_cache.h).
+    int ringSlack = KvCache::kRingSlack;
 };
 
 // The context holds no room for the tokens asked for; nothing was processed.
@@ -84,7 +87,9 @@ public:
 
     // Drops tokens >= n (regenerate, undo a cancelled prefill). The logits are
     // cleared: process at least one token (e.g. re-decode token n-1 after
-    // truncate(n-1)) before sampling again.
+    // truncate(n-1)) before sampling again. A model with sliding-window layers whose
+    // KV rings no longer reach back to n (more than ringSlack positions beyond a
+    // batch) reads tokens [0, n) again here.
     void truncate(int n);
 
     // The whole state (tokens, positions, logits, the filled KV slots and the options

@@ -354,6 +354,19 @@ std::vector<std::pair<std::string, std::string>> Session::shapingOptions() const
     add("YaRN beta fast", exact(rope_.betaFast));
     add("YaRN beta slow", exact(rope_.betaSlow));
     add("YaRN original context", std::to_string(rope_.originalContext));
+    // A ring (sliding-window layers, kv_cache.h) holds its last rows only: a state
+    // loads into rings of the same size (files without rings keep their option list).
+    std::string rings;
+    for (int layer = 0; layer < cache_.layers(); ++layer)
+        if (cache_.layerRows(layer) < cache_.capacity()) {
+            if (!rings.empty())
+                rings += ',';
+            rings += std::to_string(layer);  // appended piece by piece: GCC 12 warns falsely on a + chain
+            rings += ':';
+            rings += std::to_string(cache_.layerRows(layer));
+        }
+    if (!rings.empty())
+        add("KV ring rows", rings);
     add("DCA", dca_ ? "on" : "off");
     add("DCA chunk size", dca_ ? std::to_string(dca_->chunkSize) : "-");
     add("DCA local window", dca_ ? std::to_string(dca_->localWindow) : "-");
@@ -391,12 +404,17 @@ void Session::saveState(StateWriter& sink, std::size_t pieceBytes, int fromPosit
     out.put(positions.data(), sizeof(int32_t) * positions.size());
     out.putU32(static_cast<uint32_t>(logits_.size()));
     out.put(logits_.data(), sizeof(float) * logits_.size());
-    const std::size_t rows = static_cast<std::size_t>(n - base) * cache_.rowBytes();
-    if (rows > 0)
-        for (int layer = 0; layer < cache_.layers(); ++layer)
-            for (int head = 0; head < cache_.kvHeads(); ++head) {
-                out.put(cache_.keyRow(layer, head, base), rows);
-                out.put(cache_.valueRow(layer, head, base), rows);
+    // Row by row range up to a ring's wrap (kv_cache.h). A ring's slots older than it
+    // holds go out with the newer slots' bytes that replaced them: never read (outside
+    // every window), and loading in slot order leaves each row with its newest slot.
+    for (int layer = 0; layer < cache_.layers(); ++layer)
+        for (int head = 0; head < cache_.kvHeads(); ++head)
+            for (int slot = base; slot < n;) {
+                const int run = std::min(n - slot, cache_.contiguousRows(layer, slot));
+                const std::size_t bytes = static_cast<std::size_t>(run) * cache_.rowBytes();
+                out.put(cache_.keyRow(layer, head, slot), bytes);
+                out.put(cache_.valueRow(layer, head, slot), bytes);
+                slot += run;
             }
     out.finish();
 }
@@ -491,13 +509,15 @@ void Session::loadState(StateReader& source)
     tokens_.resize(base);
     logits_.clear();
     cache_.truncate(static_cast<int>(base));
-    const std::size_t rows = static_cast<std::size_t>(n - base) * cache_.rowBytes();
-    if (rows > 0)
-        for (int layer = 0; layer < cache_.layers(); ++layer)
-            for (int head = 0; head < cache_.kvHeads(); ++head) {
+    for (int layer = 0; layer < cache_.layers(); ++layer)
+        for (int head = 0; head < cache_.kvHeads(); ++head)
+            for (int slot = static_cast<int>(base); slot < static_cast<int>(n);) {
                 const std::string where = "the KV cache of layer " + std::to_string(layer);
-                in.get(cache_.writableKeyRow(layer, head, static_cast<int>(base)), rows, where);
-                in.get(cache_.writableValueRow(layer, head, static_cast<int>(base)), rows, where);
+                const int run = std::min(static_cast<int>(n) - slot, cache_.contiguousRows(layer, slot));
+                const std::size_t bytes = static_cast<std::size_t>(run) * cache_.rowBytes();
+                in.get(cache_.writableKeyRow(layer, head, slot), bytes, where);
+                in.get(cache_.writableValueRow(layer, head, slot), bytes, where);
+                slot += run;
             }
     in.finish();
     cache_.commit(static_cast<int>(n));

@@ -6,6 +6,7 @@
 #include "engine/gguf/fp16.h"
 #include "engine/kernels/attention_kernels.h"
 #include "engine/attention/kv_cache.h"
+#include "engine/kernels/ops.h"
 #include "engine/kernels/thread_pool.h"
 
 #include <algorithm>
@@ -112,6 +113,31 @@ TEST(AttentionKernels, SwiGluIsWithinAFewUlpOfTheDefinitionAtEveryLevel)
             ASSERT_NEAR(y[i], expected, 2e-6 * std::abs(expected) + 1e-30)
                 << simdLevelName(level) << " z=" << z;
         }
+    }
+}
+
+// Gemma's GeGLU gate: values worked out by hand from 0.5 z (1 + tanh(sqrt(2/pi) (z + 0.044715 z^3))),
+// then the definition in double over a range (large |z|: z or 0, no overflow in z^3).
+TEST(AttentionKernels, GeluTanhGluFollowsItsDefinition)
+{
+    std::vector<float> gate{1.0f, -1.0f, 0.0f, 2.0f}, up{1.0f, 1.0f, 5.0f, 0.5f};
+    geluTanhGlu(gate.data(), up.data(), 4);
+    EXPECT_NEAR(gate[0], 0.841192f, 2e-6f);
+    EXPECT_NEAR(gate[1], -0.158808f, 2e-6f);
+    EXPECT_EQ(gate[2], 0.0f);
+    EXPECT_NEAR(gate[3], 0.5f * 1.954598f, 2e-6f);
+    std::vector<float> z, ones;
+    for (float v = -60.0f; v <= 60.0f; v += 0.0371f) {
+        z.push_back(v);
+        ones.push_back(1.0f);
+    }
+    std::vector<float> y = z;
+    geluTanhGlu(y.data(), ones.data(), static_cast<int>(y.size()));
+    const double pi = std::acos(-1.0);
+    for (std::size_t i = 0; i < y.size(); ++i) {
+        const double v = z[i];
+        const double expected = 0.5 * v * (1.0 + std::tanh(std::sqrt(2.0 / pi) * (v + 0.044715 * v * v * v)));
+        ASSERT_NEAR(y[i], expected, 1e-5 * std::max(1.0, std::abs(expected))) << "z=" << v;
     }
 }
 

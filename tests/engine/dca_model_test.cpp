@@ -132,6 +132,52 @@ TEST(DcaModel, DecodeAndMicroBatchesEqualOneShotPrefill)
     }
 }
 
+// Gemma 3: DCA on the global layers only (layer 5 of 7); the local layers keep their
+// window of 8 and their own RoPE at true positions. The reference gets the DCA
+// matrix for its global layers alone. Micro-batches and decode agree with one shot.
+TEST(DcaModel, Gemma3RunsDcaOnTheGlobalLayersOnly)
+{
+    const int c = 24, w = 4, s = c - w, n = 90;
+    const TinyModelSpec spec = gemma3Spec();
+    const ModelFile file(spec, "dca-gemma3");
+    const auto model = Model::load(file.path);
+    ReferenceLlama reference(file.path);
+    reference.setRelativePositions([&](int i, int j) {
+        const int bi = i / s, bj = j / s, ri = i % s, rj = j % s;
+        if (bi == bj)
+            return i - j;
+        if (bi == bj + 1)
+            return std::min(s + ri, c) - rj;
+        return std::min(2 * s - 1, c) - rj;
+    });
+    const std::vector<int32_t> tokens = someTokens(n, spec.vocab);
+    const auto expected = reference.logits(tokens);
+
+    Session session(model, dcaOptions(c, w, n, n));
+    const std::vector<float> all = session.prefillWithLogits(tokens, n);
+    double worst = 0;
+    for (int t = 0; t < n; ++t)
+        worst = std::max(worst, relativeError(row(all, t, spec.vocab), expected[t]));
+    EXPECT_LT(worst, 2e-3);
+
+    // Without DCA the global layer sees true distances: another answer beyond C + 1.
+    SessionOptions plainOptions = dcaOptions(c, w, n, n);
+    plainOptions.dca.enabled = false;
+    Session plain(model, plainOptions);
+    const std::vector<float> plainAll = plain.prefillWithLogits(tokens, n);
+    EXPECT_GT(relativeError(row(plainAll, n - 1, spec.vocab), expected[n - 1]), 1e-2);
+    const auto plainExpected = ReferenceLlama(file.path).logits(tokens);
+    EXPECT_LT(relativeError(row(plainAll, n - 1, spec.vocab), plainExpected[n - 1]), 2e-3);
+
+    Session micro(model, dcaOptions(c, w, n, 9));  // micro-batches of 9 straddle windows of 8 and chunks of 20
+    EXPECT_LT(relativeError(micro.prefillWithLogits(tokens, n), all), 2e-4);
+    Session decode(model, dcaOptions(c, w, n, n));
+    for (int t = 0; t < n; ++t) {
+        decode.decode(tokens[t]);
+        ASSERT_LT(relativeError(decode.logits(), row(all, t, spec.vocab)), 2e-4) << "token " << t;
+    }
+}
+
 TEST(DcaModel, DefaultsComeFromTheTrainedLengthOrTheFile)
 {
     TinyModelSpec spec;

@@ -3,11 +3,13 @@
 #include "engine/gguf/gguf_writer.h"
 #include "engine/model/model.h"
 #include "engine/session/context_options.h"
+#include "engine/session/session.h"
 
 #include "tests/engine/test_models.h"
 
 #include <cmath>
 #include <filesystem>
+#include <set>
 
 #include <gtest/gtest.h>
 
@@ -120,6 +122,104 @@ TEST(Family, Phi3FusedTensorsAndLongRope)
     EXPECT_TRUE(contains(loadError(spec), "'phi3.rope.scaling.original_context_length' (512) exceeds"));
 }
 
+TEST(Family, Gemma3LocalAndGlobalLayersPostNormsGeluAndEmbeddingScale)
+{
+    const TinyModelSpec spec = gemma3Spec();
+    const ModelFile file(spec);
+    const auto model = Model::load(file.path);
+    const FamilyDescription& f = model->family();
+    EXPECT_EQ(f.displayName, "Gemma 3");
+    EXPECT_TRUE(f.qkNorm && f.ropeNeox && f.postNorms && f.scaleEmbedding);
+    EXPECT_FALSE(f.qkvBias || f.fusedQkv || f.fusedGateUp);
+    EXPECT_EQ(f.activation, Activation::GeluTanh);
+    EXPECT_EQ(f.finalLogitSoftcap, 0.0f);  // Gemma 2 had it; Gemma 3 does not
+    EXPECT_EQ(f.slidingWindow, 8);
+    // Five local layers, then one global: 0-4 local, 5 global, 6 local.
+    for (int l = 0; l < 7; ++l)
+        EXPECT_EQ(f.isGlobalLayer(l), l == 5) << "layer " << l;
+    EXPECT_EQ(f.layerWindow(4), 8);
+    EXPECT_EQ(f.layerWindow(5), 0);
+    EXPECT_EQ(model->layerPattern(), "6 local (window 8) + 1 global");
+    EXPECT_TRUE(contains(model->describe(), "layers 6 local (window 8) + 1 global")) << model->describe();
+    EXPECT_TRUE(model->tiedOutput());
+    EXPECT_EQ(model->params().headDim, 32);
+    EXPECT_EQ(model->layer(6).postAttnNorm.size(), 64u);
+    EXPECT_EQ(model->layer(6).postFfnNorm.size(), 64u);
+    EXPECT_EQ(model->layer(0).qNorm.size(), 32u);
+    // The head dim (32) sets the scale, not embd / heads (16), below 62 layers.
+    EXPECT_FLOAT_EQ(model->attentionScale(), 1.0f / std::sqrt(32.0f));
+
+    // Global layers: the file's base and linear factor; local layers: base 10000, unscaled.
+    const RopeConfig global = model->ropeConfig();
+    EXPECT_FLOAT_EQ(global.freqBase, 300.0f);
+    EXPECT_FLOAT_EQ(global.freqScale, 0.5f);
+    EXPECT_TRUE(global.neox);
+    const RopeConfig local = model->localRopeConfig();
+    EXPECT_FLOAT_EQ(local.freqBase, 10000.0f);
+    EXPECT_FLOAT_EQ(local.freqScale, 1.0f);
+    EXPECT_EQ(local.extFactor, 0.0f);
+    EXPECT_TRUE(local.neox);
+    EXPECT_EQ(local.dims, 32);
+}
+
+TEST(Family, Gemma3QueryScaleAndLocalBaseFromTheFile)
+{
+    TinyModelSpec spec = gemma3Spec();
+    spec.floatKeys.push_back({"gemma3.attention.query_pre_attn_scalar", 50.0f});
+    spec.floatKeys.push_back({"gemma3.rope.freq_base_swa", 20000.0f});
+    const ModelFile file(spec);
+    const auto model = Model::load(file.path);
+    EXPECT_FLOAT_EQ(model->attentionScale(), 1.0f / std::sqrt(50.0f));
+    EXPECT_FLOAT_EQ(model->localRopeConfig().freqBase, 20000.0f);
+
+    // Gemma 3 27B's rule without the key: 62 layers and embd / heads != head dim
+    // scale by embd / heads (here 64 / 4 = 16, head dim 32). Described, not loaded.
+    TinyModelSpec big = gemma3Spec();
+    big.layers = 62;
+    const ModelFile bigFile(big);
+    const GgufFile gguf = GgufFile::open(bigFile.path);
+    EXPECT_FLOAT_EQ(describeFamily(gguf, "gemma3").queryPreAttnScalar, 16.0f);
+}
+
+TEST(Family, Gemma3ErrorsNameTheMissingTensorOrKey)
+{
+    TinyModelSpec spec = gemma3Spec();
+    spec.omitTensors = {"blk.3.post_attention_norm.weight"};
+    EXPECT_TRUE(contains(loadError(spec), "missing tensor 'blk.3.post_attention_norm.weight'"));
+    spec.omitTensors = {"blk.5.post_ffw_norm.weight"};
+    EXPECT_TRUE(contains(loadError(spec), "missing tensor 'blk.5.post_ffw_norm.weight'"));
+    spec.omitTensors = {"blk.0.attn_q_norm.weight"};
+    EXPECT_TRUE(contains(loadError(spec), "missing tensor 'blk.0.attn_q_norm.weight'"));
+    spec.omitTensors.clear();
+    spec.wrongShapeTensor = "blk.2.post_ffw_norm.weight";
+    EXPECT_TRUE(contains(loadError(spec), "'blk.2.post_ffw_norm.weight' has shape"));
+    spec.wrongShapeTensor.clear();
+    spec.slidingWindow = 0;  // not written
+    EXPECT_TRUE(contains(loadError(spec), "missing key 'gemma3.attention.sliding_window'"));
+}
+
+// Evidence comes from the global layers: a local layer sees its window only.
+TEST(Family, Gemma3ObserverHearsTheGlobalLayersOnly)
+{
+    struct LayerRecorder : AttentionObserver {
+        std::vector<std::pair<int, int>> ranges{{0, 4}};
+        std::set<int> layers;
+        const std::vector<std::pair<int, int>>& keyRanges() const override { return ranges; }
+        void observe(int layer, int, const float*, float) override { layers.insert(layer); }
+    };
+    const ModelFile file(gemma3Spec());
+    SessionOptions options;
+    options.contextLength = 32;
+    options.threads = 2;
+    Session session(Model::load(file.path), options);
+    session.prefill({5, 9, 14, 20, 31, 7, 8, 9, 10, 11, 12, 13});
+    LayerRecorder recorder;
+    session.setAttentionObserver(&recorder);
+    session.decode(17);
+    session.setAttentionObserver(nullptr);
+    EXPECT_EQ(recorder.layers, std::set<int>{5});
+}
+
 TEST(Family, DescribeNamesTheFamilyParametersAndLayerPattern)
 {
     TinyModelSpec spec;
@@ -140,7 +240,7 @@ TEST(Family, DescribeNamesTheFamilyParametersAndLayerPattern)
 
 TEST(Family, UnsupportedArchitecturesAreNamedWithTheSupportedOnes)
 {
-    for (const char* arch : {"deepseek2", "llama4", "mamba"}) {
+    for (const char* arch : {"deepseek2", "llama4", "mamba", "gemma2"}) {
         const std::string path = tempModelPath("unsupported");
         GgufWriter w;
         w.setString("general.architecture", arch);

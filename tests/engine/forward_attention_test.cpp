@@ -3,7 +3,9 @@
 #include "engine/attention/kv_cache.h"
 #include "engine/kernels/thread_pool.h"
 
+#include <algorithm>
 #include <cmath>
+#include <stdexcept>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -28,14 +30,14 @@ KvCache makeCache(int kvHeads, int headDim, int slots, KvType type)
     return cache;
 }
 
-// Full softmax of query q against keys [0, last] of one kv head.
-std::vector<double> naive(const KvCache& cache, int kvHead, const float* q, int last, float scale)
+// Full softmax of query q against keys [first, last] of one kv head.
+std::vector<double> naive(const KvCache& cache, int kvHead, const float* q, int last, float scale, int first = 0)
 {
     const int d = cache.headDim();
     std::vector<float> k(d), v(d);
     std::vector<double> scores(last + 1), out(d, 0.0);
     double maximum = -1e300, total = 0;
-    for (int j = 0; j <= last; ++j) {
+    for (int j = first; j <= last; ++j) {
         cache.rowsToFloat(cache.keyRow(0, kvHead, j), 1, k.data());
         double s = 0;
         for (int i = 0; i < d; ++i)
@@ -43,9 +45,9 @@ std::vector<double> naive(const KvCache& cache, int kvHead, const float* q, int 
         scores[j] = s * scale;
         maximum = std::max(maximum, scores[j]);
     }
-    for (int j = 0; j <= last; ++j)
+    for (int j = first; j <= last; ++j)
         total += scores[j] = std::exp(scores[j] - maximum);
-    for (int j = 0; j <= last; ++j) {
+    for (int j = first; j <= last; ++j) {
         cache.rowsToFloat(cache.valueRow(0, kvHead, j), 1, v.data());
         for (int i = 0; i < d; ++i)
             out[i] += scores[j] / total * v[i];
@@ -91,6 +93,63 @@ TEST(Attention, DecodeOverALongCacheSplitsAndMerges)
         for (int i = 0; i < d; ++i)
             EXPECT_NEAR(out[h * d + i], expected[i], 1e-5);
     }
+}
+
+// A sliding-window layer (gemma3's local layers): query i sees keys (i - W, i] only.
+// Windows that start inside a key tile, at every kernel level the CPU runs.
+TEST(Attention, SlidingWindowMatchesAFullSoftmaxOverTheWindow)
+{
+    const int heads = 4, kvHeads = 2, d = 16, slots = 170, count = 40, first = slots - count;
+    const float scale = 0.25f;
+    const KvCache cache = makeCache(kvHeads, d, slots, KvType::F32);
+    std::vector<float> q(static_cast<std::size_t>(count) * heads * d), out(q.size());
+    for (std::size_t i = 0; i < q.size(); ++i)
+        q[i] = value(static_cast<int>(i), 3, 2);
+    for (SimdLevel level : {SimdLevel::Scalar, SimdLevel::Avx2, SimdLevel::Avx512})
+        for (int window : {1, 5, 45, 140, 500}) {
+            ThreadPool pool(3);
+            CausalAttention attention({heads, kvHeads, d, scale}, pool.size(), level);
+            AttentionQueries queries;
+            queries.intra = q.data();
+            queries.stride = heads * d;
+            queries.window = window;
+            attention.run(cache, 0, queries, count, first, out.data(), heads * d, pool);
+            for (int t = 0; t < count; ++t)
+                for (int h = 0; h < heads; ++h) {
+                    const int last = first + t;
+                    const std::vector<double> expected = naive(cache, h / (heads / kvHeads), &q[(t * heads + h) * d],
+                                                               last, scale, std::max(0, last - window + 1));
+                    for (int i = 0; i < d; ++i)
+                        ASSERT_NEAR(out[(t * heads + h) * d + i], expected[i], 1e-5)
+                            << "token " << t << " head " << h << " window " << window << " level "
+                            << static_cast<int>(level);
+                }
+        }
+}
+
+// A decode step with a window wide enough that the keys are split across threads.
+TEST(Attention, SlidingWindowDecodeSplitsOnlyTheWindow)
+{
+    const int heads = 4, kvHeads = 1, d = 8, slots = 3000, window = 2100;
+    const KvCache cache = makeCache(kvHeads, d, slots, KvType::F16);
+    std::vector<float> q(heads * d), out(heads * d);
+    for (int i = 0; i < heads * d; ++i)
+        q[i] = value(i, 4, 3);
+    ThreadPool pool(3);
+    CausalAttention attention({heads, kvHeads, d, 0.3f}, pool.size());
+    AttentionQueries queries;
+    queries.intra = q.data();
+    queries.stride = heads * d;
+    queries.window = window;
+    attention.run(cache, 0, queries, 1, slots - 1, out.data(), heads * d, pool);
+    for (int h = 0; h < heads; ++h) {
+        const std::vector<double> expected = naive(cache, 0, &q[h * d], slots - 1, 0.3f, slots - window);
+        for (int i = 0; i < d; ++i)
+            EXPECT_NEAR(out[h * d + i], expected[i], 1e-5);
+    }
+    queries.successive = queries.inter = q.data();
+    queries.chunkLength = 64;  // a window is for plain attention only
+    EXPECT_THROW(attention.run(cache, 0, queries, 1, slots - 1, out.data(), heads * d, pool), std::invalid_argument);
 }
 
 TEST(Attention, AccumulatingRangesInPiecesIsOneSoftmax)

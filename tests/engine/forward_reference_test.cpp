@@ -59,13 +59,12 @@ std::vector<std::vector<float>> batchLogits(const Model& model, const std::vecto
     ThreadPool pool(2);
     KvCache cache(p.blockCount, p.headCountKv, p.headDim, n, kvType);
     ForwardScratch scratch(model, n);
-    StandardAttention attention({p.headCount, p.headCountKv, p.headDim, 1.0f / std::sqrt(float(p.headDim))},
-                                model.ropeConfig(), pool.size());
+    const auto attention = makeModelAttention(model, model.ropeConfig(), std::nullopt, pool.size());
     std::vector<int32_t> positions(n);
     for (int t = 0; t < n; ++t)
         positions[t] = t;
     std::vector<float> all(static_cast<std::size_t>(n) * p.vocabSize);
-    forwardBatch(model, attention, cache, scratch, tokens.data(), positions.data(), n, 0, LogitsMode::All,
+    forwardBatch(model, *attention, cache, scratch, tokens.data(), positions.data(), n, 0, LogitsMode::All,
                  all.data(), pool);
     std::vector<std::vector<float>> result(n);
     for (int t = 0; t < n; ++t)
@@ -101,7 +100,7 @@ std::string caseName(const ::testing::TestParamInfo<Case>& info)
 std::vector<Case> allCases()
 {
     std::vector<Case> cases;
-    for (const char* arch : {"llama", "qwen2", "qwen3", "phi3"})
+    for (const char* arch : {"llama", "qwen2", "qwen3", "phi3", "gemma3"})
         for (GgmlType type : allWeightTypes())
             cases.push_back({arch, type});
     return cases;
@@ -114,10 +113,19 @@ TEST_P(ForwardVsReference, PrefillAndDecodeMatchTheNaiveForwardPass)
     const Case& c = GetParam();
     const bool kQuant = c.type == GgmlType::Q4_K || c.type == GgmlType::Q5_K || c.type == GgmlType::Q6_K;
     TinyModelSpec spec = kQuant ? kQuantSpec(c.architecture, c.type) : TinyModelSpec{};
+    if (c.architecture == "gemma3") {  // 7 layers, both kinds, window 8 (the prompt is 36 long)
+        const TinyModelSpec gemma = gemma3Spec(c.type);
+        spec.layers = gemma.layers;
+        spec.slidingWindow = gemma.slidingWindow;
+        spec.headDim = kQuant ? 128 : gemma.headDim;
+        spec.ropeFreqBase = gemma.ropeFreqBase;
+        spec.stringKeys = gemma.stringKeys;
+        spec.floatKeys = gemma.floatKeys;
+    }
     spec.architecture = c.architecture;
     spec.type = c.type;
     spec.seed = 7 + static_cast<uint64_t>(c.type);
-    spec.tiedOutput = c.architecture == "qwen2";              // Qwen2 files often tie the output
+    spec.tiedOutput = c.architecture == "qwen2" || c.architecture == "gemma3";  // as those files often do
     spec.ropeFreqs = c.architecture == "llama" && c.type == GgmlType::Q8_0;
     if (c.architecture == "qwen3")  // Qwen3's heads are wider than embd / heads (key_length)
         spec.headDim = kQuant ? 128 : 32;

@@ -39,7 +39,8 @@ ReferenceLlama::ReferenceLlama(const std::string& path, int contextLength)
 {
     const GgufFile file = GgufFile::open(path);
     const std::string arch = file.architecture();
-    neox_ = arch == "qwen2" || arch == "qwen3" || arch == "phi3";
+    neox_ = arch == "qwen2" || arch == "qwen3" || arch == "phi3" || arch == "gemma3";
+    gemma_ = arch == "gemma3";
     embd_ = static_cast<int>(*file.getInt(arch + ".embedding_length"));
     layers_ = static_cast<int>(*file.getInt(arch + ".block_count"));
     ff_ = static_cast<int>(*file.getInt(arch + ".feed_forward_length"));
@@ -49,6 +50,13 @@ ReferenceLlama::ReferenceLlama(const std::string& path, int contextLength)
     ropeDims_ = static_cast<int>(file.getInt(arch + ".rope.dimension_count").value_or(headDim_));
     base_ = file.getFloat(arch + ".rope.freq_base").value_or(10000.0);
     eps_ = file.getFloat(arch + ".attention.layer_norm_rms_epsilon").value_or(1e-5);
+    queryScalar_ = file.getFloat(arch + ".attention.query_pre_attn_scalar").value_or(headDim_);
+    if (gemma_) {
+        window_ = static_cast<int>(*file.getInt("gemma3.attention.sliding_window"));
+        localBase_ = file.getFloat("gemma3.rope.freq_base_swa").value_or(10000.0);
+        if (file.getString("gemma3.rope.scaling.type").value_or("linear") == "linear")
+            positionScale_ = 1.0 / file.getFloat("gemma3.rope.scaling.factor").value_or(1.0);
+    }
 
     embedding_ = readMatrix(file, "token_embd.weight");
     vocab_ = static_cast<int>(embedding_.size());
@@ -74,6 +82,8 @@ ReferenceLlama::ReferenceLlama(const std::string& path, int contextLength)
         b.bv = readVector(file, p + "attn_v.bias");
         b.qNorm = readVector(file, p + "attn_q_norm.weight");
         b.kNorm = readVector(file, p + "attn_k_norm.weight");
+        b.postAttnNorm = readVector(file, p + "post_attention_norm.weight");
+        b.postFfnNorm = readVector(file, p + "post_ffw_norm.weight");
         if (file.findTensor(p + "attn_qkv.weight")) {  // fused: rows q | k | v
             const Matrix qkv = readMatrix(file, p + "attn_qkv.weight");
             const std::size_t q = static_cast<std::size_t>(heads_) * headDim_;
@@ -127,10 +137,10 @@ std::vector<double> ReferenceLlama::times(const Matrix& w, const std::vector<dou
     return y;
 }
 
-void ReferenceLlama::rope(std::vector<double>& head, int position) const
+void ReferenceLlama::rope(std::vector<double>& head, int position, double base, double positionScale) const
 {
     for (int i = 0; i < ropeDims_ / 2; ++i) {
-        double theta = position * std::pow(base_, -2.0 * i / ropeDims_);
+        double theta = position * positionScale * std::pow(base, -2.0 * i / ropeDims_);
         if (!freqFactors_.empty())
             theta /= freqFactors_[i];
         // llama ("normal") rotates neighbours; qwen2 (NeoX) the two halves.
@@ -146,10 +156,19 @@ std::vector<std::vector<float>> ReferenceLlama::logits(const std::vector<int32_t
 {
     const int n = static_cast<int>(tokens.size());
     std::vector<std::vector<double>> x(n);
-    for (int t = 0; t < n; ++t)
+    for (int t = 0; t < n; ++t) {
         x[t].assign(embedding_.at(tokens[t]).begin(), embedding_.at(tokens[t]).end());
+        if (gemma_)
+            for (double& v : x[t])
+                v *= std::sqrt(static_cast<double>(embd_));
+    }
 
-    for (const Layer& b : blocks_) {
+    for (int layer = 0; layer < layers_; ++layer) {
+        const Layer& b = blocks_[layer];
+        const bool local = isLocal(layer);
+        const double base = local ? localBase_ : base_;
+        const double positionScale = local ? 1.0 : positionScale_;
+        const bool explicitPositions = relative_ && !local;
         // keys[t][kvHead] and values[t][kvHead]: one head vector each.
         std::vector<std::vector<std::vector<double>>> keys(n), values(n), queries(n);
         for (int t = 0; t < n; ++t) {
@@ -164,14 +183,14 @@ std::vector<std::vector<float>> ReferenceLlama::logits(const std::vector<int32_t
             for (int h = 0; h < heads_; ++h) {
                 queries[t].emplace_back(q.begin() + h * headDim_, q.begin() + (h + 1) * headDim_);
                 headNorm(queries[t].back(), b.qNorm);
-                if (!relative_)
-                    rope(queries[t].back(), t);
+                if (!explicitPositions)
+                    rope(queries[t].back(), t, base, positionScale);
             }
             for (int h = 0; h < kvHeads_; ++h) {
                 keys[t].emplace_back(k.begin() + h * headDim_, k.begin() + (h + 1) * headDim_);
                 headNorm(keys[t].back(), b.kNorm);
-                if (!relative_)
-                    rope(keys[t].back(), t);
+                if (!explicitPositions)
+                    rope(keys[t].back(), t, base, positionScale);
                 values[t].emplace_back(v.begin() + h * headDim_, v.begin() + (h + 1) * headDim_);
             }
         }
@@ -179,36 +198,48 @@ std::vector<std::vector<float>> ReferenceLlama::logits(const std::vector<int32_t
             std::vector<double> attended(static_cast<std::size_t>(heads_) * headDim_, 0.0);
             for (int h = 0; h < heads_; ++h) {
                 const int g = h / (heads_ / kvHeads_);
-                std::vector<double> scores(t + 1);
+                // A local layer's query sees only the last window_ keys; the others are
+                // left out of the softmax (their score is -infinity).
+                const int firstKey = local ? std::max(0, t - window_ + 1) : 0;
+                std::vector<double> scores(t + 1, 0.0);
                 double maximum = -1e300;
-                for (int j = 0; j <= t; ++j) {
+                for (int j = firstKey; j <= t; ++j) {
                     std::vector<double> query = queries[t][h];
-                    if (relative_)
-                        rope(query, relative_(t, j));  // keys stay unrotated
+                    if (explicitPositions)
+                        rope(query, relative_(t, j), base, positionScale);  // keys stay unrotated
                     double s = 0.0;
                     for (int d = 0; d < headDim_; ++d)
                         s += query[d] * keys[j][g][d];
-                    scores[j] = s / std::sqrt(static_cast<double>(headDim_));
+                    scores[j] = s / std::sqrt(queryScalar_);
                     maximum = std::max(maximum, scores[j]);
                 }
                 double total = 0.0;
-                for (double& s : scores) {
-                    s = std::exp(s - maximum);
-                    total += s;
+                for (int j = firstKey; j <= t; ++j) {
+                    scores[j] = std::exp(scores[j] - maximum);
+                    total += scores[j];
                 }
-                for (int j = 0; j <= t; ++j)
+                for (int j = firstKey; j <= t; ++j)
                     for (int d = 0; d < headDim_; ++d)
                         attended[h * headDim_ + d] += scores[j] / total * values[j][g][d];
             }
-            const std::vector<double> o = times(b.wo, attended);
+            std::vector<double> o = times(b.wo, attended);
+            if (!b.postAttnNorm.empty())
+                o = rmsNorm(o, b.postAttnNorm);
             for (int i = 0; i < embd_; ++i)
                 x[t][i] += o[i];
             const std::vector<double> xn = rmsNorm(x[t], b.ffnNorm);
             std::vector<double> gate = times(b.gate, xn);
             const std::vector<double> up = times(b.up, xn);
-            for (int i = 0; i < ff_; ++i)
-                gate[i] = gate[i] / (1.0 + std::exp(-gate[i])) * up[i];
-            const std::vector<double> down = times(b.down, gate);
+            const double pi = std::acos(-1.0);
+            for (int i = 0; i < ff_; ++i) {
+                const double z = gate[i];
+                const double act = gemma_ ? 0.5 * z * (1.0 + std::tanh(std::sqrt(2.0 / pi) * (z + 0.044715 * z * z * z)))
+                                          : z / (1.0 + std::exp(-z));
+                gate[i] = act * up[i];
+            }
+            std::vector<double> down = times(b.down, gate);
+            if (!b.postFfnNorm.empty())
+                down = rmsNorm(down, b.postFfnNorm);
             for (int i = 0; i < embd_; ++i)
                 x[t][i] += down[i];
         }

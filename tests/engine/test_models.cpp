@@ -134,6 +134,21 @@ TinyModelSpec kQuantSpec(const std::string& architecture, GgmlType type)
     return spec;
 }
 
+TinyModelSpec gemma3Spec(GgmlType type)
+{
+    TinyModelSpec spec;
+    spec.architecture = "gemma3";
+    spec.type = type;
+    spec.layers = 7;
+    spec.headDim = 32;
+    spec.slidingWindow = 8;
+    spec.tiedOutput = true;
+    spec.ropeFreqBase = 300.0f;  // fast rotations, so a wrong base or position shows
+    spec.stringKeys = {{"gemma3.rope.scaling.type", "linear"}};
+    spec.floatKeys = {{"gemma3.rope.scaling.factor", 2.0f}};
+    return spec;
+}
+
 std::string writeTinyModel(const TinyModelSpec& spec, const std::string& path)
 {
     const std::string& arch = spec.architecture;
@@ -156,6 +171,8 @@ std::string writeTinyModel(const TinyModelSpec& spec, const std::string& path)
     }
     w.setF32(arch + ".rope.freq_base", spec.ropeFreqBase);
     w.setF32(arch + ".attention.layer_norm_rms_epsilon", arch == "llama" ? 1e-5f : 1e-6f);
+    if (spec.slidingWindow > 0)
+        w.setU32(arch + ".attention.sliding_window", spec.slidingWindow);
     for (const auto& [key, value] : spec.stringKeys)
         w.setString(key, value);
     for (const auto& [key, value] : spec.floatKeys)
@@ -210,11 +227,13 @@ std::string writeTinyModel(const TinyModelSpec& spec, const std::string& path)
             m.vector(p + "attn_k.bias", kvWidth, 0.0f, 0.5f);
             m.vector(p + "attn_v.bias", kvWidth, 0.0f, 0.5f);
         }
-        if (arch == "qwen3") {  // RMSNorm weights per head, shared by the heads
+        if (arch == "qwen3" || arch == "gemma3") {  // RMSNorm weights per head, shared by the heads
             m.vector(p + "attn_q_norm.weight", headDim, 1.0f, 0.3f);
             m.vector(p + "attn_k_norm.weight", headDim, 1.0f, 0.3f);
         }
         m.matrix(p + "attn_output.weight", qWidth, spec.embd);
+        if (arch == "gemma3")  // the converter's 1 + w: plain RMSNorm weights near 1
+            m.vector(p + "post_attention_norm.weight", spec.embd, 1.0f, 0.2f);
         m.vector(p + "ffn_norm.weight", spec.embd, 1.0f, 0.2f);
         if (fused) {
             m.matrix(p + "ffn_up.weight", spec.embd, 2 * spec.feedForward);
@@ -223,6 +242,8 @@ std::string writeTinyModel(const TinyModelSpec& spec, const std::string& path)
             m.matrix(p + "ffn_up.weight", spec.embd, spec.feedForward);
         }
         m.matrix(p + "ffn_down.weight", spec.feedForward, spec.embd);
+        if (arch == "gemma3")
+            m.vector(p + "post_ffw_norm.weight", spec.embd, 1.0f, 0.2f);
     }
     w.write(path);
     return path;

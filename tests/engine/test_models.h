@@ -14,7 +14,7 @@
 namespace folio::test {
 
 struct TinyModelSpec {
-    std::string architecture = "llama";  // "llama", "qwen2", "qwen3", "phi3"
+    std::string architecture = "llama";  // "llama", "qwen2", "qwen3", "phi3", "gemma3"
     GgmlType type = GgmlType::F32;       // type of every matrix (token_embd and output included)
     int vocab = 96;
     int embd = 64;
@@ -29,6 +29,7 @@ struct TinyModelSpec {
     bool tiedOutput = false;
     bool ropeFreqs = false;              // write rope_freqs.weight (Llama 3.1 style)
     int longRopeOriginalContext = 0;     // phi3: > 0 writes LongRoPE factors and this original context
+    int slidingWindow = 0;               // gemma3: > 0 writes attention.sliding_window
     uint64_t seed = 1;
     // Per-tensor types that differ from `type` (mixes such as Q4_K_M), by tensor name.
     std::vector<std::pair<std::string, GgmlType>> tensorTypes;
@@ -42,6 +43,11 @@ struct TinyModelSpec {
 
 // K-quants need rows of 256 elements: a spec with embd and feed-forward 256.
 TinyModelSpec kQuantSpec(const std::string& architecture, GgmlType type);
+
+// A Gemma-3-shaped tiny model: 7 layers (local 0-4, global 5, local 6), window 8,
+// head dim 32 (not embd / heads = 16), tied output, global RoPE base 300 with a
+// linear factor 2 (as the 4B+ global layers carry 8), local base 10000.
+TinyModelSpec gemma3Spec(GgmlType type = GgmlType::F32);
 
 // Writes the model and returns path.
 std::string writeTinyModel(const TinyModelSpec& spec, const std::string& path);
