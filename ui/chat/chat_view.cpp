@@ -269,6 +269,7 @@ void ChatView::loadMessages()
     QVector<MessageRecord> messages;
     if (m_shownAnswersOf != m_conversationId) {
         m_shownAnswers.clear();   // another conversation: its newest answers first
+        m_openThinking.clear();   // and its thinking folded
         m_shownAnswersOf = m_conversationId;
         m_messages.clear();       // and nothing of the one shown before
         m_turns.clear();
