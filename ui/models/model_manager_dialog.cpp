@@ -289,7 +289,7 @@ void ModelManagerDialog::setSettings(const ModelSettings& s)
     if (!path.isEmpty())
         inspect(path);
     else
-        m_status->setText(tr("No model chosen. Choose a GGUF file (Llama, Qwen2, Qwen3 or Phi-3 family), or answer with a server."));
+        m_status->setText(tr("No model chosen. Choose a GGUF file (Llama, Qwen2, Qwen3, Phi-3 or Gemma 3 family), or answer with a server."));
 }
 
 ModelSettings ModelManagerDialog::settings() const
