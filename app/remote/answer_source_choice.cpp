@@ -14,10 +14,16 @@ AnswerSourceChoice::AnswerSourceChoice(const QString& databasePath, ApiKeyStore*
     : QObject(parent), m_databasePath(databasePath), m_keys(keys),
       m_embedded(new EmbeddedAnswerSource(databasePath, this))
 {
+    followEnds(m_embedded);
+}
+
+// However a request ends, a change that waited for it is taken.
+void AnswerSourceChoice::followEnds(AnswerSource* source)
+{
     auto ended = [this] { onRequestEnded(); };
-    connect(m_embedded, &AnswerSource::answered, this, ended, Qt::QueuedConnection);
-    connect(m_embedded, &AnswerSource::failed, this, ended, Qt::QueuedConnection);
-    connect(m_embedded, &AnswerSource::cancelled, this, ended, Qt::QueuedConnection);
+    connect(source, &AnswerSource::answered, this, ended, Qt::QueuedConnection);
+    connect(source, &AnswerSource::failed, this, ended, Qt::QueuedConnection);
+    connect(source, &AnswerSource::cancelled, this, ended, Qt::QueuedConnection);
 }
 
 AnswerSourceChoice::~AnswerSourceChoice() = default;
@@ -57,10 +63,7 @@ void AnswerSourceChoice::applyNow(const ModelSettings& settings)
     if (!m_remote) {
         m_remote = new RemoteAnswerSource(m_databasePath, this);
         connect(m_remote, &RemoteAnswerSource::notice, this, &AnswerSourceChoice::notice);
-        auto ended = [this] { onRequestEnded(); };
-        connect(m_remote, &AnswerSource::answered, this, ended, Qt::QueuedConnection);
-        connect(m_remote, &AnswerSource::failed, this, ended, Qt::QueuedConnection);
-        connect(m_remote, &AnswerSource::cancelled, this, ended, Qt::QueuedConnection);
+        followEnds(m_remote);
     }
     const quint64 applied = m_applied;
     m_keys->read(profile.address, [this, applied, profile, settings](const QString& key, const QString& notice) {

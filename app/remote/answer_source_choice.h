@@ -39,6 +39,7 @@ signals:
 private:
     void applyNow(const ModelSettings& settings);
     void onRequestEnded();
+    void followEnds(AnswerSource* source);
     void use(AnswerSource* source);
 
     QString m_databasePath;

@@ -52,12 +52,12 @@ bool PromptCache::open()
     }
 }
 
-std::string PromptCache::fingerprint(const Session& session, const std::vector<int32_t>& prompt, int length) const
+std::string PromptCache::fingerprint(const Session& session, const QString& hash, int length) const
 {
     std::string fp = "folio-server prompt; model " + session.model().fingerprint();
     for (const auto& [name, value] : session.shapingOptions())
         fp += "; " + name + " " + value;
-    fp += "; tokens " + std::to_string(length) + " " + tokensHash(prompt, length).toStdString();
+    fp += "; tokens " + std::to_string(length) + " " + hash.toStdString();
     return fp;
 }
 
@@ -65,10 +65,11 @@ bool PromptCache::restore(Session& session, const std::vector<int32_t>& prompt, 
 {
     if (length < options_.minTokens || length > static_cast<int>(prompt.size()) || !open())
         return false;
-    const QString fp = QString::fromStdString(fingerprint(session, prompt, length));
+    const QString hash = tokensHash(prompt, length);
+    const QString fp = QString::fromStdString(fingerprint(session, hash, length));
     try {
         LibraryStore library(*db_);
-        const auto document = library.documentByHash(tokensHash(prompt, length));
+        const auto document = library.documentByHash(hash);
         if (!document)
             return false;
         KvSnapshotStore store(*db_);
@@ -112,7 +113,8 @@ void PromptCache::save(const Session& session, const std::vector<int32_t>& promp
     const std::vector<int32_t>& held = session.tokens();
     if (!std::equal(prompt.begin(), prompt.begin() + length, held.begin()))
         return;
-    const std::string fp = fingerprint(session, prompt, length);
+    const QString hash = tokensHash(prompt, length);
+    const std::string fp = fingerprint(session, hash, length);
     if (known_.count(fp))
         return;
     try {
@@ -120,7 +122,7 @@ void PromptCache::save(const Session& session, const std::vector<int32_t>& promp
         Document prefix;
         prefix.path = QStringLiteral("folio-server prompt");
         prefix.title = QStringLiteral("prompt prefix of %1 tokens").arg(length);
-        prefix.contentHash = tokensHash(prompt, length);
+        prefix.contentHash = hash;
         LibraryStore library(*db_);
         const qint64 documentId = library.rememberDocument(prefix);
         KvSnapshotStore store(*db_);

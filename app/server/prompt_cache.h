@@ -13,6 +13,8 @@
 
 #include "engine/session/session.h"
 
+#include <QString>
+
 #include <cstdint>
 #include <memory>
 #include <set>
@@ -50,7 +52,8 @@ public:
     int64_t saved() const { return saved_; }
 
 private:
-    std::string fingerprint(const Session& session, const std::vector<int32_t>& prompt, int length) const;
+    // What shaped the state of a prefix whose tokens hash to `hash` (tokensHash).
+    std::string fingerprint(const Session& session, const QString& hash, int length) const;
     bool open();
     void fail(const std::string& what);
 

@@ -136,8 +136,15 @@ void LocalModelsPage::addFolder(const QString& path)
     rescan();
 }
 
+void LocalModelsPage::searchOnce()
+{
+    if (!m_searched)
+        rescan();
+}
+
 void LocalModelsPage::rescan()
 {
+    m_searched = true;
     if (m_watcher->isRunning()) {
         m_rescanAgain = true;   // with the places as they are when this one ends
         return;

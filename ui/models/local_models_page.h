@@ -30,6 +30,8 @@ public:
     void setPlaces(const QList<ModelPlace>& places);
     QList<ModelPlace> places() const { return m_places; }
     void rescan();
+    void searchOnce();   // the first time the page is shown; later only on request
+    bool hasSearched() const { return m_searched; }
     void addFolder(const QString& path);   // remembered in the settings
     const QList<LocalModel>& models() const { return m_models; }
     bool isScanning() const { return m_watcher->isRunning(); }
@@ -51,6 +53,7 @@ private:
     QList<LocalModel> m_models;
     QFutureWatcher<ModelScan>* m_watcher;
     bool m_rescanAgain = false;
+    bool m_searched = false;
 
     QLineEdit* m_search;
     QTreeWidget* m_list;

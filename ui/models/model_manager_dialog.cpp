@@ -81,15 +81,12 @@ ModelManagerDialog::ModelManagerDialog(QWidget* parent, ApiKeyStore* keys) : QDi
         m_localChoice->setChecked(true);
         m_tabs->setCurrentIndex(0);
         inspect(path);
-        if (m_localModels->property("searched").toBool())
-            m_localModels->rescan();
+        if (m_localModels->hasSearched())
+            m_localModels->rescan();   // the new file is listed there too
     });
     connect(tabs, &QTabWidget::currentChanged, this, [this] {
-        if (m_tabs->currentWidget() == m_localModels && m_localModels->models().isEmpty()
-            && !m_localModels->isScanning() && !m_localModels->property("searched").toBool()) {
-            m_localModels->setProperty("searched", true);
-            m_localModels->rescan();
-        }
+        if (m_tabs->currentWidget() == m_localModels)
+            m_localModels->searchOnce();
     });
     connect(m_localModels, &LocalModelsPage::chosen, this, [this](const QString& path) {
         m_localChoice->setChecked(true);
