@@ -9,6 +9,7 @@
 // Built only with ui/ (Qt Widgets, offscreen platform): see bench/CMakeLists.txt.
 #include "app/store/database.h"
 #include "app/store/library_store.h"
+#include "app/store/store_writer.h"
 #include "ui/chat/chat_view.h"
 #include "ui/chat/scripted_backend.h"
 
@@ -100,8 +101,9 @@ Figures streamOnce(int turns, int words, int intervalMs, const QString& dir)
     source.setReadingTokens(0, 1);
     source.setInterval(intervalMs);
     source.setAnswer(streamedAnswer(words), {{1, 1.0}});
+    StoreWriter writer(db.path());
     ChatView view;
-    view.setStore(&store);
+    view.setStore(&store, &writer);
     view.setBackend(&source);
     view.setDocument(document, documentId);
     view.resize(560, 900);

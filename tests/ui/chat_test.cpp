@@ -2,6 +2,7 @@
 // streamed answers saved with their evidence, Stop, cancelling a reading (resumed
 // next time), citations that move the reader, conversations (new, rename, delete),
 // and the app state reopened from the database.
+#include "app/store/store_writer.h"
 #include "ui/chat/chat_view.h"
 #include "ui/shell/main_window.h"
 #include "ui/reader/page_strip.h"
@@ -155,19 +156,29 @@ private slots:
             open(window, m_text);
             ChatView* chat = window.chat();
             const int before = chat->conversationCount();
-            first = chat->newConversation(QStringLiteral("Tides"));
-            QVERIFY(first);
+            chat->newConversation(QStringLiteral("Tides"));
+            // Listed at once; in the store with its first turn, not before.
+            QCOMPARE(chat->conversationCount(), before + 1);
+            QCOMPARE(chat->conversationId(), 0);
+            QCOMPARE(window.store()->conversations(window.documentId()).size(), before);
             QSignalSpy finished(chat, &ChatView::answerFinished);
             QVERIFY(chat->ask(QStringLiteral("Who signs the log?")));
             QVERIFY(finished.wait(5000));
+            // The turn is saved off the GUI thread; the conversation then has its id.
+            QTRY_VERIFY(chat->conversationId() != 0);
+            first = chat->conversationId();
+            QCOMPARE(window.store()->messages(first).size(), 2);
+            QCOMPARE(window.store()->conversation(first).title, QStringLiteral("Tides"));
             chat->renameConversation(QStringLiteral("Tides and keepers"));
-            const qint64 second = chat->newConversation();
+            chat->newConversation();
             QCOMPARE(chat->conversationCount(), before + 2);
-            QCOMPARE(chat->conversationId(), second);
+            QCOMPARE(chat->conversationId(), 0);
             QVERIFY(chat->messages().isEmpty());
-            chat->deleteConversation();
+            chat->deleteConversation();   // an empty new one: never stored, just gone
             QCOMPARE(chat->conversationCount(), before + 1);
             chat->selectConversation(first);
+            QCOMPARE(chat->messages().size(), 2);
+            window.storeWriter()->flush();
         }
         // A new window (the app started again) shows the conversation as it was.
         MainWindow again;
@@ -198,7 +209,7 @@ private slots:
             window.show();
             open(window, m_text);
             ChatView* chat = window.chat();
-            conversation = chat->newConversation(QStringLiteral("Twice"));
+            chat->newConversation(QStringLiteral("Twice"));
             QSignalSpy finished(chat, &ChatView::answerFinished);
             QVERIFY(chat->ask(QStringLiteral("Where is the keeper?")));
             QVERIFY(finished.wait(5000));
@@ -241,6 +252,10 @@ private slots:
             QVERIFY(finished.wait(5000));
             QCOMPARE(chat->turnCount(), 2);
             QCOMPARE(chat->shownAnswer(0), 0);
+            window.storeWriter()->flush();
+            QTRY_VERIFY(chat->conversationId() != 0);
+            conversation = chat->conversationId();
+            QCOMPARE(window.store()->conversation(conversation).title, QStringLiteral("Twice"));
         }
         // Reopened, the conversation still holds both answers (the newest shown).
         MainWindow again;

@@ -5,6 +5,7 @@
 // its whole Markdown rendered at once, which is how the pane drew it before.
 #include "app/store/database.h"
 #include "app/store/library_store.h"
+#include "app/store/store_writer.h"
 #include "ui/chat/chat_view.h"
 #include "ui/chat/scripted_backend.h"
 #include "ui/chat/transcript_document.h"
@@ -148,8 +149,10 @@ private slots:
         QCOMPARE(f.view.transcript()->toHtml(), whole.toHtml());
 
         // Reopened from the store (drawn at once), with the same answer shown, it reads the same.
+        f.writer.flush();   // the turns are saved off this thread
+        QCoreApplication::processEvents();
         ChatView again;
-        again.setStore(&f.store);
+        again.setStore(&f.store, &f.writer);
         again.setDocument(f.document, f.documentId);
         again.showAnswer(3, 0);
         QCOMPARE(again.transcriptMarkdown(), f.view.transcriptMarkdown());
@@ -216,7 +219,7 @@ private:
                 store.appendMessage(conversation, answer);
             }
             backend.setReadingTokens(0, 1);
-            view.setStore(&store);
+            view.setStore(&store, &writer);
             view.setBackend(&backend);
             view.setDocument(document, documentId);
             view.resize(500, 700);
@@ -225,6 +228,7 @@ private:
         static inline int s_count = 0;
         Database db;
         LibraryStore store;
+        StoreWriter writer{db.path()};
         std::shared_ptr<const Document> document;
         qint64 documentId = 0;
         ScriptedBackend backend;

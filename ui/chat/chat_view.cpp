@@ -1,6 +1,7 @@
 #include "ui/chat/chat_view.h"
 
 #include "app/store/store_error.h"
+#include "app/store/store_writer.h"
 #include "ui/chat/reading_progress.h"
 #include "ui/chat/transcript_document.h"
 
@@ -159,9 +160,12 @@ void ChatView::setBackend(AnswerSource* backend)
         });
         connect(backend, &AnswerSource::answered, this, [this](quint64 request, const AnswerOutcome& outcome) {
             if (isOurs(request))
-                onAnswered(outcome);
+                onAnswered(request, outcome);
+            else if (m_unsaved.contains(request))   // stopped by a switch: saved all the same
+                saveTurn(m_unsaved.take(request), outcome);
         });
         connect(backend, &AnswerSource::failed, this, [this](quint64 request, AnswerErrorKind, const QString& message) {
+            m_unsaved.remove(request);
             if (isOurs(request))
                 onFailed(message);
         });
@@ -170,6 +174,7 @@ void ChatView::setBackend(AnswerSource* backend)
                 adoptConversation(id);
         });
         connect(backend, &AnswerSource::cancelled, this, [this](quint64 request) {
+            m_unsaved.remove(request);
             if (isOurs(request))
                 endWithoutAnswer();
         });
@@ -184,6 +189,7 @@ void ChatView::setDocument(std::shared_ptr<const Document> document, qint64 docu
     m_answering = false;
     m_document = std::move(document);
     m_documentId = documentId;
+    m_pendingConversation = false;
     m_conversationId = 0;
     m_selectedAnswer = -1;
     reloadConversations(0);
@@ -200,12 +206,28 @@ void ChatView::reloadConversations(qint64 select)
             report(e.message());
         }
     }
+    if (m_pendingConversation)
+        m_conversations->addItem(m_pendingTitle, 0);
     for (const ConversationRecord& c : list)
-        m_conversations->addItem(c.title, c.id);
-    const int index = select ? m_conversations->findData(select) : (list.isEmpty() ? -1 : 0);
+        if (!m_deleting.contains(c.id))
+            m_conversations->addItem(c.title, c.id);
+    int index = -1;
+    if (select)
+        index = m_conversations->findData(select);
+    if (index < 0 && m_conversations->count() > 0)
+        index = 0;   // the new one, or the most recent
     m_conversations->setCurrentIndex(index);
-    m_conversationId = index >= 0 ? m_conversations->itemData(index).toLongLong() : 0;
+    showConversation(index >= 0 ? m_conversations->itemData(index).toLongLong() : 0);
     loadMessages();
+}
+
+void ChatView::showConversation(qint64 id)
+{
+    if (id)
+        m_pendingConversation = false;
+    if (id != m_conversationId || !m_conversationSlot || m_conversationSlot->load() != id)
+        m_conversationSlot = std::make_shared<std::atomic<qint64>>(id);
+    m_conversationId = id;
 }
 
 int ChatView::conversationCount() const { return m_conversations->count(); }
@@ -217,48 +239,71 @@ void ChatView::selectConversation(qint64 id)
     if (m_answering && m_backend)
         m_backend->stop(m_request);
     m_answering = false;
-    m_conversationId = id;
-    m_conversations->setCurrentIndex(m_conversations->findData(id));
-    loadMessages();
+    m_pendingConversation = m_pendingConversation && id == 0;   // left: an empty new one goes
+    reloadConversations(id);
 }
 
-qint64 ChatView::newConversation(const QString& title)
+void ChatView::newConversation(const QString& title)
 {
-    if (!m_store || !m_documentId)
-        return 0;
-    try {
-        const QString name = title.isEmpty() ? tr("Conversation %1").arg(m_conversations->count() + 1) : title;
-        const qint64 id = m_store->createConversation(m_documentId, m_modelFingerprint, name);
-        reloadConversations(id);
-        return id;
-    } catch (const StoreError& e) {
-        report(e.message());
-        return 0;
-    }
+    if (!m_documentId || m_answering)
+        return;
+    m_pendingConversation = true;
+    m_pendingTitleChosen = !title.isEmpty();
+    m_pendingTitle = title.isEmpty() ? tr("New conversation") : title;
+    m_conversationSlot = std::make_shared<std::atomic<qint64>>(0);
+    m_conversationId = 0;
+    m_shownAnswersOf = -1;   // nothing of the conversation shown before
+    reloadConversations(0);
 }
 
 void ChatView::renameConversation(const QString& title)
 {
-    if (!m_store || !m_conversationId)
+    if (m_pendingConversation && !m_conversationId) {
+        m_pendingTitle = title;   // for the first turn, when it is saved
+        m_pendingTitleChosen = true;
+        m_conversations->setItemText(m_conversations->currentIndex(), title);
+        // ... and for one already on its way to the store.
+        if (m_writer)
+            m_writer->post(this, [slot = m_conversationSlot, title](LibraryStore& store) {
+                if (const qint64 id = slot->load())
+                    store.renameConversation(id, title);
+            }, [] {}, [this](const StoreError& e) { report(e.message()); });
         return;
-    try {
-        m_store->renameConversation(m_conversationId, title);
-    } catch (const StoreError& e) {
-        report(e.message());
     }
-    reloadConversations(m_conversationId);
+    if (!m_writer || !m_conversationId)
+        return;
+    const qint64 id = m_conversationId;
+    m_conversations->setItemText(m_conversations->currentIndex(), title);
+    m_writer->post(this, [id, title](LibraryStore& store) { store.renameConversation(id, title); }, [] {},
+                   [this](const StoreError& e) {
+                       report(e.message());
+                       if (!m_answering)
+                           reloadConversations(m_conversationId);
+                   });
 }
 
 void ChatView::deleteConversation()
 {
-    if (!m_store || !m_conversationId || m_answering)
+    if (m_answering)
         return;
-    try {
-        m_store->deleteConversation(m_conversationId);
-    } catch (const StoreError& e) {
-        report(e.message());
+    if (m_pendingConversation && !m_conversationId) {
+        m_pendingConversation = false;
+        reloadConversations(0);
+        return;
     }
+    if (!m_writer || !m_conversationId)
+        return;
+    const qint64 id = m_conversationId;
+    m_deleting.insert(id);   // gone from the list now, from the store when the job runs
     reloadConversations(0);
+    m_writer->post(this, [id](LibraryStore& store) { store.deleteConversation(id); },
+                   [this, id] { m_deleting.remove(id); },
+                   [this, id](const StoreError& e) {
+                       m_deleting.remove(id);
+                       report(e.message());
+                       if (!m_answering)
+                           reloadConversations(m_conversationId);
+                   });
 }
 
 void ChatView::loadMessages()
@@ -281,6 +326,8 @@ void ChatView::loadMessages()
         } catch (const StoreError& e) {
             report(e.message());
         }
+    } else if (m_pendingConversation) {
+        messages = m_messages;   // a new conversation: what it shows is not in the store yet
     }
     setMessages(std::move(messages));
     for (int t = int(m_turns.size()) - 1; t >= 0; --t)
@@ -305,10 +352,12 @@ bool ChatView::ask(const QString& question)
         report(tr("No model is loaded: choose one in Tools → Model Manager."));
         return false;
     }
-    // A source that stores the turns creates the conversation with the first one (bound
-    // to its model); only for one that does not, the pane makes it here.
-    if (!m_conversationId && !m_backend->storesMessages() && !newConversation(question.left(48)))
-        return false;
+    // The conversation goes into the store with its first turn: the worker's, or the
+    // one this pane saves for a source that stores nothing.
+    if (!m_conversationId && !m_pendingConversation)
+        newConversation();
+    if (!m_pendingTitleChosen && m_pendingConversation)
+        m_pendingTitle = question.left(48);
     startAnswer(question, true);
     return true;
 }
@@ -326,19 +375,18 @@ void ChatView::startAnswer(const QString& question, bool appendQuestion)
         request.conversationId = 0;
     const int lastBefore = turnCount() - 1;
     const bool offeredAgain = lastBefore >= 0 && showsStoppedAnswer(lastBefore);
+    UnsavedTurn unsaved;
+    unsaved.conversation = m_conversationSlot;
+    unsaved.documentId = m_documentId;
+    unsaved.modelFingerprint = m_modelFingerprint;
+    unsaved.title = m_pendingTitle.isEmpty() ? question.left(48) : m_pendingTitle;
     if (appendQuestion) {
         request.history = shownHistory(turnCount());
         MessageRecord message;
         message.conversationId = m_conversationId;
         message.role = MessageRole::User;
         message.text = question;
-        try {
-            if (m_store && !m_backend->storesMessages())
-                message.id = m_store->appendMessage(m_conversationId, message);
-        } catch (const StoreError& e) {
-            report(e.message());
-            return;
-        }
+        unsaved.question = message;   // saved with its answer, in one transaction
         addMessage(message);
     } else {
         // Regenerate: the conversation as shown, up to (not including) the last question.
@@ -354,6 +402,8 @@ void ChatView::startAnswer(const QString& question, bool appendQuestion)
     // Answer again (as the last turn no more, it cannot).
     render(offeredAgain ? lastBefore : partCount() - 1);
     m_request = m_backend->ask(request);
+    if (!m_backend->storesMessages())
+        m_unsaved.insert(m_request, unsaved);
 }
 
 void ChatView::stop()
@@ -395,7 +445,7 @@ void ChatView::onToken(const QString& piece)
     scheduleRender();
 }
 
-void ChatView::onAnswered(const AnswerOutcome& outcome)
+void ChatView::onAnswered(quint64 request, const AnswerOutcome& outcome)
 {
     if (!m_answering)
         return;
@@ -414,18 +464,57 @@ void ChatView::onAnswered(const AnswerOutcome& outcome)
         message.evidence = outcome.evidence;
         message.interrupted = outcome.interrupted;   // stopped: marked so, as the worker's store does
         message.reasoning = outcome.reasoning;
-        try {
-            if (m_store)
-                message.id = m_store->appendMessage(m_conversationId, message);
-        } catch (const StoreError& e) {
-            report(e.message());
-        }
         addMessage(message);
         render(partCount() - 1);
+        if (m_unsaved.contains(request))
+            saveTurn(m_unsaved.take(request), outcome);
     }
     selectAnswer(int(m_messages.size()) - 1);
     updateButtons();
     emit answerFinished();
+}
+
+void ChatView::saveTurn(const UnsavedTurn& turn, const AnswerOutcome& outcome)
+{
+    if (!m_writer)
+        return;
+    UnsavedTurn saved = turn;
+    if (turn.conversation == m_conversationSlot && m_pendingConversation && m_pendingTitleChosen)
+        saved.title = m_pendingTitle;   // renamed while it was being answered
+    MessageRecord answer;
+    answer.role = MessageRole::Assistant;
+    answer.text = outcome.text;
+    answer.evidence = outcome.evidence;
+    answer.interrupted = outcome.interrupted;
+    answer.reasoning = outcome.reasoning;
+    m_writer->post(this, [turn = std::move(saved), answer](LibraryStore& store) {
+        TurnRecord saved;
+        if (turn.question) {
+            // A new conversation is created in the same transaction (conversation id 0).
+            saved = store.appendTurn(turn.conversation->load(), *turn.question, answer, turn.documentId,
+                                     turn.modelFingerprint, turn.title);
+            turn.conversation->store(saved.conversationId);   // for the jobs queued after this one
+        } else {
+            saved.conversationId = turn.conversation->load();
+            saved.answerId = store.appendMessage(saved.conversationId, answer);
+        }
+        return saved;
+    }, [this, slot = turn.conversation](const TurnRecord& saved) { turnSaved(slot, saved); },
+    [this](const StoreError& e) { report(tr("The answer could not be saved: %1").arg(e.message())); });
+}
+
+void ChatView::turnSaved(const std::shared_ptr<std::atomic<qint64>>& conversation, const TurnRecord& saved)
+{
+    if (m_answering)
+        return;   // the list and ids are brought up to date when this answer ends
+    // The conversation shown (a new one now has its id): its messages as saved.
+    if (conversation == m_conversationSlot) {
+        if (m_pendingConversation)
+            m_shownAnswersOf = saved.conversationId;   // the same conversation: its choices kept
+        m_conversationId = saved.conversationId;
+        m_pendingConversation = false;
+    }
+    reloadConversations(m_conversationId);
 }
 
 void ChatView::onFailed(const QString& message)
@@ -436,12 +525,21 @@ void ChatView::onFailed(const QString& message)
     m_streamingReasoning.clear();
     m_progress->finish();
     // A backend that saves turns itself saved nothing of this one.
-    if (m_backend && m_backend->storesMessages())
+    if (m_backend && m_backend->storesMessages() && m_conversationId)
         loadMessages();
     else
-        render(partCount() - 1);
+        dropUnansweredQuestion();   // nothing stored of it (a new conversation: nothing at all)
     updateButtons();
     report(message);
+}
+
+// Nothing was saved of a question without an answer (it is back in the box): nor is it shown.
+void ChatView::dropUnansweredQuestion()
+{
+    QVector<MessageRecord> kept = m_messages;
+    if (!kept.isEmpty() && kept.last().role == MessageRole::User && kept.last().id == 0)
+        kept.removeLast();
+    setMessages(std::move(kept));
 }
 
 // A question that got no answer goes back into the box, to ask again or change.
@@ -461,26 +559,29 @@ void ChatView::endWithoutAnswer()
     m_streamingReasoning.clear();
     m_progress->finish();
     // A backend that stores turns kept nothing of this question: show what the store has.
-    if (m_backend && m_backend->storesMessages())
+    if (m_backend && m_backend->storesMessages() && m_conversationId)
         loadMessages();
     else
-        render(partCount() - 1);
+        dropUnansweredQuestion();   // nothing stored of it (a new conversation: nothing at all)
     updateButtons();
 }
 
 void ChatView::adoptConversation(qint64 id)
 {
-    if (!m_store || !id || id == m_conversationId)
+    if (!id || id == m_conversationId)
         return;
-    try {
-        // The empty conversation the user had open gives the new one its title.
-        if (m_conversationId && m_store->messages(m_conversationId).isEmpty()) {
-            m_store->renameConversation(id, m_store->conversation(m_conversationId).title);
-            m_store->deleteConversation(m_conversationId);
-        }
-    } catch (const StoreError& e) {
-        report(e.message());
+    // The worker created the conversation with its first turn: a title the user gave the
+    // new conversation is kept.
+    if (m_pendingConversation && m_pendingTitleChosen && m_writer) {
+        const QString title = m_pendingTitle;
+        m_writer->post(this, [id, title](LibraryStore& store) { store.renameConversation(id, title); },
+                       [this] {
+                           if (!m_answering)
+                               reloadConversations(m_conversationId);
+                       },
+                       [this](const StoreError& e) { report(e.message()); });
     }
+    m_pendingConversation = false;
     reloadConversations(id);
 }
 
@@ -533,7 +634,7 @@ QVector<MessageRecord> ChatView::shownHistory(int turnCount) const
 
 void ChatView::updateButtons()
 {
-    const bool haveConversation = m_conversationId != 0;
+    const bool haveConversation = m_conversationId != 0 || m_pendingConversation;
     bool hasAnswer = false;
     for (const MessageRecord& m : m_messages)
         hasAnswer = hasAnswer || m.role == MessageRole::Assistant;

@@ -13,11 +13,13 @@
 #include "app/answers/answer_source.h"
 
 #include <QHash>
+#include <atomic>
 #include <QSet>
 #include <QPointer>
 #include <QWidget>
 
 #include <memory>
+#include <optional>
 
 class QComboBox;
 class QPlainTextEdit;
@@ -29,6 +31,7 @@ class QToolButton;
 namespace folio {
 
 class ReadingProgress;
+class StoreWriter;
 class TranscriptDocument;
 
 // One question and its answers. An answer asked for again (Regenerate) is kept beside
@@ -44,16 +47,25 @@ public:
     explicit ChatView(QWidget* parent = nullptr);
     ~ChatView() override;
 
-    void setStore(LibraryStore* store) { m_store = store; }
+    // Reads go to `store` (the GUI's connection); writes go to `writer`, off this thread.
+    void setStore(LibraryStore* store, StoreWriter* writer)
+    {
+        m_store = store;
+        m_writer = writer;
+    }
     void setBackend(AnswerSource* backend);
     AnswerSource* backend() const { return m_backend; }
     void setModelFingerprint(const QString& fingerprint) { m_modelFingerprint = fingerprint; }
     // Shows the document's conversations (the most recent selected).
     void setDocument(std::shared_ptr<const Document> document, qint64 documentId);
 
+    // 0 for a new conversation that is not in the store yet (it is saved with its first
+    // turn, so an empty one never is).
     qint64 conversationId() const { return m_conversationId; }
     int conversationCount() const;
-    qint64 newConversation(const QString& title = QString());
+    // Starts a new conversation (in the list at once, in the store with its first turn);
+    // a title given here is kept, otherwise the first question names it.
+    void newConversation(const QString& title = QString());
     void renameConversation(const QString& title);
     void deleteConversation();
     void selectConversation(qint64 id);
@@ -110,11 +122,24 @@ private:
     void startAnswer(const QString& question, bool appendQuestion);
     void onToken(const QString& piece);
     void onReasoning(const QString& piece);
-    void onAnswered(const AnswerOutcome& outcome);
+    void onAnswered(quint64 request, const AnswerOutcome& outcome);
+    // For a source that stores nothing: the turn (or, answered again, the answer) saved
+    // in one transaction off this thread, also when the view has moved on.
+    struct UnsavedTurn {
+        std::shared_ptr<std::atomic<qint64>> conversation;   // 0 until the store has it
+        qint64 documentId = 0;
+        QString modelFingerprint;
+        QString title;
+        std::optional<MessageRecord> question;   // none: an answer asked for again
+    };
+    void saveTurn(const UnsavedTurn& turn, const AnswerOutcome& outcome);
+    void turnSaved(const std::shared_ptr<std::atomic<qint64>>& conversation, const TurnRecord& saved);
+    void showConversation(qint64 id);   // selected (or 0: a new one), with a slot of its own
     void onFailed(const QString& message);
     void adoptConversation(qint64 id);
     void endWithoutAnswer();
     void giveQuestionBack();
+    void dropUnansweredQuestion();
     bool isOurs(quint64 request) const { return m_answering && request == m_request; }
     void updateButtons();
     void report(const QString& message);
@@ -122,11 +147,20 @@ private:
     QString answerSwitcher(int turn, int shown, int count, bool links) const;
 
     LibraryStore* m_store = nullptr;
+    StoreWriter* m_writer = nullptr;
     QPointer<AnswerSource> m_backend;
     QString m_modelFingerprint;
     std::shared_ptr<const Document> m_document;
     qint64 m_documentId = 0;
     qint64 m_conversationId = 0;
+    // The conversation shown, as the writer's jobs see it: a new one's id is filled in by
+    // the job that creates it, and the jobs queued after it read it there.
+    std::shared_ptr<std::atomic<qint64>> m_conversationSlot = std::make_shared<std::atomic<qint64>>(0);
+    bool m_pendingConversation = false;   // a new conversation, shown, not in the store yet
+    QString m_pendingTitle;
+    bool m_pendingTitleChosen = false;    // given by the user (kept), not a placeholder
+    QSet<qint64> m_deleting;              // conversations being deleted: no longer listed
+    QHash<quint64, UnsavedTurn> m_unsaved;   // requests whose turn the view saves
     QVector<MessageRecord> m_messages;   // the transcript: the view keeps no other copy
     QVector<ChatTurn> m_turns;           // turns(m_messages), regrouped when it changes
     int m_livePart = -1;                 // the part rendered with the answer being written

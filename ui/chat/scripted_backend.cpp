@@ -1,5 +1,7 @@
 #include "ui/chat/scripted_backend.h"
 
+#include <utility>
+
 #include <QRegularExpression>
 #include <QTimer>
 
@@ -29,9 +31,13 @@ quint64 ScriptedBackend::ask(const AnswerRequest& request)
         refuse(id, AnswerErrorKind::Request, tr("Still answering the previous question."));
         return id;
     }
-    m_id = id;
     ++m_asks;
     m_request = request;
+    if (!m_failure.isEmpty()) {
+        refuse(id, AnswerErrorKind::Server, std::exchange(m_failure, QString()));
+        return id;
+    }
+    m_id = id;
     // Words with the space before them, so the streamed pieces join back exactly.
     m_words.clear();
     for (auto it = QRegularExpression(QStringLiteral("\\s*\\S+")).globalMatch(m_answer); it.hasNext();)

@@ -25,6 +25,8 @@ public:
     void setInterval(int ms);
     // Stops after reading `tokens` and waits (screenshots of a reading in progress).
     void pauseReadingAt(qint64 tokens) { m_pauseAt = tokens; }
+    // The next question fails with this message (a server error), as a real source's would.
+    void failNextWith(const QString& message) { m_failure = message; }
 
     quint64 ask(const AnswerRequest& request) override;
     void stop(quint64 request) override;
@@ -40,6 +42,7 @@ private:
 
     QString m_answer;
     QString m_reasoning;
+    QString m_failure;
     bool m_reasoned = false;   // this request's thinking has been streamed
     QVector<EvidencePage> m_evidence;
     QStringList m_words;

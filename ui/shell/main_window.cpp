@@ -1,10 +1,13 @@
 #include "ui/shell/main_window.h"
 
+#include "app/store/store_writer.h"
+
 #include "app/documents/document_opener.h"
 #include "app/remote/api_key_store.h"
 #include "app/store/database.h"
 #include "app/store/kv_snapshot_store.h"
 #include "app/store/library_store.h"
+#include "app/store/store_writer.h"
 #include "ui/chat/chat_view.h"
 #include "ui/shell/error_log.h"
 #include "ui/shell/library_view.h"
@@ -98,14 +101,13 @@ MainWindow::MainWindow(QWidget* parent)
     });
     connect(m_library, &LibraryView::openRequested, this, [this](const QString& path) { openDocument(path); });
     connect(m_library, &LibraryView::removeRequested, this, [this](qint64 id) {
-        if (!m_store)
+        if (!m_writer)
             return;
-        try {
-            m_store->removeDocument(id);
-        } catch (const StoreError& e) {
-            showError(tr("Library"), e.message());
-        }
-        refreshLibrary();
+        m_writer->post(this, [id](LibraryStore& store) { store.removeDocument(id); }, [this] { refreshLibrary(); },
+                       [this](const StoreError& e) {
+                           showError(tr("Library"), e.message());
+                           refreshLibrary();
+                       });
     });
     connect(m_opener, &DocumentOpener::started, this, [this](const QString& path) {
         statusBar()->showMessage(tr("Opening %1…").arg(QFileInfo(path).fileName()));
@@ -129,8 +131,11 @@ void MainWindow::openStore()
     try {
         m_db = std::make_unique<Database>(Database::defaultPath());
         m_store = std::make_unique<LibraryStore>(*m_db);
-        m_chat->setStore(m_store.get());
+        m_writer = std::make_unique<StoreWriter>(m_db->path());
+        m_chat->setStore(m_store.get(), m_writer.get());
     } catch (const StoreError& e) {
+        m_chat->setStore(nullptr, nullptr);
+        m_writer.reset();
         m_store.reset();
         m_db.reset();
         showError(tr("Library unavailable"), e.message());
@@ -216,14 +221,6 @@ void MainWindow::onOpened(std::shared_ptr<const Document> document)
     RecentFiles::add(m_document->path);
     rebuildRecentMenu();
     m_documentId = 0;
-    if (m_store) {
-        try {
-            m_documentId = m_store->rememberDocument(*m_document);
-        } catch (const StoreError& e) {
-            showError(tr("Library"), e.message());
-        }
-    }
-    refreshLibrary();
 
     m_pageList->blockSignals(true);
     m_pageList->clear();
@@ -237,11 +234,32 @@ void MainWindow::onOpened(std::shared_ptr<const Document> document)
     setWindowTitle(tr("%1 — Folio").arg(m_document->title));
     m_reader->setDocument(m_document);
     onPageChanged(m_reader->currentPage());
-    m_chat->setDocument(m_document, m_documentId);
+    m_chat->setDocument(m_document, 0);
     updateStatus();
     if (!m_document->warnings.isEmpty())
         statusBar()->showMessage(m_document->warnings.join(QStringLiteral("; ")), 10000);
-    emit documentShown();
+    // The library learns of it off this thread; the chat follows once it has an id.
+    if (!m_writer) {
+        emit documentShown();
+        return;
+    }
+    std::shared_ptr<const Document> shown = m_document;
+    m_writer->post(this, [shown](LibraryStore& store) { return store.rememberDocument(*shown); },
+                   [this, shown](qint64 id) {
+                       if (shown != m_document)
+                           return;   // another document was opened meanwhile
+                       m_documentId = id;
+                       m_chat->setDocument(m_document, id);
+                       refreshLibrary();
+                       updateStatus();
+                       emit documentShown();
+                   },
+                   [this, shown](const StoreError& e) {
+                       if (shown != m_document)
+                           return;
+                       showError(tr("Library"), e.message());
+                       emit documentShown();
+                   });
 }
 
 void MainWindow::onFailed(const QString& path, const QString& message)

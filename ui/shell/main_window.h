@@ -22,6 +22,8 @@ class QSplitter;
 
 namespace folio {
 
+class StoreWriter;
+
 class Database;
 class DocumentOpener;
 class AnswerSource;
@@ -60,6 +62,7 @@ public:
     // Shows what the app wants the user to know, without a dialog (the status bar).
     void showNotice(const QString& message);
     LibraryStore* store() const { return m_store.get(); }   // null when the database cannot be opened
+    StoreWriter* storeWriter() const { return m_writer.get(); }
     void refreshLibrary();
     // Tools → Model Manager: opened non-modal; applying it updates the status bar and
     // emits modelSettingsChanged. Returns the dialog (tests and screenshots drive it).
@@ -97,6 +100,7 @@ private:
     QString m_lastError;
     std::unique_ptr<Database> m_db;
     std::unique_ptr<LibraryStore> m_store;
+    std::unique_ptr<StoreWriter> m_writer;   // the window's writes, off the GUI thread
     ApiKeyStore* m_keys = nullptr;
     QList<QPointer<AnswerSource>> m_watchedSources;   // whose session signals the status bar follows
 
