@@ -24,6 +24,9 @@ struct AnswerRequest {
     // Regenerate: the conversation's last question (this one) answered again, from the
     // state before its earlier answer, which the store keeps beside the new one.
     bool again = false;
+    // Continue: the conversation's last answer, which was stopped, written on from where
+    // it stopped; answered() then carries the whole answer. Not every source can.
+    bool continuing = false;
 };
 
 // A finished answer: its text and evidence pages, and where the source stored it (ids
@@ -55,6 +58,9 @@ public:
     // True when the backend saves the question and answer in the store itself (the app's
     // worker does); the chat pane then reloads them instead of writing them.
     virtual bool storesMessages() const { return false; }
+    // True when a stopped answer can be written on (AnswerRequest::continuing); the chat
+    // pane offers Continue only then.
+    virtual bool canContinue() const { return false; }
 
 signals:
     // The rate and the time left as the source measured them (< 0: not known).

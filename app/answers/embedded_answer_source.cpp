@@ -151,7 +151,9 @@ quint64 EmbeddedAnswerSource::ask(const AnswerRequest& request)
 void EmbeddedAnswerSource::send(const AnswerRequest& request)
 {
     const QString path = request.document ? request.document->path : QString();
-    if (request.again && request.conversationId)
+    if (request.continuing && request.conversationId)
+        m_controller->continueAnswer(request.conversationId, path);
+    else if (request.again && request.conversationId)
         m_controller->regenerate(request.conversationId, path);
     else
         m_controller->ask(request.question, request.conversationId, path);

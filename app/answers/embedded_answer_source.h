@@ -32,6 +32,7 @@ public:
     void cancelReading(quint64 request) override;
     bool isBusy() const override;
     bool storesMessages() const override { return true; }
+    bool canContinue() const override { return true; }
 
     ReadingController* controller() const { return m_controller; }
 

@@ -37,6 +37,7 @@
 #include <QVector>
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -108,6 +109,7 @@ struct AnswerResult {
     double seconds = 0;
     QString resumedFrom;          // "memory", "conversation snapshot", "document snapshot|read + replay", "new"
     qint64 conversationSnapshotBytes = 0;
+    bool continued = false;       // a stopped answer written on (answer: the whole text)
 };
 
 // A request the session cannot carry out: its kind says what was at fault, the
@@ -188,6 +190,13 @@ public:
     AnswerResult regenerate(qint64 conversationId, const Callbacks& callbacks = {},
                             const std::atomic<bool>* cancel = nullptr);
 
+    // Writes on the conversation's last answer, which was stopped, from where it stopped
+    // (the state after it is resumed as for a question): the tokens stream as for a new
+    // answer, and the answer is saved again in place, whole (AnswerResult::answer), with
+    // its mark cleared unless it is stopped again. Stopped before a new word: unchanged.
+    AnswerResult continueAnswer(qint64 conversationId, const Callbacks& callbacks = {},
+                                const std::atomic<bool>* cancel = nullptr);
+
     // Forget the in-memory state (tests and the benchmark: force a restore).
     void dropSession();
     void makeBuilder();
@@ -206,8 +215,25 @@ private:
                         const Callbacks& callbacks, const std::atomic<bool>* cancel);
     void replayTurns(const QVector<ConversationTurn>& turns, const Callbacks& callbacks,
                      const std::atomic<bool>* cancel);
-    AnswerResult answer(const QString& question, qint64 conversationId, bool again, const Callbacks& callbacks,
+    enum class AnswerMode { New, Again, Continue };
+    AnswerResult answer(const QString& question, qint64 conversationId, AnswerMode mode, const Callbacks& callbacks,
                         const std::atomic<bool>* cancel);
+    // One answer generated from the session's state: the text, the thinking, the pages.
+    struct GeneratedAnswer {
+        std::string text;
+        std::string reasoning;
+        bool interrupted = false;
+        int begin = 0;   // its first token's position
+        double secondsToFirstToken = 0;
+        QVector<EvidencePage> evidence;
+    };
+    // `written`: answer tokens already in the state (Continue), counted against the cap.
+    GeneratedAnswer generateAnswer(const std::vector<int>& evidenceLayers, std::chrono::steady_clock::time_point start,
+                                   int written, const Callbacks& callbacks, const std::atomic<bool>* cancel);
+    AnswerResult continueStopped(qint64 conversationId, AnswerResult result, const std::vector<int>& evidenceLayers,
+                                 std::chrono::steady_clock::time_point start, const Callbacks& callbacks,
+                                 const std::atomic<bool>* cancel);
+    void saveConversationSnapshot(qint64 conversationId, AnswerResult* result, const Callbacks& callbacks);
     void prefillReporting(const std::vector<int32_t>& tokens, int alreadyDone, int total, const Callbacks& callbacks,
                           const std::atomic<bool>* cancel);
     void notice(const Callbacks& callbacks, const QString& text) const;

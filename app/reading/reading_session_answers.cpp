@@ -120,7 +120,7 @@ AnswerResult ReadingSession::ask(const QString& question, qint64 conversationId,
 {
     if (question.trimmed().isEmpty())
         throw ReadingError(AnswerErrorKind::Request, "the question is empty");
-    return answer(question, conversationId, false, callbacks, cancel);
+    return answer(question, conversationId, AnswerMode::New, callbacks, cancel);
 }
 
 AnswerResult ReadingSession::regenerate(qint64 conversationId, const Callbacks& callbacks,
@@ -131,7 +131,92 @@ AnswerResult ReadingSession::regenerate(qint64 conversationId, const Callbacks& 
     const QVector<ConversationTurn> turns = conversationTurns(LibraryStore(*db_).messages(conversationId));
     if (turns.isEmpty())
         throw ReadingError(AnswerErrorKind::Request, "conversation " + std::to_string(conversationId) + " has no question to answer again");
-    return answer(turns.back().question, conversationId, true, callbacks, cancel);
+    return answer(turns.back().question, conversationId, AnswerMode::Again, callbacks, cancel);
+}
+
+AnswerResult ReadingSession::continueAnswer(qint64 conversationId, const Callbacks& callbacks,
+                                            const std::atomic<bool>* cancel)
+{
+    if (!conversationId)
+        throw ReadingError(AnswerErrorKind::Request, "no conversation to continue");
+    const QVector<MessageRecord> messages = LibraryStore(*db_).messages(conversationId);
+    if (messages.isEmpty() || messages.back().role != MessageRole::Assistant || !messages.back().interrupted)
+        throw ReadingError(AnswerErrorKind::Request, "the last answer of conversation " + std::to_string(conversationId)
+                                                         + " was not stopped: there is nothing to continue");
+    const QVector<ConversationTurn> turns = conversationTurns(messages);
+    return answer(turns.back().question, conversationId, AnswerMode::Continue, callbacks, cancel);
+}
+
+// The conversation's state (resumed) ends with the stopped answer: generation goes on
+// from there, and the answer is saved again in place, longer.
+AnswerResult ReadingSession::continueStopped(qint64 conversationId, AnswerResult result,
+                                             const std::vector<int>& evidenceLayers, Clock::time_point start,
+                                             const Callbacks& callbacks, const std::atomic<bool>* cancel)
+{
+    LibraryStore library(*db_);
+    const QVector<MessageRecord> messages = library.messages(conversationId);
+    const MessageRecord stopped = messages.back();
+    MessageRecord question;
+    for (const MessageRecord& m : messages)
+        if (m.role == MessageRole::User)
+            question = m;
+    const int end = session_->position();
+    const std::vector<int32_t>& have = session_->tokens();
+    const std::vector<int32_t> written = builder_->answerTokens(stopped.text);
+    // Where the stopped answer begins in the state: where its message says (answered or
+    // restored in this state), or where the replay of the turns put it.
+    int answerBegin = -1;
+    if (stopped.tokenBegin && stopped.tokenEnd && *stopped.tokenEnd == end
+        && *stopped.tokenBegin >= static_cast<qint64>(prompt_.tokens.size()) && *stopped.tokenBegin <= end)
+        answerBegin = static_cast<int>(*stopped.tokenBegin);
+    else if (end >= static_cast<int>(written.size()) && std::equal(written.begin(), written.end(), have.end() - written.size()))
+        answerBegin = end - static_cast<int>(written.size());
+    if (answerBegin < 0)
+        throw ReadingError(AnswerErrorKind::Request, "the conversation's state does not end with its stopped answer: "
+                                                     "answer the question again instead");
+    if (answerBegin != stopped.tokenBegin.value_or(-1)) {
+        // Replayed: the question sits just before the answer.
+        const bool firstTurn = conversationTurns(messages).size() == 1;
+        question.tokenEnd = answerBegin;
+        question.tokenBegin = answerBegin - static_cast<qint64>(builder_->questionTokens(question.text, firstTurn).size());
+    }
+    GeneratedAnswer more = generateAnswer(evidenceLayers, start, end - answerBegin, callbacks, cancel);
+    if (more.interrupted && more.text.empty()) {
+        session_->truncate(end);   // nothing more written: the answer stays as it was
+        throw ReadingCancelled();
+    }
+    MessageRecord reply = stopped;
+    reply.text = (stopped.text + QString::fromStdString(more.text)).trimmed();
+    reply.tokenBegin = answerBegin;
+    reply.tokenEnd = session_->position();
+    if (!more.evidence.isEmpty())
+        reply.evidence = more.evidence;
+    reply.interrupted = more.interrupted;
+    if (!more.reasoning.empty())
+        reply.reasoning = (stopped.reasoning + QString::fromStdString(more.reasoning)).trimmed();
+    try {
+        retryWhileBusy(callbacks, [&] { library.updateTurn(conversationId, question, reply); });
+    } catch (const StoreError&) {
+        session_->truncate(end);   // the state as the store has it
+        throw;
+    }
+    loadedConversation_ = conversationId;
+    result.conversationId = conversationId;
+    result.questionId = question.id;
+    result.messageId = reply.id;
+    result.interrupted = reply.interrupted;
+    result.answer = reply.text;
+    result.reasoning = reply.reasoning;
+    result.evidence = reply.evidence;
+    for (const EvidencePage& page : result.evidence)
+        result.evidenceMarkers << PromptBuilder::pageMarker(*document_, page.page);
+    result.secondsToFirstToken = more.secondsToFirstToken;
+    result.answerTokens = session_->position() - answerBegin;
+    result.contextTokens = session_->position();
+    result.continued = true;
+    saveConversationSnapshot(conversationId, &result, callbacks);
+    result.seconds = secondsSince(start);
+    return result;
 }
 
 void ReadingSession::replayTurns(const QVector<ConversationTurn>& turns, const Callbacks& callbacks,
@@ -176,7 +261,53 @@ bool ReadingSession::rewindLastTurn(const QVector<MessageRecord>& messages, cons
     return firstTurn;
 }
 
-AnswerResult ReadingSession::answer(const QString& question, qint64 conversationId, bool again,
+ReadingSession::GeneratedAnswer ReadingSession::generateAnswer(const std::vector<int>& evidenceLayers,
+                                                              Clock::time_point start, int written,
+                                                              const Callbacks& callbacks, const std::atomic<bool>* cancel)
+{
+    std::vector<int> pageIndex;
+    for (const PageTokenRange& p : prompt_.pages)
+        pageIndex.push_back(p.page);
+    EvidenceCollector evidence(prompt_.keyRanges(), pageIndex, evidenceLayers);
+    Sampler sampler(options_.sampler);
+    TokenStreamDecoder decoder(model_->tokenizer());
+    // The stop strings cut the turn; a reasoning model's <think> block goes apart.
+    AnswerText text(builder_->chatTemplate().stopStrings());
+    GeneratedAnswer out;
+    auto show = [&](const AnswerText::Piece& piece) {
+        if (!piece.reasoning.empty()) {
+            out.reasoning += piece.reasoning;
+            if (callbacks.reasoning)
+                callbacks.reasoning(QString::fromStdString(piece.reasoning));
+        }
+        if (piece.answer.empty())
+            return;
+        if (out.text.empty())
+            out.secondsToFirstToken = secondsSince(start);
+        out.text += piece.answer;
+        if (callbacks.token)
+            callbacks.token(QString::fromStdString(piece.answer));
+    };
+    out.begin = session_->position();
+    const int room = session_->contextLength() - out.begin;
+    GenerationStop stop;
+    {
+        ObserverScope scope(*session_, &evidence);
+        // An answer written on keeps to the same cap as one never stopped.
+        const int budget = std::max(1, options_.maxAnswerTokens - written);
+        stop = session_->generate(sampler, std::min(budget, room), [&](int32_t token) {
+            const AnswerText::Piece piece = text.push(decoder.push(token));
+            show(piece);
+            return !piece.stopped;
+        }, cancel);
+    }
+    out.interrupted = stop == GenerationStop::Cancelled;
+    show(text.finish(text.stopped() ? std::string() : decoder.flush()));  // what was held back
+    out.evidence = evidence.topPages(options_.evidencePages);
+    return out;
+}
+
+AnswerResult ReadingSession::answer(const QString& question, qint64 conversationId, AnswerMode mode,
                                     const Callbacks& callbacks, const std::atomic<bool>* cancel)
 {
     if (!model_)
@@ -208,7 +339,9 @@ AnswerResult ReadingSession::answer(const QString& question, qint64 conversation
         ensureSession(callbacks);  // after dropSession() or setOptions()
         firstTurn = conversation.messageCount == 0;
         result.resumedFrom = resumeConversation(conversationId, callbacks, cancel);
-        if (again) {
+        if (mode == AnswerMode::Continue)
+            return continueStopped(conversationId, std::move(result), evidenceLayers, start, callbacks, cancel);
+        if (mode == AnswerMode::Again) {
             // The state before the last question; its earlier answer stays in the store.
             const QVector<MessageRecord> messages = library.messages(conversationId);
             firstTurn = rewindLastTurn(messages, conversationTurns(messages), callbacks, cancel);
@@ -232,52 +365,21 @@ AnswerResult ReadingSession::answer(const QString& question, qint64 conversation
         throw ReadingCancelled();
     }
 
-    std::vector<int> pageIndex;
-    for (const PageTokenRange& p : prompt_.pages)
-        pageIndex.push_back(p.page);
-    EvidenceCollector evidence(prompt_.keyRanges(), pageIndex, evidenceLayers);
-    Sampler sampler(options_.sampler);
-    TokenStreamDecoder decoder(model_->tokenizer());
-    // The stop strings cut the turn; a reasoning model's <think> block goes apart.
-    AnswerText text(builder_->chatTemplate().stopStrings());
-    std::string answer, reasoning;
-    auto show = [&](const AnswerText::Piece& piece) {
-        if (!piece.reasoning.empty()) {
-            reasoning += piece.reasoning;
-            if (callbacks.reasoning)
-                callbacks.reasoning(QString::fromStdString(piece.reasoning));
-        }
-        if (piece.answer.empty())
-            return;
-        if (answer.empty())
-            result.secondsToFirstToken = secondsSince(start);
-        answer += piece.answer;
-        if (callbacks.token)
-            callbacks.token(QString::fromStdString(piece.answer));
-    };
-    const int answerBegin = session_->position();
-    const int room = session_->contextLength() - answerBegin;
-    GenerationStop stop;
-    {
-        ObserverScope scope(*session_, &evidence);
-        stop = session_->generate(sampler, std::min(options_.maxAnswerTokens, room), [&](int32_t token) {
-            const AnswerText::Piece piece = text.push(decoder.push(token));
-            show(piece);
-            return !piece.stopped;
-        }, cancel);
-    }
+    GeneratedAnswer generated = generateAnswer(evidenceLayers, start, 0, callbacks, cancel);
+    result.interrupted = generated.interrupted;
+    result.secondsToFirstToken = generated.secondsToFirstToken;
+    const int answerBegin = generated.begin;
     // Stopped before a word was written: as if not asked (the chat gives the question
     // back). Stopped later: the question and what was written are kept, marked.
-    result.interrupted = stop == GenerationStop::Cancelled;
-    show(text.finish(text.stopped() ? std::string() : decoder.flush()));  // what was held back
-    if (result.interrupted && answer.empty()) {
+    if (result.interrupted && generated.text.empty()) {
         session_->truncate(before);
         throw ReadingCancelled();
     }
-
+    const std::string& answer = generated.text;
+    const std::string& reasoning = generated.reasoning;
+    result.evidence = generated.evidence;
     result.answer = QString::fromStdString(answer).trimmed();
     result.reasoning = QString::fromStdString(reasoning).trimmed();
-    result.evidence = evidence.topPages(options_.evidencePages);
     for (const EvidencePage& page : result.evidence)
         result.evidenceMarkers << PromptBuilder::pageMarker(*document_, page.page);
     result.answerTokens = session_->position() - answerBegin;
@@ -314,25 +416,30 @@ AnswerResult ReadingSession::answer(const QString& question, qint64 conversation
     result.conversationId = conversationId;
     loadedConversation_ = conversationId;
 
-    // The conversation's state, so that reopening it reads nothing again: only what
-    // follows the document prefix when the document's snapshot is saved (the delta
-    // loads on top of it), else the whole state.
-    if (options_.useSnapshots) {
-        try {
-            KvSnapshotStore store(*db_);
-            KvSnapshotSpec spec = snapshotSpec(KvSnapshotKind::Conversation);
-            spec.conversationId = conversationId;
-            spec.baseSnapshotId = documentSnapshotId_;
-            std::unique_ptr<KvSnapshotWriter> writer = store.beginSnapshot(spec);
-            session_->saveState(*writer, 0, documentSnapshotId_ ? static_cast<int>(prompt_.tokens.size()) : 0);
-            result.conversationSnapshotBytes = writer->bytesWritten();
-            writer->commit();
-        } catch (const StoreError& e) {
-            notice(callbacks, QStringLiteral("the conversation's state was not saved: %1").arg(e.message()));
-        }
-    }
+    saveConversationSnapshot(conversationId, &result, callbacks);
     result.seconds = secondsSince(start);
     return result;
+}
+
+// The conversation's state, so that reopening it reads nothing again: only what follows
+// the document prefix when the document's snapshot is saved (the delta loads on top of
+// it), else the whole state.
+void ReadingSession::saveConversationSnapshot(qint64 conversationId, AnswerResult* result, const Callbacks& callbacks)
+{
+    if (!options_.useSnapshots)
+        return;
+    try {
+        KvSnapshotStore store(*db_);
+        KvSnapshotSpec spec = snapshotSpec(KvSnapshotKind::Conversation);
+        spec.conversationId = conversationId;
+        spec.baseSnapshotId = documentSnapshotId_;
+        std::unique_ptr<KvSnapshotWriter> writer = store.beginSnapshot(spec);
+        session_->saveState(*writer, 0, documentSnapshotId_ ? static_cast<int>(prompt_.tokens.size()) : 0);
+        result->conversationSnapshotBytes = writer->bytesWritten();
+        writer->commit();
+    } catch (const StoreError& e) {
+        notice(callbacks, QStringLiteral("the conversation's state was not saved: %1").arg(e.message()));
+    }
 }
 
 } // namespace folio

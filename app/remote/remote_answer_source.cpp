@@ -125,6 +125,12 @@ quint64 RemoteAnswerSource::ask(const AnswerRequest& request)
         refuse(id, AnswerErrorKind::Server, tr("No server is chosen: choose one in Tools → Model Manager."));
         return id;
     }
+    if (request.continuing) {
+        // Servers differ in how (and whether) they write on a final assistant message.
+        refuse(id, AnswerErrorKind::Request,
+               tr("An answer from a server cannot be continued: use Answer again to ask for a new one."));
+        return id;
+    }
     m_active = true;
     m_request = id;
     RemoteReading* reading = m_reading;

@@ -300,6 +300,36 @@ TurnRecord LibraryStore::appendTurn(qint64 conversationId, const MessageRecord& 
     return turn;
 }
 
+void LibraryStore::updateTurn(qint64 conversationId, const MessageRecord& question, const MessageRecord& answer)
+{
+    Transaction transaction(m_db);
+    if (question.id) {
+        m_db.prepare("UPDATE messages SET token_begin = ?, token_end = ? WHERE id = ? AND conversation_id = ?")
+            .bind(0, question.tokenBegin)
+            .bind(1, question.tokenEnd)
+            .bind(2, question.id)
+            .bind(3, conversationId)
+            .run();
+        if (m_db.changes() == 0)
+            notFound(tr("message"), question.id);
+    }
+    m_db.prepare("UPDATE messages SET text = ?, token_begin = ?, token_end = ?, evidence = ?, interrupted = ?, "
+                 "reasoning = ? WHERE id = ? AND conversation_id = ? AND role = 'assistant'")
+        .bind(0, answer.text)
+        .bind(1, answer.tokenBegin)
+        .bind(2, answer.tokenEnd)
+        .bind(3, evidenceJson(answer.evidence))
+        .bind(4, answer.interrupted ? 1 : 0)
+        .bind(5, answer.reasoning)
+        .bind(6, answer.id)
+        .bind(7, conversationId)
+        .run();
+    if (m_db.changes() == 0)
+        notFound(tr("answer"), answer.id);
+    m_db.prepare("UPDATE conversations SET updated_at = ? WHERE id = ?").bind(0, nowMs()).bind(1, conversationId).run();
+    transaction.commit();
+}
+
 QVector<MessageRecord> LibraryStore::messages(qint64 conversationId)
 {
     Statement select = m_db.prepare("SELECT id, conversation_id, role, text, created_at, token_begin, token_end, "

@@ -101,6 +101,10 @@ public:
     TurnRecord appendTurn(qint64 conversationId, const MessageRecord& question, const MessageRecord& answer,
                           qint64 documentId = 0, const QString& modelFingerprint = {}, const QString& title = {});
     QVector<MessageRecord> messages(qint64 conversationId);   // in order
+    // A stopped answer written on (Continue): the answer's text, evidence, reasoning, mark
+    // and token range replaced, and its question's token range, in one transaction.
+    // question.id and answer.id name the rows; both must belong to the conversation.
+    void updateTurn(qint64 conversationId, const MessageRecord& question, const MessageRecord& answer);
 
 private:
     [[noreturn]] void notFound(const QString& what, qint64 id) const;

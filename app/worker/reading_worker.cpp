@@ -97,6 +97,15 @@ void ReadingWorker::regenerate(qint64 conversationId, const QString& documentPat
     });
 }
 
+void ReadingWorker::continueAnswer(qint64 conversationId, const QString& documentPath, const CancelToken& cancel)
+{
+    run(cancel, [&] {
+        if (!documentPath.isEmpty())
+            session_->prepareDocument(documentPath, callbacks());
+        emit finished(session_->continueAnswer(conversationId, callbacks(), cancel.get()));
+    });
+}
+
 void ReadingWorker::dropSession()
 {
     if (session_)
@@ -183,6 +192,14 @@ void ReadingController::regenerate(qint64 conversationId, const QString& documen
 {
     QMetaObject::invokeMethod(
         worker_, [w = worker_, conversationId, documentPath, c = queued()] { w->regenerate(conversationId, documentPath, c); },
+        Qt::QueuedConnection);
+}
+
+void ReadingController::continueAnswer(qint64 conversationId, const QString& documentPath)
+{
+    QMetaObject::invokeMethod(
+        worker_,
+        [w = worker_, conversationId, documentPath, c = queued()] { w->continueAnswer(conversationId, documentPath, c); },
         Qt::QueuedConnection);
 }
 

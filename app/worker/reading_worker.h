@@ -44,6 +44,8 @@ public slots:
              const folio::CancelToken& cancel);
     // The conversation's last question answered again (ReadingSession::regenerate).
     void regenerate(qint64 conversationId, const QString& documentPath, const folio::CancelToken& cancel);
+    // The conversation's stopped answer written on (ReadingSession::continueAnswer).
+    void continueAnswer(qint64 conversationId, const QString& documentPath, const folio::CancelToken& cancel);
     void dropSession();
 
 signals:
@@ -79,6 +81,7 @@ public:
     void openDocument(const QString& path);
     void ask(const QString& question, qint64 conversationId = 0, const QString& documentPath = {});
     void regenerate(qint64 conversationId, const QString& documentPath = {});
+    void continueAnswer(qint64 conversationId, const QString& documentPath = {});
     void dropSession();
     void cancel();          // every request not yet ended; no effect when idle
     bool isBusy() const { return !pending_.empty(); }

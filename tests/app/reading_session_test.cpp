@@ -15,6 +15,7 @@
 
 #include <QFile>
 
+#include <atomic>
 #include <cstring>
 
 #include <gtest/gtest.h>
@@ -497,4 +498,93 @@ TEST_F(ReadingSessionTest, AnswerOptionsKeepTheSessionAndShapingOptionsRebuildIt
     shaping.kvType = KvType::F32;
     reading.setOptions(shaping);
     EXPECT_NE(reading.ask(QStringLiteral("third"), a1.conversationId).resumedFrom, QStringLiteral("memory"));
+}
+
+// Continue (defect 1's other half): a stopped answer is written on from where it stopped,
+// saved in place. From the state in memory, greedy, it ends as the answer that was never
+// stopped; after a restart it goes on from the conversation's snapshot, and without
+// snapshots from the replayed turns.
+TEST_F(ReadingSessionTest, ContinueWritesOnAStoppedAnswerAsIfItHadNotStopped)
+{
+    const QString doc = fx.writeDocument(QStringLiteral("book.txt"), 3);
+    auto db = openDb(fx.database);
+    ReadingSession whole(db, fx.options());
+    whole.loadModel(fx.model);
+    whole.openDocument(doc);
+    const AnswerResult full = whole.ask(QStringLiteral("a question"));
+    if (full.answerTokens < 8)
+        GTEST_SKIP() << "the random model ended its answer too soon to stop it part way";
+
+    ReadingSession live(db, fx.options());
+    live.loadModel(fx.model);
+    live.openDocument(doc);
+    std::atomic<bool> cancel{false};
+    int pieces = 0;
+    ReadingSession::Callbacks stopEarly = callbacks();
+    stopEarly.token = [&](const QString&) {
+        if (++pieces == 3)
+            cancel = true;
+    };
+    const AnswerResult stopped = live.ask(QStringLiteral("a question"), 0, stopEarly, &cancel);
+    ASSERT_TRUE(stopped.interrupted);
+    ASSERT_LT(stopped.answer.size(), full.answer.size());
+
+    // Nothing to continue on an answer that ended by itself.
+    try {
+        whole.continueAnswer(full.conversationId);
+        ADD_FAILURE() << "an answer that was not stopped was continued";
+    } catch (const ReadingError& e) {
+        EXPECT_EQ(e.kind(), AnswerErrorKind::Request);
+    }
+
+    QStringList streamed;
+    ReadingSession::Callbacks collect = callbacks();
+    collect.token = [&](const QString& piece) { streamed << piece; };
+    const AnswerResult continued = live.continueAnswer(stopped.conversationId, collect);
+    EXPECT_TRUE(continued.continued);
+    EXPECT_EQ(continued.messageId, stopped.messageId);
+    EXPECT_EQ(continued.answer, full.answer);
+    EXPECT_EQ(continued.contextTokens, full.contextTokens);
+    EXPECT_FALSE(continued.interrupted);
+    EXPECT_EQ(stopped.answer + streamed.join(QString()), continued.answer);   // only the new text streams
+    QVector<MessageRecord> messages = LibraryStore(*db).messages(stopped.conversationId);
+    ASSERT_EQ(messages.size(), 2);   // in place: no new row
+    EXPECT_EQ(messages[1].id, stopped.messageId);
+    EXPECT_EQ(messages[1].text, full.answer);
+    EXPECT_FALSE(messages[1].interrupted);
+    EXPECT_EQ(*messages[1].tokenEnd, continued.contextTokens);
+    // A follow-up goes on from the continued answer.
+    const AnswerResult next = live.ask(QStringLiteral("next"), stopped.conversationId);
+    EXPECT_EQ(next.resumedFrom, QStringLiteral("memory"));
+
+    // After a restart: stopped again, then continued from the conversation's snapshot.
+    cancel = false;
+    pieces = 0;
+    const AnswerResult stopped2 = live.ask(QStringLiteral("a question"), 0, stopEarly, &cancel);
+    ASSERT_TRUE(stopped2.interrupted);
+    ReadingSession reopened(db, fx.options());
+    reopened.loadModel(fx.model);
+    reopened.prepareDocument(doc);
+    const AnswerResult restored = reopened.continueAnswer(stopped2.conversationId, callbacks());
+    EXPECT_EQ(restored.resumedFrom, QStringLiteral("conversation snapshot"));
+    EXPECT_EQ(restored.answer, full.answer);
+
+    // Without snapshots: the turns are replayed, the stopped answer last, and it goes on.
+    cancel = false;
+    pieces = 0;
+    const AnswerResult stopped3 = live.ask(QStringLiteral("a question"), 0, stopEarly, &cancel);
+    ReadingOptions noSnapshots = fx.options();
+    noSnapshots.useSnapshots = false;
+    ReadingSession replayed(db, noSnapshots);
+    replayed.loadModel(fx.model);
+    replayed.prepareDocument(doc);
+    const AnswerResult rebuilt = replayed.continueAnswer(stopped3.conversationId);
+    EXPECT_EQ(rebuilt.resumedFrom, QStringLiteral("document read + replay"));
+    EXPECT_TRUE(rebuilt.answer.startsWith(stopped3.answer));
+    EXPECT_GT(rebuilt.answer.size(), stopped3.answer.size());
+    messages = LibraryStore(*db).messages(stopped3.conversationId);
+    ASSERT_EQ(messages.size(), 2);
+    EXPECT_EQ(messages[1].text, rebuilt.answer);
+    EXPECT_EQ(*messages[1].tokenEnd, rebuilt.contextTokens);
+    EXPECT_EQ(*messages[0].tokenEnd, *messages[1].tokenBegin);
 }

@@ -220,6 +220,46 @@ TEST(ReadingWorker, StopMidAnswerKeepsTheQuestionAndThePartialAnswer)
     EXPECT_FALSE(messages[0].interrupted);
 }
 
+// Continue on the worker: the stopped answer is written on from where it stopped and
+// saved in place (one answer row, its mark gone), as the chat pane's Continue asks.
+TEST(ReadingWorker, ContinueWritesOnTheStoppedAnswerInPlace)
+{
+    test::ReadingFixture fx;
+    const QString doc = fx.writeDocument(QStringLiteral("book.txt"), 4);
+    ReadingOptions options = fx.options();
+    options.maxAnswerTokens = 64;
+    ReadingController controller(fx.database, options);
+    FirstTokenGate gate(controller, [&] { controller.cancel(); });
+    QString failure;
+    std::vector<AnswerResult> results;
+    QObject::connect(&controller, &ReadingController::finished, [&](const AnswerResult& r) { results.push_back(r); });
+    QObject::connect(&controller, &ReadingController::failed, [&](AnswerErrorKind, const QString& m) { failure = m; });
+    controller.loadModel(fx.model);
+    controller.ask(QStringLiteral("what happens"), 0, doc);
+    ASSERT_TRUE(waitIdle(controller));
+    ASSERT_TRUE(failure.isEmpty()) << failure.toStdString();
+    ASSERT_EQ(results.size(), 1u);
+    const AnswerResult stopped = results[0];
+    ASSERT_TRUE(stopped.interrupted);
+
+    controller.continueAnswer(stopped.conversationId, doc);
+    ASSERT_TRUE(waitIdle(controller));
+    ASSERT_TRUE(failure.isEmpty()) << failure.toStdString();
+    ASSERT_EQ(results.size(), 2u);
+    const AnswerResult continued = results[1];
+    EXPECT_TRUE(continued.continued);
+    EXPECT_EQ(continued.messageId, stopped.messageId);
+    EXPECT_TRUE(continued.answer.startsWith(stopped.answer));
+    EXPECT_GT(continued.answer.size(), stopped.answer.size());
+
+    Database db(fx.database);
+    const QVector<MessageRecord> messages = LibraryStore(db).messages(stopped.conversationId);
+    ASSERT_EQ(messages.size(), 2);
+    EXPECT_EQ(messages[1].id, stopped.messageId);
+    EXPECT_EQ(messages[1].text, continued.answer);
+    EXPECT_EQ(messages[1].interrupted, continued.interrupted);
+}
+
 // Defect: the question and its answer were saved in separate transactions, so a
 // failure (or a kill) between the two rows left a question without its answer. Here
 // the answer's row cannot be written: neither is kept, nor the conversation, and the

@@ -153,6 +153,7 @@ private slots:
         QCoreApplication::processEvents();
         ChatView again;
         again.setStore(&f.store, &f.writer);
+        again.setBackend(&f.backend);
         again.setDocument(f.document, f.documentId);
         again.showAnswer(3, 0);
         QCOMPARE(again.transcriptMarkdown(), f.view.transcriptMarkdown());
@@ -170,7 +171,7 @@ private slots:
         QTRY_VERIFY(tokens.count() >= 2);
         f.view.stop();
         QVERIFY(f.view.messages().last().interrupted);
-        QVERIFY(f.view.transcript()->toPlainText().contains(QStringLiteral("(stopped) Answer again")));
+        QVERIFY(f.view.transcript()->toPlainText().contains(QStringLiteral("(stopped) Continue Answer again")));
         QVERIFY(f.view.transcript()->toHtml().contains(QStringLiteral("folio-again:1")));
 
         f.backend.setInterval(5);
@@ -193,6 +194,44 @@ private slots:
         QTextDocument whole;
         whole.setMarkdown(f.view.transcriptMarkdown());
         QCOMPARE(f.view.transcript()->toHtml(), whole.toHtml());
+    }
+
+    // Continue writes on the stopped answer where it is: one answer, longer, saved in
+    // place (no new row), its mark gone; the turn shows no switcher.
+    void aStoppedAnswerCanBeContinued()
+    {
+        Fixture f(m_dir, 1);
+        QSignalSpy finished(&f.view, &ChatView::answerFinished);
+        f.backend.setInterval(30);
+        f.backend.setAnswer(kCounting, {});
+        QSignalSpy tokens(&f.backend, &AnswerSource::token);
+        QVERIFY(f.view.ask(QStringLiteral("Count")));
+        QTRY_VERIFY(tokens.count() >= 3);
+        f.view.stop();
+        const QString partial = f.view.messages().last().text;
+        QVERIFY(f.view.messages().last().interrupted);
+        QVERIFY(f.view.transcript()->toHtml().contains(QStringLiteral("folio-continue:1")));
+        const int before = int(f.view.messages().size());
+
+        f.backend.setInterval(2);
+        emit f.view.transcript()->anchorClicked(QUrl(QStringLiteral("folio-continue:1")));
+        QVERIFY(f.view.isAnswering());
+        QVERIFY(f.backend.lastRequest().continuing);
+        QCOMPARE(f.backend.lastRequest().history.last().text, partial);
+        // While it writes on, the text so far is shown once, in the answer being written.
+        QCOMPARE(f.view.transcript()->toPlainText().count(partial), 1);
+        QVERIFY(finished.wait(5000));
+        QCOMPARE(int(f.view.messages().size()), before);
+        QCOMPARE(f.view.messages().last().text, kCounting);
+        QVERIFY(!f.view.messages().last().interrupted);
+        QVERIFY(!f.view.transcript()->toPlainText().contains(QStringLiteral("(stopped)")));
+        QVERIFY(!f.view.transcript()->toPlainText().contains(QStringLiteral("2/2")));
+
+        f.writer.flush();
+        const QVector<MessageRecord> saved = f.store.messages(f.view.conversationId());
+        QCOMPARE(int(saved.size()), before);
+        QCOMPARE(saved.last().text, kCounting);
+        QVERIFY(!saved.last().interrupted);
     }
 
 private:

@@ -59,6 +59,8 @@ ChatView::ChatView(QWidget* parent) : QWidget(parent)
             selectAnswer(url.path().toInt());
         else if (url.scheme() == QLatin1String("folio-again") && url.path().toInt() == turnCount() - 1)
             regenerate();
+        else if (url.scheme() == QLatin1String("folio-continue") && url.path().toInt() == turnCount() - 1)
+            continueAnswer();
         else if (url.scheme() == QLatin1String("folio-thinking")) {   // "turn.message": fold or unfold
             const int turn = url.path().section(QChar(u'.'), 0, 0).toInt();
             const int message = url.path().section(QChar(u'.'), 1, 1).toInt();
@@ -420,6 +422,40 @@ void ChatView::regenerate()
         startAnswer(m_messages[m_turns.last().question].text, false);
 }
 
+void ChatView::continueAnswer()
+{
+    if (m_answering || !m_backend || m_turns.isEmpty() || !offersContinue(turnCount() - 1))
+        return;
+    const ChatTurn& last = m_turns.last();
+    AnswerRequest request;
+    request.document = m_document;
+    request.documentId = m_documentId;
+    request.conversationId = m_conversationId;
+    request.question = last.question >= 0 ? m_messages[last.question].text : QString();
+    request.history = shownHistory(turnCount());   // the stopped answer last: where to go on from
+    request.continuing = true;
+    // The answer is written on where it is: shown as the one being written, its text so far first.
+    m_continued = m_messages.last();
+    QVector<MessageRecord> without = m_messages;
+    without.removeLast();
+    m_answering = true;
+    m_asked = request.question;
+    m_streaming = m_continued->text;
+    m_streamingReasoning.clear();
+    setMessages(std::move(without));
+    updateButtons();
+    render(partCount() - 1);
+    m_request = m_backend->ask(request);
+    if (!m_backend->storesMessages()) {
+        UnsavedTurn unsaved;
+        unsaved.conversation = m_conversationSlot;
+        unsaved.documentId = m_documentId;
+        unsaved.replaces = m_continued->id;   // 0 while its own save is on the way: the last answer then
+        unsaved.continuing = true;
+        m_unsaved.insert(m_request, unsaved);
+    }
+}
+
 void ChatView::copyLastAnswer()
 {
     for (int t = int(m_turns.size()) - 1; t >= 0; --t)
@@ -464,11 +500,14 @@ void ChatView::onAnswered(quint64 request, const AnswerOutcome& outcome)
         message.evidence = outcome.evidence;
         message.interrupted = outcome.interrupted;   // stopped: marked so, as the worker's store does
         message.reasoning = outcome.reasoning;
+        if (m_continued && message.reasoning.isEmpty())
+            message.reasoning = m_continued->reasoning;
         addMessage(message);
         render(partCount() - 1);
         if (m_unsaved.contains(request))
             saveTurn(m_unsaved.take(request), outcome);
     }
+    m_continued.reset();
     selectAnswer(int(m_messages.size()) - 1);
     updateButtons();
     emit answerFinished();
@@ -487,9 +526,22 @@ void ChatView::saveTurn(const UnsavedTurn& turn, const AnswerOutcome& outcome)
     answer.evidence = outcome.evidence;
     answer.interrupted = outcome.interrupted;
     answer.reasoning = outcome.reasoning;
-    m_writer->post(this, [turn = std::move(saved), answer](LibraryStore& store) {
+    if (turn.continuing && m_continued && answer.reasoning.isEmpty())
+        answer.reasoning = m_continued->reasoning;
+    m_writer->post(this, [turn = std::move(saved), answer](LibraryStore& store) mutable {
         TurnRecord saved;
-        if (turn.question) {
+        if (turn.continuing) {
+            // The stopped answer, saved again in place with what was written on.
+            saved.conversationId = turn.conversation->load();
+            answer.id = turn.replaces;
+            if (!answer.id) {
+                const QVector<MessageRecord> messages = store.messages(saved.conversationId);
+                if (!messages.isEmpty() && messages.last().role == MessageRole::Assistant)
+                    answer.id = messages.last().id;
+            }
+            store.updateTurn(saved.conversationId, MessageRecord{}, answer);
+            saved.answerId = answer.id;
+        } else if (turn.question) {
             // A new conversation is created in the same transaction (conversation id 0).
             saved = store.appendTurn(turn.conversation->load(), *turn.question, answer, turn.documentId,
                                      turn.modelFingerprint, turn.title);
@@ -517,18 +569,32 @@ void ChatView::turnSaved(const std::shared_ptr<std::atomic<qint64>>& conversatio
     reloadConversations(m_conversationId);
 }
 
+// A Continue that wrote nothing, or failed: the stopped answer is shown as it was.
+bool ChatView::restoreContinued()
+{
+    if (!m_continued)
+        return false;
+    QVector<MessageRecord> with = m_messages;
+    with.push_back(*std::exchange(m_continued, std::nullopt));
+    setMessages(std::move(with));
+    return true;
+}
+
 void ChatView::onFailed(const QString& message)
 {
-    giveQuestionBack();
+    if (!m_continued)
+        giveQuestionBack();
     m_answering = false;
     m_streaming.clear();
     m_streamingReasoning.clear();
     m_progress->finish();
     // A backend that saves turns itself saved nothing of this one.
-    if (m_backend && m_backend->storesMessages() && m_conversationId)
-        loadMessages();
-    else
-        dropUnansweredQuestion();   // nothing stored of it (a new conversation: nothing at all)
+    if (!restoreContinued()) {
+        if (m_backend && m_backend->storesMessages() && m_conversationId)
+            loadMessages();
+        else
+            dropUnansweredQuestion();   // nothing stored of it (a new conversation: nothing at all)
+    }
     updateButtons();
     report(message);
 }
@@ -553,16 +619,19 @@ void ChatView::endWithoutAnswer()
 {
     if (!m_answering)
         return;
-    giveQuestionBack();
+    if (!m_continued)
+        giveQuestionBack();
     m_answering = false;
     m_streaming.clear();
     m_streamingReasoning.clear();
     m_progress->finish();
     // A backend that stores turns kept nothing of this question: show what the store has.
-    if (m_backend && m_backend->storesMessages() && m_conversationId)
-        loadMessages();
-    else
-        dropUnansweredQuestion();   // nothing stored of it (a new conversation: nothing at all)
+    if (!restoreContinued()) {
+        if (m_backend && m_backend->storesMessages() && m_conversationId)
+            loadMessages();
+        else
+            dropUnansweredQuestion();   // nothing stored of it (a new conversation: nothing at all)
+    }
     updateButtons();
 }
 

@@ -73,6 +73,8 @@ public:
     bool ask(const QString& question);   // false when it cannot (no backend, busy, no document)
     void stop();
     void regenerate();
+    // Writes on the last answer, stopped, from where it stopped (when the source can).
+    void continueAnswer();
     void copyLastAnswer();
     bool isAnswering() const { return m_answering; }
 
@@ -117,6 +119,7 @@ private:
     void renderTurn(int turn);   // one turn again (another of its answers shown)
     QString turnMarkdown(int turn) const;
     bool showsStoppedAnswer(int turn) const;   // the last turn, its answer stopped: Answer again
+    bool offersContinue(int turn) const;       // ... and the newest answer, from a source that can: Continue
     int partCount() const;       // the turns, and the answer being written before there is one
     void scheduleRender();
     void startAnswer(const QString& question, bool appendQuestion);
@@ -131,6 +134,8 @@ private:
         QString modelFingerprint;
         QString title;
         std::optional<MessageRecord> question;   // none: an answer asked for again
+        bool continuing = false;                 // the stopped answer written on: saved in place
+        qint64 replaces = 0;                     // its id (0: the conversation's last answer)
     };
     void saveTurn(const UnsavedTurn& turn, const AnswerOutcome& outcome);
     void turnSaved(const std::shared_ptr<std::atomic<qint64>>& conversation, const TurnRecord& saved);
@@ -140,6 +145,7 @@ private:
     void endWithoutAnswer();
     void giveQuestionBack();
     void dropUnansweredQuestion();
+    bool restoreContinued();
     bool isOurs(quint64 request) const { return m_answering && request == m_request; }
     void updateButtons();
     void report(const QString& message);
@@ -168,6 +174,7 @@ private:
     QString m_streamingReasoning;   // a reasoning model's thinking, before m_streaming
     QSet<int> m_openThinking;       // messages whose thinking is shown unfolded
     QString m_asked;   // the question being answered
+    std::optional<MessageRecord> m_continued;   // the stopped answer being written on (Continue)
     quint64 m_request = 0;   // its request to the backend
     bool m_answering = false;
     int m_selectedAnswer = -1;

@@ -121,6 +121,13 @@ bool ChatView::showsStoppedAnswer(int turn) const
     return turn == m_turns.size() - 1 && shown >= 0 && m_messages[m_turns[turn].answers[shown]].interrupted;
 }
 
+bool ChatView::offersContinue(int turn) const
+{
+    const int shown = shownAnswer(turn);
+    return showsStoppedAnswer(turn) && m_backend && m_backend->canContinue()
+           && m_turns[turn].answers[shown] == int(m_messages.size()) - 1;
+}
+
 QString ChatView::transcriptMarkdown() const
 {
     QString md;
@@ -181,6 +188,8 @@ QString ChatView::turnMarkdown(int t) const
     if (m.interrupted) {
         md += QStringLiteral(" *") + tr("(stopped)") + QLatin1Char('*');
         // Only the last question can be answered again (from the state before its answer).
+        if (offersContinue(t))
+            md += QStringLiteral(" [%1](folio-continue:%2)").arg(tr("Continue")).arg(t);
         if (showsStoppedAnswer(t))
             md += QStringLiteral(" [%1](folio-again:%2)").arg(tr("Answer again")).arg(t);
     }

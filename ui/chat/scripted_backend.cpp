@@ -44,6 +44,12 @@ quint64 ScriptedBackend::ask(const AnswerRequest& request)
         m_words << it.next().captured();
     m_next = 0;
     m_written.clear();
+    if (request.continuing && !request.history.isEmpty()) {
+        // Written on: the words of the script after those already written.
+        m_written = request.history.last().text;
+        while (m_next < m_words.size() && m_written.startsWith((m_words.mid(0, m_next + 1)).join(QString()).trimmed()))
+            ++m_next;
+    }
     m_reasoned = m_reasoning.isEmpty();
     m_phase = m_read.value(request.documentId) < m_total ? Phase::Reading : Phase::Answering;
     m_timer->start();

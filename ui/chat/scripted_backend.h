@@ -32,6 +32,7 @@ public:
     void stop(quint64 request) override;
     void cancelReading(quint64 request) override;
     bool isBusy() const override;
+    bool canContinue() const override { return true; }
 
     int askCount() const { return m_asks; }
     const AnswerRequest& lastRequest() const { return m_request; }
