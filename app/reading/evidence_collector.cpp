@@ -44,7 +44,7 @@ bool EvidenceCollector::observesLayer(int layer) const
 
 void EvidenceCollector::observe(int /*layer*/, int /*head*/, const float* rangeLse, float totalLse)
 {
-    if (!std::isfinite(totalLse))
+    if (paused_ || !std::isfinite(totalLse))
         return;
     for (std::size_t r = 0; r < ranges_.size(); ++r)
         if (std::isfinite(rangeLse[r]))

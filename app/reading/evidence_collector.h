@@ -39,6 +39,8 @@ public:
     void observe(int layer, int head, const float* rangeLse, float totalLse) override;
 
     void reset();
+    // While paused (a reasoning model thinking), attention is not counted as evidence.
+    void setPaused(bool paused) { paused_ = paused; }
     long observations() const { return observations_; }
     // Mean share of the attention per page (same order as the ranges).
     std::vector<double> meanShares() const;
@@ -51,6 +53,7 @@ private:
     std::vector<int> layers_;
     std::vector<double> mass_;
     long observations_ = 0;
+    bool paused_ = false;
 };
 
 } // namespace folio

@@ -293,11 +293,14 @@ ReadingSession::GeneratedAnswer ReadingSession::generateAnswer(const std::vector
     GenerationStop stop;
     {
         ObserverScope scope(*session_, &evidence);
+        // The thinking's attention is not the answer's evidence: counted once it is over.
+        evidence.setPaused(text.inReasoning());
         // An answer written on keeps to the same cap as one never stopped.
         const int budget = std::max(1, options_.maxAnswerTokens - written);
         stop = session_->generate(sampler, std::min(budget, room), [&](int32_t token) {
             const AnswerText::Piece piece = text.push(decoder.push(token));
             show(piece);
+            evidence.setPaused(text.inReasoning());
             return !piece.stopped;
         }, cancel);
     }

@@ -30,6 +30,8 @@ public:
 
     bool stopped() const { return matcher_.stopped(); }
     bool hasReasoning() const { return splitter_.hasReasoning(); }
+    // Inside the think block now: what the model attends to is not evidence for the answer.
+    bool inReasoning() const { return splitter_.inReasoning(); }
 
 private:
     StopStringMatcher matcher_;

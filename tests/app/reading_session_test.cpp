@@ -588,3 +588,21 @@ TEST_F(ReadingSessionTest, ContinueWritesOnAStoppedAnswerAsIfItHadNotStopped)
     EXPECT_EQ(*messages[1].tokenEnd, rebuilt.contextTokens);
     EXPECT_EQ(*messages[0].tokenEnd, *messages[1].tokenBegin);
 }
+
+// A reasoning model's thinking reads the pages too, but the evidence is what the answer
+// drew on: attention seen while paused (inside <think>) is not counted.
+TEST(EvidenceCollector, AttentionWhilePausedIsNotCounted)
+{
+    EvidenceCollector evidence({{0, 10}, {10, 20}}, {0, 1});
+    const float towardFirst[2] = {0.0f, -50.0f};    // log-sum-exp per page: all on page 1
+    const float towardSecond[2] = {-50.0f, 0.0f};
+    evidence.setPaused(true);
+    for (int i = 0; i < 5; ++i)
+        evidence.observe(0, 0, towardFirst, 0.0f);
+    evidence.setPaused(false);
+    evidence.observe(0, 0, towardSecond, 0.0f);
+    const QVector<EvidencePage> pages = evidence.topPages(1);
+    ASSERT_EQ(pages.size(), 1);
+    EXPECT_EQ(pages[0].page, 1);
+    EXPECT_EQ(evidence.observations(), 1);
+}

@@ -82,3 +82,17 @@ TEST(AnswerText, APromptThatOpenedTheBlockStartsInside)
     EXPECT_EQ(w.reasoning, "checking page 3");
     EXPECT_EQ(w.answer, "Yes.");
 }
+
+TEST(AnswerText, SaysWhileItIsInsideTheThinkBlock)
+{
+    AnswerText text({"<|im_end|>"});
+    EXPECT_FALSE(text.inReasoning());
+    text.push("<think>");
+    text.push("weighing page 3");
+    EXPECT_TRUE(text.inReasoning());
+    text.push("</think>");
+    text.push("\n\nYes, page 3.");
+    EXPECT_FALSE(text.inReasoning());
+    AnswerText opened({}, ThinkingSplitter::Options{true});
+    EXPECT_TRUE(opened.inReasoning());   // the prompt opened the block
+}
