@@ -120,6 +120,72 @@ std::size_t matchLlama3Like(const Matcher& m, std::size_t pos, std::size_t end, 
     return (run > 1 && pos + run < end) ? run - 1 : run;
 }
 
+// The gpt-4o (o200k) pattern, also Llama 4's and Phi-4-mini's:
+//   [^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?
+//  |[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?
+//  |\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+
+// A word splits before an upper-case letter that follows lower-case ones ("camelCase"
+// is "camel", "Case"); letters without case (Lm, Lo) and marks belong to both halves.
+std::size_t matchGpt4o(const Matcher& m, std::size_t pos, std::size_t end)
+{
+    const auto upperSide = [&](std::size_t i) {   // \p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}
+        const CharClass c = m.cls(i);
+        return c == CharClass::Mark || (c == CharClass::Letter && unicode::letterCase(m.at(i)) != unicode::LetterCase::Lower);
+    };
+    const auto lowerSide = [&](std::size_t i) {   // \p{Ll}\p{Lm}\p{Lo}\p{M}
+        const CharClass c = m.cls(i);
+        return c == CharClass::Mark || (c == CharClass::Letter && unicode::letterCase(m.at(i)) != unicode::LetterCase::Upper);
+    };
+    const auto withContraction = [&](std::size_t wordEnd) {
+        return wordEnd - pos + (wordEnd < end ? matchContraction(m, wordEnd, end, true) : 0);
+    };
+    // The first alternative from q: an upper-side run (giving characters back as a
+    // regex backtracks) followed by a non-empty lower-side run; 0 when there is none.
+    const auto casedWord = [&](std::size_t q) -> std::size_t {
+        const std::size_t upper = m.runLength(q, end, upperSide);
+        for (std::size_t k = q + upper + 1; k-- > q;)
+            if (k < end && lowerSide(k))
+                return k + m.runLength(k, end, lowerSide);
+        return 0;
+    };
+    const uint32_t cp = m.at(pos);
+    const bool prefixable = cp != '\r' && cp != '\n' && !m.letter(pos) && !m.number(pos);
+    // Alternative 1, with the optional prefix character, then without it.
+    if (prefixable && pos + 1 < end)
+        if (const std::size_t e = casedWord(pos + 1))
+            return withContraction(e);
+    if (const std::size_t e = casedWord(pos))
+        return withContraction(e);
+    // Alternative 2: upper-side letters, then any lower-side ones.
+    for (const std::size_t q : {prefixable ? pos + 1 : end, pos}) {
+        if (q >= end)
+            continue;
+        if (const std::size_t upper = m.runLength(q, end, upperSide)) {
+            const std::size_t e = q + upper;
+            return withContraction(e + m.runLength(e, end, lowerSide));
+        }
+    }
+    if (m.number(pos))
+        return std::min<std::size_t>(3, m.runLength(pos, end, [&](std::size_t i) { return m.number(i); }));
+    const std::size_t q = (cp == ' ' && pos + 1 < end) ? pos + 1 : pos;
+    if (m.otherThanSpaceLetterNumber(q)) {
+        std::size_t i = q + m.runLength(q, end, [&](std::size_t k) { return m.otherThanSpaceLetterNumber(k); });
+        i += m.runLength(i, end, [&](std::size_t k) { return m.at(k) == '\r' || m.at(k) == '\n' || m.at(k) == '/'; });
+        return i - pos;
+    }
+    if (!m.space(pos))
+        return 0;
+    std::size_t run = 0, afterLastBreak = 0;
+    while (pos + run < end && m.space(pos + run)) {
+        if (m.at(pos + run) == '\r' || m.at(pos + run) == '\n')
+            afterLastBreak = run + 1;
+        ++run;
+    }
+    if (afterLastBreak > 0)
+        return afterLastBreak;
+    return (run > 1 && pos + run < end) ? run - 1 : run;
+}
+
 // The character sets of the deepseek-llm patterns, as written upstream.
 using CodepointRanges = std::span<const std::pair<uint32_t, uint32_t>>;
 
@@ -272,6 +338,7 @@ constexpr std::pair<std::string_view, PreTokenizerKind> kNames[] = {
     {"qwen2", PreTokenizerKind::Qwen2}, {"deepseek-r1-qwen", PreTokenizerKind::Qwen2},
     {"stablelm2", PreTokenizerKind::Qwen2}, {"megrez", PreTokenizerKind::Qwen2},
     {"deepseek-llm", PreTokenizerKind::DeepseekLlm},
+    {"gpt-4o", PreTokenizerKind::Gpt4o}, {"llama4", PreTokenizerKind::Gpt4o},
 };
 
 } // namespace
@@ -317,6 +384,9 @@ std::vector<std::string_view> preTokenize(PreTokenizerKind kind, std::string_vie
         break;
     case PreTokenizerKind::DeepseekLlm:
         pieces = splitDeepseekLlm(m, std::move(pieces));
+        break;
+    case PreTokenizerKind::Gpt4o:
+        pieces = splitPieces(pieces, [&](std::size_t pos, std::size_t end) { return matchGpt4o(m, pos, end); });
         break;
     case PreTokenizerKind::Default:
         pieces = splitDefault(m, std::move(pieces));

@@ -18,6 +18,7 @@ enum class PreTokenizerKind {
     Llama3,       // "llama-bpe": case-insensitive contractions, [^\r\n\p{L}\p{N}]?\p{L}+, \p{N}{1,3}, ...
     Qwen2,        // "qwen2": as Llama3 but single digits
     DeepseekLlm,  // "deepseek-llm": six patterns applied one after another
+    Gpt4o,        // "gpt-4o" (Phi-4-mini, Llama 4): words split by letter case, \p{N}{1,3}, ...
 };
 
 // Maps a tokenizer.ggml.pre value (including the aliases llama.cpp accepts for

@@ -7,13 +7,16 @@ namespace folio::unicode {
 
 namespace {
 
+uint8_t searchRuns(const tables::CharClassRun* begin, std::size_t count, uint32_t cp)
+{
+    const auto* it = std::upper_bound(begin, begin + count, cp,
+        [](uint32_t value, const tables::CharClassRun& run) { return value < run.first; });
+    return it == begin ? 0 : (it - 1)->charClass;
+}
+
 CharClass searchRuns(uint32_t cp)
 {
-    const auto* begin = tables::kCharClassRuns;
-    const auto* end = begin + tables::kCharClassRunCount;
-    const auto* it = std::upper_bound(begin, end, cp,
-        [](uint32_t value, const tables::CharClassRun& run) { return value < run.first; });
-    return it == begin ? CharClass::Other : static_cast<CharClass>((it - 1)->charClass);
+    return static_cast<CharClass>(searchRuns(tables::kCharClassRuns, tables::kCharClassRunCount, cp));
 }
 
 // Tokenizing a book asks for millions of classes; almost all are in the BMP,
@@ -70,6 +73,13 @@ CharClass charClass(uint32_t cp)
     if (cp > 0x10FFFF)
         return CharClass::Other;
     return searchRuns(cp);
+}
+
+LetterCase letterCase(uint32_t cp)
+{
+    if (cp > 0x10FFFF)
+        return LetterCase::None;
+    return static_cast<LetterCase>(searchRuns(tables::kLetterCaseRuns, tables::kLetterCaseRunCount, cp));
 }
 
 bool isWhitespace(uint32_t cp)

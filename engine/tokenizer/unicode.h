@@ -26,6 +26,11 @@ enum class CharClass : uint8_t {
 };
 
 CharClass charClass(uint32_t cp);
+
+// A letter's case, as the gpt-4o pattern asks (\p{Lu}\p{Lt} against \p{Ll}); modifier
+// and other letters (Lm, Lo: most scripts without case) and non-letters are None.
+enum class LetterCase : uint8_t { None = 0, Upper = 1, Lower = 2 };
+LetterCase letterCase(uint32_t cp);
 bool isWhitespace(uint32_t cp);  // the White_Space property, as regex \s
 inline bool isLetter(uint32_t cp) { return charClass(cp) == CharClass::Letter; }
 inline bool isNumber(uint32_t cp) { return charClass(cp) == CharClass::Number; }
@@ -70,6 +75,8 @@ extern const CharClassRun kCharClassRuns[];
 extern const std::size_t kCharClassRunCount;
 extern const CodepointRange kWhiteSpace[];
 extern const std::size_t kWhiteSpaceCount;
+extern const CharClassRun kLetterCaseRuns[];   // charClass holds a LetterCase
+extern const std::size_t kLetterCaseRunCount;
 } // namespace tables
 
 } // namespace folio::unicode
