@@ -164,8 +164,11 @@ void Model::readRopeScaling()
             type = "none";
         p.ropeScalingType = type;
         const double attn = file_.getFloat(prefix + "rope.scaling.attn_factor").value_or(1.0);
-        if (!std::isfinite(attn) || attn <= 0.0)
-            fail("key '" + prefix + "rope.scaling.attn_factor' has the invalid value " + std::to_string(attn));
+        // It scales q and k (YaRN's mscale, about 1 + 0.1 ln s; Phi-3's 1.19): far beyond
+        // that the attention logits overflow (found by tests/engine/family_fuzz_test).
+        if (!std::isfinite(attn) || attn <= 0.0 || attn > 16.0)
+            fail("key '" + prefix + "rope.scaling.attn_factor' has the invalid value " + std::to_string(attn)
+                 + " (real models use a factor between 0 and 16)");
         p.ropeAttnFactor = static_cast<float>(attn);
         auto positiveInt = [&](const std::string& key) -> int {
             const std::optional<int64_t> value = file_.getInt(prefix + key);
