@@ -31,6 +31,7 @@ const char* kUsage =
     "                                  extension method, KV type and memory for N tokens\n"
     "  ask --model MODEL --doc FILE \"QUESTION\" [--conversation ID] [--db PATH] [-n N] [--temp T]\n"
     "  ask --model MODEL --conversation ID --regenerate   answer its last question again\n"
+    "  ask --model MODEL --conversation ID --continue     write on its stopped last answer\n"
     "                                  read the document (or restore its saved state) and answer;\n"
     "                                  prints the evidence pages and the conversation id\n"
     "  conversations [--db PATH]       saved conversations\n"

@@ -200,14 +200,21 @@ int runAsk(const QStringList& arguments)
                   QStringLiteral("ID"), QStringLiteral("0"));
         addOption(parser, QStringLiteral("regenerate"),
                   QStringLiteral("Answer the conversation's last question again (no QUESTION; the earlier answer is kept)."));
+        addOption(parser, QStringLiteral("continue"),
+                  QStringLiteral("Write on the conversation's last answer, which was stopped, from where it stopped "
+                                 "(no QUESTION; the answer is saved again in place)."));
         if (!parse(parser, arguments))
             return 0;
         const QStringList positional = parser.positionalArguments();
         const qint64 conversation = parser.value(QStringLiteral("conversation")).toLongLong();
         const bool again = parser.isSet(QStringLiteral("regenerate"));
-        if (again && (positional.size() != 1 || conversation == 0))
-            throw UsageError{QStringLiteral("--regenerate takes --conversation ID and no QUESTION")};
-        if (!again && positional.size() != 2)
+        const bool goOn = parser.isSet(QStringLiteral("continue"));
+        if (again && goOn)
+            throw UsageError{QStringLiteral("--regenerate and --continue do not go together")};
+        if ((again || goOn) && (positional.size() != 1 || conversation == 0))
+            throw UsageError{QStringLiteral("%1 takes --conversation ID and no QUESTION")
+                                 .arg(again ? QStringLiteral("--regenerate") : QStringLiteral("--continue"))};
+        if (!again && !goOn && positional.size() != 2)
             throw UsageError{QStringLiteral("expected exactly one QUESTION (quote it)")};
         const QString model = required(parser, "model");
         QString doc = parser.value(QStringLiteral("doc"));
@@ -282,6 +289,8 @@ int runAsk(const QStringList& arguments)
         QObject::connect(&controller, &ReadingController::modelLoaded, [&](const QString&) {
             if (exitCode == 0 && again)
                 controller.regenerate(conversation, doc);
+            else if (exitCode == 0 && goOn)
+                controller.continueAnswer(conversation, doc);
             else if (exitCode == 0)
                 controller.ask(positional.at(1), conversation, doc);
         });

@@ -139,3 +139,25 @@ TEST_F(ReadingCli, RegenerateAnswersTheLastQuestionAgainAndKeepsTheEarlierAnswer
     EXPECT_EQ(wrong.exitCode, 2);
     EXPECT_TRUE(wrong.err.contains(QStringLiteral("--regenerate"))) << wrong.err.toStdString();
 }
+
+// --continue writes on a stopped answer (ReadingSessionTest and ReadingWorker test the
+// writing on); here: an answer that ended by itself has nothing to continue, said plainly,
+// and a QUESTION with it is a usage error.
+TEST_F(ReadingCli, ContinueOfAnAnswerThatWasNotStoppedSaysSo)
+{
+    CliResult first = folioCli(askArgs(QStringLiteral("what is it")));
+    ASSERT_EQ(first.exitCode, 0) << first.err.toStdString();
+    QStringList args = askArgs(QString());
+    args.removeAt(5);  // no QUESTION
+    args << QStringLiteral("--conversation") << QStringLiteral("1") << QStringLiteral("--continue");
+    CliResult goOn = folioCli(args);
+    EXPECT_EQ(goOn.exitCode, 1);
+    EXPECT_TRUE(goOn.err.contains(QStringLiteral("was not stopped"))) << goOn.err.toStdString();
+    CliResult list = folioCli({QStringLiteral("conversations"), QStringLiteral("--db"), db});
+    EXPECT_TRUE(list.out.contains(QStringLiteral("2 messages"))) << list.out.toStdString();
+
+    args << QStringLiteral("extra question");
+    CliResult wrong = folioCli(args);
+    EXPECT_EQ(wrong.exitCode, 2);
+    EXPECT_TRUE(wrong.err.contains(QStringLiteral("--continue"))) << wrong.err.toStdString();
+}
