@@ -74,7 +74,10 @@ class ReadingController : public QObject {
 public:
     explicit ReadingController(const QString& databasePath, const ReadingOptions& options = {},
                                QObject* parent = nullptr);
-    ~ReadingController() override;   // cancels, then waits for the thread
+    // Cancels, then waits for the thread: a reading or answer stops at once, but a snapshot
+    // being written is finished (hours of reading, for a book). The app destroys the
+    // controller after its window has closed, so the wait holds no window.
+    ~ReadingController() override;
 
     void setOptions(const ReadingOptions& options);
     void loadModel(const QString& path);
