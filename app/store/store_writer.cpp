@@ -9,7 +9,7 @@
 namespace folio {
 
 StoreWriter::StoreWriter(const QString& databasePath, const StoreWriterOptions& options)
-    : m_path(databasePath), m_options(options)
+    : m_path(databasePath), m_options(options), m_relay(std::make_unique<QObject>())
 {
     m_thread = std::thread([this] { run(); });
 }
@@ -47,11 +47,12 @@ bool StoreWriter::isIdle() const
 
 void StoreWriter::deliver(const QPointer<QObject>& target, std::function<void()> call)
 {
-    QObject* object = target.data();
-    if (!object)
-        return;
-    // Queued to the context's thread; Qt drops the call if the object is gone by then.
-    QMetaObject::invokeMethod(object, std::move(call), Qt::QueuedConnection);
+    // The relay outlives this thread (the destructor joins it first); calls still queued
+    // when the relay goes are dropped with it.
+    QMetaObject::invokeMethod(m_relay.get(), [target, call = std::move(call)] {
+        if (target)
+            call();
+    }, Qt::QueuedConnection);
 }
 
 void StoreWriter::runRetrying(const std::function<void()>& attempt)

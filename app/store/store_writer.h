@@ -7,8 +7,9 @@
 // them run beside a writer).
 //
 // Each job runs with a LibraryStore on the writer's connection; its result comes back
-// on the thread of the `context` object given with it (not at all if that object is
-// gone by then), or its StoreError's message does.
+// on the thread that made the writer (the GUI's), to the `context` object given with it,
+// which must live on that thread (not at all if the object is gone by then), or its
+// StoreError does.
 #pragma once
 
 #include "app/store/database.h"
@@ -82,10 +83,13 @@ private:
     void enqueue(Task task);
     void run();
     void runRetrying(const std::function<void()>& attempt);
-    static void deliver(const QPointer<QObject>& target, std::function<void()> call);
+    // Queued to the relay, on the writer's owner thread: the target is checked there, never
+    // on the writer's own thread, where it could be deleted while being looked at.
+    void deliver(const QPointer<QObject>& target, std::function<void()> call);
 
     QString m_path;
     StoreWriterOptions m_options;
+    std::unique_ptr<QObject> m_relay;   // lives on the thread that made the writer
     mutable std::mutex m_mutex;
     std::condition_variable m_wake;
     std::condition_variable m_drained;
