@@ -1,7 +1,8 @@
 // folio-bench: speed figures of the engine.
-//   folio-bench --model FILE [--threads T]   (pp512 / tg128 medians, bandwidth, fraction of it)
-//   folio-bench make-model --out FILE [--shape tinyllama|llama2-7b|gemma3-1b|tiny] [--type q4_0]
-//                          [--arch llama|qwen2|qwen3|phi3|gemma3]
+//   folio-bench --model FILE [--threads T] [--versus FILE2]   (pp512 / tg128 medians, bandwidth, fraction of it;
+//                                            FILE2 measured in the same run, ratios)
+//   folio-bench make-model --out FILE [--shape tinyllama|llama2-7b|gemma3-1b|qwen3-30b-a3b|tiny-moe|tiny] [--type q4_0]
+//                          [--arch llama|qwen2|qwen3|qwen3moe|phi3|gemma3] [--layers N]
 //   folio-bench forward --model FILE [--prompt N] [--gen M] [--threads T] [--batch B] [--kv f16|q8_0|q4_0|f32]
 //   folio-bench long --model FILE [--tokens 4096,16384,32768] [--methods plain,dca] [--kv f16,q8_0] [--threads T]
 //   folio-bench passkey --model FILE [--lengths 1x,2x,4x,8x] [--methods none,pi,ntk,yarn,dca] [--samples 50] [--tasks all]
@@ -102,14 +103,49 @@ int makeModel(const Options& options)
         spec.feedForward = 6912;
         spec.contextLength = 32768;
         spec.slidingWindow = 512;
+    } else if (shape == "qwen3-30b-a3b") {  // Qwen3-30B-A3B: 128 experts of 768, 8 per token, 40K context
+        spec.vocab = 151936;
+        spec.embd = 2048;
+        spec.layers = 48;
+        spec.heads = 32;
+        spec.kvHeads = 4;
+        spec.headDim = 128;
+        spec.feedForward = 6144;  // the file's dense width, unused: every layer has experts
+        spec.experts = 128;
+        spec.expertsUsed = 8;
+        spec.expertFeedForward = 768;
+        spec.contextLength = 40960;
+        spec.ropeFreqBase = 1e6f;
+    } else if (shape == "tiny-moe") {  // a few MiB: 16 experts of 256, 4 per token
+        spec.vocab = 512;
+        spec.embd = 256;
+        spec.layers = 4;
+        spec.heads = 4;
+        spec.kvHeads = 2;
+        spec.headDim = 64;
+        spec.feedForward = 1024;
+        spec.experts = 16;
+        spec.expertsUsed = 4;
+        spec.expertFeedForward = 256;
+        spec.contextLength = 4096;
     } else if (shape != "tiny") {
-        throw std::runtime_error("unknown shape '" + shape + "' (tinyllama, llama2-7b, gemma3-1b, tiny)");
+        throw std::runtime_error("unknown shape '" + shape
+                                 + "' (tinyllama, llama2-7b, gemma3-1b, qwen3-30b-a3b, tiny-moe, tiny)");
     }
+    // Fewer layers of the same shape (a big file that must fit a small disk or memory).
+    spec.layers = std::stoi(option(options, "layers", std::to_string(spec.layers)));
+    const bool moeShape = shape == "qwen3-30b-a3b" || shape == "tiny-moe";
     // The same shape as another family (per-family speed at equal size). A phi3 file
     // gets LongRoPE factors from a quarter of its context; a gemma3 file its local
     // layers' window (512 as the 1B's, at most a quarter of the context), RoPE base
     // 1e6 on the global layers and a tied output, as the released files.
-    spec.architecture = option(options, "arch", shape == "gemma3-1b" ? "gemma3" : "llama");
+    spec.architecture = option(options, "arch", shape == "gemma3-1b" ? "gemma3" : moeShape ? "qwen3moe" : "llama");
+    // A mixture-of-experts shape with a dense architecture: its dense twin, each FFN
+    // as wide as the chosen experts together (the same active parameters).
+    if (spec.architecture == "qwen3moe" && !moeShape)
+        throw std::runtime_error("the qwen3moe architecture takes a mixture-of-experts shape (qwen3-30b-a3b, tiny-moe)");
+    if (moeShape && spec.architecture != "qwen3moe")
+        spec.feedForward = spec.expertsUsed * spec.expertFeedForward;
     if (spec.architecture == "phi3")
         spec.longRopeOriginalContext = std::max(1, spec.contextLength / 4);
     if (spec.architecture == "gemma3") {
@@ -125,7 +161,7 @@ int makeModel(const Options& options)
         const int n = spec.layers;
         for (int i = 0; i < n; ++i)
             if (i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2)
-                for (const char* t : {"attn_v", "ffn_down"})
+                for (const char* t : {"attn_v", moeShape ? "ffn_down_exps" : "ffn_down"})
                     spec.tensorTypes.push_back({"blk." + std::to_string(i) + "." + t + ".weight", GgmlType::Q6_K});
     }
     const auto start = std::chrono::steady_clock::now();
@@ -172,9 +208,9 @@ int forward(const Options& options)
 int main(int argc, char** argv)
 {
     const std::string usage =
-        "usage: folio-bench --model FILE [--threads T] [--repeats R] [--prompt 512] [--gen 128]\n"
-        "       folio-bench make-model --out FILE [--shape tinyllama|llama2-7b|gemma3-1b|tiny] [--type q4_0|q4_k_m|...]\n"
-        "                  [--arch llama|qwen2|qwen3|phi3|gemma3]\n"
+        "usage: folio-bench --model FILE [--threads T] [--repeats R] [--prompt 512] [--gen 128] [--versus FILE2]\n"
+        "       folio-bench make-model --out FILE [--shape tinyllama|llama2-7b|gemma3-1b|qwen3-30b-a3b|tiny-moe|tiny]\n"
+        "                  [--type q4_0|q4_k_m|...] [--arch llama|qwen2|qwen3|qwen3moe|phi3|gemma3] [--layers N]\n"
         "       folio-bench forward --model FILE [--prompt N] [--gen M] [--threads T] [--batch B] [--kv f16|q8_0|q4_0|f32]\n"
         "       folio-bench long --model FILE [--tokens 4096,16384,32768] [--methods plain,dca] [--kv f16,q8_0]\n"
         "                        [--threads T] [--batch B] [--dca-chunk C] [--dca-window W]\n"

@@ -16,6 +16,7 @@
 #include <cstring>
 #include <memory>
 #include <numeric>
+#include <optional>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -77,48 +78,98 @@ int runModelBench(const Options& options)
     const ModelHyperParams& p = model->params();
     std::printf("%s", model->describe().c_str());
 
-    SessionOptions so;
-    so.threads = threads;
-    so.contextLength = prompt + gen + 1;
-    Session session(model, so);
-    std::vector<int32_t> tokens(prompt);
-    for (int t = 0; t < prompt; ++t)
-        tokens[t] = 1 + (t * 7919) % (p.vocabSize - 1);
-
-    std::vector<double> pp, tg;
-    session.prefill(std::vector<int32_t>(tokens.begin(), tokens.begin() + std::min(prompt, 16)));  // warm the mapping
-    for (int r = 0; r < repeats; ++r) {
+    // --versus FILE: a second model measured in the same run, its repeats alternating
+    // with the first's (load on the machine drifts), for ratios such as a mixture of
+    // experts against a dense model of its active size.
+    struct Measured {
+        std::shared_ptr<const Model> model;
+        std::unique_ptr<Session> session;
+        std::vector<int32_t> tokens;
+        std::vector<double> pp, tg;
+    };
+    auto prepare = [&](std::shared_ptr<const Model> m) {
+        Measured x;
+        x.model = std::move(m);
+        SessionOptions so;
+        so.threads = threads;
+        so.contextLength = prompt + gen + 1;
+        x.session = std::make_unique<Session>(x.model, so);
+        x.tokens.resize(prompt);
+        for (int t = 0; t < prompt; ++t)
+            x.tokens[t] = 1 + (t * 7919) % (x.model->params().vocabSize - 1);
+        // warm the mapping
+        x.session->prefill(std::vector<int32_t>(x.tokens.begin(), x.tokens.begin() + std::min(prompt, 16)));
+        return x;
+    };
+    auto repeat = [&](Measured& x, int r, const char* label) {
+        Session& session = *x.session;
         session.truncate(0);
         auto start = std::chrono::steady_clock::now();
-        session.prefill(tokens);
-        pp.push_back(prompt / secondsSince(start));
+        session.prefill(x.tokens);
+        x.pp.push_back(prompt / secondsSince(start));
         start = std::chrono::steady_clock::now();
         for (int i = 0; i < gen; ++i)
-            session.decode(argmaxToken(session.logits().data(), p.vocabSize));
-        tg.push_back(gen / secondsSince(start));
-        std::printf("repeat %d: pp%d %.1f tokens/s, tg%d %.1f tokens/s\n", r + 1, prompt, pp.back(), gen, tg.back());
+            session.decode(argmaxToken(session.logits().data(), x.model->params().vocabSize));
+        x.tg.push_back(gen / secondsSince(start));
+        std::printf("%srepeat %d: pp%d %.1f tokens/s, tg%d %.1f tokens/s\n", label, r + 1, prompt, x.pp.back(), gen,
+                    x.tg.back());
         std::fflush(stdout);
+    };
+    Measured first = prepare(model);
+    const std::string versusPath = option(options, "versus", "");
+    std::optional<Measured> versus;
+    if (!versusPath.empty())
+        versus = prepare(Model::load(versusPath));
+    for (int r = 0; r < repeats; ++r) {
+        repeat(first, r, "");
+        if (versus)
+            repeat(*versus, r, "versus ");
     }
+    const Session& session = *first.session;
+    const std::vector<double>& pp = first.pp;
+    const std::vector<double>& tg = first.tg;
 
     ThreadPool pool(threads);
     const double bandwidth = streamingReadBandwidth(pool, std::size_t{1} << 30, 5);
     // Bytes one generated token reads: every weight except the embedding table (one
-    // row), plus on average half the KV cache of the generation.
+    // row), of a mixture of experts' 3-D expert tensors only the chosen experts'
+    // share, plus on average half the KV cache of the generation.
+    const FamilyDescription& family = model->family();
     std::size_t weightBytes = 0;
-    for (const GgufTensor& t : model->file().tensors())
-        if (t.name != "token_embd.weight" || model->tiedOutput())
+    for (const GgufTensor& t : model->file().tensors()) {
+        if (t.name == "token_embd.weight" && !model->tiedOutput())
+            continue;
+        if (family.mixtureOfExperts() && t.dims.size() == 3)
+            weightBytes += t.nbytes / family.expertCount * family.expertUsedCount;
+        else
             weightBytes += t.nbytes;
+    }
     const double kvBytes = 2.0 * p.blockCount * p.headCountKv * p.headDim * 2.0 * (prompt + gen / 2.0);
     const double bytesPerToken = static_cast<double>(weightBytes) + kvBytes;
     const double tgMedian = median(tg), limit = bandwidth * 1e9 / bytesPerToken;
     std::printf("\nthreads %d, simd %s, %d repeats (median)\n", session.options().threads, simdLevelName(activeSimdLevel()),
                 repeats);
+    auto billions = [](int64_t count) { return static_cast<double>(count) * 1e-9; };
+    std::printf("parameters %.3fB total, %.3fB active per token\n", billions(model->totalParameters()),
+                billions(model->activeParameters()));
     std::printf("pp%-4d %8.1f tokens/s\n", prompt, median(pp));
     std::printf("tg%-4d %8.1f tokens/s\n", gen, tgMedian);
     std::printf("memory bandwidth (streaming read, 1 GiB, %d threads): %.1f GB/s\n", pool.size(), bandwidth);
     std::printf("bytes read per generated token: %.1f MiB -> bandwidth limit %.1f tokens/s\n", bytesPerToken / 1048576.0,
                 limit);
     std::printf("generation at %.2f of the bandwidth limit\n", tgMedian / limit);
+    if (versus) {
+        const Model& other = *versus->model;
+        std::printf("\nversus %s (%s): parameters %.3fB total, %.3fB active per token\n", versusPath.c_str(),
+                    other.family().displayName.c_str(), billions(other.totalParameters()),
+                    billions(other.activeParameters()));
+        std::printf("versus pp%-4d %8.1f tokens/s\n", prompt, median(versus->pp));
+        std::printf("versus tg%-4d %8.1f tokens/s\n", gen, median(versus->tg));
+        std::printf("ratio (this / versus): pp %.2f, tg %.2f; active parameters %.2f, total parameters %.2f\n",
+                    median(pp) / median(versus->pp), tgMedian / median(versus->tg),
+                    static_cast<double>(model->activeParameters()) / static_cast<double>(other.activeParameters()),
+                    static_cast<double>(model->totalParameters()) / static_cast<double>(other.totalParameters()));
+    }
     return 0;
 }
 

@@ -115,8 +115,7 @@ void GgufWriter::setI64Array(const std::string& key, const std::vector<int64_t>&
     setArray(key, GgufValueType::Int64, values);
 }
 
-void GgufWriter::addTensor(std::string name, GgmlType type, std::vector<int64_t> dims, const void* data,
-                           std::size_t nbytes)
+std::size_t GgufWriter::checkedBytes(const std::string& name, GgmlType type, const std::vector<int64_t>& dims)
 {
     if (dims.empty() || dims.size() > 4)
         throw std::invalid_argument("GgufWriter: tensor '" + name + "' needs 1 to 4 dimensions");
@@ -131,12 +130,24 @@ void GgufWriter::addTensor(std::string name, GgmlType type, std::vector<int64_t>
     if (dims[0] % traits.blockSize != 0)
         throw std::invalid_argument("GgufWriter: tensor '" + name + "' first dimension is not a multiple of " +
                                     std::to_string(traits.blockSize));
-    const std::size_t expected = rowBytes(type, dims[0]) * static_cast<std::size_t>(rows);
+    return rowBytes(type, dims[0]) * static_cast<std::size_t>(rows);
+}
+
+void GgufWriter::addTensor(std::string name, GgmlType type, std::vector<int64_t> dims, const void* data,
+                           std::size_t nbytes)
+{
+    const std::size_t expected = checkedBytes(name, type, dims);
     if (nbytes != expected)
         throw std::invalid_argument("GgufWriter: tensor '" + name + "' takes " + std::to_string(expected) +
                                     " bytes, got " + std::to_string(nbytes));
     const auto* bytes = static_cast<const uint8_t*>(data);
-    tensors_.push_back({std::move(name), type, std::move(dims), std::vector<uint8_t>(bytes, bytes + nbytes)});
+    tensors_.push_back({std::move(name), type, std::move(dims), std::vector<uint8_t>(bytes, bytes + nbytes), nbytes, {}});
+}
+
+void GgufWriter::addTensor(std::string name, GgmlType type, std::vector<int64_t> dims, TensorFill fill)
+{
+    const std::size_t nbytes = checkedBytes(name, type, dims);
+    tensors_.push_back({std::move(name), type, std::move(dims), {}, nbytes, std::move(fill)});
 }
 
 void GgufWriter::setAlignment(uint32_t alignment)
@@ -148,7 +159,7 @@ void GgufWriter::setAlignment(uint32_t alignment)
         setU32("general.alignment", alignment);
 }
 
-std::vector<uint8_t> GgufWriter::serialize() const
+std::vector<uint8_t> GgufWriter::header() const
 {
     std::vector<uint8_t> out;
     append<uint32_t>(out, 0x46554747);  // "GGUF"
@@ -168,11 +179,23 @@ std::vector<uint8_t> GgufWriter::serialize() const
             append<uint64_t>(out, static_cast<uint64_t>(d));
         append<uint32_t>(out, static_cast<uint32_t>(t.type));
         append<uint64_t>(out, offset);
-        offset += paddedSize(t.data.size(), alignment_);
+        offset += paddedSize(t.nbytes, alignment_);
     }
     padTo(out, alignment_);
+    return out;
+}
+
+std::vector<uint8_t> GgufWriter::serialize() const
+{
+    std::vector<uint8_t> out = header();
     for (const Tensor& t : tensors_) {
-        out.insert(out.end(), t.data.begin(), t.data.end());
+        if (t.fill) {
+            const std::size_t at = out.size();
+            out.resize(at + t.nbytes);
+            t.fill(out.data() + at, t.nbytes);
+        } else {
+            out.insert(out.end(), t.data.begin(), t.data.end());
+        }
         padTo(out, alignment_);
     }
     return out;
@@ -180,11 +203,28 @@ std::vector<uint8_t> GgufWriter::serialize() const
 
 void GgufWriter::write(const std::string& path) const
 {
-    const std::vector<uint8_t> bytes = serialize();
     std::FILE* f = std::fopen(path.c_str(), "wb");
     if (!f)
         throw GgufError(path + ": cannot create: " + std::strerror(errno));
-    const bool written = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
+    // Tensor by tensor, so that only one filled tensor is in memory at a time.
+    bool written = true;
+    auto put = [&](const uint8_t* bytes, std::size_t n) {
+        written = written && std::fwrite(bytes, 1, n, f) == n;
+    };
+    const std::vector<uint8_t> head = header();
+    put(head.data(), head.size());
+    std::vector<uint8_t> buffer;
+    const std::vector<uint8_t> padding(alignment_, 0);
+    for (const Tensor& t : tensors_) {
+        if (t.fill) {
+            buffer.assign(t.nbytes, 0);
+            t.fill(buffer.data(), t.nbytes);
+            put(buffer.data(), t.nbytes);
+        } else {
+            put(t.data.data(), t.data.size());
+        }
+        put(padding.data(), paddedSize(t.nbytes, alignment_) - t.nbytes);
+    }
     const bool closed = std::fclose(f) == 0;
     if (!written || !closed)
         throw GgufError(path + ": write failed");

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,12 @@ public:
     void addTensor(std::string name, GgmlType type, std::vector<int64_t> dims, const void* data,
                    std::size_t nbytes);
 
+    // A tensor whose bytes `fill` writes into a buffer of the size type and dims take,
+    // when the file is written: write() then holds one such tensor at a time, so a
+    // file larger than memory (a benchmark model of 17 GB) can be made.
+    using TensorFill = std::function<void(uint8_t* out, std::size_t nbytes)>;
+    void addTensor(std::string name, GgmlType type, std::vector<int64_t> dims, TensorFill fill);
+
     // Power of two; a value other than 32 is also written as general.alignment (u32).
     void setAlignment(uint32_t alignment);
 
@@ -60,8 +67,12 @@ private:
         std::string name;
         GgmlType type;
         std::vector<int64_t> dims;
-        std::vector<uint8_t> data;
+        std::vector<uint8_t> data;  // empty when `fill` makes it
+        std::size_t nbytes = 0;
+        TensorFill fill;
     };
+    static std::size_t checkedBytes(const std::string& name, GgmlType type, const std::vector<int64_t>& dims);
+    std::vector<uint8_t> header() const;  // up to the (aligned) start of the data section
 
     template <typename T>
     void setScalar(const std::string& key, GgufValueType type, T value);

@@ -10,7 +10,7 @@ namespace folio {
 
 const std::vector<std::string>& supportedArchitectures()
 {
-    static const std::vector<std::string> names{"llama", "qwen2", "qwen3", "phi3", "gemma3"};
+    static const std::vector<std::string> names{"llama", "qwen2", "qwen3", "qwen3moe", "phi3", "gemma3"};
     return names;
 }
 
@@ -64,6 +64,39 @@ void describeGemma3Attention(const GgufFile& file, FamilyDescription& f)
         f.queryPreAttnScalar = static_cast<float>(embd / heads);
 }
 
+// {arch}.expert_count, expert_used_count and expert_feed_forward_length. The
+// converters write all three; llama.cpp falls back to feed_forward_length /
+// expert_used_count for the last, and so does this.
+void describeExperts(const GgufFile& file, const std::string& arch, FamilyDescription& f)
+{
+    auto count = [&](const std::string& suffix) -> std::optional<int64_t> {
+        const std::string key = arch + "." + suffix;
+        const std::optional<int64_t> value = file.getInt(key);
+        if (value && (*value <= 0 || *value > (int64_t{1} << 20)))
+            invalidKey(key, std::to_string(*value));
+        return value;
+    };
+    const std::optional<int64_t> experts = count("expert_count");
+    const std::optional<int64_t> used = count("expert_used_count");
+    if (!experts)
+        throw std::invalid_argument("missing key '" + arch + ".expert_count'");
+    if (!used)
+        throw std::invalid_argument("missing key '" + arch + ".expert_used_count'");
+    if (*used > *experts)
+        throw std::invalid_argument("key '" + arch + ".expert_used_count' (" + std::to_string(*used)
+                                    + ") exceeds '" + arch + ".expert_count' (" + std::to_string(*experts) + ")");
+    std::optional<int64_t> ff = count("expert_feed_forward_length");
+    if (!ff) {
+        const std::optional<int64_t> dense = file.getInt(arch + ".feed_forward_length");
+        if (!dense || *dense <= 0 || *dense % *used != 0)
+            throw std::invalid_argument("missing key '" + arch + ".expert_feed_forward_length'");
+        ff = *dense / *used;
+    }
+    f.expertCount = static_cast<int>(*experts);
+    f.expertUsedCount = static_cast<int>(*used);
+    f.expertFeedForward = static_cast<int>(*ff);
+}
+
 } // namespace
 
 FamilyDescription describeFamily(const GgufFile& file, const std::string& arch)
@@ -82,6 +115,15 @@ FamilyDescription describeFamily(const GgufFile& file, const std::string& arch)
         f.qkNorm = true;
         f.ropeNeox = true;
         f.defaultRmsEpsilon = 1e-6;
+    } else if (arch == "qwen3moe") {  // Qwen3-30B-A3B, Qwen3-235B-A22B: qwen3 with experts in every layer
+        // llama.cpp's graph for this architecture renormalises the chosen weights
+        // (Qwen3-MoE's norm_topk_prob is true); the files carry no key for it.
+        f.displayName = "Qwen3-MoE";
+        f.qkNorm = true;
+        f.ropeNeox = true;
+        f.defaultRmsEpsilon = 1e-6;
+        f.normalizeExpertWeights = true;
+        describeExperts(file, arch, f);
     } else if (arch == "phi3") {  // Phi-3, Phi-3.5-mini, Phi-4-mini
         // phi3.attention.sliding_window (Phi-3-mini-4k: 2047) is not applied: the
         // public converters write it for files that were used with full attention,

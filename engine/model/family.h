@@ -18,7 +18,7 @@ enum class Activation {
 
 struct FamilyDescription {
     std::string architecture;        // general.architecture, for messages and display
-    std::string displayName;         // "Llama", "Qwen2", "Qwen3", "Phi-3", "Gemma 3"
+    std::string displayName;         // "Llama", "Qwen2", "Qwen3", "Qwen3-MoE", "Phi-3", "Gemma 3"
 
     // Attention projections.
     bool qkvBias = false;            // attn_{q,k,v}.bias (qwen2)
@@ -27,9 +27,20 @@ struct FamilyDescription {
     bool ropeNeox = false;           // RoPE pairs (i, i + d/2) instead of (2i, 2i + 1)
     bool longRope = false;           // rope_factors_short / _long chosen by context length (phi3)
 
-    // Feed-forward: act(gate) * up, then down. Mixtures of experts come with their families.
+    // Feed-forward: act(gate) * up, then down.
     Activation activation = Activation::Silu;
     bool fusedGateUp = false;        // ffn_up holds gate rows then up rows (phi3)
+
+    // Mixture of experts (qwen3moe), when expertCount > 0: every layer's FFN is
+    // expertCount experts of expertFeedForward rows (3-D ffn_{gate,up,down}_exps),
+    // chosen per token by a router (ffn_gate_inp): softmax over all experts' logits,
+    // the expertUsedCount most probable, their weights renormalised to sum 1 when
+    // normalizeExpertWeights; the output is the weighted sum of those experts' FFNs.
+    int expertCount = 0;
+    int expertUsedCount = 0;
+    int expertFeedForward = 0;
+    bool normalizeExpertWeights = false;
+    bool mixtureOfExperts() const { return expertCount > 0; }
 
     // Norms on each block's output before it joins the residual stream:
     // post_attention_norm and post_ffw_norm (gemma3).

@@ -5,6 +5,7 @@
 #include "engine/kernels/ops.h"
 #include "engine/gguf/quant.h"
 #include "engine/kernels/thread_pool.h"
+#include "engine/model/mixture_of_experts.h"
 
 #include <algorithm>
 #include <cmath>
@@ -75,6 +76,27 @@ std::size_t fusedWidth(const Model& model)
     return std::max(qkv, gateUp);
 }
 
+// Rows of the gate and up scratch: the batch's tokens of the dense FFN, or of one
+// expert (at most the batch), or a decoded token's chosen experts side by side.
+std::size_t feedForwardFloats(const Model& model, int batch)
+{
+    const FamilyDescription& f = model.family();
+    if (!f.mixtureOfExperts())
+        return static_cast<std::size_t>(batch) * model.params().feedForwardLength;
+    return static_cast<std::size_t>(std::max(batch, f.expertUsedCount)) * f.expertFeedForward;
+}
+
+// Floats and int32s of the mixture-of-experts scratch (0 for a dense model).
+std::size_t expertScratchWords(const Model& model, int batch)
+{
+    const FamilyDescription& f = model.family();
+    if (!f.mixtureOfExperts())
+        return 0;
+    const std::size_t n = static_cast<std::size_t>(batch);
+    return n * f.expertCount + 4 * n * f.expertUsedCount + f.expertCount + 1
+           + 2 * n * model.params().embeddingLength;
+}
+
 // Splits n rows of a fused projection into its parts, row by row.
 void splitRows(const float* fused, int n, std::initializer_list<std::pair<float*, int>> parts)
 {
@@ -88,6 +110,39 @@ void splitRows(const float* fused, int n, std::initializer_list<std::pair<float*
             row += partWidth;
         }
     }
+}
+
+// s.proj = Wdown (act(Wgate xn) * Wup xn) for the n rows of s.xn.
+void denseFeedForward(const Model& model, const LayerWeights& w, ForwardScratch& s, int n, ThreadPool& pool)
+{
+    const FamilyDescription& family = model.family();
+    const int embd = model.params().embeddingLength;
+    const int ff = model.params().feedForwardLength;
+    if (family.fusedGateUp) {
+        project(w.up, s.xn.data(), n, s.fused.data(), pool);
+        splitRows(s.fused.data(), n, {{s.gate.data(), ff}, {s.up.data(), ff}});
+    } else if (n == 1) {
+        const MatVecTarget gateUp[] = {{w.gate.type, w.gate.data, w.gate.rows, s.gate.data()},
+                                       {w.up.type, w.up.data, w.up.rows, s.up.data()}};
+        matVecShared(gateUp, 2, embd, s.xn.data(), &pool);
+    } else {
+        project(w.gate, s.xn.data(), n, s.gate.data(), pool);
+        project(w.up, s.xn.data(), n, s.up.data(), pool);
+    }
+    // Elementwise, so split by tokens over the pool: on one thread, with its exp per
+    // element, it held the other core idle for 1.6% of an F16 prefill.
+    pool.parallelFor(
+        n,
+        [&](int64_t begin, int64_t end, int) {
+            const std::size_t at = static_cast<std::size_t>(begin) * ff;
+            const int count = static_cast<int>((end - begin) * ff);
+            if (family.activation == Activation::GeluTanh)
+                geluTanhGlu(s.gate.data() + at, s.up.data() + at, count);
+            else
+                swiGlu(s.gate.data() + at, s.up.data() + at, count);
+        },
+        8);
+    project(w.down, s.gate.data(), n, s.proj.data(), pool);
 }
 
 } // namespace
@@ -128,9 +183,21 @@ ForwardScratch::ForwardScratch(const Model& model, int batch) : batchSize(batch)
     v.resize(n * p.headCountKv * p.headDim);
     att.resize(n * p.headCount * p.headDim);
     proj.resize(n * p.embeddingLength);
-    gate.resize(n * p.feedForwardLength);
-    up.resize(n * p.feedForwardLength);
+    gate.resize(feedForwardFloats(model, batch));
+    up.resize(feedForwardFloats(model, batch));
     fused.resize(n * fusedWidth(model));
+    const FamilyDescription& f = model.family();
+    if (f.mixtureOfExperts()) {
+        const std::size_t pairs = n * f.expertUsedCount;
+        routerLogits.resize(n * f.expertCount);
+        chosenExperts.resize(pairs);
+        chosenWeights.resize(pairs);
+        expertStart.resize(f.expertCount + 1);
+        expertTokens.resize(pairs);
+        expertTokenWeights.resize(pairs);
+        expertIn.resize(n * p.embeddingLength);
+        expertOut.resize(n * p.embeddingLength);
+    }
 }
 
 std::size_t ForwardScratch::bytesFor(const Model& model, int batch)
@@ -139,11 +206,13 @@ std::size_t ForwardScratch::bytesFor(const Model& model, int batch)
     const std::size_t perToken = 3 * static_cast<std::size_t>(p.embeddingLength)
                                  + 2 * static_cast<std::size_t>(p.headCount) * p.headDim
                                  + 2 * static_cast<std::size_t>(p.headCountKv) * p.headDim
-                                 + 2 * static_cast<std::size_t>(p.feedForwardLength) + fusedWidth(model);
+                                 + fusedWidth(model);
     const std::size_t logits = static_cast<std::size_t>(p.vocabSize);
     // Attention tiles: per thread a query tile and key/value tiles; small, bounded by a few hundred KiB.
     const std::size_t attentionTiles = 64 * 1024;
-    return (perToken * batch + logits + attentionTiles) * sizeof(float);
+    return (perToken * batch + 2 * feedForwardFloats(model, batch) + expertScratchWords(model, batch) + logits
+            + attentionTiles)
+           * sizeof(float);
 }
 
 bool forwardBatch(const Model& model, AttentionMethod& attention, KvCache& cache, ForwardScratch& s,
@@ -160,7 +229,6 @@ bool forwardBatch(const Model& model, AttentionMethod& attention, KvCache& cache
     const int embd = p.embeddingLength;
     const int qWidth = p.headCount * p.headDim;
     const int kvWidth = p.headCountKv * p.headDim;
-    const int ff = p.feedForwardLength;
 
     const FamilyDescription& family = model.family();
     embed(model.tokenEmbedding(), tokens, n, s.x.data());
@@ -216,33 +284,13 @@ bool forwardBatch(const Model& model, AttentionMethod& attention, KvCache& cache
             rmsNormRows(s.proj.data(), s.proj.data(), w.postAttnNorm, n, embd, p.rmsEpsilon, pool);
         addInPlace(s.x.data(), s.proj.data(), n * embd);
 
-        // Feed-forward block: x += Wdown (act(Wgate xn) * Wup xn), act SiLU or GELU-tanh
+        // Feed-forward block: x += Wdown (act(Wgate xn) * Wup xn), act SiLU or GELU-tanh;
+        // for a mixture of experts the weighted sum of the chosen experts' such blocks.
         rmsNormRows(s.xn.data(), s.x.data(), w.ffnNorm, n, embd, p.rmsEpsilon, pool);
-        if (family.fusedGateUp) {
-            project(w.up, s.xn.data(), n, s.fused.data(), pool);
-            splitRows(s.fused.data(), n, {{s.gate.data(), ff}, {s.up.data(), ff}});
-        } else if (n == 1) {
-            const MatVecTarget gateUp[] = {{w.gate.type, w.gate.data, w.gate.rows, s.gate.data()},
-                                           {w.up.type, w.up.data, w.up.rows, s.up.data()}};
-            matVecShared(gateUp, 2, embd, s.xn.data(), &pool);
-        } else {
-            project(w.gate, s.xn.data(), n, s.gate.data(), pool);
-            project(w.up, s.xn.data(), n, s.up.data(), pool);
-        }
-        // Elementwise, so split by tokens over the pool: on one thread, with its exp per
-        // element, it held the other core idle for 1.6% of an F16 prefill.
-        pool.parallelFor(
-            n,
-            [&](int64_t begin, int64_t end, int) {
-                const std::size_t at = static_cast<std::size_t>(begin) * ff;
-                const int count = static_cast<int>((end - begin) * ff);
-                if (family.activation == Activation::GeluTanh)
-                    geluTanhGlu(s.gate.data() + at, s.up.data() + at, count);
-                else
-                    swiGlu(s.gate.data() + at, s.up.data() + at, count);
-            },
-            8);
-        project(w.down, s.gate.data(), n, s.proj.data(), pool);
+        if (family.mixtureOfExperts())
+            mixtureOfExpertsFeedForward(model, w, s, n, pool);
+        else
+            denseFeedForward(model, w, s, n, pool);
         if (family.postNorms)
             rmsNormRows(s.proj.data(), s.proj.data(), w.postFfnNorm, n, embd, p.rmsEpsilon, pool);
         addInPlace(s.x.data(), s.proj.data(), n * embd);

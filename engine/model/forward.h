@@ -31,8 +31,17 @@ struct ForwardScratch {
     std::vector<float> q, k, v; // projections, batch x (heads | kvHeads) x headDim
     std::vector<float> att;     // attention output, batch x heads x headDim
     std::vector<float> proj;    // output of attn_output / ffn_down, batch x embd
-    std::vector<float> gate, up;  // batch x feed-forward
+    std::vector<float> gate, up;  // batch x feed-forward (of one expert for a mixture: max(batch, used) rows)
     std::vector<float> fused;     // output of a fused projection (qkv, gate|up); empty if none
+
+    // Mixture of experts (model/mixture_of_experts.h); empty for a dense model.
+    std::vector<float> routerLogits;          // batch x experts
+    std::vector<int32_t> chosenExperts;       // batch x used, per token in falling weight
+    std::vector<float> chosenWeights;         // batch x used
+    std::vector<int32_t> expertStart;         // experts + 1: each expert's first pair below
+    std::vector<int32_t> expertTokens;        // batch x used (token, weight) pairs grouped by expert
+    std::vector<float> expertTokenWeights;
+    std::vector<float> expertIn, expertOut;   // batch x embd: one expert's tokens, gathered
 };
 
 // The attention of every layer of `model`, as its family describes it. Global layers

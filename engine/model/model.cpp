@@ -117,7 +117,11 @@ void Model::readHyperParams()
     p.contextLength = readInt("context_length", std::nullopt);
     p.embeddingLength = readInt("embedding_length", std::nullopt);
     p.blockCount = readInt("block_count", std::nullopt);
-    p.feedForwardLength = readInt("feed_forward_length", std::nullopt);
+    // A mixture of experts' dense width is unused (every layer has experts); a file
+    // without it is complete.
+    p.feedForwardLength = readInt("feed_forward_length", family_.mixtureOfExperts()
+                                                             ? std::optional<int64_t>(family_.expertFeedForward)
+                                                             : std::nullopt);
     p.headCount = readInt("attention.head_count", std::nullopt);
     p.headCountKv = readInt("attention.head_count_kv", p.headCount);
     if (p.embeddingLength % p.headCount != 0 && !file_.has(arch + ".attention.key_length"))
@@ -203,7 +207,10 @@ const GgufTensor& Model::requireTensor(const std::string& name, std::vector<int6
     if (dims[0] % traitsOf(tensor->type).blockSize != 0)
         fail("tensor '" + name + "' rows of " + std::to_string(dims[0]) + " are not whole "
              + std::string(traitsOf(tensor->type).name) + " blocks");
-    const int64_t rows = dims.size() > 1 ? dims[1] : 1;
+    // Rows of whole blocks, so each expert of a 3-D tensor is a run of whole blocks too.
+    int64_t rows = 1;
+    for (std::size_t i = 1; i < dims.size(); ++i)
+        rows *= dims[i];
     if (tensor->nbytes < rowBytes(tensor->type, dims[0]) * static_cast<std::size_t>(rows))
         fail("tensor '" + name + "' holds fewer bytes than its shape needs");
     return *tensor;
@@ -213,6 +220,31 @@ WeightMatrix Model::matrix(const std::string& name, int64_t cols, int64_t rows) 
 {
     const GgufTensor& t = requireTensor(name, {cols, rows});
     return WeightMatrix{name, t.type, t.data, rows, cols};
+}
+
+ExpertMatrices Model::expertMatrices(const std::string& name, int64_t cols, int64_t rows) const
+{
+    const int64_t experts = family_.expertCount;
+    const GgufTensor& t = requireTensor(name, {cols, rows, experts});
+    return ExpertMatrices{name, t.type, t.data, rows, cols, experts,
+                          rowBytes(t.type, cols) * static_cast<std::size_t>(rows)};
+}
+
+void Model::readExperts(const std::string& prefix, LayerWeights& layer) const
+{
+    const int64_t embd = params_.embeddingLength;
+    const int64_t ff = family_.expertFeedForward;
+    const std::string router = prefix + "ffn_gate_inp.weight";
+    const GgufTensor* routerTensor = file_.findTensor(router);
+    // A router for another expert count names both, not just a shape.
+    if (routerTensor && routerTensor->dims.size() == 2 && routerTensor->dims[0] == embd
+        && routerTensor->dims[1] != family_.expertCount)
+        fail("tensor '" + router + "' routes to " + std::to_string(routerTensor->dims[1]) + " experts, but '"
+             + params_.architecture + ".expert_count' is " + std::to_string(family_.expertCount));
+    layer.router = matrix(router, embd, family_.expertCount);
+    layer.gateExperts = expertMatrices(prefix + "ffn_gate_exps.weight", embd, ff);
+    layer.upExperts = expertMatrices(prefix + "ffn_up_exps.weight", embd, ff);
+    layer.downExperts = expertMatrices(prefix + "ffn_down_exps.weight", ff, embd);
 }
 
 std::vector<float> Model::vectorTensor(const std::string& name, int64_t length) const
@@ -278,6 +310,10 @@ void Model::readWeights()
             layer.postFfnNorm = vectorTensor(prefix + "post_ffw_norm.weight", embd);
         }
         layer.ffnNorm = vectorTensor(prefix + "ffn_norm.weight", embd);
+        if (family_.mixtureOfExperts()) {
+            readExperts(prefix, layer);
+            continue;
+        }
         if (family_.fusedGateUp) {
             layer.up = matrix(prefix + "ffn_up.weight", embd, 2 * int64_t{p.feedForwardLength});
         } else {
@@ -448,7 +484,18 @@ int64_t Model::totalParameters() const
     return total;
 }
 
-int64_t Model::activeParameters() const { return totalParameters(); }  // dense: every weight, every token
+int64_t Model::activeParameters() const
+{
+    // A token reads expertUsedCount of expertCount experts of every 3-D expert tensor.
+    int64_t active = totalParameters();
+    if (!family_.mixtureOfExperts())
+        return active;
+    const int64_t unused = family_.expertCount - family_.expertUsedCount;
+    for (const LayerWeights& layer : layers_)
+        for (const ExpertMatrices* m : {&layer.gateExperts, &layer.upExperts, &layer.downExperts})
+            active -= m->rows * m->cols * unused;
+    return active;
+}
 
 std::string Model::layerPattern() const
 {
@@ -475,7 +522,11 @@ std::string Model::describe() const
         << "parameters " << parameterText(totalParameters()) << " (" << parameterText(activeParameters())
         << " active per token)\n"
         << "layers " << layerPattern() << ", trained context " << p.contextLength << "\n"
-        << p.blockCount << " layers, embedding " << p.embeddingLength << ", feed-forward " << p.feedForwardLength
+        << p.blockCount << " layers, embedding " << p.embeddingLength << ", feed-forward "
+        << (family_.mixtureOfExperts() ? std::to_string(family_.expertUsedCount) + " of "
+                                             + std::to_string(family_.expertCount) + " experts of "
+                                             + std::to_string(family_.expertFeedForward)
+                                       : std::to_string(p.feedForwardLength))
         << "\n"
         << p.headCount << " heads (" << p.headCountKv << " KV), head dim " << p.headDim << "\n"
         << "vocabulary " << p.vocabSize << ", training context " << p.contextLength << "\n"

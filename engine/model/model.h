@@ -59,6 +59,19 @@ struct WeightMatrix {
     int64_t cols = 0;
 };
 
+// A 3-D weight of a mixture of experts: `experts` matrices of rows x cols, one after
+// another, expert e's rows at data + e * expertBytes (GGUF dims {cols, rows, experts}).
+struct ExpertMatrices {
+    std::string name;
+    GgmlType type = GgmlType::F32;
+    const uint8_t* data = nullptr;
+    int64_t rows = 0;
+    int64_t cols = 0;
+    int64_t experts = 0;
+    std::size_t expertBytes = 0;  // rows * rowBytes(type, cols)
+    const uint8_t* expert(int e) const { return data + static_cast<std::size_t>(e) * expertBytes; }
+};
+
 struct LayerWeights {
     std::vector<float> attnNorm, ffnNorm;
     WeightMatrix wq, wk, wv, wo;
@@ -67,6 +80,10 @@ struct LayerWeights {
     std::vector<float> qNorm, kNorm;  // FamilyDescription::qkNorm: head-dim RMSNorm weights
     std::vector<float> postAttnNorm, postFfnNorm;  // FamilyDescription::postNorms
     WeightMatrix gate, up, down;  // fusedGateUp: `up` holds the gate rows then the up rows, no `gate`
+    // FamilyDescription::mixtureOfExperts (gate, up and down then empty): the router
+    // (ffn_gate_inp, one row of embd per expert) and the experts' matrices.
+    WeightMatrix router;
+    ExpertMatrices gateExperts, upExperts, downExperts;
 };
 
 struct MemoryEstimate {
@@ -157,6 +174,8 @@ private:
     [[noreturn]] void fail(const std::string& what) const;
     const GgufTensor& requireTensor(const std::string& name, std::vector<int64_t> dims) const;
     WeightMatrix matrix(const std::string& name, int64_t cols, int64_t rows) const;
+    ExpertMatrices expertMatrices(const std::string& name, int64_t cols, int64_t rows) const;
+    void readExperts(const std::string& prefix, LayerWeights& layer) const;
     std::vector<float> vectorTensor(const std::string& name, int64_t length) const;
 
     GgufFile file_;

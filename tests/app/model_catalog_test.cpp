@@ -43,6 +43,7 @@ TEST(ModelCatalog, EveryBundledEntryIsCompleteAndADownloadSource)
     ASSERT_NE(find(catalog, QStringLiteral("qwen2.5-7b-instruct-1m")), nullptr);
     EXPECT_TRUE(find(catalog, QStringLiteral("qwen3-8b"))->runs);
     EXPECT_TRUE(find(catalog, QStringLiteral("gemma-3-4b-it"))->runs);  // from the engine's own list
+    EXPECT_TRUE(find(catalog, QStringLiteral("qwen3-30b-a3b"))->runs);
 }
 
 TEST(ModelCatalog, ABookPastTheTrainedContextIsReadWithDcaAndItsCacheCounted)

@@ -100,7 +100,7 @@ std::string caseName(const ::testing::TestParamInfo<Case>& info)
 std::vector<Case> allCases()
 {
     std::vector<Case> cases;
-    for (const char* arch : {"llama", "qwen2", "qwen3", "phi3", "gemma3"})
+    for (const char* arch : {"llama", "qwen2", "qwen3", "qwen3moe", "phi3", "gemma3"})
         for (GgmlType type : allWeightTypes())
             cases.push_back({arch, type});
     return cases;
@@ -127,8 +127,12 @@ TEST_P(ForwardVsReference, PrefillAndDecodeMatchTheNaiveForwardPass)
     spec.seed = 7 + static_cast<uint64_t>(c.type);
     spec.tiedOutput = c.architecture == "qwen2" || c.architecture == "gemma3";  // as those files often do
     spec.ropeFreqs = c.architecture == "llama" && c.type == GgmlType::Q8_0;
-    if (c.architecture == "qwen3")  // Qwen3's heads are wider than embd / heads (key_length)
+    if (c.architecture == "qwen3" || c.architecture == "qwen3moe")  // heads wider than embd / heads (key_length)
         spec.headDim = kQuant ? 128 : 32;
+    if (c.architecture == "qwen3moe") {  // 8 experts, 3 per token: the 36 tokens use them all
+        spec.experts = 8;
+        spec.expertsUsed = 3;
+    }
     if (c.architecture == "phi3")  // LongRoPE; the prompt runs past the original context
         spec.longRopeOriginalContext = 16;
     const ModelFile file(spec, "ref");
@@ -139,18 +143,40 @@ TEST_P(ForwardVsReference, PrefillAndDecodeMatchTheNaiveForwardPass)
     const std::vector<int32_t> tokens = someTokens(promptLength, spec.vocab);
     const auto expected = reference.logits(tokens);
 
-    const auto prefill = batchLogits(*model, tokens, KvType::F16);
+    const bool floatWeights = c.type == GgmlType::F32 || c.type == GgmlType::F16 || c.type == GgmlType::BF16;
+    // A mixture of experts with quantized weights: each expert sees a few of the
+    // batch's tokens, fewer than kMatMulGemmMinTokens, so its products take the int8
+    // path (decode's tolerance); and a token whose router logits nearly tie at the
+    // k-th expert may choose another one after that rounding (a jump, not an error:
+    // seen at a margin of 0.025 with Q4_K), so only tokens whose margin is 0.08 or
+    // more are compared, at least half of them (the count is the reference's, the
+    // same on every machine).
+    const bool moe = model->family().mixtureOfExperts();
+    const bool int8Prefill = moe && !floatWeights;
+    auto compared = [&](std::size_t t) {
+        return !int8Prefill || reference.routingMargins()[t] >= 0.08;
+    };
+    int comparedTokens = 0;
     for (std::size_t t = 0; t < tokens.size(); ++t)
-        EXPECT_LT(relativeError(prefill[t], expected[t]), 2e-3) << "prefill token " << t;
+        comparedTokens += compared(t) ? 1 : 0;
+    EXPECT_GE(comparedTokens * 2, promptLength);
+
+    const auto prefill = batchLogits(*model, tokens, KvType::F16);
+    for (std::size_t t = 0; t < tokens.size(); ++t) {
+        if (compared(t)) {
+            EXPECT_LT(relativeError(prefill[t], expected[t]), int8Prefill ? 6e-2 : 2e-3) << "prefill token " << t;
+        }
+    }
 
     SessionOptions options;
     options.contextLength = promptLength;
     options.threads = 2;
     Session session(model, options);
-    const bool floatWeights = c.type == GgmlType::F32 || c.type == GgmlType::F16 || c.type == GgmlType::BF16;
     for (std::size_t t = 0; t < tokens.size(); ++t) {
         session.decode(tokens[t]);
-        EXPECT_LT(relativeError(session.logits(), expected[t]), floatWeights ? 2e-3 : 6e-2) << "decode token " << t;
+        if (compared(t)) {
+            EXPECT_LT(relativeError(session.logits(), expected[t]), floatWeights ? 2e-3 : 6e-2) << "decode token " << t;
+        }
     }
 }
 

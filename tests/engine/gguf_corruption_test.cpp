@@ -345,7 +345,7 @@ TEST(GgufCorruption, RandomDamageNeverCrashes)
 TEST(GgufCorruption, DamagedFamilyMetadataIsAModelErrorOrRuns)
 {
     std::mt19937 rng(1717);
-    for (const char* arch : {"llama", "qwen2", "qwen3", "phi3"}) {
+    for (const char* arch : {"llama", "qwen2", "qwen3", "phi3", "qwen3moe"}) {
         TinyModelSpec spec;
         spec.architecture = arch;
         spec.layers = 1;

@@ -3,7 +3,9 @@
 #include "engine/gguf/gguf.h"
 #include "engine/gguf/quant.h"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
 namespace folio::test {
@@ -23,6 +25,21 @@ std::vector<std::vector<float>> readMatrix(const GgufFile& file, const std::stri
     return m;
 }
 
+// A 3-D tensor [cols, rows, experts] as one matrix per expert.
+std::vector<std::vector<std::vector<float>>> readExperts(const GgufFile& file, const std::string& name)
+{
+    const GgufTensor* t = file.findTensor(name);
+    if (!t || t->dims.size() != 3)
+        throw std::runtime_error("reference: missing 3-D " + name);
+    const int64_t cols = t->dims[0], rows = t->dims[1], experts = t->dims[2];
+    const std::size_t bytes = rowBytes(t->type, cols);
+    std::vector<std::vector<std::vector<float>>> m(experts, std::vector<std::vector<float>>(rows, std::vector<float>(cols)));
+    for (int64_t e = 0; e < experts; ++e)
+        for (int64_t r = 0; r < rows; ++r)
+            dequantizeRow(t->type, t->data + (e * rows + r) * bytes, m[e][r].data(), cols);
+    return m;
+}
+
 std::vector<float> readVector(const GgufFile& file, const std::string& name)
 {
     const GgufTensor* t = file.findTensor(name);
@@ -39,11 +56,13 @@ ReferenceLlama::ReferenceLlama(const std::string& path, int contextLength)
 {
     const GgufFile file = GgufFile::open(path);
     const std::string arch = file.architecture();
-    neox_ = arch == "qwen2" || arch == "qwen3" || arch == "phi3" || arch == "gemma3";
+    neox_ = arch == "qwen2" || arch == "qwen3" || arch == "qwen3moe" || arch == "phi3" || arch == "gemma3";
     gemma_ = arch == "gemma3";
     embd_ = static_cast<int>(*file.getInt(arch + ".embedding_length"));
     layers_ = static_cast<int>(*file.getInt(arch + ".block_count"));
-    ff_ = static_cast<int>(*file.getInt(arch + ".feed_forward_length"));
+    ff_ = static_cast<int>(file.getInt(arch + ".feed_forward_length").value_or(0));
+    if (arch == "qwen3moe")
+        expertsUsed_ = static_cast<int>(*file.getInt(arch + ".expert_used_count"));
     heads_ = static_cast<int>(*file.getInt(arch + ".attention.head_count"));
     kvHeads_ = static_cast<int>(file.getInt(arch + ".attention.head_count_kv").value_or(heads_));
     headDim_ = static_cast<int>(file.getInt(arch + ".attention.key_length").value_or(embd_ / heads_));
@@ -97,6 +116,14 @@ ReferenceLlama::ReferenceLlama(const std::string& path, int contextLength)
             b.wv = readMatrix(file, p + "attn_v.weight");
         }
         b.wo = readMatrix(file, p + "attn_output.weight");
+        if (file.findTensor(p + "ffn_gate_inp.weight")) {  // qwen3moe
+            b.router = readMatrix(file, p + "ffn_gate_inp.weight");
+            b.gateExps = readExperts(file, p + "ffn_gate_exps.weight");
+            b.upExps = readExperts(file, p + "ffn_up_exps.weight");
+            b.downExps = readExperts(file, p + "ffn_down_exps.weight");
+            blocks_.push_back(std::move(b));
+            continue;
+        }
         b.up = readMatrix(file, p + "ffn_up.weight");
         if (file.findTensor(p + "ffn_gate.weight")) {
             b.gate = readMatrix(file, p + "ffn_gate.weight");
@@ -152,9 +179,66 @@ void ReferenceLlama::rope(std::vector<double>& head, int position, double base, 
     }
 }
 
+std::vector<double> ReferenceLlama::gatedFfn(const Matrix& gateW, const Matrix& upW, const Matrix& downW,
+                                             const std::vector<double>& xn) const
+{
+    std::vector<double> gate = times(gateW, xn);
+    const std::vector<double> up = times(upW, xn);
+    const double pi = std::acos(-1.0);
+    for (std::size_t i = 0; i < gate.size(); ++i) {
+        const double z = gate[i];
+        const double act = gemma_ ? 0.5 * z * (1.0 + std::tanh(std::sqrt(2.0 / pi) * (z + 0.044715 * z * z * z)))
+                                  : z / (1.0 + std::exp(-z));
+        gate[i] = act * up[i];
+    }
+    return times(downW, gate);
+}
+
+std::vector<double> ReferenceLlama::feedForward(const Layer& b, const std::vector<double>& xn, double& margin) const
+{
+    if (b.router.empty())
+        return gatedFfn(b.gate, b.up, b.down, xn);
+    const std::vector<double> logits = times(b.router, xn);
+    const int experts = static_cast<int>(logits.size());
+    double maximum = logits[0];
+    for (double l : logits)
+        maximum = std::max(maximum, l);
+    std::vector<double> p(experts);
+    double total = 0.0;
+    for (int e = 0; e < experts; ++e)
+        total += p[e] = std::exp(logits[e] - maximum);
+    for (double& v : p)
+        v /= total;
+    // The used largest, one at a time (the first of equals wins).
+    std::vector<bool> taken(experts, false);
+    std::vector<int> chosen;
+    double chosenTotal = 0.0;
+    for (int k = 0; k < expertsUsed_; ++k) {
+        int best = -1;
+        for (int e = 0; e < experts; ++e)
+            if (!taken[e] && (best < 0 || p[e] > p[best]))
+                best = e;
+        taken[best] = true;
+        chosen.push_back(best);
+        chosenTotal += p[best];
+    }
+    for (int e = 0; e < experts; ++e)
+        if (!taken[e])
+            margin = std::min(margin, logits[chosen.back()] - logits[e]);
+    std::vector<double> out(embd_, 0.0);
+    for (int e : chosen) {
+        const double weight = normalizeExperts_ ? p[e] / chosenTotal : p[e];
+        const std::vector<double> y = gatedFfn(b.gateExps[e], b.upExps[e], b.downExps[e], xn);
+        for (int i = 0; i < embd_; ++i)
+            out[i] += weight * y[i];
+    }
+    return out;
+}
+
 std::vector<std::vector<float>> ReferenceLlama::logits(const std::vector<int32_t>& tokens) const
 {
     const int n = static_cast<int>(tokens.size());
+    routingMargins_.assign(n, std::numeric_limits<double>::infinity());
     std::vector<std::vector<double>> x(n);
     for (int t = 0; t < n; ++t) {
         x[t].assign(embedding_.at(tokens[t]).begin(), embedding_.at(tokens[t]).end());
@@ -227,17 +311,7 @@ std::vector<std::vector<float>> ReferenceLlama::logits(const std::vector<int32_t
                 o = rmsNorm(o, b.postAttnNorm);
             for (int i = 0; i < embd_; ++i)
                 x[t][i] += o[i];
-            const std::vector<double> xn = rmsNorm(x[t], b.ffnNorm);
-            std::vector<double> gate = times(b.gate, xn);
-            const std::vector<double> up = times(b.up, xn);
-            const double pi = std::acos(-1.0);
-            for (int i = 0; i < ff_; ++i) {
-                const double z = gate[i];
-                const double act = gemma_ ? 0.5 * z * (1.0 + std::tanh(std::sqrt(2.0 / pi) * (z + 0.044715 * z * z * z)))
-                                          : z / (1.0 + std::exp(-z));
-                gate[i] = act * up[i];
-            }
-            std::vector<double> down = times(b.down, gate);
+            std::vector<double> down = feedForward(b, rmsNorm(x[t], b.ffnNorm), routingMargins_[t]);
             if (!b.postFfnNorm.empty())
                 down = rmsNorm(down, b.postFfnNorm);
             for (int i = 0; i < embd_; ++i)

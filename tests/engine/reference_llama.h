@@ -1,4 +1,4 @@
-// A naive forward pass of the supported families (llama, qwen2, qwen3, phi3, gemma3) written for clarity, the ground truth for the
+// A naive forward pass of the supported families (llama, qwen2, qwen3, qwen3moe, phi3, gemma3) written for clarity, the ground truth for the
 // engine's forward pass. It shares nothing with the engine's forward code: weights
 // are dequantized to float once (quant.h's scalar dequantizeRow), every product is
 // a plain loop in double, attention is a full softmax over all previous positions,
@@ -9,6 +9,12 @@
 // with ffn = down(gelu_tanh(gate) * up); layer l global when (l + 1) % 6 == 0 (RoPE
 // base rope.freq_base, linear rope.scaling.factor), the others local: a query at p
 // sees keys p - W < q <= p (W = attention.sliding_window), RoPE base 10000, unscaled.
+//
+// qwen3moe, from its definition: qwen3 whose FFN is a mixture of experts, token by
+// token: p = softmax(router xn) over all expert_count experts, the expert_used_count
+// largest p (ties to the lower index), renormalised to sum 1, and the output
+// sum_e p_e down_e(silu(gate_e xn) * up_e xn), with expert e the e-th matrix of the
+// 3-D ffn_{gate,up,down}_exps tensors.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +34,12 @@ public:
 
     int vocab() const { return vocab_; }
 
+    // Mixture of experts: per token of the last logits() call, the smallest gap over
+    // the layers between the router logits of the last chosen expert and the first
+    // one left out (+infinity for a dense model). Where it is small, the rounding of
+    // quantized activations can choose another expert: a discontinuity, not an error.
+    const std::vector<double>& routingMargins() const { return routingMargins_; }
+
     // Attention through an explicit relative-position matrix: query i scores key j
     // as <R(q_i, M(i, j)), k_j> (RoPE depends only on the difference of the two
     // positions). Plain RoPE is M(i, j) = i - j; Dual Chunk Attention builds its own
@@ -35,12 +47,26 @@ public:
     // only: a gemma3 local layer always rotates at each token's index.
     void setRelativePositions(std::function<int(int i, int j)> matrix) { relative_ = std::move(matrix); }
 
+    // Routing other than the file's (tests that show a wrong one changes the output):
+    // `used` experts per token, their weights renormalised or left as probabilities.
+    void setExpertRouting(int used, bool normalize)
+    {
+        expertsUsed_ = used;
+        normalizeExperts_ = normalize;
+    }
+
 private:
     using Matrix = std::vector<std::vector<float>>;  // [row][col]
     struct Layer {
         std::vector<float> attnNorm, ffnNorm, bq, bk, bv, qNorm, kNorm, postAttnNorm, postFfnNorm;
         Matrix wq, wk, wv, wo, gate, up, down;
+        Matrix router;                                   // qwen3moe: one row per expert
+        std::vector<Matrix> gateExps, upExps, downExps;  // [expert][row][col]
     };
+    // The FFN of one normalised token: dense, or the mixture of experts.
+    std::vector<double> feedForward(const Layer& b, const std::vector<double>& xn, double& margin) const;
+    std::vector<double> gatedFfn(const Matrix& gate, const Matrix& up, const Matrix& down,
+                                 const std::vector<double>& xn) const;
 
     std::vector<double> rmsNorm(const std::vector<double>& x, const std::vector<float>& w) const;
     // Per-head RMSNorm (qwen3's q/k norm) when w is present; otherwise nothing.
@@ -61,6 +87,9 @@ private:
     std::vector<float> outputNorm_;
     std::vector<Layer> blocks_;
     std::function<int(int, int)> relative_;
+    int expertsUsed_ = 0;
+    bool normalizeExperts_ = true;
+    mutable std::vector<double> routingMargins_;
 };
 
 } // namespace folio::test

@@ -6,7 +6,10 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <functional>
+#include <optional>
 #include <stdexcept>
+#include <thread>
 #include <unistd.h>
 
 namespace folio::test {
@@ -30,33 +33,68 @@ private:
     uint64_t state_;
 };
 
+// A large tensor's rows, each from its own generator (seeded by the tensor's name
+// and the row), so that the cores can share them.
+void fillLarge(const std::string& name, uint64_t seed, GgmlType type, int64_t cols, int64_t rows, float bound,
+               uint8_t* out)
+{
+    const uint64_t nameHash = std::hash<std::string>{}(name);
+    const std::size_t rowSize = rowBytes(type, cols);
+    const int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    std::vector<std::thread> workers;
+    for (int w = 0; w < threads; ++w)
+        workers.emplace_back([&, w] {
+            std::vector<float> row(cols);
+            for (int64_t r = w; r < rows; r += threads) {
+                Random random(seed ^ nameHash ^ (static_cast<uint64_t>(r) * 0x9E3779B97F4A7C15ull));
+                for (float& v : row)
+                    v = random.uniform(bound);
+                quantizeRow(type, row.data(), out + r * rowSize, cols);
+            }
+        });
+    for (std::thread& worker : workers)
+        worker.join();
+}
+
 class ModelWriter {
 public:
     ModelWriter(const TinyModelSpec& spec) : spec_(spec), random_(spec.seed) {}
 
-    // A rows x cols matrix with variance ~1/cols entries, so activations stay O(1).
-    void matrix(const std::string& name, int64_t cols, int64_t rows, float bound = 0.0f)
+    // A rows x cols matrix with variance ~1/cols entries, so activations stay O(1);
+    // with experts > 0 a 3-D tensor of that many such matrices. `type` overrides the
+    // spec's type (itself overridden by spec.tensorTypes).
+    void matrix(const std::string& name, int64_t cols, int64_t rows, float bound = 0.0f, int64_t experts = 0,
+                std::optional<GgmlType> type = std::nullopt)
     {
         if (skip(name))
             return;
         if (bound == 0.0f)
             bound = std::sqrt(3.0f / static_cast<float>(cols));
-        GgmlType type = spec_.type;
+        GgmlType chosen = type.value_or(spec_.type);
         for (const auto& [tensor, override] : spec_.tensorTypes)
             if (tensor == name)
-                type = override;
-        const std::size_t rowSize = rowBytes(type, cols);
-        std::vector<uint8_t> data(rowSize * rows);
-        std::vector<float> row(cols);
-        for (int64_t r = 0; r < rows; ++r) {
-            for (float& v : row)
-                v = random_.uniform(bound);
-            quantizeRow(type, row.data(), data.data() + r * rowSize, cols);
-        }
+                chosen = override;
         std::vector<int64_t> dims{cols, rows};
         if (name == spec_.wrongShapeTensor)
             dims = {rows, cols};
-        writer.addTensor(name, type, dims, data.data(), data.size());
+        if (experts > 0)
+            dims.push_back(experts);
+        const int64_t allRows = rows * std::max<int64_t>(experts, 1);
+        if (cols * allRows >= (int64_t{1} << 24)) {
+            writer.addTensor(name, chosen, dims, [=, seed = spec_.seed](uint8_t* out, std::size_t) {
+                fillLarge(name, seed, chosen, cols, allRows, bound, out);
+            });
+            return;
+        }
+        const std::size_t rowSize = rowBytes(chosen, cols);
+        std::vector<uint8_t> data(rowSize * allRows);
+        std::vector<float> row(cols);
+        for (int64_t r = 0; r < allRows; ++r) {
+            for (float& v : row)
+                v = random_.uniform(bound);
+            quantizeRow(chosen, row.data(), data.data() + r * rowSize, cols);
+        }
+        writer.addTensor(name, chosen, dims, data.data(), data.size());
     }
 
     // An F32 vector around `center` (norm weights near 1, biases near 0).
@@ -129,6 +167,7 @@ TinyModelSpec kQuantSpec(const std::string& architecture, GgmlType type)
     spec.type = type;
     spec.embd = 256;
     spec.feedForward = 256;
+    spec.expertFeedForward = 256;
     spec.heads = 4;
     spec.kvHeads = 2;
     return spec;
@@ -146,6 +185,18 @@ TinyModelSpec gemma3Spec(GgmlType type)
     spec.ropeFreqBase = 300.0f;  // fast rotations, so a wrong base or position shows
     spec.stringKeys = {{"gemma3.rope.scaling.type", "linear"}};
     spec.floatKeys = {{"gemma3.rope.scaling.factor", 2.0f}};
+    return spec;
+}
+
+TinyModelSpec qwen3moeSpec(GgmlType type)
+{
+    TinyModelSpec spec;
+    spec.architecture = "qwen3moe";
+    spec.type = type;
+    spec.headDim = 32;
+    spec.experts = 8;
+    spec.expertsUsed = 3;
+    spec.expertFeedForward = 32;
     return spec;
 }
 
@@ -173,6 +224,11 @@ std::string writeTinyModel(const TinyModelSpec& spec, const std::string& path)
     w.setF32(arch + ".attention.layer_norm_rms_epsilon", arch == "llama" ? 1e-5f : 1e-6f);
     if (spec.slidingWindow > 0)
         w.setU32(arch + ".attention.sliding_window", spec.slidingWindow);
+    if (arch == "qwen3moe") {
+        w.setU32(arch + ".expert_count", spec.experts);
+        w.setU32(arch + ".expert_used_count", spec.expertsUsed);
+        w.setU32(arch + ".expert_feed_forward_length", spec.expertFeedForward);
+    }
     for (const auto& [key, value] : spec.stringKeys)
         w.setString(key, value);
     for (const auto& [key, value] : spec.floatKeys)
@@ -227,7 +283,7 @@ std::string writeTinyModel(const TinyModelSpec& spec, const std::string& path)
             m.vector(p + "attn_k.bias", kvWidth, 0.0f, 0.5f);
             m.vector(p + "attn_v.bias", kvWidth, 0.0f, 0.5f);
         }
-        if (arch == "qwen3" || arch == "gemma3") {  // RMSNorm weights per head, shared by the heads
+        if (arch == "qwen3" || arch == "qwen3moe" || arch == "gemma3") {  // RMSNorm weights per head, shared by the heads
             m.vector(p + "attn_q_norm.weight", headDim, 1.0f, 0.3f);
             m.vector(p + "attn_k_norm.weight", headDim, 1.0f, 0.3f);
         }
@@ -235,6 +291,13 @@ std::string writeTinyModel(const TinyModelSpec& spec, const std::string& path)
         if (arch == "gemma3")  // the converter's 1 + w: plain RMSNorm weights near 1
             m.vector(p + "post_attention_norm.weight", spec.embd, 1.0f, 0.2f);
         m.vector(p + "ffn_norm.weight", spec.embd, 1.0f, 0.2f);
+        if (arch == "qwen3moe") {  // router rows of embd per expert; experts [cols, rows, experts]
+            m.matrix(p + "ffn_gate_inp.weight", spec.embd, spec.experts, 0.0f, 0, GgmlType::F32);
+            m.matrix(p + "ffn_gate_exps.weight", spec.embd, spec.expertFeedForward, 0.0f, spec.experts);
+            m.matrix(p + "ffn_up_exps.weight", spec.embd, spec.expertFeedForward, 0.0f, spec.experts);
+            m.matrix(p + "ffn_down_exps.weight", spec.expertFeedForward, spec.embd, 0.0f, spec.experts);
+            continue;
+        }
         if (fused) {
             m.matrix(p + "ffn_up.weight", spec.embd, 2 * spec.feedForward);
         } else {

@@ -109,6 +109,29 @@ private slots:
         QVERIFY2(value(dialog, "planFits").startsWith(QStringLiteral("cannot plan:")), qPrintable(value(dialog, "planFits")));
     }
 
+    // A mixture of experts shows the parameters a token runs next to the total.
+    void aMixtureOfExpertsShowsItsActiveParameters()
+    {
+        ModelSettings settings;
+        settings.modelPath = QString::fromStdString(
+            test::writeTinyModel(test::qwen3moeSpec(), m_dir.filePath(QStringLiteral("moe.gguf")).toStdString()));
+        settings.save();
+        ModelManagerDialog dialog;
+        QSignalSpy inspected(&dialog, &ModelManagerDialog::modelInspected);
+        dialog.setDocument(m_document);
+        QVERIFY(waitInspected(dialog, inspected));
+        QVERIFY(dialog.model());
+        QCOMPARE(value(dialog, "metaArchitecture"), QStringLiteral("qwen3moe"));
+        const QString parameters = value(dialog, "metaParameters");
+        const QString expected = QStringLiteral("%1 (%2 active per token)")
+                                     .arg(ModelSummary::parameterText(dialog.model()->totalParameters()),
+                                          ModelSummary::parameterText(dialog.model()->activeParameters()));
+        QCOMPARE(parameters, expected);
+        QVERIFY(dialog.model()->activeParameters() < dialog.model()->totalParameters());
+        settings.modelPath = m_model;
+        settings.save();
+    }
+
     void remembersSettingsBetweenRuns()
     {
         {

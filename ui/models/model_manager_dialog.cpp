@@ -286,7 +286,7 @@ void ModelManagerDialog::setSettings(const ModelSettings& s)
     if (!path.isEmpty())
         inspect(path);
     else
-        m_status->setText(tr("No model chosen. Choose a GGUF file (Llama, Qwen2, Qwen3, Phi-3 or Gemma 3 family), or answer with a server."));
+        m_status->setText(tr("No model chosen. Choose a GGUF file (Llama, Qwen2, Qwen3, Qwen3-MoE, Phi-3 or Gemma 3 family), or answer with a server."));
 }
 
 ModelSettings ModelManagerDialog::settings() const
@@ -382,7 +382,12 @@ void ModelManagerDialog::onInspected()
                           + tr("This is not the model chosen before: %1.").arg(result.changed));
     setValue("metaName", s.name);
     setValue("metaArchitecture", s.architecture);
-    setValue("metaParameters", m_model ? ModelSummary::parameterText(s.parameters) : QString());
+    setValue("metaParameters", !m_model ? QString()
+                               : s.activeParameters < s.parameters
+                                   ? tr("%1 (%2 active per token)")
+                                         .arg(ModelSummary::parameterText(s.parameters),
+                                              ModelSummary::parameterText(s.activeParameters))
+                                   : ModelSummary::parameterText(s.parameters));
     setValue("metaShape", s.shape);
     setValue("metaTensorTypes", s.tensorTypes);
     setValue("metaContext", m_model ? tr("%1 tokens").arg(locale.toString(s.trainedContext)) : QString());

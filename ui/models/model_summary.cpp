@@ -31,6 +31,7 @@ ModelSummary ModelSummary::of(const Model& model)
     for (const auto& [name, count] : types)
         typeList << QStringLiteral("%1 × %2").arg(QString::fromStdString(name).toUpper()).arg(count);
     s.tensorTypes = typeList.join(QStringLiteral(", "));
+    s.activeParameters = qint64(model.activeParameters());
     s.trainedContext = p.contextLength;
     s.rope = QStringLiteral("%1, base %2, %3 dims%4")
                  .arg(p.ropeNeox ? QStringLiteral("NeoX") : QStringLiteral("normal"))

@@ -18,6 +18,7 @@ struct ModelSummary {
     QString name;            // general.name, else the file name
     QString architecture;
     qint64 parameters = 0;
+    qint64 activeParameters = 0;  // per token: fewer than parameters for a mixture of experts
     qint64 fileBytes = 0;
     QString tensorTypes;     // "Q4_0 × 154, F32 × 45"
     int trainedContext = 0;
