@@ -52,6 +52,8 @@ TinyModelSpec familySpec(const std::string& family)
 {
     if (family == "gemma3")
         return gemma3Spec();
+    if (family == "qwen3moe")
+        return qwen3moeSpec();
     TinyModelSpec spec;
     spec.architecture = family;
     if (family == "phi3")
@@ -66,10 +68,11 @@ TEST(FamilyFuzz, OddIntegerKeysLoadOrAreRefusedWithAReason)
     const std::vector<std::string> keys = {
         "block_count", "embedding_length", "feed_forward_length", "context_length", "attention.head_count",
         "attention.head_count_kv", "attention.key_length", "attention.value_length", "rope.dimension_count",
-        "attention.sliding_window", "rope.scaling.original_context_length",
+        "attention.sliding_window", "rope.scaling.original_context_length", "expert_count", "expert_used_count",
+        "expert_feed_forward_length",
     };
     const std::vector<uint32_t> values = {0, 1, 3, 7, 1u << 20, 0x7FFFFFFFu, 0xFFFFFFFFu};
-    for (const std::string& family : {"llama", "qwen3", "phi3", "gemma3"}) {
+    for (const std::string& family : {"llama", "qwen3", "qwen3moe", "phi3", "gemma3"}) {
         Outcome outcome;
         for (const std::string& key : keys)
             for (const uint32_t value : values) {
@@ -93,7 +96,7 @@ TEST(FamilyFuzz, OddFloatKeysLoadOrAreRefusedWithAReason)
     };
     const float inf = std::numeric_limits<float>::infinity();
     const std::vector<float> values = {0.0f, -1.0f, 1e-30f, 1e30f, inf, -inf, std::nanf("")};
-    for (const std::string& family : {"llama", "qwen3", "phi3", "gemma3"}) {
+    for (const std::string& family : {"llama", "qwen3", "qwen3moe", "phi3", "gemma3"}) {
         Outcome outcome;
         for (const std::string& key : keys)
             for (const float value : values) {
