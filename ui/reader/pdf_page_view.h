@@ -59,6 +59,13 @@ public:
     double evidenceStrength(int page) const { return m_evidence.value(page); }
 
     QImage renderedImage() const { return m_images.value(m_page).image; }   // the current page (tests)
+    // The current page's image is drawn at the zoom now chosen (not one kept, scaled,
+    // from an earlier zoom until the new one is ready).
+    bool currentPageSharp() const
+    {
+        const auto it = m_images.constFind(m_page);
+        return it != m_images.cend() && qFuzzyCompare(it->dpi, renderDpi());
+    }
     QRect pageRect(int page) const { return m_pageRects.value(page); }      // on the canvas
     QList<int> renderedPages() const;                                         // those holding an image
 
