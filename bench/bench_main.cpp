@@ -181,7 +181,7 @@ int main(int argc, char** argv)
         "       folio-bench passkey --model FILE [--lengths 1x,2x,4x,8x,16x,32x] [--methods none,pi,ntk,yarn,dca]\n"
         "                           [--samples 50] [--depths 0.05,0.25,0.5,0.75,0.95] [--filler TEXT]\n"
         "                           [--dca-temperature K] [--dca-chunk C] [--dca-window W] [--by-depth yes]\n"
-        "                           [--tasks passkey|all|passkey,cabinet,...] [--seed S] [--threads T] [--shared-document yes]\n"
+        "                           [--tasks passkey|all|passkey,cabinet,...] [--seed S] [--threads T] [--shared-document yes] [--show-wrong yes]\n"
         "       folio-bench resume --model FILE --doc FILE [--n 16] [--threads T] [--db PATH] [folio-cli context options]\n"
         "       folio-bench evidence --model FILE [--docs 24] [--chars 8000] [--page-chars 1000] [--filler TEXT]\n"
         "       folio-bench server --model FILE [--prompt 512] [--gen 128] [--doc 1536] [--question 24] [--threads T]\n"

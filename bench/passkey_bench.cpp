@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <time.h>
 
@@ -47,6 +48,24 @@ struct Cell {
     double tokens = 0;  // summed prompt lengths
     double seconds = 0, cpu = 0;
     std::vector<int> correctAtDepth, promptsAtDepth;
+    std::map<std::string, std::pair<int, int>> byKind;  // correct, prompts
+    std::vector<std::string> wrong;                      // "kind@depth: 'got' (expected 'x')"
+    void add(bool ok, const std::string& kind, double depth, std::size_t depthIndex, const std::string& got,
+             const std::string& expected, double promptTokens)
+    {
+        correct += ok;
+        ++prompts;
+        tokens += promptTokens;
+        correctAtDepth[depthIndex] += ok;
+        ++promptsAtDepth[depthIndex];
+        byKind[kind].first += ok;
+        ++byKind[kind].second;
+        if (!ok) {
+            char at[32];
+            std::snprintf(at, sizeof at, "@%.2f", depth);
+            wrong.push_back(kind + at + ": '" + got + "' (expected '" + expected + "')");
+        }
+    }
 };
 
 } // namespace
@@ -63,6 +82,7 @@ int runPasskeyBench(const Options& options)
     const int dcaChunk = std::stoi(option(options, "dca-chunk", "0"));     // 0: the model's default
     const int dcaWindow = std::stoi(option(options, "dca-window", "-1"));  // < 0: the model's default
     const bool shared = option(options, "shared-document", "no") == "yes";
+    const bool showWrong = option(options, "show-wrong", "no") == "yes";
     std::vector<double> depths;
     for (const std::string& d : parseWords(option(options, "depths", "0.05,0.25,0.5,0.75,0.95")))
         depths.push_back(std::stod(d));
@@ -115,12 +135,9 @@ int runPasskeyBench(const Options& options)
                     const test::SharedDocumentPrompt prompt = task.makeShared(lengths[l], facts, rng);
                     const std::vector<std::string> answers = task.answer(prompt, o);
                     for (std::size_t q = 0; q < prompt.questions.size(); ++q) {
-                        const bool ok = answers[q] == prompt.questions[q].answer;
-                        cell.correct += ok;
-                        cell.correctAtDepth[depthIndex[q]] += ok;
-                        ++cell.promptsAtDepth[depthIndex[q]];
-                        ++cell.prompts;
-                        cell.tokens += double(prompt.document.size() + prompt.questions[q].suffix.size());
+                        const auto& question = prompt.questions[q];
+                        cell.add(answers[q] == question.answer, question.kind, question.depth, depthIndex[q], answers[q],
+                                 question.answer, double(prompt.document.size() + question.suffix.size()));
                     }
                 }
             } else {
@@ -128,12 +145,8 @@ int runPasskeyBench(const Options& options)
                     const std::size_t d = static_cast<std::size_t>(s) % depths.size();
                     const std::string& kind = kinds[(static_cast<std::size_t>(s) / depths.size()) % kinds.size()];
                     const test::PasskeyPrompt prompt = task.make(lengths[l], depths[d], rng, kind);
-                    const bool ok = task.answer(prompt, o) == prompt.answer;
-                    cell.correct += ok;
-                    cell.correctAtDepth[d] += ok;
-                    ++cell.promptsAtDepth[d];
-                    ++cell.prompts;
-                    cell.tokens += double(prompt.tokens.size());
+                    const std::string got = task.answer(prompt, o);
+                    cell.add(got == prompt.answer, kind, depths[d], d, got, prompt.answer, double(prompt.tokens.size()));
                 }
             }
             cell.seconds = secondsSince(start);
@@ -144,6 +157,9 @@ int runPasskeyBench(const Options& options)
             std::printf("%-6s %8d %5dx %4d/%-4d %7.1f%%  %-15s %9.0f %9.1f %9.1f\n", methods[m].c_str(), lengths[l],
                         lengths[l] / trained, cell.correct, cell.prompts, 100.0 * cell.correct / cell.prompts, ci,
                         cell.tokens / cell.prompts, cell.seconds, cell.cpu);
+            if (showWrong)
+                for (const std::string& w : cell.wrong)
+                    std::printf("    wrong: %s\n", w.c_str());
             std::fflush(stdout);
         }
     }
@@ -164,6 +180,13 @@ int runPasskeyBench(const Options& options)
                 std::printf("  depth %.2f:", depths[d]);
                 for (const Cell& cell : cells[m])
                     std::printf(" %3d/%-3d", cell.correctAtDepth[d], cell.promptsAtDepth[d]);
+                std::printf("\n");
+            }
+            std::printf("%s by task kind (correct / prompts):\n", methods[m].c_str());
+            for (const std::string& kind : kinds) {
+                std::printf("  %-10s  ", kind.c_str());
+                for (Cell& cell : cells[m])
+                    std::printf(" %3d/%-3d", cell.byKind[kind].first, cell.byKind[kind].second);
                 std::printf("\n");
             }
         }
