@@ -7,6 +7,7 @@
 //   folio-bench long --model FILE [--tokens 4096,16384,32768] [--methods plain,dca] [--kv f16,q8_0] [--threads T]
 //   folio-bench passkey --model FILE [--lengths 1x,2x,4x,8x] [--methods none,pi,ntk,yarn,dca] [--samples 50] [--tasks all]
 //   folio-bench resume --model FILE --doc FILE [context options]   (built with app/: restore vs read again)
+//   folio-bench resume --document FILE [--model FILE] [--threads T]  (built with app/: the whole-book demo, measured)
 //   folio-bench evidence --model FILE [--docs 24] [--chars 8000]      (built with app/: evidence pages per layer)
 //   folio-bench server --model FILE [--prompt 512] [--gen 128] [--doc 1536] [--threads T] [--repeats 3] [--server PATH]
 //                                                                     (built with app/: folio-server vs the engine here)
@@ -42,6 +43,7 @@ namespace folio::bench {
 int runEvidenceBenchMain(int argc, char** argv);  // bench/app_evidence_bench.cpp
 int runServerBenchMain(int argc, char** argv);    // bench/app_server_bench.cpp (folio-server vs this process)
 int runScanModelsBenchMain(int argc, char** argv);  // bench/app_scan_bench.cpp
+int runResumeBookBenchMain(int argc, char** argv);  // bench/app_resume_book_bench.cpp (resume --document)
 }
 #endif
 #ifdef FOLIO_BENCH_HAS_UI
@@ -217,8 +219,9 @@ int main(int argc, char** argv)
         "       folio-bench passkey --model FILE [--lengths 1x,2x,4x,8x,16x,32x] [--methods none,pi,ntk,yarn,dca]\n"
         "                           [--samples 50] [--depths 0.05,0.25,0.5,0.75,0.95] [--filler TEXT]\n"
         "                           [--dca-temperature K] [--dca-chunk C] [--dca-window W] [--by-depth yes]\n"
-        "                           [--tasks passkey|all|passkey,cabinet,...] [--seed S] [--threads T]\n"
+        "                           [--tasks passkey|all|passkey,cabinet,...] [--seed S] [--threads T] [--shared-document yes] [--show-wrong yes]\n"
         "       folio-bench resume --model FILE --doc FILE [--n 16] [--threads T] [--db PATH] [folio-cli context options]\n"
+        "       folio-bench resume --document BOOK [--model FILE] [--threads T] [--db PATH]   (read, reopen, six questions)\n"
         "       folio-bench evidence --model FILE [--docs 24] [--chars 8000] [--page-chars 1000] [--filler TEXT]\n"
         "       folio-bench server --model FILE [--prompt 512] [--gen 128] [--doc 1536] [--question 24] [--threads T]\n"
         "                          [--repeats 3] [--server PATH]\n"
@@ -241,6 +244,8 @@ int main(int argc, char** argv)
                 return folio::bench::runServerBenchMain(argc, argv);
             if (command == "scan-models")
                 return folio::bench::runScanModelsBenchMain(argc, argv);
+            if (command == "resume" && std::find(argv + 2, argv + argc, std::string("--document")) != argv + argc)
+                return folio::bench::runResumeBookBenchMain(argc, argv);
             return command == "resume" ? folio::cli::runBenchResumeMain(argc, argv)
                                        : folio::bench::runEvidenceBenchMain(argc, argv);
 #else

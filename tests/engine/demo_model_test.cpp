@@ -86,4 +86,30 @@ TEST_F(DemoModel, FailsAtEightTimesItsTrainingLengthWithPlainRope)
     EXPECT_LE(correct(8, "none") * 10, kPrompts * 3);  // <= 30%
 }
 
+// folio-bench passkey --shared-document yes: one document with a fact of every kind,
+// read once, each question after it in its own prompt, answers as each whole prompt
+// read on its own gives them (the same tokens; only the prefill's batches differ).
+TEST_F(DemoModel, SharedDocumentAnswersAsSeparatePrompts)
+{
+    const int trained = model_->params().contextLength;
+    std::mt19937 rng(77u);
+    std::vector<std::pair<std::string, double>> facts;
+    for (std::size_t k = 0; k < test::PasskeyTask::kinds().size(); ++k)
+        facts.emplace_back(test::PasskeyTask::kinds()[k], 0.1 + 0.15 * double(k));
+    const test::SharedDocumentPrompt shared = task_->makeShared(4 * trained, facts, rng);
+    ASSERT_EQ(shared.questions.size(), facts.size());
+    EXPECT_LE(shared.longestPrompt(), 4 * trained);
+    const SessionOptions dca = test::passkeyMethodOptions("dca", 4 * trained, trained);
+    const std::vector<std::string> answers = task_->answer(shared, dca);
+    int right = 0;
+    for (std::size_t q = 0; q < shared.questions.size(); ++q) {
+        test::PasskeyPrompt whole;
+        whole.tokens = shared.document;
+        whole.tokens.insert(whole.tokens.end(), shared.questions[q].suffix.begin(), shared.questions[q].suffix.end());
+        EXPECT_EQ(answers[q], task_->answer(whole, dca)) << shared.questions[q].kind;
+        right += answers[q] == shared.questions[q].answer;
+    }
+    EXPECT_GE(right, 5) << "of 6 at 4x with DCA";
+}
+
 } // namespace

@@ -46,12 +46,15 @@ PasskeyTask::PasskeyTask(std::shared_ptr<const Model> model, std::string filler)
     if (filler_.size() < 1000)
         throw std::invalid_argument("passkey: the filler text is too short");
     paragraphStarts_.push_back(0);
+    allParagraphStarts_.push_back(0);
     for (std::size_t i = filler_.find("\n\n"); i != std::string::npos; i = filler_.find("\n\n", i + 2)) {
         std::size_t start = i + 2;
         while (start < filler_.size() && std::isspace(static_cast<unsigned char>(filler_[start])))
             ++start;
         if (start < filler_.size() / 2)  // leave room for long prompts from any start
             paragraphStarts_.push_back(start);
+        if (start < filler_.size())
+            allParagraphStarts_.push_back(start);
     }
     const std::string sample = filler_.substr(0, 20000);
     charsPerToken_ = double(sample.size()) / std::max<std::size_t>(1, model_->tokenizer().encode(sample, false, false).size());
@@ -162,37 +165,43 @@ const std::vector<std::string>& PasskeyTask::kinds()
     return all;
 }
 
-PasskeyPrompt PasskeyTask::make(int maxTokens, double depth, std::mt19937& rng, const std::string& kind) const
+std::size_t PasskeyTask::drawStart(double chars, std::mt19937& rng) const
 {
-    PasskeyPrompt prompt;
-    prompt.depth = depth;
-    prompt.kind = kind;
-    const PlantedFact fact = makePlantedFact(kind, rng);
-    prompt.answer = fact.answer;
-    const std::string& needle = fact.needle;
-    const std::string& question = fact.question;
-    const std::size_t start = paragraphStarts_[std::uniform_int_distribution<std::size_t>(0, paragraphStarts_.size() - 1)(rng)];
-    const Tokenizer& tok = model_->tokenizer();
-    const int overhead = static_cast<int>(tok.encode(chatPrompt(needle, question), tok.addBosByDefault(), true).size());
-    double chars = std::max(0.0, (maxTokens - overhead) * charsPerToken_);
-    for (int attempt = 0; attempt < 40; ++attempt) {
-        std::string document = fillerAt(start, static_cast<std::size_t>(chars));
-        // The needle goes at the first sentence start at or after depth * length.
-        auto startsSentence = [&](std::size_t j) {
-            if (j == 0 || std::isspace(static_cast<unsigned char>(document[j]))
-                || !std::isspace(static_cast<unsigned char>(document[j - 1])))
-                return false;
-            std::size_t k = j;  // one past the last character before the white space
-            while (k > 0 && std::isspace(static_cast<unsigned char>(document[k - 1])))
-                --k;
-            if (k == 0)
-                return false;
-            if (sentenceEnd(document[k - 1]))
-                return true;
-            if (document[k - 1] == '"' || document[k - 1] == '\'')
-                return k >= 2 && sentenceEnd(document[k - 2]);
-            return k >= 4 && closingQuote(document, k - 3) && sentenceEnd(document[k - 4]);
-        };
+    // Prompts that fit after every start in the first half draw from those (as ever);
+    // longer ones (a whole-novel filler at 1,024x) from the starts that leave room for
+    // them, else from the filler's start (the prompt is then shorter than asked).
+    if (double(paragraphStarts_.back()) + chars <= double(filler_.size()))
+        return paragraphStarts_[std::uniform_int_distribution<std::size_t>(0, paragraphStarts_.size() - 1)(rng)];
+    std::size_t fitting = 0;
+    while (fitting < allParagraphStarts_.size() && double(allParagraphStarts_[fitting]) + chars <= double(filler_.size()))
+        ++fitting;
+    if (fitting <= 1)
+        return 0;
+    return allParagraphStarts_[std::uniform_int_distribution<std::size_t>(0, fitting - 1)(rng)];
+}
+
+std::string PasskeyTask::plantedDocument(std::size_t start, double chars,
+                                         const std::vector<std::pair<std::string, double>>& needles) const
+{
+    std::string document = fillerAt(start, static_cast<std::size_t>(chars));
+    // Each needle goes at the first sentence start at or after depth * length.
+    auto startsSentence = [&](std::size_t j) {
+        if (j == 0 || std::isspace(static_cast<unsigned char>(document[j]))
+            || !std::isspace(static_cast<unsigned char>(document[j - 1])))
+            return false;
+        std::size_t k = j;  // one past the last character before the white space
+        while (k > 0 && std::isspace(static_cast<unsigned char>(document[k - 1])))
+            --k;
+        if (k == 0)
+            return false;
+        if (sentenceEnd(document[k - 1]))
+            return true;
+        if (document[k - 1] == '"' || document[k - 1] == '\'')
+            return k >= 2 && sentenceEnd(document[k - 2]);
+        return k >= 4 && closingQuote(document, k - 3) && sentenceEnd(document[k - 4]);
+    };
+    std::vector<std::size_t> offsets;
+    for (const auto& [needle, depth] : needles) {
         std::size_t at = 0;
         if (depth > 0.0) {
             at = std::string::npos;
@@ -202,11 +211,37 @@ PasskeyPrompt PasskeyTask::make(int maxTokens, double depth, std::mt19937& rng, 
                     break;
                 }
         }
-        if (at == std::string::npos)
-            document += " " + needle;
-        else
-            document.insert(at, needle + " ");
-        prompt.tokens = tok.encode(chatPrompt(document, question), tok.addBosByDefault(), true);
+        offsets.push_back(at);
+    }
+    // Insert from the back so that the offsets found in the filler stay valid; needles
+    // at one offset keep their order; those with no sentence start after are appended.
+    std::vector<std::size_t> order(needles.size());
+    for (std::size_t i = 0; i < order.size(); ++i)
+        order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return offsets[a] < offsets[b]; });
+    for (auto it = order.rbegin(); it != order.rend(); ++it)
+        if (offsets[*it] != std::string::npos)
+            document.insert(offsets[*it], needles[*it].first + " ");
+    for (std::size_t i : order)
+        if (offsets[i] == std::string::npos)
+            document += " " + needles[i].first;
+    return document;
+}
+
+PasskeyPrompt PasskeyTask::make(int maxTokens, double depth, std::mt19937& rng, const std::string& kind) const
+{
+    PasskeyPrompt prompt;
+    prompt.depth = depth;
+    prompt.kind = kind;
+    const PlantedFact fact = makePlantedFact(kind, rng);
+    prompt.answer = fact.answer;
+    const Tokenizer& tok = model_->tokenizer();
+    const int overhead = static_cast<int>(tok.encode(chatPrompt(fact.needle, fact.question), tok.addBosByDefault(), true).size());
+    double chars = std::max(0.0, (maxTokens - overhead) * charsPerToken_);
+    const std::size_t start = drawStart(chars, rng);
+    for (int attempt = 0; attempt < 40; ++attempt) {
+        const std::string document = plantedDocument(start, chars, {{fact.needle, depth}});
+        prompt.tokens = tok.encode(chatPrompt(document, fact.question), tok.addBosByDefault(), true);
         const int excess = static_cast<int>(prompt.tokens.size()) - maxTokens;
         if (excess <= 0)
             return prompt;
@@ -217,11 +252,80 @@ PasskeyPrompt PasskeyTask::make(int maxTokens, double depth, std::mt19937& rng, 
     throw std::runtime_error("passkey: cannot fit a prompt in " + std::to_string(maxTokens) + " tokens");
 }
 
-std::string PasskeyTask::answer(const PasskeyPrompt& prompt, SessionOptions options) const
+int SharedDocumentPrompt::longestPrompt() const
 {
-    options.contextLength = static_cast<int>(prompt.tokens.size()) + 17;
-    Session session(model_, options);
-    session.prefill(prompt.tokens);
+    std::size_t suffix = 0;
+    for (const Question& q : questions)
+        suffix = std::max(suffix, q.suffix.size());
+    return static_cast<int>(document.size() + suffix);
+}
+
+SharedDocumentPrompt PasskeyTask::makeShared(int maxTokens, const std::vector<std::pair<std::string, double>>& facts,
+                                             std::mt19937& rng) const
+{
+    if (facts.empty())
+        throw std::invalid_argument("passkey: a shared document needs at least one fact");
+    std::vector<PlantedFact> planted;
+    std::vector<std::pair<std::string, double>> needles;
+    std::string allNeedles, longestQuestion;
+    for (const auto& [kind, depth] : facts) {
+        planted.push_back(makePlantedFact(kind, rng));
+        needles.emplace_back(planted.back().needle, depth);
+        allNeedles += (allNeedles.empty() ? "" : " ") + planted.back().needle;
+        if (planted.back().question.size() > longestQuestion.size())
+            longestQuestion = planted.back().question;
+    }
+    const Tokenizer& tok = model_->tokenizer();
+    const int overhead = static_cast<int>(tok.encode(chatPrompt(allNeedles, longestQuestion), tok.addBosByDefault(), true).size());
+    double chars = std::max(0.0, (maxTokens - overhead) * charsPerToken_);
+    const std::size_t start = drawStart(chars, rng);
+    for (int attempt = 0; attempt < 40; ++attempt) {
+        const std::string document = plantedDocument(start, chars, needles);
+        SharedDocumentPrompt prompt;
+        for (std::size_t i = 0; i < planted.size(); ++i) {
+            const std::string whole = chatPrompt(document, planted[i].question);
+            const std::size_t at = whole.find(document);
+            if (at == std::string::npos)
+                throw std::logic_error("passkey: the chat template changed the document");
+            // Split after the blank line that follows the document: the pre-tokenizers
+            // keep a sentence's last mark and the newlines after it in one piece.
+            std::size_t end = at + document.size();
+            if (whole.compare(end, 2, "\n\n") == 0)
+                end += 2;
+            if (i == 0) {
+                prompt.document = tok.encode(whole.substr(0, end), tok.addBosByDefault(), true);
+                if (static_cast<int>(prompt.document.size()) + 64 > maxTokens)  // no room for any question
+                    break;
+            }
+            SharedDocumentPrompt::Question q;
+            q.suffix = tok.encode(whole.substr(end), false, true);
+            q.answer = planted[i].answer;
+            q.kind = facts[i].first;
+            q.depth = facts[i].second;
+            if (i == 0) {
+                // The split must not change the tokens (checked on the first question;
+                // the others differ only after the split).
+                std::vector<int32_t> joined = prompt.document;
+                joined.insert(joined.end(), q.suffix.begin(), q.suffix.end());
+                if (joined != tok.encode(whole, tok.addBosByDefault(), true))
+                    throw std::runtime_error("passkey: the document and its question tokenize differently apart");
+            }
+            prompt.questions.push_back(std::move(q));
+        }
+        const int excess = (prompt.questions.size() == planted.size() ? prompt.longestPrompt()
+                                                                        : static_cast<int>(prompt.document.size()) + 64)
+                           - maxTokens;
+        if (excess <= 0)
+            return prompt;
+        chars -= (excess + 2) * charsPerToken_;
+        if (chars <= 0)
+            break;
+    }
+    throw std::runtime_error("passkey: cannot fit a shared document in " + std::to_string(maxTokens) + " tokens");
+}
+
+std::string PasskeyTask::greedyAnswer(Session& session) const
+{
     SamplerParams greedy;
     greedy.temperature = 0.0f;
     Sampler sampler(greedy);
@@ -237,6 +341,30 @@ std::string PasskeyTask::answer(const PasskeyPrompt& prompt, SessionOptions opti
             text.resize(at);
     }
     return strip(text);
+}
+
+std::string PasskeyTask::answer(const PasskeyPrompt& prompt, SessionOptions options) const
+{
+    options.contextLength = static_cast<int>(prompt.tokens.size()) + 17;
+    Session session(model_, options);
+    session.prefill(prompt.tokens);
+    return greedyAnswer(session);
+}
+
+std::vector<std::string> PasskeyTask::answer(const SharedDocumentPrompt& prompt, SessionOptions options) const
+{
+    options.contextLength = prompt.longestPrompt() + 17;
+    Session session(model_, options);
+    const int documentEnd = static_cast<int>(prompt.document.size());
+    session.prefill(prompt.document);
+    std::vector<std::string> answers;
+    for (const SharedDocumentPrompt::Question& q : prompt.questions) {
+        if (session.position() > documentEnd)
+            session.truncate(documentEnd);
+        session.prefill(q.suffix);
+        answers.push_back(greedyAnswer(session));
+    }
+    return answers;
 }
 
 SessionOptions passkeyMethodOptions(const std::string& method, int tokens, int trainedLength, float dcaTemperature)
