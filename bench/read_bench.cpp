@@ -2,9 +2,9 @@
 // context planner's choice: Dual Chunk Attention past the trained length, its
 // default KV type), with where the time goes (weights, attention, the rest),
 // tokens/s by position and the peak resident memory. It runs in a child process so
-// that the peak RSS is its own. The per-batch times are fitted as a + b * position
-// (the weights cost the same per token; attention grows with the keys each query
-// sees) to project documents longer than the one read.
+// that the peak RSS is its own. Longer documents are projected from the totals (the
+// weights' time grows with N, attention's with N^2), beside a fit of the per-batch
+// times as a + b * position.
 #include "bench/bench_util.h"
 
 #include "engine/attention/attention.h"
@@ -102,14 +102,18 @@ std::string readOnce(const std::string& path, const SessionOptions& options, int
         begin = batches[i].end;
         sum = Batch{};
     }
+    // Projection: the weights and the rest cost the same per token, attention grows
+    // with the query-key pairs (N^2 / 2 under DCA as under plain attention). Totals,
+    // not the per-batch fit, so that a change of the machine's load mid-run counts less.
     const auto [a, b] = fitPerToken(batches);
     for (int n : {32768, 65536, 100000}) {
         if (n <= tokens)
             continue;
-        const double seconds = a * n + b * 0.5 * static_cast<double>(n) * n;
-        std::snprintf(line, sizeof line, "  projection (not measured) for %d tokens: %.1f min, from the fit %.3g s + "
-                                         "%.3g s x position per token\n",
-                      n, seconds / 60.0, a, b);
+        const double ratio = static_cast<double>(n) / tokens;
+        const double seconds = (weights + rest) * ratio + attention * ratio * ratio;
+        std::snprintf(line, sizeof line, "  projection (not measured) for %d tokens: %.1f min (weights and rest x %.2f, "
+                                         "attention x %.2f; a + b x position fit: %.1f min)\n",
+                      n, seconds / 60.0, ratio, ratio * ratio, (a * n + b * 0.5 * static_cast<double>(n) * n) / 60.0);
         out << line;
     }
     return out.str();
