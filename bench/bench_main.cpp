@@ -5,6 +5,7 @@
 //                          [--arch llama|qwen2|qwen3|qwen3moe|phi3|gemma3] [--layers N]
 //   folio-bench forward --model FILE [--prompt N] [--gen M] [--threads T] [--batch B] [--kv f16|q8_0|q4_0|f32]
 //   folio-bench long --model FILE [--tokens 4096,16384,32768] [--methods plain,dca] [--kv f16,q8_0] [--threads T]
+//   folio-bench read --model FILE [--tokens 32768] [--threads T] [--rows 8]   (one document as the planner reads it)
 //   folio-bench passkey --model FILE [--lengths 1x,2x,4x,8x] [--methods none,pi,ntk,yarn,dca] [--samples 50] [--tasks all]
 //   folio-bench resume --model FILE --doc FILE [context options]   (built with app/: restore vs read again)
 //   folio-bench resume --document FILE [--model FILE] [--threads T]  (built with app/: the whole-book demo, measured)
@@ -54,6 +55,7 @@ int runChatRenderBenchMain(int argc, char** argv);  // bench/ui_chat_bench.cpp (
 
 namespace folio::bench {
 int runLongBench(const Options& options);
+int runReadBench(const Options& options);  // bench/read_bench.cpp
 int runPasskeyBench(const Options& options);
 int runModelBench(const Options& options);
 } // namespace folio::bench
@@ -220,6 +222,7 @@ int main(int argc, char** argv)
         "                           [--samples 50] [--depths 0.05,0.25,0.5,0.75,0.95] [--filler TEXT]\n"
         "                           [--dca-temperature K] [--dca-chunk C] [--dca-window W] [--by-depth yes]\n"
         "                           [--tasks passkey|all|passkey,cabinet,...] [--seed S] [--threads T] [--shared-document yes] [--show-wrong yes]\n"
+        "       folio-bench read --model FILE [--tokens 32768] [--method dca] [--threads T] [--batch 512] [--rows 8]\n"
         "       folio-bench resume --model FILE --doc FILE [--n 16] [--threads T] [--db PATH] [folio-cli context options]\n"
         "       folio-bench resume --document BOOK [--model FILE] [--threads T] [--db PATH]   (read, reopen, six questions)\n"
         "       folio-bench evidence --model FILE [--docs 24] [--chars 8000] [--page-chars 1000] [--filler TEXT]\n"
@@ -264,6 +267,8 @@ int main(int argc, char** argv)
             return makeModel(options);
         if (command == "forward")
             return forward(options);
+        if (command == "read")
+            return folio::bench::runReadBench(options);
         if (command == "long")
             return runLongBench(options);
         if (command == "passkey")

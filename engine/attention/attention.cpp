@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <stdexcept>
@@ -36,6 +37,15 @@ private:
 };
 } // namespace
 
+int bf16AttentionMinKeys()
+{
+    static const int keys = [] {
+        const char* env = std::getenv("FOLIO_ATTENTION");
+        return env && std::strcmp(env, "bf16") == 0 ? 0 : kBf16AttentionMinKeys;
+    }();
+    return keys;
+}
+
 AttentionCounters attentionCounters()
 {
     return {static_cast<double>(attentionNanoseconds.load()) * 1e-9, static_cast<double>(attentionFlops.load())};
@@ -47,9 +57,14 @@ void resetAttentionCounters()
     attentionFlops = 0;
 }
 
-AttentionAccumulator::AttentionAccumulator(int headDim, SimdLevel level)
-    : headDim_(headDim), kernels_(&kernels::attentionKernelsFor(level))
+AttentionAccumulator::AttentionAccumulator(int headDim, SimdLevel level, kernels::AttentionProducts products)
+    : headDim_(headDim), level_(level), kernels_(&kernels::attentionKernelsFor(level, products))
 {
+}
+
+void AttentionAccumulator::setProducts(kernels::AttentionProducts products)
+{
+    kernels_ = &kernels::attentionKernelsFor(level_, products);
 }
 
 void AttentionAccumulator::reset(int rows)
@@ -58,7 +73,8 @@ void AttentionAccumulator::reset(int rows)
     max_.assign(rows, kNegativeInfinity);
     sum_.assign(rows, 0.0f);
     acc_.assign(static_cast<std::size_t>(rows) * headDim_, 0.0f);
-    scratch_.resize(kernels::attentionScratchFloats(rows, headDim_));
+    scratch_.resize(std::max(kernels::attentionScratchFloats(rows, headDim_),
+                             kernels_->range ? kernels::attentionRangeScratchFloats(rows, headDim_) : 0));
     visible_.resize(rows);
     hidden_.resize(rows);
 }
@@ -66,6 +82,10 @@ void AttentionAccumulator::reset(int rows)
 void AttentionAccumulator::add(const KvCache& cache, int layer, int kvHead, const float* queries, int keyBegin,
                                int keyEnd, const int* lastKey, float scale, const int* firstKey)
 {
+    if (kernels_->range && headDim_ % 32 == 0 && (cache.type() == KvType::F16 || cache.type() == KvType::F32)) {
+        addRanges(cache, layer, kvHead, queries, keyBegin, keyEnd, lastKey, scale, firstKey);
+        return;
+    }
     constexpr int kKeyTile = kernels::kAttentionKeyTile;
     kernels::AttentionTile tile;
     tile.queries = queries;
@@ -105,6 +125,48 @@ void AttentionAccumulator::add(const KvCache& cache, int layer, int kvHead, cons
     }
 }
 
+void AttentionAccumulator::addRanges(const KvCache& cache, int layer, int kvHead, const float* queries,
+                                     int keyBegin, int keyEnd, const int* lastKey, float scale, const int* firstKey)
+{
+    kernels::AttentionRange range;
+    range.queries = queries;
+    range.rows = rows_;
+    range.headDim = headDim_;
+    range.halfRows = cache.type() == KvType::F16;
+    range.scale = scale;
+    range.max = max_.data();
+    range.sum = sum_.data();
+    range.acc = acc_.data();
+    range.scratch = scratch_.data();
+    range.last = lastKey ? visible_.data() : nullptr;
+    range.first = firstKey ? hidden_.data() : nullptr;
+    for (int begin = keyBegin; begin < keyEnd; begin += range.keyCount) {
+        // A run never crosses a ring's wrap: its rows are consecutive.
+        range.keyCount = std::min(keyEnd - begin, cache.contiguousRows(layer, begin));
+        // Bounds relative to the run; skip a run no row sees any key of.
+        bool seen = false;
+        for (int r = 0; r < rows_; ++r) {
+            const int last = lastKey ? std::min(lastKey[r] - begin, range.keyCount - 1) : range.keyCount - 1;
+            const int first = firstKey ? std::max(firstKey[r] - begin, 0) : 0;
+            visible_[r] = last;
+            hidden_[r] = first;
+            seen = seen || first <= last;
+        }
+        if (!seen)
+            continue;
+        // Keys the causal bound cuts off at the end are not read at all.
+        int lastSeen = -1;
+        for (int r = 0; r < rows_; ++r)
+            lastSeen = std::max(lastSeen, visible_[r]);
+        const int count = range.keyCount;
+        range.keyCount = lastSeen + 1;
+        range.keys = cache.keyRow(layer, kvHead, begin);
+        range.values = cache.valueRow(layer, kvHead, begin);
+        kernels_->range(range);
+        range.keyCount = count;
+    }
+}
+
 void AttentionAccumulator::output(int row, float* out) const
 {
     const float* acc = unnormalised(row);
@@ -118,13 +180,15 @@ float AttentionAccumulator::logSumExp(int row) const
     return sum_[row] > 0.0f ? max_[row] + std::log(sum_[row]) : kNegativeInfinity;
 }
 
-CausalAttention::CausalAttention(const AttentionShape& shape, int threads, SimdLevel level) : shape_(shape)
+CausalAttention::CausalAttention(const AttentionShape& shape, int threads, SimdLevel level,
+                                 kernels::AttentionProducts products)
+    : shape_(shape), products_(products)
 {
     if (shape.heads <= 0 || shape.kvHeads <= 0 || shape.heads % shape.kvHeads != 0 || shape.headDim <= 0)
         throw std::invalid_argument("attention: head counts must be positive and heads a multiple of KV heads");
     const int group = shape.heads / shape.kvHeads;
     threads = std::max(threads, 1);
-    perThread_.assign(threads, AttentionAccumulator(shape.headDim, level));
+    perThread_.assign(threads, AttentionAccumulator(shape.headDim, level, products));
     // Room for the three query rotations of Dual Chunk Attention.
     rowsPerThread_.assign(threads, std::vector<float>(3 * static_cast<std::size_t>(kQueryTile) * group * shape.headDim));
     limitsPerThread_.assign(threads, std::vector<int>(static_cast<std::size_t>(kQueryTile) * group));
@@ -194,6 +258,9 @@ void CausalAttention::run(const KvCache& cache, int layer, const AttentionQuerie
     if (keySplits > 1)
         partials_.resize(static_cast<std::size_t>(baseItems) * keySplits * rowsPerItem * partialRow);
     const float* variantQueries[3] = {queries.intra, queries.successive, queries.inter};
+    const kernels::AttentionProducts products = keySpan >= bf16AttentionMinKeys()
+                                                    ? products_
+                                                    : kernels::AttentionProducts::Float32;
 
     const int items = baseItems * keySplits;
     pool.parallelFor(items, [&](int64_t begin, int64_t end, int thread) {
@@ -232,6 +299,7 @@ void CausalAttention::run(const KvCache& cache, int layer, const AttentionQuerie
                                       {0, std::max(0, chunkStart - chunk)}};
             const int splitBegin = keyFloor + split * splitLength;
             const int splitEnd = std::min(totalKeys, splitBegin + splitLength);
+            acc.setProducts(products);
             acc.reset(rowCount);
             for (int v = 0; v < variants; ++v) {
                 const int keyBegin = std::max(ranges[v][0], splitBegin);
@@ -339,6 +407,7 @@ void CausalAttention::observeDecode(const KvCache& cache, int layer, const Atten
                                 variantQueries[v] + static_cast<std::size_t>(kvHead * group + g) * headDim,
                                 sizeof(float) * headDim);
             for (int p = 0; p < pieceCount; ++p) {
+                acc.setProducts(kernels::AttentionProducts::Float32);
                 acc.reset(group);
                 for (int v = 0; v < variants; ++v) {
                     const int keyBegin = std::max(pieces_[p].first, variantRange[v][0]);

@@ -27,6 +27,8 @@ namespace folio {
 class ThreadPool;
 namespace kernels {
 struct AttentionKernels;
+enum class AttentionProducts;
+AttentionProducts defaultAttentionProducts();
 }
 
 // Optional listener for decode steps (a single new query): how each query head's
@@ -55,11 +57,16 @@ struct AttentionShape {
 class AttentionAccumulator {
 public:
     // level: which tile kernel (tests compare them); clamped to what the CPU runs.
-    explicit AttentionAccumulator(int headDim, SimdLevel level = activeSimdLevel());
+    // products: FP32 or BF16 score and value products (attention_kernels.h; BF16 only
+    // where the CPU has it, the default unless FOLIO_ATTENTION=fp32).
+    explicit AttentionAccumulator(int headDim, SimdLevel level = activeSimdLevel(),
+                                  kernels::AttentionProducts products = kernels::defaultAttentionProducts());
 
     // Starts `rows` empty rows (running max -inf, sum 0, output 0).
     void reset(int rows);
     int rows() const { return rows_; }
+    // Switches the products (for the next reset(); same SIMD level).
+    void setProducts(kernels::AttentionProducts products);
 
     // Adds keys [keyBegin, keyEnd) of (layer, kvHead) to every row. `queries` holds
     // rows() vectors of headDim floats, contiguous. lastKey (optional) bounds each row
@@ -78,7 +85,12 @@ public:
     const float* unnormalised(int row) const { return &acc_[static_cast<std::size_t>(row) * headDim_]; }
 
 private:
+    // add() through the kernel's whole-range entry (runs up to a ring's wrap).
+    void addRanges(const KvCache& cache, int layer, int kvHead, const float* queries, int keyBegin, int keyEnd,
+                   const int* lastKey, float scale, const int* firstKey);
+
     int headDim_;
+    SimdLevel level_;
     const kernels::AttentionKernels* kernels_;
     int rows_ = 0;
     std::vector<float> max_, sum_, acc_;
@@ -102,13 +114,22 @@ struct AttentionQueries {
     int window = 0;
 };
 
+// BF16 products (where asked for and the CPU has them) serve runs whose queries see at
+// least this many keys: there attention is a large part of the time. Shorter runs, and
+// the observer's pass (exact shares), keep FP32 products: their cost is the weights'.
+inline constexpr int kBf16AttentionMinKeys = 2048;
+// kBf16AttentionMinKeys, or 0 with FOLIO_ATTENTION=bf16 (BF16 at every length, to
+// measure its accuracy); FOLIO_ATTENTION=fp32 turns BF16 off (attention_kernels.h).
+int bf16AttentionMinKeys();
+
 // Causal attention of `count` new queries in slots [firstSlot, firstSlot + count):
 // query t sees cache slots [0, firstSlot + t]. queries/out: token t, head h at
 // [t * stride + h * headDim]. Parallel over KV heads and query tiles; a decode step
 // over a long cache is split along the keys and merged by log-sum-exp.
 class CausalAttention {
 public:
-    CausalAttention(const AttentionShape& shape, int threads, SimdLevel level = activeSimdLevel());
+    CausalAttention(const AttentionShape& shape, int threads, SimdLevel level = activeSimdLevel(),
+                    kernels::AttentionProducts products = kernels::defaultAttentionProducts());
     void run(const KvCache& cache, int layer, const float* queries, int queryStride, int count, int firstSlot,
              float* out, int outStride, ThreadPool& pool);
     // The general form: query ranges as AttentionQueries describes (slot = position).
@@ -126,6 +147,7 @@ private:
 
     static constexpr int kQueryTile = 16;  // tokens per work item (times the GQA group in rows)
     AttentionShape shape_;
+    kernels::AttentionProducts products_;
     std::vector<AttentionAccumulator> perThread_;
     std::vector<std::vector<float>> rowsPerThread_;
     std::vector<std::vector<int>> limitsPerThread_, firstsPerThread_;

@@ -37,8 +37,42 @@ inline int attentionScratchFloats(int rows, int headDim)
     return 2 * kAttentionKeyTile * headDim + rows * kAttentionKeyTile;
 }
 
+// A whole contiguous key range at once, for kernels whose working layout differs
+// from the row-major state (the BF16 kernel keeps rows in vector lanes: it converts
+// queries and state once per range, not once per tile). F16 or F32 rows only, a
+// head dimension that is a multiple of 32.
+struct AttentionRange {
+    const float* queries = nullptr;  // rows x headDim, contiguous
+    int rows = 0;
+    int headDim = 0;
+    const void* keys = nullptr;      // keyCount consecutive cache rows from the range's first key
+    const void* values = nullptr;
+    bool halfRows = true;            // F16 rows, else F32
+    int keyCount = 0;
+    const int* last = nullptr;       // optional, per row: key j (from 0) counts only if j <= last[r]
+    const int* first = nullptr;      // optional, per row: and only if j >= first[r]
+    float scale = 0.0f;
+    float* max = nullptr;            // per row running state, as in AttentionTile
+    float* sum = nullptr;
+    float* acc = nullptr;
+    float* scratch = nullptr;        // attentionRangeScratchFloats(rows, headDim) floats
+};
+
+int attentionRangeScratchFloats(int rows, int headDim);
+
+// How the score and value products are taken. Float32: FP32 inputs, FP32 FMA (the
+// reference precision). BFloat16: queries, keys, values and probabilities rounded to
+// BF16 (8-bit significand), products summed in FP32 by vdpbf16ps, FP32 online
+// softmax; twice the arithmetic rate where the CPU has AVX512_BF16.
+enum class AttentionProducts { Float32, BFloat16 };
+
+// BFloat16 unless FOLIO_ATTENTION=fp32 is set (read once): the engine's default, which
+// CausalAttention applies to runs over many keys only (kBf16AttentionMinKeys, attention.h).
+AttentionProducts defaultAttentionProducts();
+
 struct AttentionKernels {
     void (*tile)(const AttentionTile& tile);
+    void (*range)(const AttentionRange& range);  // nullptr: the caller loops tiles
     // x[i] = exp(x[i]) for x <= 0 (what the softmax needs); 0 below about -87.3.
     void (*expNonPositive)(float* x, int n);
     // gate[i] = silu(gate[i]) * up[i], the FFN's SwiGLU gate, on the same exp: with
@@ -49,6 +83,10 @@ struct AttentionKernels {
 const AttentionKernels& scalarAttentionKernels();
 const AttentionKernels& avx2AttentionKernels();    // only with AVX2+FMA+F16C
 const AttentionKernels& avx512AttentionKernels();  // only with the Avx512 level
-const AttentionKernels& attentionKernelsFor(SimdLevel level);  // level clamped to the CPU
+const AttentionKernels& avx512Bf16AttentionKernels();  // only with Avx512 and AVX512_BF16
+// Level clamped to the CPU; BFloat16 products only where the CPU has them (else FP32).
+const AttentionKernels& attentionKernelsFor(SimdLevel level,
+                                            AttentionProducts products = defaultAttentionProducts());
+bool attentionHasBf16Products(SimdLevel level);  // whether BFloat16 would take effect at this level
 
 } // namespace folio::kernels

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 
@@ -87,14 +88,41 @@ void scalarSwiGlu(float* gate, const float* up, int n)
 
 const AttentionKernels& scalarAttentionKernels()
 {
-    static const AttentionKernels kernels{scalarTile, scalarExp, scalarSwiGlu};
+    static const AttentionKernels kernels{scalarTile, nullptr, scalarExp, scalarSwiGlu};
     return kernels;
 }
 
-const AttentionKernels& attentionKernelsFor(SimdLevel level)
+int attentionRangeScratchFloats(int rows, int headDim)
+{
+    // attention_bf16_avx512.cpp's buffers: rows padded to 16 lanes times (transposed
+    // queries, output, scores, probability pairs, five per-row values), plus a key and
+    // a value tile.
+    const int padded = (rows + 15) / 16 * 16;
+    return padded * (headDim / 2 + headDim + kAttentionKeyTile + kAttentionKeyTile / 2 + 5)
+           + kAttentionKeyTile * headDim;
+}
+
+AttentionProducts defaultAttentionProducts()
+{
+    static const AttentionProducts products = [] {
+        const char* env = std::getenv("FOLIO_ATTENTION");
+        return env && std::strcmp(env, "fp32") == 0 ? AttentionProducts::Float32 : AttentionProducts::BFloat16;
+    }();
+    return products;
+}
+
+bool attentionHasBf16Products(SimdLevel level)
+{
+    return clampSimdLevel(level) == SimdLevel::Avx512 && cpuFeatures().avx512bf16;
+}
+
+const AttentionKernels& attentionKernelsFor(SimdLevel level, AttentionProducts products)
 {
     switch (clampSimdLevel(level)) {
-    case SimdLevel::Avx512: return avx512AttentionKernels();
+    case SimdLevel::Avx512:
+        if (products == AttentionProducts::BFloat16 && attentionHasBf16Products(level))
+            return avx512Bf16AttentionKernels();
+        return avx512AttentionKernels();
     case SimdLevel::Avx2: return avx2AttentionKernels();
     case SimdLevel::Scalar: break;
     }

@@ -9,6 +9,8 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <cstddef>
@@ -335,11 +337,30 @@ void matMulByInt8Gemm(SimdLevel level, GgmlType type, const void* W, int64_t row
     });
 }
 
+std::atomic<uint64_t> matrixNanoseconds{0};
+
+// Adds the wall time of one call to matrixNanoseconds when it goes out of scope.
+class MatrixTimer {
+public:
+    MatrixTimer() : start_(std::chrono::steady_clock::now()) {}
+    ~MatrixTimer()
+    {
+        matrixNanoseconds += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start_).count();
+    }
+
+private:
+    std::chrono::steady_clock::time_point start_;
+};
+
 } // namespace
+
+double matrixSeconds() { return static_cast<double>(matrixNanoseconds.load()) * 1e-9; }
+void resetMatrixSeconds() { matrixNanoseconds = 0; }
 
 void matVecAt(SimdLevel level, GgmlType type, const void* W, int64_t rows, int64_t cols, const float* x, float* y,
               ThreadPool* pool)
 {
+    const MatrixTimer timer;
     checkShape(type, rows, cols);
     matMulByRows(level, type, W, rows, cols, x, 1, y, pool);
 }
@@ -347,6 +368,7 @@ void matVecAt(SimdLevel level, GgmlType type, const void* W, int64_t rows, int64
 void matMulAt(SimdLevel level, GgmlType type, const void* W, int64_t rows, int64_t cols, const float* X, int64_t n,
               float* Y, ThreadPool* pool)
 {
+    const MatrixTimer timer;
     checkShape(type, rows, cols);
     if (n <= 0 || rows == 0)
         return;
@@ -365,6 +387,7 @@ void matMulAt(SimdLevel level, GgmlType type, const void* W, int64_t rows, int64
 
 void matVecShared(const MatVecTarget* targets, int count, int64_t cols, const float* x, ThreadPool* pool)
 {
+    const MatrixTimer timer;
     const SimdLevel level = activeSimdLevel();
     const kernels::DotKernels& dots = kernels::dotKernelsFor(level);
     std::optional<Activations> byKind[3];  // ActivationKind Float, Q8, Q8K

@@ -57,4 +57,9 @@ void matVecAt(SimdLevel level, GgmlType type, const void* W, int64_t rows, int64
 void matMulAt(SimdLevel level, GgmlType type, const void* W, int64_t rows, int64_t cols,
               const float* X, int64_t n, float* Y, ThreadPool* pool);
 
+// Wall time of every matVec / matVecShared / matMul call of the process (the
+// weights' share of a forward pass), for benchmarks.
+double matrixSeconds();
+void resetMatrixSeconds();
+
 } // namespace folio

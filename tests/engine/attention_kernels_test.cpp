@@ -13,6 +13,7 @@
 #include <cmath>
 #include <limits>
 #include <random>
+#include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -192,6 +193,132 @@ TEST(AttentionKernels, EveryLevelMatchesTheScalarTile)
     }
 }
 
+float roundToBf16(float x) { return bf16ToFp32(fp32ToBf16(x)); }
+
+struct RangeCase {
+    int rows, headDim, keys;
+    bool half, freshState, causal, window;
+};
+
+// The BF16 whole-range kernel against the scalar tile kernel fed the same BF16-rounded
+// queries (times the scale), keys and values: what is left is FP32 summation order,
+// exp (< 1e-6), and the probabilities' own rounding to BF16 (2^-9 relative each). The
+// output is a convex combination whose weights are those rounded probabilities over
+// their rounded sum, so it moves by at most 2 * 2^-9 of the largest |value| (the old
+// state's normalised output counts as a value): the bound is that plus float noise.
+TEST(AttentionKernels, Bf16RangeMatchesTheScalarTilesWithinBf16Rounding)
+{
+    if (!kernels::attentionHasBf16Products(SimdLevel::Avx512))
+        GTEST_SKIP() << "this CPU has no AVX512_BF16";
+    std::mt19937 rng(11);
+    const RangeCase cases[] = {
+        {1, 64, 1, true, true, false, false},     {8, 64, 63, true, true, true, false},
+        {16, 64, 64, false, false, false, false}, {37, 64, 65, true, false, true, false},
+        {128, 64, 700, true, true, true, false},  {20, 32, 200, true, false, false, true},
+        {5, 128, 129, false, true, true, true},   {128, 64, 1000, true, false, true, true},
+    };
+    const float minusInfinity = -std::numeric_limits<float>::infinity();
+    for (const RangeCase& c : cases) {
+        const int d = c.headDim;
+        const float scale = 1.0f / std::sqrt(static_cast<float>(d));
+        const std::size_t kv = static_cast<std::size_t>(c.keys) * d;
+        std::vector<float> queries = randomFloats(rng, static_cast<std::size_t>(c.rows) * d, -2.0f, 2.0f);
+        std::vector<float> keys = randomFloats(rng, kv, -2.0f, 2.0f), values = randomFloats(rng, kv, -1.0f, 1.0f);
+        std::vector<uint16_t> halfKeys(kv), halfValues(kv);
+        std::vector<float> roundedKeys(kv), roundedValues(kv), roundedQueries(queries.size());
+        for (std::size_t i = 0; i < kv; ++i) {
+            halfKeys[i] = fp32ToFp16(keys[i]);
+            halfValues[i] = fp32ToFp16(values[i]);
+            roundedKeys[i] = roundToBf16(c.half ? fp16ToFp32(halfKeys[i]) : keys[i]);
+            roundedValues[i] = roundToBf16(c.half ? fp16ToFp32(halfValues[i]) : values[i]);
+        }
+        for (std::size_t i = 0; i < queries.size(); ++i)
+            roundedQueries[i] = roundToBf16(queries[i] * scale);
+        // Causal bounds reach from before the range to past it; windows start inside it.
+        std::vector<int> last(c.rows), first(c.rows);
+        for (int r = 0; r < c.rows; ++r) {
+            last[r] = (r * 37) % (c.keys + 20) - 10;
+            first[r] = c.window ? (r * 13) % (c.keys + 5) - 3 : 0;
+        }
+        std::vector<float> state(2 * c.rows + static_cast<std::size_t>(c.rows) * d);
+        for (int r = 0; r < c.rows; ++r) {
+            state[r] = c.freshState ? minusInfinity : 0.5f * (r % 5) - 1.0f;
+            state[c.rows + r] = c.freshState ? 0.0f : 3.0f + r;
+        }
+        if (!c.freshState) {
+            const std::vector<float> acc = randomFloats(rng, static_cast<std::size_t>(c.rows) * d, -3.0f, 3.0f);
+            std::copy(acc.begin(), acc.end(), state.begin() + 2 * c.rows);
+        }
+        // Reference: scalar tiles of 64 keys, visible/hidden per tile from last/first.
+        std::vector<float> expected = state;
+        std::vector<float> scratch(kernels::attentionScratchFloats(c.rows, d));
+        std::vector<int> visible(c.rows), hidden(c.rows);
+        for (int j0 = 0; j0 < c.keys; j0 += kernels::kAttentionKeyTile) {
+            kernels::AttentionTile tile;
+            tile.queries = roundedQueries.data();
+            tile.rows = c.rows;
+            tile.headDim = d;
+            tile.keys = &roundedKeys[static_cast<std::size_t>(j0) * d];
+            tile.values = &roundedValues[static_cast<std::size_t>(j0) * d];
+            tile.halfRows = false;
+            tile.tileKeys = std::min(kernels::kAttentionKeyTile, c.keys - j0);
+            for (int r = 0; r < c.rows; ++r) {
+                visible[r] = c.causal ? std::min(tile.tileKeys, last[r] - j0 + 1) : tile.tileKeys;
+                hidden[r] = c.window ? std::max(0, first[r] - j0) : 0;
+            }
+            tile.visible = visible.data();
+            tile.hidden = hidden.data();
+            tile.scale = 1.0f;
+            tile.max = expected.data();
+            tile.sum = expected.data() + c.rows;
+            tile.acc = expected.data() + 2 * c.rows;
+            tile.scratch = scratch.data();
+            kernels::scalarAttentionKernels().tile(tile);
+        }
+        std::vector<float> got = state;
+        std::vector<float> rangeScratch(kernels::attentionRangeScratchFloats(c.rows, d), std::nanf(""));
+        kernels::AttentionRange range;
+        range.queries = queries.data();
+        range.rows = c.rows;
+        range.headDim = d;
+        range.keys = c.half ? static_cast<const void*>(halfKeys.data()) : keys.data();
+        range.values = c.half ? static_cast<const void*>(halfValues.data()) : values.data();
+        range.halfRows = c.half;
+        range.keyCount = c.keys;
+        range.last = c.causal ? last.data() : nullptr;
+        range.first = c.window ? first.data() : nullptr;
+        range.scale = scale;
+        range.max = got.data();
+        range.sum = got.data() + c.rows;
+        range.acc = got.data() + 2 * c.rows;
+        range.scratch = rangeScratch.data();
+        kernels::avx512Bf16AttentionKernels().range(range);
+
+        for (int r = 0; r < c.rows; ++r) {
+            const std::string where = "rows " + std::to_string(c.rows) + " d " + std::to_string(d) + " keys "
+                                      + std::to_string(c.keys) + " row " + std::to_string(r);
+            const float m = expected[r], l = expected[c.rows + r];
+            if (std::isinf(m)) {
+                ASSERT_EQ(got[r], m) << where;
+                ASSERT_EQ(got[c.rows + r], 0.0f) << where;
+                continue;
+            }
+            ASSERT_NEAR(got[r], m, 1e-5 * (1.0 + std::abs(m))) << where;
+            // The sum of rounded probabilities: 2^-9 relative each.
+            ASSERT_NEAR(got[c.rows + r], l, std::ldexp(1.0, -9) * l + 1e-5 * (1.0 + l)) << where;
+            double largest = 1.0;  // |values| <= 1
+            if (!c.freshState)
+                for (int i = 0; i < d; ++i)
+                    largest = std::max(largest, std::abs(double(state[2 * c.rows + r * d + i]) / state[c.rows + r]));
+            for (int i = 0; i < d; ++i) {
+                const double want = expected[2 * c.rows + r * d + i] / l;
+                const double have = got[2 * c.rows + r * d + i] / got[c.rows + r];
+                ASSERT_NEAR(have, want, std::ldexp(largest, -8) + 1e-5) << where << " dim " << i;
+            }
+        }
+    }
+}
+
 // Full softmax of query q against keys [0, last] of one kv head, in double.
 std::vector<double> fullSoftmax(const KvCache& cache, int kvHead, const float* q, int last, float scale)
 {
@@ -217,7 +344,13 @@ std::vector<double> fullSoftmax(const KvCache& cache, int kvHead, const float* q
     return out;
 }
 
-void expectCausalMatches(int heads, int kvHeads, int d, int slots, int count, KvType type, int threads)
+// products BFloat16: the kernel rounds q * scale, k and v to BF16 (2^-9 relative each),
+// so a score moves by up to e = 2^-8 * scale * sum_i |q_i k_i| (plus float noise) and a
+// softmax weight by a factor within exp(+-2e); with |v| <= 1 the output moves by at
+// most expm1(2e) plus 2^-8 for the rounded values and probabilities. The test takes
+// the largest e over the queries' keys.
+void expectCausalMatches(int heads, int kvHeads, int d, int slots, int count, KvType type, int threads,
+                         kernels::AttentionProducts products = kernels::AttentionProducts::Float32)
 {
     std::mt19937 rng(static_cast<unsigned>(slots * 31 + count));
     const int first = slots - count;
@@ -233,17 +366,33 @@ void expectCausalMatches(int heads, int kvHeads, int d, int slots, int count, Kv
     for (SimdLevel level : kLevels) {
         if (!runnable(level))
             continue;
-        CausalAttention attention({heads, kvHeads, d, scale}, pool.size(), level);
+        const bool bf16 = products == kernels::AttentionProducts::BFloat16;
+        if (bf16 && !kernels::attentionHasBf16Products(level))
+            continue;
+        CausalAttention attention({heads, kvHeads, d, scale}, pool.size(), level, products);
         attention.run(cache, 0, q.data(), heads * d, count, first, out.data(), heads * d, pool);
         for (int t = 0; t < count; ++t)
             for (int h = 0; h < heads; ++h) {
-                const std::vector<double> expected =
-                    fullSoftmax(cache, h / (heads / kvHeads), &q[(static_cast<std::size_t>(t) * heads + h) * d], first + t,
-                                scale);
+                const float* query = &q[(static_cast<std::size_t>(t) * heads + h) * d];
+                const std::vector<double> expected = fullSoftmax(cache, h / (heads / kvHeads), query, first + t, scale);
                 // Outputs are convex combinations of values in [-1, 1]: a score error e
                 // moves them by about e; float scores over d terms stay well within 1e-5.
+                double bound = 2e-5;
+                if (bf16) {
+                    double e = 0.0;
+                    std::vector<float> k(d);
+                    for (int j = 0; j <= first + t; ++j) {
+                        cache.rowsToFloat(cache.keyRow(0, h / (heads / kvHeads), j), 1, k.data());
+                        double s = 0.0;
+                        for (int i = 0; i < d; ++i)
+                            s += std::abs(static_cast<double>(query[i]) * k[i]);
+                        e = std::max(e, s);
+                    }
+                    e = std::ldexp(e * scale, -8) + 1e-5;
+                    bound = std::expm1(2.0 * e) + std::ldexp(1.0, -8);
+                }
                 for (int i = 0; i < d; ++i)
-                    ASSERT_NEAR(out[(static_cast<std::size_t>(t) * heads + h) * d + i], expected[i], 2e-5)
+                    ASSERT_NEAR(out[(static_cast<std::size_t>(t) * heads + h) * d + i], expected[i], bound)
                         << simdLevelName(level) << " token " << t << " head " << h << " dim " << i;
             }
     }
@@ -260,6 +409,17 @@ TEST(AttentionKernels, DecodeWithSplitKeysMatchesAFullSoftmax)
 {
     expectCausalMatches(8, 2, 64, 2113, 1, KvType::F16, 3);  // keys split across threads, merged
     expectCausalMatches(4, 1, 128, 1500, 2, KvType::F16, 4);
+}
+
+// Past kBf16AttentionMinKeys the default products are BF16 where the CPU has them.
+TEST(AttentionKernels, LongPrefillAndDecodeWithBf16ProductsStayWithinTheirBound)
+{
+    if (!kernels::attentionHasBf16Products(SimdLevel::Avx512))
+        GTEST_SKIP() << "this CPU has no AVX512_BF16";
+    const auto bf16 = kernels::AttentionProducts::BFloat16;
+    expectCausalMatches(8, 2, 64, 2200, 150, KvType::F16, 2, bf16);  // prefill tiles with causal edges
+    expectCausalMatches(8, 2, 64, 2113, 1, KvType::F16, 3, bf16);    // decode, keys split across threads
+    expectCausalMatches(6, 3, 32, 2100, 40, KvType::F32, 2, bf16);   // F32 rows, d = 32
 }
 
 } // namespace
