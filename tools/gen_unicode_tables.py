@@ -56,6 +56,12 @@ def class_ranges(classify=None):
     return ranges
 
 
+def run_rows(ranges):
+    """The runs as C++ initializer rows, eight a line."""
+    cells = [f"{{0x{first:X},{cls}}}" for first, _last, cls in ranges]
+    return ["    " + ",".join(cells[i:i + 8]) + "," for i in range(0, len(cells), 8)]
+
+
 def main() -> int:
     out = Path(__file__).resolve().parent.parent / "engine" / "tokenizer" / "unicode_tables.cpp"
     ranges = class_ranges()
@@ -70,14 +76,7 @@ def main() -> int:
         "// Each entry starts a run of code points of one class that lasts until the next entry.",
         f"const CharClassRun kCharClassRuns[{len(ranges)}] = {{",
     ]
-    row = []
-    for first, _last, cls in ranges:
-        row.append(f"{{0x{first:X},{cls}}}")
-        if len(row) == 8:
-            lines.append("    " + ",".join(row) + ",")
-            row = []
-    if row:
-        lines.append("    " + ",".join(row) + ",")
+    lines += run_rows(ranges)
     lines += [
         "};",
         f"const std::size_t kCharClassRunCount = {len(ranges)};",
@@ -90,14 +89,7 @@ def main() -> int:
         "// Letter case, in runs as above: 1 Lu/Lt, 2 Ll, 0 anything else.",
         f"const CharClassRun kLetterCaseRuns[{len(cases)}] = {{",
     ]
-    row = []
-    for first, _last, cls in cases:
-        row.append(f"{{0x{first:X},{cls}}}")
-        if len(row) == 8:
-            lines.append("    " + ",".join(row) + ",")
-            row = []
-    if row:
-        lines.append("    " + ",".join(row) + ",")
+    lines += run_rows(cases)
     lines += [
         "};",
         f"const std::size_t kLetterCaseRunCount = {len(cases)};",

@@ -86,6 +86,24 @@ std::size_t matchGpt2(const Matcher& m, std::size_t pos, std::size_t end)
     return m.space(pos) ? matchSpaceRun(m, pos, end) : 0;
 }
 
+// \s*[\r\n]+|\s+(?!\S)|\s+ (the end of the Llama 3 and gpt-4o patterns): white space up to
+// and including its last line break, else a run that gives its last character to the
+// word that follows; 0 when pos is not white space.
+std::size_t matchLineBreaksOrSpaceRun(const Matcher& m, std::size_t pos, std::size_t end)
+{
+    if (!m.space(pos))
+        return 0;
+    std::size_t run = 0, afterLastBreak = 0;
+    while (pos + run < end && m.space(pos + run)) {
+        if (m.at(pos + run) == '\r' || m.at(pos + run) == '\n')
+            afterLastBreak = run + 1;
+        ++run;
+    }
+    if (afterLastBreak > 0)
+        return afterLastBreak;
+    return (run > 1 && pos + run < end) ? run - 1 : run;
+}
+
 // (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,maxDigits}
 //   | ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
 std::size_t matchLlama3Like(const Matcher& m, std::size_t pos, std::size_t end, std::size_t maxDigits)
@@ -106,18 +124,7 @@ std::size_t matchLlama3Like(const Matcher& m, std::size_t pos, std::size_t end, 
         i += m.runLength(i, end, [&](std::size_t k) { return m.at(k) == '\r' || m.at(k) == '\n'; });
         return i - pos;
     }
-    if (!m.space(pos))
-        return 0;
-    // \s*[\r\n]+ ends after the last line break of the white-space run.
-    std::size_t run = 0, afterLastBreak = 0;
-    while (pos + run < end && m.space(pos + run)) {
-        if (m.at(pos + run) == '\r' || m.at(pos + run) == '\n')
-            afterLastBreak = run + 1;
-        ++run;
-    }
-    if (afterLastBreak > 0)
-        return afterLastBreak;
-    return (run > 1 && pos + run < end) ? run - 1 : run;
+    return matchLineBreaksOrSpaceRun(m, pos, end);
 }
 
 // The gpt-4o (o200k) pattern, also Llama 4's and Phi-4-mini's:
@@ -173,17 +180,7 @@ std::size_t matchGpt4o(const Matcher& m, std::size_t pos, std::size_t end)
         i += m.runLength(i, end, [&](std::size_t k) { return m.at(k) == '\r' || m.at(k) == '\n' || m.at(k) == '/'; });
         return i - pos;
     }
-    if (!m.space(pos))
-        return 0;
-    std::size_t run = 0, afterLastBreak = 0;
-    while (pos + run < end && m.space(pos + run)) {
-        if (m.at(pos + run) == '\r' || m.at(pos + run) == '\n')
-            afterLastBreak = run + 1;
-        ++run;
-    }
-    if (afterLastBreak > 0)
-        return afterLastBreak;
-    return (run > 1 && pos + run < end) ? run - 1 : run;
+    return matchLineBreaksOrSpaceRun(m, pos, end);
 }
 
 // The character sets of the deepseek-llm patterns, as written upstream.
