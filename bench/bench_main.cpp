@@ -6,6 +6,8 @@
 //   folio-bench forward --model FILE [--prompt N] [--gen M] [--threads T] [--batch B] [--kv f16|q8_0|q4_0|f32]
 //   folio-bench long --model FILE [--tokens 4096,16384,32768] [--methods plain,dca] [--kv f16,q8_0] [--threads T]
 //   folio-bench read --model FILE [--tokens 32768] [--threads T] [--rows 8]   (one document as the planner reads it)
+//   folio-bench matvec [--types q4_0,q8_0,q4_k] [--cols 2048] [--sizes 512k,8m,512m] [--threads T]
+//                      (the decode matrix-vector product alone: in cache and from memory)
 //   folio-bench passkey --model FILE [--lengths 1x,2x,4x,8x] [--methods none,pi,ntk,yarn,dca] [--samples 50] [--tasks all]
 //   folio-bench resume --model FILE --doc FILE [context options]   (built with app/: restore vs read again)
 //   folio-bench resume --document FILE [--model FILE] [--threads T]  (built with app/: the whole-book demo, measured)
@@ -18,6 +20,7 @@
 
 #include "engine/attention/attention.h"
 #include "engine/kernels/cpu_features.h"
+#include "engine/kernels/matmul.h"
 #include "engine/model/model.h"
 #include "engine/session/sampler.h"
 #include "engine/session/session.h"
@@ -57,6 +60,7 @@ namespace folio::bench {
 int runLongBench(const Options& options);
 int runReadBench(const Options& options);  // bench/read_bench.cpp
 int runPasskeyBench(const Options& options);
+int runMatVecBench(const Options& options);  // bench/matvec_bench.cpp
 int runModelBench(const Options& options);
 } // namespace folio::bench
 
@@ -198,12 +202,15 @@ int forward(const Options& options)
     const double prefillSeconds = secondsSince(start);
     std::printf("prefill %d tokens: %.2f s, %.1f tokens/s\n", prompt, prefillSeconds, prompt / prefillSeconds);
 
+    resetMatrixSeconds();
     start = std::chrono::steady_clock::now();
     for (int i = 0; i < gen; ++i)
         session.decode(argmaxToken(session.logits().data(), model->params().vocabSize));
-    const double decodeSeconds = secondsSince(start);
+    const double decodeSeconds = secondsSince(start), matrices = matrixSeconds();
     if (gen > 0)
-        std::printf("decode %d tokens: %.2f s, %.1f tokens/s\n", gen, decodeSeconds, gen / decodeSeconds);
+        std::printf("decode %d tokens: %.2f s, %.1f tokens/s; matrix products %.2f s (%.1f%%), the rest %.2f s\n", gen,
+                    decodeSeconds, gen / decodeSeconds, matrices, 100.0 * matrices / decodeSeconds,
+                    decodeSeconds - matrices);
     return 0;
 }
 
@@ -222,6 +229,7 @@ int main(int argc, char** argv)
         "                           [--samples 50] [--depths 0.05,0.25,0.5,0.75,0.95] [--filler TEXT]\n"
         "                           [--dca-temperature K] [--dca-chunk C] [--dca-window W] [--by-depth yes]\n"
         "                           [--tasks passkey|all|passkey,cabinet,...] [--seed S] [--threads T] [--shared-document yes] [--show-wrong yes]\n"
+        "       folio-bench matvec [--types q4_0,q8_0,q4_k] [--cols 2048] [--sizes 512k,8m,512m] [--threads T]\n"
         "       folio-bench read --model FILE [--tokens 32768] [--method dca] [--threads T] [--batch 512] [--rows 8]\n"
         "       folio-bench resume --model FILE --doc FILE [--n 16] [--threads T] [--db PATH] [folio-cli context options]\n"
         "       folio-bench resume --document BOOK [--model FILE] [--threads T] [--db PATH]   (read, reopen, six questions)\n"
@@ -273,6 +281,8 @@ int main(int argc, char** argv)
             return runLongBench(options);
         if (command == "passkey")
             return runPasskeyBench(options);
+        if (command == "matvec")
+            return runMatVecBench(options);
         std::fputs(usage.c_str(), stderr);
         return 2;
     } catch (const std::exception& error) {

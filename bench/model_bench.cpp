@@ -33,7 +33,10 @@ double median(std::vector<double> values)
     return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
 }
 
-// Sums a buffer much larger than the caches, split over the pool's threads; GB/s.
+
+} // namespace
+
+// Sums a buffer (also used by folio-bench matvec) much larger than the caches, split over the pool's threads; GB/s.
 double streamingReadBandwidth(ThreadPool& pool, std::size_t bytes, int repeats)
 {
     const std::size_t words = bytes / sizeof(uint64_t);
@@ -65,8 +68,6 @@ double streamingReadBandwidth(ThreadPool& pool, std::size_t bytes, int repeats)
         std::printf(" ");  // keeps the sums alive
     return median(speeds);
 }
-
-} // namespace
 
 int runModelBench(const Options& options)
 {
@@ -116,7 +117,7 @@ int runModelBench(const Options& options)
         std::fflush(stdout);
     };
     Measured first = prepare(model);
-    const std::string versusPath = option(options, "versus", "");
+    const std::string versusPath = options.count("versus") ? options.at("versus") : std::string();  // optional
     std::optional<Measured> versus;
     if (!versusPath.empty())
         versus = prepare(Model::load(versusPath));

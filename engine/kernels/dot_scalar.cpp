@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -314,8 +315,8 @@ void quantizeActivations(ActivationKind kind, const float* x, void* out, int64_t
 
 const DotKernels& scalarDotKernels()
 {
-    static const DotKernels kernels{dotF32, dotF16, dotBF16, dotQ4_0, dotQ4_1, dotQ5_0,
-                                    dotQ5_1, dotQ8_0, dotQ4_K, dotQ5_K, dotQ6_K};
+    static const DotKernels kernels{dotF32,  dotF16,  dotBF16, dotQ4_0, dotQ4_1, dotQ5_0,
+                                    dotQ5_1, dotQ8_0, dotQ4_K, dotQ5_K, dotQ6_K, nullptr};
     return kernels;
 }
 
@@ -327,6 +328,19 @@ const DotKernels& dotKernelsFor(SimdLevel level)
     case SimdLevel::Scalar: break;
     }
     return scalarDotKernels();
+}
+
+RowsDotFn rowsDotFor(const DotKernels& k, GgmlType type)
+{
+    static const bool off = [] {
+        const char* v = std::getenv("FOLIO_DECODE_ROWS");
+        return v && std::strcmp(v, "1") == 0;
+    }();
+    if (off)
+        return nullptr;
+    // Q4_0 only: a wide Q8_0 kernel of the same design ran 1.55x faster from L2 but
+    // 0.7x from memory (folio-bench matvec, see the commit), so Q8_0 keeps dotQ8_0.
+    return type == GgmlType::Q4_0 ? k.q4_0Rows : nullptr;
 }
 
 RowDotFn rowDotFor(const DotKernels& k, GgmlType type)

@@ -6,6 +6,7 @@
 #include "engine/kernels/cpu_features.h"
 #include "engine/gguf/tensor_types.h"
 
+#include <cstddef>
 #include <cstdint>
 
 namespace folio::kernels {
@@ -57,8 +58,14 @@ void quantizeQ8Blocks(const float* x, Q8Block* out, int64_t n);
 // dot(row of n weights, activations): x is float* for Float, Q8Block*/Q8KBlock* otherwise.
 using RowDotFn = float (*)(const void* row, const void* x, int64_t n);
 
+// out[r] = dot(row r, activations) for count rows rowStride bytes apart (count <= 4):
+// several rows of one activation vector at a time, for the decode path.
+using RowsDotFn = void (*)(const void* rows, std::size_t rowStride, int count, const void* x, int64_t n, float* out);
+constexpr int kRowsPerDot = 4;
+
 struct DotKernels {
     RowDotFn f32, f16, bf16, q4_0, q4_1, q5_0, q5_1, q8_0, q4_K, q5_K, q6_K;
+    RowsDotFn q4_0Rows = nullptr;  // null: the level has no several-row kernel for the type
 };
 
 const DotKernels& scalarDotKernels();
@@ -67,5 +74,8 @@ const DotKernels& avx512DotKernels();  // only call when the CPU has the Avx512 
 
 const DotKernels& dotKernelsFor(SimdLevel level);  // level clamped to the CPU
 RowDotFn rowDotFor(const DotKernels& kernels, GgmlType type);
+// The several-row kernel of the type, or null (then call the RowDotFn per row).
+// FOLIO_DECODE_ROWS=1 turns them off (for comparison).
+RowsDotFn rowsDotFor(const DotKernels& kernels, GgmlType type);
 
 } // namespace folio::kernels

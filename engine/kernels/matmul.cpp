@@ -83,21 +83,39 @@ struct Activations {
     const void* token(int64_t t) const { return static_cast<const std::byte*>(base) + t * stride; }
 };
 
+// Rows [from, to) of W (rowSize bytes each) dotted with the n activation vectors of
+// acts, into Y[t * ldy + i]: kRowsPerDot rows at a time where the type has a kernel
+// for it (the activations are loaded once for all of them), one at a time otherwise.
+// Each group of rows is dotted with every token while it sits in L1.
+void dotRowRange(kernels::RowDotFn dot, kernels::RowsDotFn dots, const std::byte* W, std::size_t rowSize,
+                 int64_t from, int64_t to, const Activations& acts, int64_t n, int64_t cols, float* Y, int64_t ldy)
+{
+    int64_t i = from;
+    if (dots)
+        for (; i + kernels::kRowsPerDot <= to; i += kernels::kRowsPerDot)
+            for (int64_t t = 0; t < n; ++t)
+                dots(W + static_cast<std::size_t>(i) * rowSize, rowSize, kernels::kRowsPerDot, acts.token(t), cols,
+                     Y + t * ldy + i);
+    for (; i < to; ++i) {
+        const std::byte* row = W + static_cast<std::size_t>(i) * rowSize;
+        for (int64_t t = 0; t < n; ++t)
+            Y[t * ldy + i] = dot(row, acts.token(t), cols);
+    }
+}
+
 // The int8 path for a few tokens: each W row is read from memory once and dotted
 // with all n activation vectors while it sits in L1.
 void matMulByRows(SimdLevel level, GgmlType type, const void* W, int64_t rows, int64_t cols, const float* X,
                   int64_t n, float* Y, ThreadPool* pool)
 {
-    const kernels::RowDotFn dot = kernels::rowDotFor(kernels::dotKernelsFor(level), type);
+    const kernels::DotKernels& kernels = kernels::dotKernelsFor(level);
+    const kernels::RowDotFn dot = kernels::rowDotFor(kernels, type);
+    const kernels::RowsDotFn dots = kernels::rowsDotFor(kernels, type);
     const Activations acts(type, X, cols, n);
     const std::size_t rowSize = rowBytes(type, cols);
     const auto* bytes = static_cast<const std::byte*>(W);
     runRows(pool, rows, kRowGrain, [&](int64_t begin, int64_t end, int) {
-        for (int64_t i = begin; i < end; ++i) {
-            const std::byte* row = bytes + static_cast<std::size_t>(i) * rowSize;
-            for (int64_t t = 0; t < n; ++t)
-                Y[t * rows + i] = dot(row, acts.token(t), cols);
-        }
+        dotRowRange(dot, dots, bytes, rowSize, begin, end, acts, n, cols, Y, rows);
     });
 }
 
@@ -389,10 +407,11 @@ void matVecShared(const MatVecTarget* targets, int count, int64_t cols, const fl
 {
     const MatrixTimer timer;
     const SimdLevel level = activeSimdLevel();
-    const kernels::DotKernels& dots = kernels::dotKernelsFor(level);
+    const kernels::DotKernels& kernelTable = kernels::dotKernelsFor(level);
     std::optional<Activations> byKind[3];  // ActivationKind Float, Q8, Q8K
     std::vector<const Activations*> acts(static_cast<std::size_t>(count));
     std::vector<kernels::RowDotFn> dot(static_cast<std::size_t>(count));
+    std::vector<kernels::RowsDotFn> dots(static_cast<std::size_t>(count));
     std::vector<int64_t> firstRow(static_cast<std::size_t>(count) + 1, 0);
     for (int j = 0; j < count; ++j) {
         const MatVecTarget& t = targets[j];
@@ -401,7 +420,8 @@ void matVecShared(const MatVecTarget* targets, int count, int64_t cols, const fl
         if (!byKind[kind])
             byKind[kind].emplace(t.type, x, cols, 1);
         acts[static_cast<std::size_t>(j)] = &*byKind[kind];
-        dot[static_cast<std::size_t>(j)] = kernels::rowDotFor(dots, t.type);
+        dot[static_cast<std::size_t>(j)] = kernels::rowDotFor(kernelTable, t.type);
+        dots[static_cast<std::size_t>(j)] = kernels::rowsDotFor(kernelTable, t.type);
         firstRow[static_cast<std::size_t>(j) + 1] = firstRow[static_cast<std::size_t>(j)] + t.rows;
     }
     runRows(pool, firstRow.back(), kRowGrain, [&](int64_t begin, int64_t end, int) {
@@ -411,10 +431,8 @@ void matVecShared(const MatVecTarget* targets, int count, int64_t cols, const fl
             if (from >= to)
                 continue;
             const MatVecTarget& t = targets[j];
-            const std::size_t rowSize = rowBytes(t.type, cols);
-            const auto* bytes = static_cast<const std::byte*>(t.W);
-            for (int64_t i = from - firstRow[u]; i < to - firstRow[u]; ++i)
-                t.y[i] = dot[u](bytes + static_cast<std::size_t>(i) * rowSize, acts[u]->token(0), cols);
+            dotRowRange(dot[u], dots[u], static_cast<const std::byte*>(t.W), rowBytes(t.type, cols), from - firstRow[u],
+                        to - firstRow[u], *acts[u], 1, cols, t.y, t.rows);
         }
     });
 }

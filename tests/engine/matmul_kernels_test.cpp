@@ -3,6 +3,7 @@
 // one and several tokens, one and three threads.
 #include "engine/kernels/cpu_features.h"
 #include "engine/kernels/gemm.h"
+#include "engine/kernels/kernels.h"
 #include "engine/kernels/matmul.h"
 #include "engine/gguf/quant.h"
 #include "engine/kernels/thread_pool.h"
@@ -198,6 +199,48 @@ TEST_P(MatMulByType, MatchesReferenceForFewAndManyTokens)
 
 INSTANTIATE_TEST_SUITE_P(Types, MatMulByType, ::testing::ValuesIn(kTypes),
                          [](const auto& info) { return std::string(traitsOf(info.param).name); });
+
+// The several-row decode kernels (kernels::RowsDotFn) give each row exactly what the
+// one-row kernel gives it, bit for bit (they share the reduction order, so a row's
+// result does not depend on the rows grouped with it or on the thread split), for 1
+// to 4 rows and row lengths with and without a tail of blocks past the 16-block steps.
+TEST(MatmulKernels, SeveralRowDotsEqualOneRowDots)
+{
+    int checked = 0;
+    for (SimdLevel level : availableLevels()) {
+        const kernels::DotKernels& table = kernels::dotKernelsFor(level);
+        for (GgmlType type : kTypes) {
+            const kernels::RowsDotFn dots = kernels::rowsDotFor(table, type);
+            if (!dots)
+                continue;
+            const kernels::RowDotFn dot = kernels::rowDotFor(table, type);
+            for (int64_t cols : {int64_t{32}, int64_t{512}, int64_t{1120}, int64_t{2048}, int64_t{5632}}) {
+                if (cols % traitsOf(type).blockSize != 0)
+                    continue;
+                const Problem p = makeProblem(type, 4, cols, 11);
+                const std::vector<float> x = randomActivations(cols, 12);
+                const auto kind = kernels::activationKindOf(type);
+                std::vector<std::byte> acts(static_cast<std::size_t>(kernels::activationBytes(kind, cols)));
+                kernels::quantizeActivations(kind, x.data(), acts.data(), cols);
+                const std::size_t rb = rowBytes(type, cols);
+                for (int count = 1; count <= kernels::kRowsPerDot; ++count) {
+                    float out[kernels::kRowsPerDot] = {};
+                    dots(p.weights.data(), rb, count, acts.data(), cols, out);
+                    for (int r = 0; r < count; ++r) {
+                        EXPECT_EQ(out[r], dot(p.weights.data() + r * rb, acts.data(), cols))
+                            << traitsOf(type).name << " " << simdLevelName(level) << " cols " << cols << " row " << r
+                            << " of " << count;
+                        EXPECT_NEAR(out[r], dotRowReference(type, p.weights.data() + r * rb, x.data(), cols),
+                                    tolerance(p, r, x.data()));
+                    }
+                    ++checked;
+                }
+            }
+        }
+    }
+    if (checked == 0)
+        GTEST_SKIP() << "this CPU has no several-row dot kernel (they need AVX-512 VNNI)";
+}
 
 TEST(MatmulKernels, SharedInputMatVecsEqualSeparateOnes)
 {
