@@ -79,6 +79,8 @@ void packRowGroupAvx512(GgmlType type, const void* rows, std::size_t rowSize, in
 // quantizeQ8Blocks then shiftActivationsUnsigned, for n values (a multiple
 // of 32), with the same rounding (so bit-identical), vectorized.
 void quantizeShiftedAvx512(const float* x, Q8Block* out, int64_t n);
+// quantizeQ8Blocks vectorized, bit-identical (the decode path's activations).
+void quantizeQ8BlocksAvx512(const float* x, Q8Block* out, int64_t n);
 // The same on 256-bit vectors, for the Avx2 level.
 void quantizeShiftedAvx2(const float* x, Q8Block* out, int64_t n);
 

@@ -344,7 +344,10 @@ void packRowGroupAvx512(GgmlType type, const void* rows, std::size_t rowSize, in
     }
 }
 
-void quantizeShiftedAvx512(const float* x, Q8Block* out, int64_t n)
+namespace {
+
+template <bool Shifted>
+void quantizeBlocksAvx512(const float* x, Q8Block* out, int64_t n)
 {
     const __m512 signBit = _mm512_set1_ps(-0.0f);
     for (int64_t b = 0; b < n / 32; ++b) {
@@ -356,13 +359,19 @@ void quantizeShiftedAvx512(const float* x, Q8Block* out, int64_t n)
         const __m512i q0 = _mm512_cvtps_epi32(_mm512_mul_ps(v0, id));
         const __m512i q1 = _mm512_cvtps_epi32(_mm512_mul_ps(v1, id));
         const int sum = _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
-        const __m128i flip = _mm_set1_epi8(static_cast<char>(0x80));
+        const __m128i flip = _mm_set1_epi8(static_cast<char>(Shifted ? 0x80 : 0));
         _mm_storeu_si128(reinterpret_cast<__m128i*>(out[b].qs), _mm_xor_si128(_mm512_cvtepi32_epi8(q0), flip));
         _mm_storeu_si128(reinterpret_cast<__m128i*>(out[b].qs + 16), _mm_xor_si128(_mm512_cvtepi32_epi8(q1), flip));
         out[b].d = d;
         out[b].sum = d * static_cast<float>(sum);
     }
 }
+
+} // namespace
+
+void quantizeShiftedAvx512(const float* x, Q8Block* out, int64_t n) { quantizeBlocksAvx512<true>(x, out, n); }
+
+void quantizeQ8BlocksAvx512(const float* x, Q8Block* out, int64_t n) { quantizeBlocksAvx512<false>(x, out, n); }
 
 void gemmPanelAvx512(const PackedGroupView& p, int64_t blocks, int groupCount, bool hasBias, const Q8Block* x,
                      int64_t n, float* Y, int64_t ldy, int rowCount)

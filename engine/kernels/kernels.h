@@ -51,7 +51,9 @@ inline Q8WideView q8WideView(const Q8Block* a, int64_t blocks)
 ActivationKind activationKindOf(GgmlType type);
 // Bytes of quantized activations for n values of the given kind (0 for Float).
 int64_t activationBytes(ActivationKind kind, int64_t n);
-void quantizeActivations(ActivationKind kind, const float* x, void* out, int64_t n);
+// level: the fastest quantizer up to it is used (the results are bit-identical).
+void quantizeActivations(ActivationKind kind, const float* x, void* out, int64_t n,
+                         SimdLevel level = SimdLevel::Scalar);
 // The n / 32 Q8Blocks alone, without the wide view (the GEMM path's activations).
 void quantizeQ8Blocks(const float* x, Q8Block* out, int64_t n);
 

@@ -65,7 +65,7 @@ struct Activations {
     const void* base = nullptr;
     std::size_t stride = 0;  // bytes per token
 
-    Activations(GgmlType type, const float* X, int64_t cols, int64_t n)
+    Activations(GgmlType type, const float* X, int64_t cols, int64_t n, SimdLevel level)
     {
         const ActivationKind kind = kernels::activationKindOf(type);
         if (kind == ActivationKind::Float) {
@@ -76,7 +76,7 @@ struct Activations {
         stride = static_cast<std::size_t>(kernels::activationBytes(kind, cols));
         storage.resize(stride * static_cast<std::size_t>(n));
         for (int64_t t = 0; t < n; ++t)
-            kernels::quantizeActivations(kind, X + t * cols, storage.data() + t * stride, cols);
+            kernels::quantizeActivations(kind, X + t * cols, storage.data() + t * stride, cols, level);
         base = storage.data();
     }
 
@@ -111,7 +111,7 @@ void matMulByRows(SimdLevel level, GgmlType type, const void* W, int64_t rows, i
     const kernels::DotKernels& kernels = kernels::dotKernelsFor(level);
     const kernels::RowDotFn dot = kernels::rowDotFor(kernels, type);
     const kernels::RowsDotFn dots = kernels::rowsDotFor(kernels, type);
-    const Activations acts(type, X, cols, n);
+    const Activations acts(type, X, cols, n, level);
     const std::size_t rowSize = rowBytes(type, cols);
     const auto* bytes = static_cast<const std::byte*>(W);
     runRows(pool, rows, kRowGrain, [&](int64_t begin, int64_t end, int) {
@@ -418,7 +418,7 @@ void matVecShared(const MatVecTarget* targets, int count, int64_t cols, const fl
         checkShape(t.type, t.rows, cols);
         const auto kind = static_cast<std::size_t>(kernels::activationKindOf(t.type));
         if (!byKind[kind])
-            byKind[kind].emplace(t.type, x, cols, 1);
+            byKind[kind].emplace(t.type, x, cols, 1, level);
         acts[static_cast<std::size_t>(j)] = &*byKind[kind];
         dot[static_cast<std::size_t>(j)] = kernels::rowDotFor(kernelTable, t.type);
         dots[static_cast<std::size_t>(j)] = kernels::rowsDotFor(kernelTable, t.type);

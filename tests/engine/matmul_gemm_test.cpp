@@ -258,6 +258,18 @@ TEST(GemmKernelActivations, VectorQuantizersAreBitIdenticalToScalarPlusShift)
                 EXPECT_EQ(actual[b].qs[j], expected[b].qs[j]) << q.name << " block " << b << " code " << j;
         }
     }
+    // The unshifted AVX-512 quantizer of the decode path against quantizeQ8Blocks alone.
+    if (maxSupportedSimdLevel() >= SimdLevel::Avx512) {
+        std::vector<Q8Block> plain(9), actual(9);
+        kernels::quantizeQ8Blocks(x.data(), plain.data(), 32 * 9);
+        kernels::quantizeQ8BlocksAvx512(x.data(), actual.data(), 32 * 9);
+        for (int b = 0; b < 9; ++b) {
+            EXPECT_EQ(actual[b].d, plain[b].d) << "block " << b;
+            EXPECT_EQ(actual[b].sum, plain[b].sum) << "block " << b;
+            for (int j = 0; j < 32; ++j)
+                EXPECT_EQ(actual[b].qs[j], plain[b].qs[j]) << "block " << b << " code " << j;
+        }
+    }
 }
 
 using PackFn = void (*)(GgmlType, const void*, std::size_t, int, int64_t, const kernels::PackedGroupView&);
