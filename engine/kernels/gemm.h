@@ -81,6 +81,9 @@ void packRowGroupAvx512(GgmlType type, const void* rows, std::size_t rowSize, in
 void quantizeShiftedAvx512(const float* x, Q8Block* out, int64_t n);
 // quantizeQ8Blocks vectorized, bit-identical (the decode path's activations).
 void quantizeQ8BlocksAvx512(const float* x, Q8Block* out, int64_t n);
+// The Q8K activations (the K-quants' decode path) vectorized, bit-identical to the
+// scalar quantizer of quantizeActivations.
+void quantizeQ8KBlocksAvx512(const float* x, Q8KBlock* out, int64_t n);
 // The same on 256-bit vectors, for the Avx2 level.
 void quantizeShiftedAvx2(const float* x, Q8Block* out, int64_t n);
 

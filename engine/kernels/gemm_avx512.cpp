@@ -373,6 +373,26 @@ void quantizeShiftedAvx512(const float* x, Q8Block* out, int64_t n) { quantizeBl
 
 void quantizeQ8BlocksAvx512(const float* x, Q8Block* out, int64_t n) { quantizeBlocksAvx512<false>(x, out, n); }
 
+void quantizeQ8KBlocksAvx512(const float* x, Q8KBlock* out, int64_t n)
+{
+    const __m512 signBit = _mm512_set1_ps(-0.0f);
+    for (int64_t b = 0; b < n / 256; ++b) {
+        const float* v = x + 256 * b;
+        __m512 m = _mm512_setzero_ps();
+        for (int i = 0; i < 16; ++i)
+            m = _mm512_max_ps(m, _mm512_andnot_ps(signBit, _mm512_loadu_ps(v + 16 * i)));
+        // The scalar quantizer's exact operations: d = absmax / 127, codes = rint(v * (1 / d)).
+        const float d = _mm512_reduce_max_ps(m) / 127.0f;
+        const __m512 id = _mm512_set1_ps(d > 0.0f ? 1.0f / d : 0.0f);
+        for (int g = 0; g < 16; ++g) {  // a group of 16 codes is one vector: its sum is bsums[g]
+            const __m512i q = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(v + 16 * g), id));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(out[b].qs + 16 * g), _mm512_cvtepi32_epi8(q));
+            out[b].bsums[g] = static_cast<int16_t>(_mm512_reduce_add_epi32(q));
+        }
+        out[b].d = d;
+    }
+}
+
 void gemmPanelAvx512(const PackedGroupView& p, int64_t blocks, int groupCount, bool hasBias, const Q8Block* x,
                      int64_t n, float* Y, int64_t ldy, int rowCount)
 {

@@ -258,6 +258,25 @@ TEST(GemmKernelActivations, VectorQuantizersAreBitIdenticalToScalarPlusShift)
                 EXPECT_EQ(actual[b].qs[j], expected[b].qs[j]) << q.name << " block " << b << " code " << j;
         }
     }
+    // The Q8K quantizer (K-quant decode) at the Avx512 level against the scalar level.
+    if (maxSupportedSimdLevel() >= SimdLevel::Avx512) {
+        std::vector<float> xk(256 * 3);
+        for (std::size_t i = 0; i < xk.size(); ++i)
+            xk[i] = i < 256 ? x[i % x.size()] : (i < 512 ? 0.0f : dist(rng));  // the middle block all zero
+        xk[512] = 127.0f;  // d = 1 for the last block: exact ties, both round to even
+        xk[513] = 2.5f;
+        xk[514] = -3.5f;
+        std::vector<kernels::Q8KBlock> plain(3), fast(3);
+        kernels::quantizeActivations(kernels::ActivationKind::Q8K, xk.data(), plain.data(), 768, SimdLevel::Scalar);
+        kernels::quantizeActivations(kernels::ActivationKind::Q8K, xk.data(), fast.data(), 768, SimdLevel::Avx512);
+        for (int b = 0; b < 3; ++b) {
+            EXPECT_EQ(fast[b].d, plain[b].d) << "Q8K block " << b;
+            for (int g = 0; g < 16; ++g)
+                EXPECT_EQ(fast[b].bsums[g], plain[b].bsums[g]) << "Q8K block " << b << " group " << g;
+            for (int j = 0; j < 256; ++j)
+                EXPECT_EQ(fast[b].qs[j], plain[b].qs[j]) << "Q8K block " << b << " code " << j;
+        }
+    }
     // The unshifted AVX-512 quantizer of the decode path against quantizeQ8Blocks alone.
     if (maxSupportedSimdLevel() >= SimdLevel::Avx512) {
         std::vector<Q8Block> plain(9), actual(9);
