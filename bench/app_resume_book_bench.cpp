@@ -123,7 +123,7 @@ int runResumeBookBenchMain(int argc, char** argv)
             options.kvType = given.kvType;
         options.rope = given.rope;
         options.dca = given.dca;
-        options.batchSize = given.batchSize;
+        options.batchSize = parser.isSet(QStringLiteral("ubatch")) ? given.batchSize : 0;  // 0: the planner's
         options.threads = parser.value(QStringLiteral("threads")).toInt();
         options.maxAnswerTokens = 16;  // the demo model's answers are a few words
 

@@ -71,7 +71,7 @@ int runBenchResume(const QStringList& arguments)
             options.kvType = given.kvType;
         options.rope = given.rope;
         options.dca = given.dca;
-        options.batchSize = given.batchSize;
+        options.batchSize = parser.isSet(QStringLiteral("ubatch")) ? given.batchSize : 0;  // 0: the planner's
         options.threads = parser.value(QStringLiteral("threads")).toInt();
         options.maxAnswerTokens = std::max(1, parser.value(QStringLiteral("n")).toInt());
         // Room for two turns even when an answer re-tokenizes longer (the replay).

@@ -60,7 +60,7 @@ void addContextOptions(QCommandLineParser& parser, bool withCtx)
     add(parser, "dca-temperature", "DCA attention temperature k (default: the model's dca.temperature, else 0: none).",
         "K");
     add(parser, "kv-type", "KV cache type: f16 (default), q8_0, q4_0 or f32.", "TYPE");
-    add(parser, "ubatch", "Prefill micro-batch in tokens (default 512).", "N");
+    add(parser, "ubatch", "Prefill micro-batch in tokens (default 512; for a mixture of experts, enough for 128 tokens per expert, up to 2048).", "N");
 }
 
 void applyContextOptions(const QCommandLineParser& parser, SessionOptions& options, bool withCtx)

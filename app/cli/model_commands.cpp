@@ -253,6 +253,8 @@ int runLogits(const QStringList& arguments)
         options.contextLength = static_cast<int>(tokens.size());
         options.threads = o.integer(QStringLiteral("threads"), 0);
         applyContextOptions(o.parser, options);
+        if (!o.parser.isSet(QStringLiteral("ubatch")))
+            options.batchSize = defaultBatchSize(*model);  // larger for a mixture of experts
         Session session(model, options);
         const std::vector<float> logits = session.prefillWithLogits(tokens, last);
         const int32_t header[3] = {static_cast<int32_t>(tokens.size()), model->params().vocabSize,
@@ -300,6 +302,8 @@ int runPerplexity(const QStringList& arguments)
         options.contextLength = ctx;
         options.threads = o.integer(QStringLiteral("threads"), 0);
         applyContextOptions(o.parser, options, false);
+        if (!o.parser.isSet(QStringLiteral("ubatch")))
+            options.batchSize = defaultBatchSize(*model);  // larger for a mixture of experts
         Session session(model, options);
         QTextStream(stderr) << "context: " << ctx << " tokens, " << QString::fromStdString(session.extensionDescription())
                             << ", KV " << QString::fromLatin1(kvTypeName(options.kvType).data()) << Qt::endl;
@@ -380,6 +384,8 @@ int runGenerate(const QStringList& arguments)
                                 << model->params().contextLength
                                 << " the model was trained on; add --dca (or a RoPE scaling) to read them reliably"
                                 << Qt::endl;
+        if (!o.parser.isSet(QStringLiteral("ubatch")))
+            options.batchSize = defaultBatchSize(*model);  // larger for a mixture of experts
         Session session(model, options);
         session.prefill(tokens);
         Sampler sampler(params);

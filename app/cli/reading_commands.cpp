@@ -134,7 +134,7 @@ ReadingOptions readingOptions(const QCommandLineParser& parser)
         o.kvType = given.kvType;
     o.rope = given.rope;
     o.dca = given.dca;
-    o.batchSize = given.batchSize;
+    o.batchSize = parser.isSet(QStringLiteral("ubatch")) ? given.batchSize : 0;  // 0: the planner's
     o.threads = whole(parser, "threads", 0);
     o.conversationRoom = whole(parser, "room", 16);
     o.maxAnswerTokens = whole(parser, "n", 1);

@@ -67,7 +67,7 @@ ReadingOptions optionsFrom(const QCommandLineParser& parser)
         o.kvType = given.kvType;
     o.rope = given.rope;
     o.dca = given.dca;
-    o.batchSize = given.batchSize;
+    o.batchSize = parser.isSet(QStringLiteral("ubatch")) ? given.batchSize : 0;  // 0: the planner's
     o.threads = wholeOption(parser, QStringLiteral("threads"), 0);
     o.conversationRoom = wholeOption(parser, QStringLiteral("room"), 256);
     o.maxAnswerTokens = wholeOption(parser, QStringLiteral("n"), 16);

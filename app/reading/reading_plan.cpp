@@ -72,7 +72,8 @@ ContextPlan planReading(const Model& model, int promptTokens, const ReadingOptio
     overrideIfSet(r.yarnBetaFast, u.yarnBetaFast);
     overrideIfSet(r.yarnBetaSlow, u.yarnBetaSlow);
     o.threads = options.threads;
-    o.batchSize = options.batchSize;
+    if (options.batchSize > 0)
+        o.batchSize = options.batchSize;
     return plan;
 }
 

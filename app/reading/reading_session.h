@@ -55,7 +55,7 @@ struct ReadingOptions {
     RopeOverrides rope;                // set fields override the plan's RoPE
     DcaOptions dca;                    // enabled: Dual Chunk Attention with these parameters
     int conversationRoom = 2048;       // tokens kept free for questions and answers
-    int batchSize = 512;
+    int batchSize = 0;                 // prefill micro-batch; 0: the planner's (defaultBatchSize)
     int threads = 0;
     std::size_t availableBytes = 0;    // memory to plan against (0: the machine's)
     // Answers.

@@ -89,7 +89,7 @@ folio::SessionOptions planFor(const folio::Model& model, const QCommandLineParse
     request.method = method;
     if (parser.isSet(QStringLiteral("kv-type")))
         request.kvType = given.kvType;
-    request.batchSize = given.batchSize;
+    request.batchSize = parser.isSet(QStringLiteral("ubatch")) ? given.batchSize : 0;  // 0: the planner's
     request.threads = threads;
     const folio::ContextPlan plan = folio::planContext(model, request);
     if (!plan.fits)
@@ -109,7 +109,8 @@ folio::SessionOptions planFor(const folio::Model& model, const QCommandLineParse
         overrideIfSet(o.rope.yarnBetaSlow, given.rope.yarnBetaSlow);
     }
     o.threads = threads;
-    o.batchSize = given.batchSize;
+    if (parser.isSet(QStringLiteral("ubatch")))
+        o.batchSize = given.batchSize;
     return o;
 }
 

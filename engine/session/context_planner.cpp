@@ -1,5 +1,7 @@
 #include "engine/session/context_planner.h"
 
+#include "engine/kernels/matmul.h"
+
 #include "engine/session/context_options.h"
 
 #include <cmath>
@@ -68,7 +70,7 @@ SessionOptions optionsFor(const Model& model, ExtensionMethod method, int tokens
     SessionOptions options;
     options.contextLength = tokens;
     options.kvType = kv;
-    options.batchSize = r.batchSize;
+    options.batchSize = r.batchSize > 0 ? r.batchSize : defaultBatchSize(model);
     options.threads = r.threads;
     const float factor = std::max(1.0f, static_cast<float>(tokens) / static_cast<float>(trained));
     switch (method) {
@@ -109,6 +111,17 @@ MemoryEstimate estimate(const Model& model, const SessionOptions& options)
 bool headDimTakesBlocks(const Model& model) { return model.params().headDim % 32 == 0; }
 
 } // namespace
+
+int defaultBatchSize(const Model& model)
+{
+    constexpr int kDense = 512, kMost = 2048;
+    const FamilyDescription& f = model.family();
+    if (f.expertCount <= 0 || f.expertUsedCount <= 0)
+        return kDense;
+    const int64_t perExpert = 2 * kMatMulInt8GemmMinTokens;
+    const int64_t wanted = (perExpert * f.expertCount + f.expertUsedCount - 1) / f.expertUsedCount;
+    return static_cast<int>(std::clamp<int64_t>(wanted, kDense, kMost));
+}
 
 ContextPlan planContext(const Model& model, const PlanRequest& request)
 {

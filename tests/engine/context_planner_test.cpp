@@ -110,3 +110,34 @@ TEST_F(ContextPlanner, FallsBackToQuantizedCachesThenRefusesWithChoices)
     EXPECT_TRUE(shorter) << plan.report();
     EXPECT_NE(plan.report().find("fits:       no"), std::string::npos);
 }
+
+// The micro-batch: 512 for a dense model; for a mixture of experts enough that an
+// expert's average share reaches 128 tokens (experts * 128 / used),
+// never below 512 nor above 2048; an asked-for batch is kept.
+TEST_F(ContextPlanner, MicroBatchGrowsWithTheExpertsPerChosenOne)
+{
+    EXPECT_EQ(defaultBatchSize(model()), 512);
+    PlanRequest request;
+    request.tokens = 500;
+    request.availableBytes = std::size_t{1} << 30;
+    EXPECT_EQ(planContext(model(), request).options.batchSize, 512);
+    request.batchSize = 96;
+    EXPECT_EQ(planContext(model(), request).options.batchSize, 96);
+
+    struct Case {
+        int experts, used, batch;
+    };
+    for (const Case c : {Case{8, 3, 512}, Case{32, 8, 512}, Case{64, 8, 1024}, Case{128, 8, 2048}, Case{128, 2, 2048}}) {
+        test::TinyModelSpec spec = test::qwen3moeSpec();
+        spec.experts = c.experts;
+        spec.expertsUsed = c.used;
+        const std::string path = test::writeTinyModel(spec, test::tempModelPath("planner-moe"));
+        const auto moe = Model::load(path);
+        EXPECT_EQ(defaultBatchSize(*moe), c.batch) << c.experts << " experts, " << c.used << " used";
+        PlanRequest r;
+        r.tokens = 200;
+        r.availableBytes = std::size_t{1} << 30;
+        EXPECT_EQ(planContext(*moe, r).options.batchSize, c.batch);
+        std::remove(path.c_str());
+    }
+}
