@@ -121,7 +121,8 @@ int runModelBench(const Options& options)
     // --versus-fp32 yes: the same model again as the second, its prefill on FP32 products
     // (the BF16 GEMM switched off for its repeats), for the BF16 GEMM's ratio.
     const bool versusFp32 = option(options, "versus-fp32", "no") == "yes";
-    const std::string versusPath = versusFp32 ? option(options, "model", "") + " (FP32 GEMM)" : option(options, "versus", "");
+    const std::string versusPath = versusFp32 ? option(options, "model", "") + " (FP32 GEMM)"
+                                             : options.count("versus") ? options.at("versus") : std::string();
     std::optional<Measured> versus;
     if (versusFp32)
         versus = prepare(model);
