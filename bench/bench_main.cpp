@@ -220,6 +220,7 @@ int main(int argc, char** argv)
 {
     const std::string usage =
         "usage: folio-bench --model FILE [--threads T] [--repeats R] [--prompt 512] [--gen 128] [--versus FILE2]\n"
+        "                   [--versus-fp32 yes]   (the same model again, prefill on FP32 products)\n"
         "       folio-bench make-model --out FILE [--shape tinyllama|llama2-7b|gemma3-1b|qwen3-30b-a3b|tiny-moe|tiny]\n"
         "                  [--type q4_0|q4_k_m|...] [--arch llama|qwen2|qwen3|qwen3moe|phi3|gemma3] [--layers N]\n"
         "       folio-bench forward --model FILE [--prompt N] [--gen M] [--threads T] [--batch B] [--kv f16|q8_0|q4_0|f32]\n"

@@ -6,6 +6,8 @@
 #include "bench/bench_util.h"
 
 #include "engine/kernels/cpu_features.h"
+#include "engine/kernels/bf16_gemm.h"
+#include "engine/kernels/matmul.h"
 #include "engine/model/model.h"
 #include "engine/session/sampler.h"
 #include "engine/session/session.h"
@@ -117,14 +119,24 @@ int runModelBench(const Options& options)
         std::fflush(stdout);
     };
     Measured first = prepare(model);
-    const std::string versusPath = options.count("versus") ? options.at("versus") : std::string();  // optional
+    // --versus-fp32 yes: the same model again as the second, its prefill on FP32 products
+    // (the BF16 GEMM switched off for its repeats), for the BF16 GEMM's ratio.
+    const bool versusFp32 = option(options, "versus-fp32", "no") == "yes";
+    const std::string versusPath = versusFp32 ? option(options, "model", "") + " (FP32 GEMM)"
+                                             : options.count("versus") ? options.at("versus") : std::string();
     std::optional<Measured> versus;
-    if (!versusPath.empty())
+    if (versusFp32)
+        versus = prepare(model);
+    else if (!versusPath.empty())
         versus = prepare(Model::load(versusPath));
+    const bool bf16Was = bf16GemmEnabled();
     for (int r = 0; r < repeats; ++r) {
         repeat(first, r, "");
-        if (versus)
+        if (versus) {
+            setBf16GemmEnabled(versusFp32 ? false : bf16Was);
             repeat(*versus, r, "versus ");
+            setBf16GemmEnabled(bf16Was);
+        }
     }
     const Session& session = *first.session;
     const std::vector<double>& pp = first.pp;
@@ -148,8 +160,9 @@ int runModelBench(const Options& options)
     const double kvBytes = 2.0 * p.blockCount * p.headCountKv * p.headDim * 2.0 * (prompt + gen / 2.0);
     const double bytesPerToken = static_cast<double>(weightBytes) + kvBytes;
     const double tgMedian = median(tg), limit = bandwidth * 1e9 / bytesPerToken;
-    std::printf("\nthreads %d, simd %s, %d repeats (median)\n", session.options().threads, simdLevelName(activeSimdLevel()),
-                repeats);
+    std::printf("\nthreads %d, simd %s, %d repeats (median), BF16 GEMM %s\n", session.options().threads,
+                simdLevelName(activeSimdLevel()), repeats,
+                bf16GemmEnabled() && kernels::hasBf16Gemm(activeSimdLevel()) ? "on (FOLIO_FLOAT_GEMM=fp32: off)" : "off");
     auto billions = [](int64_t count) { return static_cast<double>(count) * 1e-9; };
     std::printf("parameters %.3fB total, %.3fB active per token\n", billions(model->totalParameters()),
                 billions(model->activeParameters()));

@@ -1,6 +1,7 @@
 // Float GEMM of the prefill path for the types that have no int8 GEMM (F32, F16 and
 // BF16; on AVX2 also Q8_0 and the K types, which gemm.h covers only with VNNI):
-// Y[t*ldy + r] = sum_k W[r,k] X[t,k].
+// Y[t*ldy + r] = sum_k W[r,k] X[t,k]. On CPUs with AVX-512 BF16, F16 and BF16 weights
+// take the BF16 GEMM instead (bf16_gemm.h) unless FOLIO_FLOAT_GEMM=fp32.
 //
 // Our own kernels rather than OpenBLAS's sgemm: OpenBLAS 0.3.21 (Debian 12) picks its
 // kernels from the CPU model number, and on CPUs newer than it (Emerald Rapids,

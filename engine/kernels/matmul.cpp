@@ -1,5 +1,6 @@
 #include "engine/kernels/matmul.h"
 
+#include "engine/kernels/bf16_gemm.h"
 #include "engine/kernels/float_gemm.h"
 #include "engine/kernels/gemm.h"
 #include "engine/kernels/kernels.h"
@@ -372,6 +373,23 @@ private:
 
 } // namespace
 
+namespace {
+
+// FOLIO_FLOAT_GEMM=fp32 (or =blas) keeps F16 and BF16 weights on FP32 products.
+std::atomic<bool>& bf16GemmSwitch()
+{
+    static std::atomic<bool> enabled{[] {
+        const char* v = std::getenv("FOLIO_FLOAT_GEMM");
+        return !(v && (std::strcmp(v, "fp32") == 0 || std::strcmp(v, "blas") == 0));
+    }()};
+    return enabled;
+}
+
+} // namespace
+
+bool bf16GemmEnabled() { return bf16GemmSwitch().load(std::memory_order_relaxed); }
+void setBf16GemmEnabled(bool enabled) { bf16GemmSwitch().store(enabled, std::memory_order_relaxed); }
+
 double matrixSeconds() { return static_cast<double>(matrixNanoseconds.load()) * 1e-9; }
 void resetMatrixSeconds() { matrixNanoseconds = 0; }
 
@@ -397,6 +415,8 @@ void matMulAt(SimdLevel level, GgmlType type, const void* W, int64_t rows, int64
         matMulByInt8Gemm(SimdLevel::Avx512, type, W, rows, cols, X, n, Y, pool);
     else if (n >= kMatMulInt8GemmMinTokens && clampSimdLevel(level) == SimdLevel::Avx2 && kernels::isAvx2GemmType(type))
         matMulByInt8Gemm(SimdLevel::Avx2, type, W, rows, cols, X, n, Y, pool);
+    else if (bf16GemmEnabled() && kernels::hasBf16Gemm(level) && kernels::isBf16GemmShape(type, cols))
+        kernels::matMulBf16Gemm(type, W, rows, cols, X, n, Y, pool);
     else if (clampSimdLevel(level) != SimdLevel::Scalar && !floatGemmUsesBlas())
         matMulByFloatGemm(floatGemmFor(level), type, W, rows, cols, X, n, Y, pool);
     else

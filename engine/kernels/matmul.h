@@ -49,6 +49,13 @@ constexpr int64_t kMatMulGemmMinTokens = 32;
 constexpr int64_t kMatMulInt8GemmMinTokens = 64;
 void matMul(GgmlType type, const void* W, int64_t rows, int64_t cols, const float* X, int64_t n,
             float* Y, ThreadPool* pool);
+// On CPUs with AVX-512 BF16, F16 and BF16 weights (cols a multiple of 32) take a BF16
+// GEMM on the float path instead (kernels/bf16_gemm.h): activations and weights rounded
+// to BF16, products summed in FP32, about twice the FP32 tiles' rate; results move by
+// up to ~2^-8 of sum |W||x| (BF16 weights: 2^-9). FOLIO_FLOAT_GEMM=fp32 (or =blas) keeps
+// them on FP32 products; tests and benchmarks switch it within a process.
+bool bf16GemmEnabled();
+void setBf16GemmEnabled(bool enabled);
 
 // The same, pinned to a dispatch level (clamped to what the CPU supports), for
 // tests and benchmarks that compare levels within one process.

@@ -149,6 +149,14 @@ TEST_P(FloatGemmByType, MatMulMatchesADoubleProductAtAnyThreadCount)
         dequantizeRow(type, weights.data() + r * rb, dequant.data() + r * cols, cols);
     }
     const auto X = randomValues(static_cast<std::size_t>(n * cols), 7);
+    // The FP32 tiles: F16 and BF16 would take the BF16 GEMM on CPUs with AVX-512 BF16
+    // (matmul_bf16_gemm_test.cpp), whose products are rounded.
+    const bool bf16Was = bf16GemmEnabled();
+    setBf16GemmEnabled(false);
+    struct Restore {
+        bool was;
+        ~Restore() { setBf16GemmEnabled(was); }
+    } restore{bf16Was};
     for (SimdLevel level : {SimdLevel::Scalar, SimdLevel::Avx2, SimdLevel::Avx512}) {
         if (maxSupportedSimdLevel() < level)
             continue;

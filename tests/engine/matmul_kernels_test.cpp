@@ -1,6 +1,7 @@
 // The fast matrix products against the scalar reference, for every compute type,
 // every dispatch level this CPU has, odd row counts, several blocks per row,
 // one and several tokens, one and three threads.
+#include "engine/kernels/bf16_gemm.h"
 #include "engine/kernels/cpu_features.h"
 #include "engine/kernels/gemm.h"
 #include "engine/kernels/kernels.h"
@@ -95,6 +96,15 @@ double tolerance(const Problem& p, int64_t row, const float* x)
     return (usesInt8Activations(p.type) ? quantBound : 0.0) + 1e-4 * magnitude + 1e-6;
 }
 
+// sum_k |w_k x_k| of one row.
+double magnitude(const Problem& p, int64_t row, const float* x)
+{
+    double sum = 0;
+    for (int64_t k = 0; k < p.cols; ++k)
+        sum += std::fabs(p.dequant[static_cast<std::size_t>(row * p.cols + k)] * x[k]);
+    return sum;
+}
+
 std::string describe(const Problem& p, SimdLevel level, int threads)
 {
     return std::string(traitsOf(p.type).name) + " " + simdLevelName(level) + " rows=" + std::to_string(p.rows) +
@@ -187,7 +197,13 @@ TEST_P(MatMulByType, MatchesReferenceForFewAndManyTokens)
                                            clampSimdLevel(level) == SimdLevel::Avx512) ||
                                           (n >= kMatMulInt8GemmMinTokens && kernels::isAvx2GemmType(type) &&
                                            clampSimdLevel(level) == SimdLevel::Avx2);
-                        const double tol = int8 ? tolerance(p, i, x) : 1e-4 * (std::fabs(ref) + 1);
+                        // F16 and BF16 with AVX-512 BF16: the BF16 GEMM, its factors rounded
+                        // to 8 significant bits (2^-8 of sum |w x|, kernels/bf16_gemm.h).
+                        const bool bf16 = n >= kMatMulGemmMinTokens && bf16GemmEnabled() &&
+                                          kernels::hasBf16Gemm(level) && kernels::isBf16GemmShape(type, cols);
+                        const double tol = int8   ? tolerance(p, i, x)
+                                           : bf16 ? std::ldexp(1.0, -8) * magnitude(p, i, x) + 1e-4 * (std::fabs(ref) + 1)
+                                                  : 1e-4 * (std::fabs(ref) + 1);
                         ASSERT_NEAR(Y[static_cast<std::size_t>(t * p.rows + i)], ref, tol)
                             << describe(p, level, threads) << " n=" << n << " t=" << t << " row " << i;
                     }
