@@ -109,9 +109,9 @@ void dotRowRange(kernels::RowDotFn dot, kernels::RowsDotFn dots, const std::byte
 void matMulByRows(SimdLevel level, GgmlType type, const void* W, int64_t rows, int64_t cols, const float* X,
                   int64_t n, float* Y, ThreadPool* pool)
 {
-    const kernels::DotKernels& kernels = kernels::dotKernelsFor(level);
-    const kernels::RowDotFn dot = kernels::rowDotFor(kernels, type);
-    const kernels::RowsDotFn dots = kernels::rowsDotFor(kernels, type);
+    const kernels::DotKernels& table = kernels::dotKernelsFor(level);
+    const kernels::RowDotFn dot = kernels::rowDotFor(table, type);
+    const kernels::RowsDotFn dots = kernels::rowsDotFor(table, type);
     const Activations acts(type, X, cols, n, level);
     const std::size_t rowSize = rowBytes(type, cols);
     const auto* bytes = static_cast<const std::byte*>(W);
@@ -427,7 +427,7 @@ void matVecShared(const MatVecTarget* targets, int count, int64_t cols, const fl
 {
     const MatrixTimer timer;
     const SimdLevel level = activeSimdLevel();
-    const kernels::DotKernels& kernelTable = kernels::dotKernelsFor(level);
+    const kernels::DotKernels& table = kernels::dotKernelsFor(level);
     std::optional<Activations> byKind[3];  // ActivationKind Float, Q8, Q8K
     std::vector<const Activations*> acts(static_cast<std::size_t>(count));
     std::vector<kernels::RowDotFn> dot(static_cast<std::size_t>(count));
@@ -440,8 +440,8 @@ void matVecShared(const MatVecTarget* targets, int count, int64_t cols, const fl
         if (!byKind[kind])
             byKind[kind].emplace(t.type, x, cols, 1, level);
         acts[static_cast<std::size_t>(j)] = &*byKind[kind];
-        dot[static_cast<std::size_t>(j)] = kernels::rowDotFor(kernelTable, t.type);
-        dots[static_cast<std::size_t>(j)] = kernels::rowsDotFor(kernelTable, t.type);
+        dot[static_cast<std::size_t>(j)] = kernels::rowDotFor(table, t.type);
+        dots[static_cast<std::size_t>(j)] = kernels::rowsDotFor(table, t.type);
         firstRow[static_cast<std::size_t>(j) + 1] = firstRow[static_cast<std::size_t>(j)] + t.rows;
     }
     runRows(pool, firstRow.back(), kRowGrain, [&](int64_t begin, int64_t end, int) {
