@@ -219,7 +219,7 @@ INSTANTIATE_TEST_SUITE_P(Types, MatMulByType, ::testing::ValuesIn(kTypes),
 // The several-row decode kernels (kernels::RowsDotFn) give each row exactly what the
 // one-row kernel gives it, bit for bit (they share the reduction order, so a row's
 // result does not depend on the rows grouped with it or on the thread split), for 1
-// to 4 rows and row lengths with and without a tail of blocks past the 16-block steps.
+// to 4 rows and row lengths with and without a tail of blocks past the 8- or 16-block steps.
 TEST(MatmulKernels, SeveralRowDotsEqualOneRowDots)
 {
     int checked = 0;
