@@ -21,6 +21,9 @@
 #include "engine/attention/attention.h"
 #include "engine/kernels/cpu_features.h"
 #include "engine/kernels/matmul.h"
+#include "engine/gguf/gguf.h"
+#include "engine/gguf/gguf_writer.h"
+#include "engine/model/family_convert.h"
 #include "engine/model/model.h"
 #include "engine/session/sampler.h"
 #include "engine/session/session.h"
@@ -74,8 +77,27 @@ GgmlType parseType(const std::string& name)
     throw std::runtime_error("unknown weight type '" + name + "'");
 }
 
+// folio-bench make-model --from LLAMA.gguf --arch qwen2|phi3 --out FILE: the same
+// trained network in another family's layout (model/family_convert.h), to run a
+// family's code path (folio-bench passkey) on trained weights.
+int convertModel(const Options& options)
+{
+    const std::string out = option(options, "out", "");
+    const std::string arch = option(options, "arch", "");
+    if (out.empty() || arch.empty())
+        throw std::runtime_error("make-model --from needs --out FILE and --arch qwen2|phi3");
+    const GgufFile llama = GgufFile::open(option(options, "from", ""));
+    GgufWriter writer;
+    convertLlamaToFamily(llama, arch, writer);
+    writer.write(out);
+    std::printf("wrote %s (%s, the network of %s)\n", out.c_str(), arch.c_str(), llama.path().c_str());
+    return 0;
+}
+
 int makeModel(const Options& options)
 {
+    if (options.count("from"))
+        return convertModel(options);
     const std::string out = option(options, "out", "");
     const std::string shape = option(options, "shape", "tinyllama");
     test::TinyModelSpec spec;
@@ -223,6 +245,7 @@ int main(int argc, char** argv)
         "                   [--versus-fp32 yes]   (the same model again, prefill on FP32 products)\n"
         "       folio-bench make-model --out FILE [--shape tinyllama|llama2-7b|gemma3-1b|qwen3-30b-a3b|tiny-moe|tiny]\n"
         "                  [--type q4_0|q4_k_m|...] [--arch llama|qwen2|qwen3|qwen3moe|phi3|gemma3] [--layers N]\n"
+        "       folio-bench make-model --from LLAMA.gguf --arch qwen2|phi3 --out FILE   (the same network, exactly)\n"
         "       folio-bench forward --model FILE [--prompt N] [--gen M] [--threads T] [--batch B] [--kv f16|q8_0|q4_0|f32]\n"
         "       folio-bench long --model FILE [--tokens 4096,16384,32768] [--methods plain,dca] [--kv f16,q8_0]\n"
         "                        [--threads T] [--batch B] [--dca-chunk C] [--dca-window W]\n"
