@@ -4,6 +4,7 @@
 #include "bench/bench_util.h"
 
 #include "engine/attention/attention.h"
+#include "engine/kernels/attention_kernels.h"
 #include "engine/session/context_planner.h"
 #include "engine/kernels/cpu_features.h"
 #include "engine/model/model.h"
@@ -56,8 +57,10 @@ int runLongBench(const Options& options)
     base.dca.localWindow = std::stoi(option(options, "dca-window", "-1"));
 
     std::printf("%s", runInChild([&] { return Model::load(path)->describe(); }).output.c_str());
-    std::printf("threads %d, batch %d, simd %s; each row a fresh process (peak RSS includes the mapped weights read)\n",
-                base.threads, base.batchSize, simdLevelName(activeSimdLevel()));
+    std::printf("threads %d, batch %d, simd %s, attention %s past %d keys, else fp32 tile; each row a fresh process "
+                "(peak RSS includes the mapped weights read)\n",
+                base.threads, base.batchSize, simdLevelName(activeSimdLevel()),
+                kernels::attentionKernelName(activeSimdLevel()), bf16AttentionMinKeys());
     std::printf("%7s %-5s %-6s %10s %9s %11s %8s %12s %12s\n", "tokens", "kv", "method", "tokens/s", "seconds",
                 "attention", "GFLOP/s", "peak RSS", "planned");
     for (int n : lengths) {

@@ -137,12 +137,9 @@ int runReadBench(const Options& options)
     std::printf("%s", plan.report().c_str());
     if (!plan.fits)
         throw std::runtime_error("the plan does not fit this machine's memory");
-    std::printf("threads %d, simd %s, attention products %s (FOLIO_ATTENTION=fp32 for FP32)\n",
+    std::printf("threads %d, simd %s, attention %s past %d keys, else fp32 tile (FOLIO_ATTENTION=fp32: fp32 tile)\n",
                 plan.options.threads, simdLevelName(activeSimdLevel()),
-                kernels::defaultAttentionProducts() == kernels::AttentionProducts::BFloat16
-                        && kernels::attentionHasBf16Products(activeSimdLevel())
-                    ? "bf16"
-                    : "fp32");
+                kernels::attentionKernelName(activeSimdLevel()), bf16AttentionMinKeys());
     std::fflush(stdout);
     const ChildResult r = runInChild([&] { return readOnce(path, plan.options, tokens, rows); });
     std::printf("%s", r.output.c_str());

@@ -114,9 +114,10 @@ struct AttentionQueries {
     int window = 0;
 };
 
-// BF16 products (where asked for and the CPU has them) serve runs whose queries see at
-// least this many keys: there attention is a large part of the time. Shorter runs, and
-// the observer's pass (exact shares), keep FP32 products: their cost is the weights'.
+// BF16 products (where asked for and the CPU has them; on AVX2 the FP32 range kernel)
+// serve runs whose queries see at least this many keys: there attention is a large part
+// of the time. Shorter runs, and the observer's pass (exact shares), keep the FP32 tile
+// kernel: their cost is the weights'.
 inline constexpr int kBf16AttentionMinKeys = 2048;
 // kBf16AttentionMinKeys, or 0 with FOLIO_ATTENTION=bf16 (BF16 at every length, to
 // measure its accuracy); FOLIO_ATTENTION=fp32 turns BF16 off (attention_kernels.h).

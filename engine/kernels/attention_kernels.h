@@ -38,9 +38,9 @@ inline int attentionScratchFloats(int rows, int headDim)
 }
 
 // A whole contiguous key range at once, for kernels whose working layout differs
-// from the row-major state (the BF16 kernel keeps rows in vector lanes: it converts
-// queries and state once per range, not once per tile). F16 or F32 rows only, a
-// head dimension that is a multiple of 32.
+// from the row-major state (the BF16 and the AVX2 range kernels keep rows in vector
+// lanes: they convert queries and state once per range, not once per tile). F16 or
+// F32 rows only, a head dimension that is a multiple of 32.
 struct AttentionRange {
     const float* queries = nullptr;  // rows x headDim, contiguous
     int rows = 0;
@@ -63,7 +63,9 @@ int attentionRangeScratchFloats(int rows, int headDim);
 // How the score and value products are taken. Float32: FP32 inputs, FP32 FMA (the
 // reference precision). BFloat16: queries, keys, values and probabilities rounded to
 // BF16 (8-bit significand), products summed in FP32 by vdpbf16ps, FP32 online
-// softmax; twice the arithmetic rate where the CPU has AVX512_BF16.
+// softmax; twice the arithmetic rate where the CPU has AVX512_BF16. Where it does not
+// but has AVX2, BFloat16 (the long-run request) takes the FP32 range kernel instead
+// (attention_range_avx2.cpp): FP32 products, rows in vector lanes.
 enum class AttentionProducts { Float32, BFloat16 };
 
 // BFloat16 unless FOLIO_ATTENTION=fp32 is set (read once): the engine's default, which
@@ -84,9 +86,13 @@ const AttentionKernels& scalarAttentionKernels();
 const AttentionKernels& avx2AttentionKernels();    // only with AVX2+FMA+F16C
 const AttentionKernels& avx512AttentionKernels();  // only with the Avx512 level
 const AttentionKernels& avx512Bf16AttentionKernels();  // only with Avx512 and AVX512_BF16
-// Level clamped to the CPU; BFloat16 products only where the CPU has them (else FP32).
+const AttentionKernels& avx2RangeAttentionKernels();   // AVX2's table with the FP32 range kernel
+// Level clamped to the CPU; BFloat16 products only where the CPU has them (else FP32:
+// the AVX2 range kernel at the Avx2 level, the tile kernel at the others).
 const AttentionKernels& attentionKernelsFor(SimdLevel level,
                                             AttentionProducts products = defaultAttentionProducts());
+// What attentionKernelsFor(level, products) runs: "bf16 range", "fp32 range" or "fp32 tile".
+const char* attentionKernelName(SimdLevel level, AttentionProducts products = defaultAttentionProducts());
 bool attentionHasBf16Products(SimdLevel level);  // whether BFloat16 would take effect at this level
 
 } // namespace folio::kernels

@@ -96,10 +96,14 @@ int attentionRangeScratchFloats(int rows, int headDim)
 {
     // attention_bf16_avx512.cpp's buffers: rows padded to 16 lanes times (transposed
     // queries, output, scores, probability pairs, five per-row values), plus a key and
-    // a value tile.
+    // a value tile; attention_range_avx2.cpp's: rows padded to 8 times (transposed
+    // queries, output, scores, five per-row values), plus a key and a value tile in FP32.
     const int padded = (rows + 15) / 16 * 16;
-    return padded * (headDim / 2 + headDim + kAttentionKeyTile + kAttentionKeyTile / 2 + 5)
-           + kAttentionKeyTile * headDim;
+    const int bf16 = padded * (headDim / 2 + headDim + kAttentionKeyTile + kAttentionKeyTile / 2 + 5)
+                     + kAttentionKeyTile * headDim;
+    const int padded8 = (rows + 7) / 8 * 8;
+    const int fp32 = padded8 * (2 * headDim + kAttentionKeyTile + 5) + 2 * kAttentionKeyTile * headDim;
+    return std::max(bf16, fp32);
 }
 
 AttentionProducts defaultAttentionProducts()
@@ -123,10 +127,21 @@ const AttentionKernels& attentionKernelsFor(SimdLevel level, AttentionProducts p
         if (products == AttentionProducts::BFloat16 && attentionHasBf16Products(level))
             return avx512Bf16AttentionKernels();
         return avx512AttentionKernels();
-    case SimdLevel::Avx2: return avx2AttentionKernels();
+    case SimdLevel::Avx2:
+        if (products == AttentionProducts::BFloat16)
+            return avx2RangeAttentionKernels();
+        return avx2AttentionKernels();
     case SimdLevel::Scalar: break;
     }
     return scalarAttentionKernels();
+}
+
+const char* attentionKernelName(SimdLevel level, AttentionProducts products)
+{
+    const AttentionKernels& kernels = attentionKernelsFor(level, products);
+    if (!kernels.range)
+        return "fp32 tile";
+    return &kernels == &avx2RangeAttentionKernels() ? "fp32 range" : "bf16 range";
 }
 
 } // namespace folio::kernels

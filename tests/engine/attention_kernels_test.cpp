@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <random>
 #include <string>
@@ -319,6 +320,137 @@ TEST(AttentionKernels, Bf16RangeMatchesTheScalarTilesWithinBf16Rounding)
     }
 }
 
+// The AVX2 whole-range kernel (FP32) against the scalar tile kernel fed the same
+// scaled queries (q * scale in float, as the kernel forms them), F16-converted keys
+// and values: only the summation order differs (over the head dimension in a score,
+// over the keys in the sum and the output) and exp (the polynomial, < 1e-6 relative).
+// A score of magnitude < 2 * sqrt(d) moves by a few float ulp, so the running max by
+// < 1e-5 (1 + |m|); the log-sum-exp m + log l by < 2e-6 (1 + |lse|) and the normalised
+// output (a convex combination of the values and the old state's output, all within
+// `largest`) by < 2e-6 largest: 30 float ulp, where the rounding of sums of up to ~1000
+// terms grows about as sqrt(n) ulp (the test prints the worst ratio to the bound; 0.12
+// and 0.04 when written).
+TEST(AttentionKernels, Avx2RangeMatchesTheScalarTilesWithinFloatRounding)
+{
+    if (!runnable(SimdLevel::Avx2))
+        GTEST_SKIP() << "this CPU has no AVX2";
+    std::mt19937 rng(23);
+    const RangeCase cases[] = {
+        {1, 64, 1, true, true, false, false},     {8, 64, 63, true, true, true, false},
+        {16, 64, 64, false, false, false, false}, {37, 64, 65, true, false, true, false},
+        {128, 64, 700, true, true, true, false},  {20, 32, 200, true, false, false, true},
+        {5, 128, 129, false, true, true, true},   {128, 64, 1000, true, false, true, true},
+        {9, 64, 7, false, false, true, true},     {24, 96, 301, true, true, true, false},
+    };
+    const float minusInfinity = -std::numeric_limits<float>::infinity();
+    double worstOutput = 0.0, worstLse = 0.0;
+    for (const RangeCase& c : cases) {
+        const int d = c.headDim;
+        const float scale = 1.0f / std::sqrt(static_cast<float>(d));
+        const std::size_t kv = static_cast<std::size_t>(c.keys) * d;
+        std::vector<float> queries = randomFloats(rng, static_cast<std::size_t>(c.rows) * d, -2.0f, 2.0f);
+        std::vector<float> keys = randomFloats(rng, kv, -2.0f, 2.0f), values = randomFloats(rng, kv, -1.0f, 1.0f);
+        std::vector<uint16_t> halfKeys(kv), halfValues(kv);
+        std::vector<float> inputKeys(kv), inputValues(kv), scaledQueries(queries.size());
+        for (std::size_t i = 0; i < kv; ++i) {
+            halfKeys[i] = fp32ToFp16(keys[i]);
+            halfValues[i] = fp32ToFp16(values[i]);
+            inputKeys[i] = c.half ? fp16ToFp32(halfKeys[i]) : keys[i];
+            inputValues[i] = c.half ? fp16ToFp32(halfValues[i]) : values[i];
+        }
+        for (std::size_t i = 0; i < queries.size(); ++i)
+            scaledQueries[i] = queries[i] * scale;
+        // Causal bounds reach from before the range to past it; windows start inside it.
+        std::vector<int> last(c.rows), first(c.rows);
+        for (int r = 0; r < c.rows; ++r) {
+            last[r] = (r * 37) % (c.keys + 20) - 10;
+            first[r] = c.window ? (r * 13) % (c.keys + 5) - 3 : 0;
+        }
+        std::vector<float> state(2 * c.rows + static_cast<std::size_t>(c.rows) * d);
+        for (int r = 0; r < c.rows; ++r) {
+            state[r] = c.freshState ? minusInfinity : 0.5f * (r % 5) - 1.0f;
+            state[c.rows + r] = c.freshState ? 0.0f : 3.0f + r;
+        }
+        if (!c.freshState) {
+            const std::vector<float> acc = randomFloats(rng, static_cast<std::size_t>(c.rows) * d, -3.0f, 3.0f);
+            std::copy(acc.begin(), acc.end(), state.begin() + 2 * c.rows);
+        }
+        // Reference: scalar tiles of 64 keys, visible/hidden per tile from last/first.
+        std::vector<float> expected = state;
+        std::vector<float> scratch(kernels::attentionScratchFloats(c.rows, d));
+        std::vector<int> visible(c.rows), hidden(c.rows);
+        for (int j0 = 0; j0 < c.keys; j0 += kernels::kAttentionKeyTile) {
+            kernels::AttentionTile tile;
+            tile.queries = scaledQueries.data();
+            tile.rows = c.rows;
+            tile.headDim = d;
+            tile.keys = &inputKeys[static_cast<std::size_t>(j0) * d];
+            tile.values = &inputValues[static_cast<std::size_t>(j0) * d];
+            tile.halfRows = false;
+            tile.tileKeys = std::min(kernels::kAttentionKeyTile, c.keys - j0);
+            for (int r = 0; r < c.rows; ++r) {
+                visible[r] = c.causal ? std::min(tile.tileKeys, last[r] - j0 + 1) : tile.tileKeys;
+                hidden[r] = c.window ? std::max(0, first[r] - j0) : 0;
+            }
+            tile.visible = visible.data();
+            tile.hidden = hidden.data();
+            tile.scale = 1.0f;
+            tile.max = expected.data();
+            tile.sum = expected.data() + c.rows;
+            tile.acc = expected.data() + 2 * c.rows;
+            tile.scratch = scratch.data();
+            kernels::scalarAttentionKernels().tile(tile);
+        }
+        std::vector<float> got = state;
+        std::vector<float> rangeScratch(kernels::attentionRangeScratchFloats(c.rows, d), std::nanf(""));
+        kernels::AttentionRange range;
+        range.queries = queries.data();
+        range.rows = c.rows;
+        range.headDim = d;
+        range.keys = c.half ? static_cast<const void*>(halfKeys.data()) : keys.data();
+        range.values = c.half ? static_cast<const void*>(halfValues.data()) : values.data();
+        range.halfRows = c.half;
+        range.keyCount = c.keys;
+        range.last = c.causal ? last.data() : nullptr;
+        range.first = c.window ? first.data() : nullptr;
+        range.scale = scale;
+        range.max = got.data();
+        range.sum = got.data() + c.rows;
+        range.acc = got.data() + 2 * c.rows;
+        range.scratch = rangeScratch.data();
+        kernels::avx2RangeAttentionKernels().range(range);
+
+        for (int r = 0; r < c.rows; ++r) {
+            const std::string where = "rows " + std::to_string(c.rows) + " d " + std::to_string(d) + " keys "
+                                      + std::to_string(c.keys) + " row " + std::to_string(r);
+            const float m = expected[r], l = expected[c.rows + r];
+            if (std::isinf(m)) {  // no key seen, fresh state: untouched
+                ASSERT_EQ(got[r], m) << where;
+                ASSERT_EQ(got[c.rows + r], 0.0f) << where;
+                for (int i = 0; i < d; ++i)
+                    ASSERT_EQ(got[2 * c.rows + r * d + i], 0.0f) << where;
+                continue;
+            }
+            ASSERT_NEAR(got[r], m, 1e-5 * (1.0 + std::abs(m))) << where;
+            const double lse = m + std::log(double(l));
+            const double gotLse = got[r] + std::log(double(got[c.rows + r]));
+            worstLse = std::max(worstLse, std::abs(gotLse - lse) / (1.0 + std::abs(lse)));
+            ASSERT_NEAR(gotLse, lse, 2e-6 * (1.0 + std::abs(lse))) << where;
+            double largest = 1.0;  // |values| <= 1, and the old state's normalised output
+            if (!c.freshState)
+                for (int i = 0; i < d; ++i)
+                    largest = std::max(largest, std::abs(double(state[2 * c.rows + r * d + i]) / state[c.rows + r]));
+            for (int i = 0; i < d; ++i) {
+                const double want = expected[2 * c.rows + r * d + i] / l;
+                const double have = got[2 * c.rows + r * d + i] / got[c.rows + r];
+                worstOutput = std::max(worstOutput, std::abs(have - want) / largest);
+                ASSERT_NEAR(have, want, 2e-6 * largest) << where << " dim " << i;
+            }
+        }
+    }
+    std::printf("worst |error| / bound: output %.3g, log-sum-exp %.3g\n", worstOutput / 2e-6, worstLse / 2e-6);
+}
+
 // Full softmax of query q against keys [0, last] of one kv head, in double.
 std::vector<double> fullSoftmax(const KvCache& cache, int kvHead, const float* q, int last, float scale)
 {
@@ -366,9 +498,10 @@ void expectCausalMatches(int heads, int kvHeads, int d, int slots, int count, Kv
     for (SimdLevel level : kLevels) {
         if (!runnable(level))
             continue;
-        const bool bf16 = products == kernels::AttentionProducts::BFloat16;
-        if (bf16 && !kernels::attentionHasBf16Products(level))
-            continue;
+        // Long runs (BFloat16 asked for): BF16 products where the level has them, else
+        // FP32 products (the AVX2 range kernel on AVX2, the tile kernel elsewhere).
+        const bool bf16 =
+            products == kernels::AttentionProducts::BFloat16 && kernels::attentionHasBf16Products(level);
         CausalAttention attention({heads, kvHeads, d, scale}, pool.size(), level, products);
         attention.run(cache, 0, q.data(), heads * d, count, first, out.data(), heads * d, pool);
         for (int t = 0; t < count; ++t)
@@ -420,6 +553,21 @@ TEST(AttentionKernels, LongPrefillAndDecodeWithBf16ProductsStayWithinTheirBound)
     expectCausalMatches(8, 2, 64, 2200, 150, KvType::F16, 2, bf16);  // prefill tiles with causal edges
     expectCausalMatches(8, 2, 64, 2113, 1, KvType::F16, 3, bf16);    // decode, keys split across threads
     expectCausalMatches(6, 3, 32, 2100, 40, KvType::F32, 2, bf16);   // F32 rows, d = 32
+}
+
+// Past kBf16AttentionMinKeys an AVX2 CPU without BF16 runs the FP32 range kernel: the
+// same float bound as the tile kernel (2e-5 on outputs in [-1, 1], above).
+TEST(AttentionKernels, LongPrefillAndDecodeWithTheAvx2RangeKernelMatchAFullSoftmax)
+{
+    if (!runnable(SimdLevel::Avx2))
+        GTEST_SKIP() << "this CPU has no AVX2";
+    const auto longRun = kernels::AttentionProducts::BFloat16;
+    ASSERT_NE(kernels::attentionKernelsFor(SimdLevel::Avx2, longRun).range, nullptr);
+    ASSERT_EQ(kernels::attentionKernelsFor(SimdLevel::Avx2, kernels::AttentionProducts::Float32).range, nullptr);
+    expectCausalMatches(8, 2, 64, 2200, 150, KvType::F16, 2, longRun);  // prefill tiles with causal edges
+    expectCausalMatches(8, 2, 64, 2113, 1, KvType::F16, 3, longRun);    // decode, keys split across threads
+    expectCausalMatches(6, 3, 32, 2100, 40, KvType::F32, 2, longRun);   // F32 rows, d = 32
+    expectCausalMatches(5, 5, 64, 2150, 19, KvType::F16, 2, longRun);   // no GQA: items of 16 and 3 rows
 }
 
 } // namespace
