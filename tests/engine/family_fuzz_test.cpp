@@ -72,7 +72,7 @@ TEST(FamilyFuzz, OddIntegerKeysLoadOrAreRefusedWithAReason)
         "expert_feed_forward_length",
     };
     const std::vector<uint32_t> values = {0, 1, 3, 7, 1u << 20, 0x7FFFFFFFu, 0xFFFFFFFFu};
-    for (const std::string& family : {"llama", "qwen3", "qwen3moe", "phi3", "gemma3"}) {
+    for (const std::string family : {"llama", "qwen3", "qwen3moe", "phi3", "gemma3"}) {
         Outcome outcome;
         for (const std::string& key : keys)
             for (const uint32_t value : values) {
@@ -96,7 +96,7 @@ TEST(FamilyFuzz, OddFloatKeysLoadOrAreRefusedWithAReason)
     };
     const float inf = std::numeric_limits<float>::infinity();
     const std::vector<float> values = {0.0f, -1.0f, 1e-30f, 1e30f, inf, -inf, std::nanf("")};
-    for (const std::string& family : {"llama", "qwen3", "qwen3moe", "phi3", "gemma3"}) {
+    for (const std::string family : {"llama", "qwen3", "qwen3moe", "phi3", "gemma3"}) {
         Outcome outcome;
         for (const std::string& key : keys)
             for (const float value : values) {
