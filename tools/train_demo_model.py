@@ -20,6 +20,12 @@ run; the first stage was stopped after 8,000 steps, 47 minutes):
   /usr/bin/python3 tools/train_demo_model.py train --corpus CORPUS_DIR \
       --out resources/models/folio-demo.gguf --seed 1235 --minutes 22 --init stage1.gguf \
       --app-format 0.5 --lr 8e-4 --start-len 256 --dca-temperature 0.1
+  # tried 2026-12-07, not shipped (folio-demo.md, "Retraining tried"): long conversations
+  # read with DCA in 40% of the steps
+  /usr/bin/python3 tools/train_demo_model.py train --corpus CORPUS_DIR --out new.gguf \
+      --seed 1236 --minutes 42 --init resources/models/folio-demo.gguf --app-format 0.5 \
+      --lr 6e-4 --start-len 256 --dca-temperature 0.1 --long-frac 0.4 --long-min 1000 \
+      --long-len 4000 --long-batch 1 --threads 1
   /usr/bin/python3 tools/train_demo_model.py sample --corpus CORPUS_DIR
   build/release/bench/folio-bench passkey --model resources/models/folio-demo.gguf --tasks all
 
