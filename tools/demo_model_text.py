@@ -192,17 +192,73 @@ def invented_name(rng):
     return name.capitalize()
 
 
+# Invented hiding places (training only): a modifier and a building or room, from these
+# lists or made of syllables, or a made-up word alone, so that no list of places exists
+# for the model to fall back on when it does not find the fact.
+PLACE_MODIFIERS = ("old new north south east west upper lower stone timber chapel harbour mill "
+                   "garden church village miller's cooper's baker's sexton's keeper's widow's "
+                   "empty ruined narrow long broken quiet").split()
+PLACE_NOUNS = ("shed cellar tower loft office house barn mill attic vault pantry stable kitchen "
+               "workshop warehouse forge chapel cottage boathouse granary dovecote crypt well "
+               "library counting-room wheelhouse storeroom belfry").split()
+
+# Repeated digits (training only): the copies the shipped model slipped on most were of a
+# digit repeated ("July 2" for July 22, "1871" for 1811, "8526" for 8529).
+REPEAT_DIGITS = 0.35  # keys (digits)
+REPEAT_INTEGER = 0.2  # days and years (of 1-28 only 11 and 22 have one)
+
+
+def invented_place(rng):
+    form = rng.random()
+    if form < 0.2:
+        return invented_name(rng).lower()
+    mod = rng.choice(PLACE_MODIFIERS) if rng.random() < 0.6 else invented_name(rng).lower()
+    noun = rng.choice(PLACE_NOUNS) if rng.random() < 0.7 else invented_name(rng).lower()
+    return mod + " " + noun
+
+
+def repeated_digits(length, rng):
+    """`length` digits, the first not 0, with one to three digits repeated next to
+    themselves (and sometimes a triple)."""
+    d = [str(rng.randint(1, 9))] + [str(rng.randint(0, 9)) for _ in range(length - 1)]
+    for _ in range(rng.choice([1, 1, 2, 3])):
+        i = rng.randrange(length - 1)
+        if rng.random() < 0.5:
+            d[i + 1] = d[i]
+        else:
+            d[i] = d[i + 1] if (i > 0 or d[i + 1] != "0") else d[i]
+    if length >= 3 and rng.random() < 0.15:
+        i = rng.randrange(1, length - 1)
+        d[i - 1] = d[i + 1] = d[i] if (i > 1 or d[i] != "0") else d[i - 1]
+    return "".join(d)
+
+
+def _has_repeat(n):
+    s = str(n)
+    return any(a == b for a, b in zip(s, s[1:])) or (len(s) == 4 and s[2] == s[3]) or (len(s) == 4 and s[1] == s[3])
+
+
 def fill_value(spec, rng, training):
-    """One value for a placeholder spec of folio-demo-tasks.json. In training, names
-    and words are also invented, so the model learns to copy, not to remember."""
+    """One value for a placeholder spec of folio-demo-tasks.json. In training, names,
+    words and places are also invented, so the model learns to copy, not to remember,
+    and numbers with repeated digits are drawn more often than by chance."""
     if spec["kind"] == "digits":
+        if training and rng.random() < REPEAT_DIGITS:
+            return repeated_digits(spec["length"], rng)
         first = str(rng.randint(1, 9))
         return first + "".join(str(rng.randint(0, 9)) for _ in range(spec["length"] - 1))
     if spec["kind"] == "integer":
+        if training and rng.random() < REPEAT_INTEGER:
+            rep = [n for n in range(spec["min"], spec["max"] + 1) if _has_repeat(n)]
+            if rep:
+                return str(rng.choice(rep))
         return str(rng.randint(spec["min"], spec["max"]))
     values = spec["values"]
-    if training and spec.get("invent") and rng.random() < 0.5:
-        return invented_name(rng) if spec["invent"] == "name" else invented_name(rng).lower()
+    invent = spec.get("invent")
+    if training and invent and rng.random() < spec.get("invent_rate", 0.5):
+        if invent == "place":
+            return invented_place(rng)
+        return invented_name(rng) if invent == "name" else invented_name(rng).lower()
     return rng.choice(values)
 
 
@@ -260,11 +316,12 @@ def chat_prompt(document, question, system=None):
 NO_LOSS, TEXT, ANSWER = 0, 1, 2  # what each token is, as a prediction target
 
 
-def plant_facts(rng, tasks_spec):
-    """One to four (needle, question, answer) of random tasks; facts of one kind differ in
-    their key, and unique tasks (the pass key, the secret word) appear at most once."""
+def plant_facts(rng, tasks_spec, counts=(1, 1, 2, 2, 3, 4)):
+    """One to four (needle, question, answer) of random tasks (a count from `counts`);
+    facts of one kind differ in their key, and unique tasks (the pass key, the secret
+    word) appear at most once."""
     facts, keys = [], set()
-    for _ in range(rng.choice([1, 1, 2, 2, 3, 4])):
+    for _ in range(rng.choice(counts)):
         task = rng.choice(tasks_spec["tasks"])
         if task.get("unique") and any(k[0] == task["name"] for k in keys):
             continue
@@ -274,11 +331,21 @@ def plant_facts(rng, tasks_spec):
     return facts
 
 
-def make_training_example(rng, tok, train_text, starts, tasks_spec, max_tokens):
+# A long conversation (read with DCA in training) carries more facts and asks more of
+# them: its document is the expensive part, each answer is nearly free.
+LONG_COUNTS = (2, 3, 4, 4, 5, 6)
+
+
+def make_training_example(rng, tok, train_text, starts, tasks_spec, max_tokens, min_tokens=None):
     """Token ids and their kinds (NO_LOSS, TEXT, ANSWER) of one conversation about a
-    passage with planted facts; None if it cannot be made to fit."""
-    facts = plant_facts(rng, tasks_spec)
-    budget = rng.randint(max_tokens // 8, max_tokens) if rng.random() < 0.85 else max_tokens
+    passage with planted facts; None if it cannot be made to fit. With min_tokens (a long
+    conversation) its length is uniform in [min_tokens, max_tokens]."""
+    long = min_tokens is not None
+    facts = plant_facts(rng, tasks_spec, LONG_COUNTS) if long else plant_facts(rng, tasks_spec)
+    if long:
+        budget = rng.randint(min_tokens, max_tokens)
+    else:
+        budget = rng.randint(max_tokens // 8, max_tokens) if rng.random() < 0.85 else max_tokens
     chars = max(0, int((budget - 25 * len(facts) - 15) * 3.0))
     for _ in range(4):
         start = rng.choice(starts)
@@ -287,7 +354,7 @@ def make_training_example(rng, tok, train_text, starts, tasks_spec, max_tokens):
         for needle, _, _ in facts:
             document = insert_at_depth(document, needle, rng.random() if rng.random() < 0.9 else 0.0)
         document = document.strip()
-        asked = rng.sample(facts, k=rng.randint(1, len(facts)))
+        asked = rng.sample(facts, k=len(facts) if long else rng.randint(1, len(facts)))
         ids, kinds = [], []
 
         def add(text, kind):
@@ -383,19 +450,23 @@ def split_pages(rng, document, count):
     return [p.strip() for p in pieces if p.strip()]
 
 
-def make_app_example(rng, tok, train_text, starts, tasks_spec, max_tokens):
+def make_app_example(rng, tok, train_text, starts, tasks_spec, max_tokens, min_tokens=None):
     """One conversation in the app's own prompt (PromptBuilder): system message =
     instructions + <document title=...> + pages with markers + </document>; then the
     questions as user turns, tokenized piece by piece as the app does. None if it
-    cannot be made to fit."""
-    facts = plant_facts(rng, tasks_spec)
+    cannot be made to fit. min_tokens: a long conversation, as make_training_example."""
+    long = min_tokens is not None
+    facts = plant_facts(rng, tasks_spec, LONG_COUNTS) if long else plant_facts(rng, tasks_spec)
     title, author = app_title(rng)
     opening = APP_INSTRUCTIONS + '\n\n<document title="' + title + '"'
     if author:
         opening += ' author="' + author + '"'
     opening += ">\n"
     head = tok.encode(opening, special=False)
-    budget = rng.randint(max_tokens // 3, max_tokens) if rng.random() < 0.8 else max_tokens
+    if long:
+        budget = rng.randint(min_tokens, max_tokens)
+    else:
+        budget = rng.randint(max_tokens // 3, max_tokens) if rng.random() < 0.8 else max_tokens
     chars = max(150, int((budget - len(head) - 25 * len(facts) - 30) * 3.0))
     unit = rng.choices(["\u00a7", "p.", "ch."], weights=[5, 4, 1])[0]
     first_page = rng.randint(1, 40)
@@ -404,8 +475,8 @@ def make_app_example(rng, tok, train_text, starts, tasks_spec, max_tokens):
         document = filler
         for needle, _, _ in facts:
             document = insert_at_depth(document, needle, rng.random() if rng.random() < 0.9 else 0.0)
-        pages = split_pages(rng, document.strip(), rng.choice([1, 1, 2, 2, 3]))
-        asked = rng.sample(facts, k=rng.randint(1, len(facts)))
+        pages = split_pages(rng, document.strip(), rng.choice([3, 5, 8, 12] if long else [1, 1, 2, 2, 3]))
+        asked = rng.sample(facts, k=len(facts) if long else rng.randint(1, len(facts)))
         ids, kinds = [], []
 
         def add(text, kind, special=True):

@@ -20,6 +20,12 @@ run; the first stage was stopped after 8,000 steps, 47 minutes):
   /usr/bin/python3 tools/train_demo_model.py train --corpus CORPUS_DIR \
       --out resources/models/folio-demo.gguf --seed 1235 --minutes 22 --init stage1.gguf \
       --app-format 0.5 --lr 8e-4 --start-len 256 --dca-temperature 0.1
+  # tried 2026-12-07, not shipped (folio-demo.md, "Retraining tried"): long conversations
+  # read with DCA in 40% of the steps
+  /usr/bin/python3 tools/train_demo_model.py train --corpus CORPUS_DIR --out new.gguf \
+      --seed 1236 --minutes 42 --init resources/models/folio-demo.gguf --app-format 0.5 \
+      --lr 6e-4 --start-len 256 --dca-temperature 0.1 --long-frac 0.4 --long-min 1000 \
+      --long-len 4000 --long-batch 1 --threads 1
   /usr/bin/python3 tools/train_demo_model.py sample --corpus CORPUS_DIR
   build/release/bench/folio-bench passkey --model resources/models/folio-demo.gguf --tasks all
 
@@ -234,6 +240,51 @@ def rotate(x, cos, sin):
     return torch.stack((y0, y1), dim=-1).flatten(-2)
 
 
+class DcaTraining:
+    """Dual Chunk Attention over a whole sequence, differentiable, as the engine reads with
+    it (engine/attention/dual_chunk_attention.cpp): chunk C, local window W, S = C - W;
+    keys rotated at j mod S; a query at i in chunk c = i div S is rotated at r = i mod S
+    for the keys of chunk c (causal), at min(S + r, C) for those of chunk c - 1 and at
+    min(2S - 1, C) for all earlier ones; its logits times m^2, m = 1 + k ln((i + 1) / L)
+    for i + 1 > L (the trained length), else 1. Computed one query chunk at a time, so
+    no score is made that causality throws away."""
+
+    def __init__(self, cfg, T, chunk, window, temp_k):
+        self.cfg, self.C, self.W = cfg, chunk, window
+        self.S = S = chunk - window
+        rope = Rope(cfg.head_dim, cfg.base)
+        pos = torch.arange(T)
+        r = pos % S
+        self.key_rot = rope.tables(r)
+        self.intra_rot = self.key_rot
+        self.succ_rot = rope.tables(torch.clamp(S + r, max=chunk))
+        self.inter_rot = rope.tables(torch.full_like(r, min(2 * S - 1, chunk)))
+        seen = (pos + 1).double()
+        m = torch.where(seen > cfg.ctx, 1 + temp_k * torch.log(seen / cfg.ctx), torch.ones_like(seen))
+        self.scale = ((m * m) / math.sqrt(cfg.head_dim)).float()[:, None]  # (T, 1)
+        self.mask = torch.full((S, S), float("-inf")).triu(1)
+
+    def __call__(self, li, q, k, v, cache, start):
+        cfg, S = self.cfg, self.S
+        T = q.shape[2]
+        g = cfg.heads // cfg.kv_heads
+        K = rotate(k, *self.key_rot).repeat_interleave(g, dim=1)
+        V = v.repeat_interleave(g, dim=1)
+        qi, qs, qx = (rotate(q, *self.intra_rot), rotate(q, *self.succ_rot), rotate(q, *self.inter_rot))
+        out = []
+        for c in range(0, (T + S - 1) // S):
+            a, b = c * S, min((c + 1) * S, T)
+            parts = []
+            if c >= 2:
+                parts.append(qx[:, :, a:b] @ K[:, :, :a - S].transpose(-1, -2))
+            if c >= 1:
+                parts.append(qs[:, :, a:b] @ K[:, :, a - S:a].transpose(-1, -2))
+            parts.append(qi[:, :, a:b] @ K[:, :, a:b].transpose(-1, -2) + self.mask[:b - a, :b - a])
+            sc = torch.cat(parts, dim=-1) * self.scale[a:b]
+            out.append(torch.softmax(sc, dim=-1) @ V[:, :, :b])
+        return torch.cat(out, dim=2)
+
+
 class Llama(torch.nn.Module):
     def __init__(self, cfg):
         super().__init__()
@@ -261,13 +312,17 @@ class Llama(torch.nn.Module):
     def norm(self, x, w):
         return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.cfg.eps) * w
 
-    def forward(self, ids, attend=None, cache=None, start=0):
-        """ids (B, T). Without `attend`: plain causal RoPE attention (training).
-        With `attend(layer, q, k, v, cache, start)`: the evaluation methods."""
+    def forward(self, ids, attend=None, cache=None, start=0, dca=None):
+        """ids (B, T). Without `attend`: plain causal RoPE attention (training), or with
+        dca=(C, W, k) Dual Chunk Attention as the engine computes it (dca_attention, also
+        training). With `attend(layer, q, k, v, cache, start)`: the evaluation methods."""
         cfg = self.cfg
         B, T = ids.shape
         x = self.tok(ids)
-        if attend is None:
+        if dca is not None:
+            dca_train = DcaTraining(cfg, T, *dca)
+            attend = dca_train
+        elif attend is None:
             rope = Rope(cfg.head_dim, cfg.base)
             cos, sin = rope.tables(torch.arange(T))
             mask = torch.full((T, T), float("-inf")).triu(1)
@@ -382,6 +437,8 @@ def train(args):
     tok = build_tokenizer(train_text, args.vocab)
     tasks = load_tasks(TASKS_JSON)
     starts = [s for s in paragraph_starts(train_text) if s < len(train_text) - 4000]
+    long_starts = [s for s in paragraph_starts(train_text) if s < len(train_text) - 5 * args.long_len]
+    dca = (args.dca_chunk, args.dca_window, args.dca_temperature)
     cfg = Config(len(tok.tokens), dim=args.dim, layers=args.layers, heads=args.heads, kv_heads=args.kv_heads,
                  ffn=args.ffn, ctx=args.ctx)
     model = Llama(cfg)
@@ -402,6 +459,7 @@ def train(args):
     t0 = time.time()
     step, seen_tokens = 0, 0
     log_ans, log_txt, log_acc = [], [], []
+    long_log = {"steps": 0, "tokens": 0, "seconds": 0.0, "acc": []}
     ready = []
     while True:
         elapsed = time.time() - t0
@@ -412,7 +470,17 @@ def train(args):
         lr = args.lr * warm * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
         for g in opt.param_groups:
             g["lr"] = lr
-        if not ready:  # batches of similar lengths waste less on padding
+        long = args.long_frac > 0 and rng.random() < args.long_frac
+        t_step = time.time()
+        if long:  # conversations of long_min..long_len tokens, read with DCA as the engine reads
+            examples = []
+            while len(examples) < args.long_batch:
+                make = make_app_example if rng.random() < args.app_format else make_training_example
+                ex = make(rng, tok, train_text, long_starts, tasks, args.long_len, min_tokens=args.long_min)
+                if ex:
+                    examples.append(ex)
+            batch = examples
+        elif not ready:  # batches of similar lengths waste less on padding
             pool = []
             # curriculum: short conversations first (cheap, and copying is found sooner)
             longest = int(min(cfg.ctx, args.start_len + (cfg.ctx - args.start_len) * frac / args.ramp))
@@ -424,8 +492,10 @@ def train(args):
             pool.sort(key=lambda ex: len(ex[0]))
             ready = [pool[i:i + args.batch] for i in range(0, len(pool), args.batch)]
             rng.shuffle(ready)
-        inp, tgt, kind = batch_from(ready.pop(), pad)
-        logits = model(inp)
+        if not long:
+            batch = ready.pop()
+        inp, tgt, kind = batch_from(batch, pad)
+        logits = model(inp, dca=dca if long else None)
         ce = F.cross_entropy(logits.view(-1, cfg.vocab), tgt.view(-1), reduction="none").view(tgt.shape)
         ans, txt = kind == 2, kind == 1
         loss_ans = (ce * ans).sum() / ans.sum().clamp(min=1)
@@ -439,14 +509,24 @@ def train(args):
         seen_tokens += tgt.numel()
         with torch.no_grad():
             acc = ((logits.argmax(-1) == tgt) | ~ans).all(-1).float().mean().item()
-        log_ans.append(loss_ans.item())
-        log_txt.append(loss_txt.item())
-        log_acc.append(acc)
+        if long:
+            long_log["steps"] += 1
+            long_log["tokens"] += tgt.numel()
+            long_log["seconds"] += time.time() - t_step
+            long_log["acc"].append(acc)
+        else:
+            log_ans.append(loss_ans.item())
+            log_txt.append(loss_txt.item())
+            log_acc.append(acc)
         if step % args.log_every == 0:
             k = args.log_every
-            print(f"step {step} {elapsed / 60:.1f} min lr {lr:.2e} answer loss {np.mean(log_ans[-k:]):.3f} "
-                  f"text loss {np.mean(log_txt[-k:]):.3f} answers all-correct {np.mean(log_acc[-k:]):.2f} "
-                  f"tokens {seen_tokens / 1e6:.2f} M", flush=True)
+            line = (f"step {step} {elapsed / 60:.1f} min lr {lr:.2e} answer loss {np.mean(log_ans[-k:]):.3f} "
+                    f"text loss {np.mean(log_txt[-k:]):.3f} answers all-correct {np.mean(log_acc[-k:]):.2f} "
+                    f"tokens {seen_tokens / 1e6:.2f} M")
+            if long_log["steps"]:
+                line += (f"; long (DCA): {long_log['steps']} batches, {long_log['tokens'] / 1e6:.2f} M tokens, "
+                         f"{long_log['seconds'] / 60:.1f} min, all-correct {np.mean(long_log['acc'][-20:]):.2f}")
+            print(line, flush=True)
         if args.checkpoint_every and step % args.checkpoint_every == 0:
             save(model, tok, args.out, cfg, args.dca_temperature)
     save(model, tok, args.out, cfg, args.dca_temperature)
@@ -704,7 +784,15 @@ def main():
     t.add_argument("--ramp", type=float, default=0.6, help="fraction of the time to grow it to --ctx")
     t.add_argument("--init", help="start from this GGUF's weights (a second stage)")
     t.add_argument("--dca-temperature", type=float, default=0.1,
-                   help="written as llama.dca.temperature: the DCA attention temperature k Folio uses by default")
+                   help="written as llama.dca.temperature: the DCA attention temperature k Folio uses by default "
+                        "(and the k of the long steps)")
+    t.add_argument("--long-frac", type=float, default=0.0,
+                   help="fraction of steps that train on long conversations read with DCA (0: none)")
+    t.add_argument("--long-min", type=int, default=1000, help="shortest long conversation, tokens")
+    t.add_argument("--long-len", type=int, default=4000, help="longest long conversation, tokens")
+    t.add_argument("--long-batch", type=int, default=1, help="long conversations per long step")
+    t.add_argument("--dca-chunk", type=int, default=192, help="DCA chunk size C of the long steps")
+    t.add_argument("--dca-window", type=int, default=32, help="DCA local window W of the long steps")
     t.add_argument("--app-format", type=float, default=0.0,
                    help="fraction of conversations in the app's own reading prompt (app/reading/prompt_builder.cpp)")
     v = sub.add_parser("vocab")
