@@ -201,40 +201,22 @@ struct RangeCase {
     bool half, freshState, causal, window;
 };
 
-// The BF16 whole-range kernel against the scalar tile kernel fed the same BF16-rounded
-// queries (times the scale), keys and values: what is left is FP32 summation order,
-// exp (< 1e-6), and the probabilities' own rounding to BF16 (2^-9 relative each). The
-// output is a convex combination whose weights are those rounded probabilities over
-// their rounded sum, so it moves by at most 2 * 2^-9 of the largest |value| (the old
-// state's normalised output counts as a value): the bound is that plus float noise.
-TEST(AttentionKernels, Bf16RangeMatchesTheScalarTilesWithinBf16Rounding)
+// One RangeCase run both ways from the same start state (fresh, or a random earlier
+// one drawn from rng): the scalar tile kernel on the reference inputs (tileQueries
+// already scaled; tileKeys / tileValues as the range kernel should see them), and
+// rangeKernel on the inputs as the cache holds them (F16 or F32 rows).
+struct RangeRun {
+    std::vector<float> state, expected, got;  // max, sum, then rows x d outputs
+};
+
+RangeRun runRangeCase(const RangeCase& c, std::mt19937& rng, float scale, const std::vector<float>& queries,
+                      const std::vector<float>& keys, const std::vector<float>& values,
+                      const std::vector<uint16_t>& halfKeys, const std::vector<uint16_t>& halfValues,
+                      const std::vector<float>& tileQueries, const std::vector<float>& tileKeys,
+                      const std::vector<float>& tileValues, void (*rangeKernel)(const kernels::AttentionRange&))
 {
-    if (!kernels::attentionHasBf16Products(SimdLevel::Avx512))
-        GTEST_SKIP() << "this CPU has no AVX512_BF16";
-    std::mt19937 rng(11);
-    const RangeCase cases[] = {
-        {1, 64, 1, true, true, false, false},     {8, 64, 63, true, true, true, false},
-        {16, 64, 64, false, false, false, false}, {37, 64, 65, true, false, true, false},
-        {128, 64, 700, true, true, true, false},  {20, 32, 200, true, false, false, true},
-        {5, 128, 129, false, true, true, true},   {128, 64, 1000, true, false, true, true},
-    };
+    const int d = c.headDim;
     const float minusInfinity = -std::numeric_limits<float>::infinity();
-    for (const RangeCase& c : cases) {
-        const int d = c.headDim;
-        const float scale = 1.0f / std::sqrt(static_cast<float>(d));
-        const std::size_t kv = static_cast<std::size_t>(c.keys) * d;
-        std::vector<float> queries = randomFloats(rng, static_cast<std::size_t>(c.rows) * d, -2.0f, 2.0f);
-        std::vector<float> keys = randomFloats(rng, kv, -2.0f, 2.0f), values = randomFloats(rng, kv, -1.0f, 1.0f);
-        std::vector<uint16_t> halfKeys(kv), halfValues(kv);
-        std::vector<float> roundedKeys(kv), roundedValues(kv), roundedQueries(queries.size());
-        for (std::size_t i = 0; i < kv; ++i) {
-            halfKeys[i] = fp32ToFp16(keys[i]);
-            halfValues[i] = fp32ToFp16(values[i]);
-            roundedKeys[i] = roundToBf16(c.half ? fp16ToFp32(halfKeys[i]) : keys[i]);
-            roundedValues[i] = roundToBf16(c.half ? fp16ToFp32(halfValues[i]) : values[i]);
-        }
-        for (std::size_t i = 0; i < queries.size(); ++i)
-            roundedQueries[i] = roundToBf16(queries[i] * scale);
         // Causal bounds reach from before the range to past it; windows start inside it.
         std::vector<int> last(c.rows), first(c.rows);
         for (int r = 0; r < c.rows; ++r) {
@@ -256,11 +238,11 @@ TEST(AttentionKernels, Bf16RangeMatchesTheScalarTilesWithinBf16Rounding)
         std::vector<int> visible(c.rows), hidden(c.rows);
         for (int j0 = 0; j0 < c.keys; j0 += kernels::kAttentionKeyTile) {
             kernels::AttentionTile tile;
-            tile.queries = roundedQueries.data();
+            tile.queries = tileQueries.data();
             tile.rows = c.rows;
             tile.headDim = d;
-            tile.keys = &roundedKeys[static_cast<std::size_t>(j0) * d];
-            tile.values = &roundedValues[static_cast<std::size_t>(j0) * d];
+            tile.keys = &tileKeys[static_cast<std::size_t>(j0) * d];
+            tile.values = &tileValues[static_cast<std::size_t>(j0) * d];
             tile.halfRows = false;
             tile.tileKeys = std::min(kernels::kAttentionKeyTile, c.keys - j0);
             for (int r = 0; r < c.rows; ++r) {
@@ -293,7 +275,44 @@ TEST(AttentionKernels, Bf16RangeMatchesTheScalarTilesWithinBf16Rounding)
         range.sum = got.data() + c.rows;
         range.acc = got.data() + 2 * c.rows;
         range.scratch = rangeScratch.data();
-        kernels::avx512Bf16AttentionKernels().range(range);
+        rangeKernel(range);
+    return {std::move(state), std::move(expected), std::move(got)};
+}
+
+// The BF16 whole-range kernel against the scalar tile kernel fed the same BF16-rounded
+// queries (times the scale), keys and values: what is left is FP32 summation order,
+// exp (< 1e-6), and the probabilities' own rounding to BF16 (2^-9 relative each). The
+// output is a convex combination whose weights are those rounded probabilities over
+// their rounded sum, so it moves by at most 2 * 2^-9 of the largest |value| (the old
+// state's normalised output counts as a value): the bound is that plus float noise.
+TEST(AttentionKernels, Bf16RangeMatchesTheScalarTilesWithinBf16Rounding)
+{
+    if (!kernels::attentionHasBf16Products(SimdLevel::Avx512))
+        GTEST_SKIP() << "this CPU has no AVX512_BF16";
+    std::mt19937 rng(11);
+    const RangeCase cases[] = {
+        {1, 64, 1, true, true, false, false},     {8, 64, 63, true, true, true, false},
+        {16, 64, 64, false, false, false, false}, {37, 64, 65, true, false, true, false},
+        {128, 64, 700, true, true, true, false},  {20, 32, 200, true, false, false, true},
+        {5, 128, 129, false, true, true, true},   {128, 64, 1000, true, false, true, true},
+    };
+    for (const RangeCase& c : cases) {
+        const int d = c.headDim;
+        const float scale = 1.0f / std::sqrt(static_cast<float>(d));
+        const std::size_t kv = static_cast<std::size_t>(c.keys) * d;
+        std::vector<float> queries = randomFloats(rng, static_cast<std::size_t>(c.rows) * d, -2.0f, 2.0f);
+        std::vector<float> keys = randomFloats(rng, kv, -2.0f, 2.0f), values = randomFloats(rng, kv, -1.0f, 1.0f);
+        std::vector<uint16_t> halfKeys(kv), halfValues(kv);
+        std::vector<float> roundedKeys(kv), roundedValues(kv), roundedQueries(queries.size());
+        for (std::size_t i = 0; i < kv; ++i) {
+            halfKeys[i] = fp32ToFp16(keys[i]);
+            halfValues[i] = fp32ToFp16(values[i]);
+            roundedKeys[i] = roundToBf16(c.half ? fp16ToFp32(halfKeys[i]) : keys[i]);
+            roundedValues[i] = roundToBf16(c.half ? fp16ToFp32(halfValues[i]) : values[i]);
+        }
+        for (std::size_t i = 0; i < queries.size(); ++i)
+            roundedQueries[i] = roundToBf16(queries[i] * scale);
+        const auto [state, expected, got] = runRangeCase(c, rng, scale, queries, keys, values, halfKeys, halfValues, roundedQueries, roundedKeys, roundedValues, kernels::avx512Bf16AttentionKernels().range);
 
         for (int r = 0; r < c.rows; ++r) {
             const std::string where = "rows " + std::to_string(c.rows) + " d " + std::to_string(d) + " keys "
@@ -342,7 +361,6 @@ TEST(AttentionKernels, Avx2RangeMatchesTheScalarTilesWithinFloatRounding)
         {5, 128, 129, false, true, true, true},   {128, 64, 1000, true, false, true, true},
         {9, 64, 7, false, false, true, true},     {24, 96, 301, true, true, true, false},
     };
-    const float minusInfinity = -std::numeric_limits<float>::infinity();
     double worstOutput = 0.0, worstLse = 0.0;
     for (const RangeCase& c : cases) {
         const int d = c.headDim;
@@ -360,65 +378,7 @@ TEST(AttentionKernels, Avx2RangeMatchesTheScalarTilesWithinFloatRounding)
         }
         for (std::size_t i = 0; i < queries.size(); ++i)
             scaledQueries[i] = queries[i] * scale;
-        // Causal bounds reach from before the range to past it; windows start inside it.
-        std::vector<int> last(c.rows), first(c.rows);
-        for (int r = 0; r < c.rows; ++r) {
-            last[r] = (r * 37) % (c.keys + 20) - 10;
-            first[r] = c.window ? (r * 13) % (c.keys + 5) - 3 : 0;
-        }
-        std::vector<float> state(2 * c.rows + static_cast<std::size_t>(c.rows) * d);
-        for (int r = 0; r < c.rows; ++r) {
-            state[r] = c.freshState ? minusInfinity : 0.5f * (r % 5) - 1.0f;
-            state[c.rows + r] = c.freshState ? 0.0f : 3.0f + r;
-        }
-        if (!c.freshState) {
-            const std::vector<float> acc = randomFloats(rng, static_cast<std::size_t>(c.rows) * d, -3.0f, 3.0f);
-            std::copy(acc.begin(), acc.end(), state.begin() + 2 * c.rows);
-        }
-        // Reference: scalar tiles of 64 keys, visible/hidden per tile from last/first.
-        std::vector<float> expected = state;
-        std::vector<float> scratch(kernels::attentionScratchFloats(c.rows, d));
-        std::vector<int> visible(c.rows), hidden(c.rows);
-        for (int j0 = 0; j0 < c.keys; j0 += kernels::kAttentionKeyTile) {
-            kernels::AttentionTile tile;
-            tile.queries = scaledQueries.data();
-            tile.rows = c.rows;
-            tile.headDim = d;
-            tile.keys = &inputKeys[static_cast<std::size_t>(j0) * d];
-            tile.values = &inputValues[static_cast<std::size_t>(j0) * d];
-            tile.halfRows = false;
-            tile.tileKeys = std::min(kernels::kAttentionKeyTile, c.keys - j0);
-            for (int r = 0; r < c.rows; ++r) {
-                visible[r] = c.causal ? std::min(tile.tileKeys, last[r] - j0 + 1) : tile.tileKeys;
-                hidden[r] = c.window ? std::max(0, first[r] - j0) : 0;
-            }
-            tile.visible = visible.data();
-            tile.hidden = hidden.data();
-            tile.scale = 1.0f;
-            tile.max = expected.data();
-            tile.sum = expected.data() + c.rows;
-            tile.acc = expected.data() + 2 * c.rows;
-            tile.scratch = scratch.data();
-            kernels::scalarAttentionKernels().tile(tile);
-        }
-        std::vector<float> got = state;
-        std::vector<float> rangeScratch(kernels::attentionRangeScratchFloats(c.rows, d), std::nanf(""));
-        kernels::AttentionRange range;
-        range.queries = queries.data();
-        range.rows = c.rows;
-        range.headDim = d;
-        range.keys = c.half ? static_cast<const void*>(halfKeys.data()) : keys.data();
-        range.values = c.half ? static_cast<const void*>(halfValues.data()) : values.data();
-        range.halfRows = c.half;
-        range.keyCount = c.keys;
-        range.last = c.causal ? last.data() : nullptr;
-        range.first = c.window ? first.data() : nullptr;
-        range.scale = scale;
-        range.max = got.data();
-        range.sum = got.data() + c.rows;
-        range.acc = got.data() + 2 * c.rows;
-        range.scratch = rangeScratch.data();
-        kernels::avx2RangeAttentionKernels().range(range);
+        const auto [state, expected, got] = runRangeCase(c, rng, scale, queries, keys, values, halfKeys, halfValues, scaledQueries, inputKeys, inputValues, kernels::avx2RangeAttentionKernels().range);
 
         for (int r = 0; r < c.rows; ++r) {
             const std::string where = "rows " + std::to_string(c.rows) + " d " + std::to_string(d) + " keys "
