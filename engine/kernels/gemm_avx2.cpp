@@ -7,9 +7,12 @@
 // depends on the largest code magnitude m: a pair is at most 2 * 255 * m, so
 // 32767 / (510 m) pairs can be summed: Q4_0 (m = 8) all 8 dwords of a block, Q4_1 and
 // Q5_0 (m 15, 16) 4, Q5_1 (m 31) 2. Q8_0 (m 128) would saturate a single pair, so it
-// stays on the float path. A tile is one group (16 rows, two 256-bit halves) by 3
-// tokens (2 when int32 partial sums are needed), so the int16 sums, the float
-// accumulators, two code vectors and one broadcast fit the 16 vector registers.
+// stays on the float path. (Taking the plain codes 0..15 of Q4_1/Q4_K as the unsigned
+// operand and the activations signed would fit all 8 dwords in one flush; tried on
+// 2026-12-07, Q4_K_M prefill was unchanged, 71 tokens/s on one Zen 3 core: the xor
+// that un-shifts each broadcast costs what the second flush did.) A tile is one group
+// (16 rows, two 256-bit halves) by 3 tokens, so the int16 sums (and int32 ones), two
+// code vectors and one broadcast fit the 16 vector registers (see tile).
 #include "engine/kernels/gemm.h"
 
 #include "engine/gguf/quant.h"
@@ -43,30 +46,46 @@ int dwordsPerFlush(GgmlType type)
     }
 }
 
+// One group (16 rows, two 256-bit halves) by T tokens. The hot loop holds 2T int16
+// sums, two code vectors and one broadcast (with 2T int32 sums beside them when a
+// block takes several flushes: 16 registers at T = 3); the float accumulators live in
+// a small L1 buffer, touched once per block. The empty asm after each add keeps every
+// int16 sum a chain: GCC otherwise reassociates the adds of a flush into a tree, which
+// needs all 2T * Flush products live at once, and spills them to the stack. With the
+// sums spilled (the kernel before 2026-12-07) each add waited on a store and a reload:
+// Q4_0 prefill 66 tokens/s on one Zen 3 core, 94 with the chains.
 template <int T, int Flush, bool HasBias>
 void tile(const PackedGroupView& p, int64_t blocks, const Q8Block* x, float* Y, int64_t ldy, int rows)
 {
     const __m256i ones = _mm256_set1_epi16(1);
-    __m256 acc[T][2];
+    alignas(32) float acc[T][kGemmGroupRows];
     for (int u = 0; u < T; ++u)
-        acc[u][0] = acc[u][1] = _mm256_setzero_ps();
+        for (int h = 0; h < 2; ++h)
+            _mm256_store_ps(acc[u] + 8 * h, _mm256_setzero_ps());
     for (int64_t b = 0; b < blocks; ++b) {
         const int8_t* codes = p.codes + b * kGemmBlockBytes;
-        __m256i wide[T][2];  // set at the first flush: nothing int32 is live before it
+        __m256i wide[T][2];
+#pragma GCC unroll 16
         for (int j0 = 0; j0 < 8; j0 += Flush) {
             __m256i narrow[T][2];
+#pragma GCC unroll 16
             for (int u = 0; u < T; ++u)
                 narrow[u][0] = narrow[u][1] = _mm256_setzero_si256();
+#pragma GCC unroll 16
             for (int j = j0; j < j0 + Flush; ++j) {
                 const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + 64 * j));
                 const __m256i w1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + 64 * j + 32));
+#pragma GCC unroll 16
                 for (int u = 0; u < T; ++u) {
                     const __m256i xb = _mm256_set1_epi32(load4(x[u * blocks + b].qs + 4 * j));
                     narrow[u][0] = _mm256_add_epi16(narrow[u][0], _mm256_maddubs_epi16(xb, w0));
                     narrow[u][1] = _mm256_add_epi16(narrow[u][1], _mm256_maddubs_epi16(xb, w1));
+                    __asm__("" : "+x"(narrow[u][0]), "+x"(narrow[u][1]));
                 }
             }
+#pragma GCC unroll 16
             for (int u = 0; u < T; ++u)
+#pragma GCC unroll 16
                 for (int h = 0; h < 2; ++h) {
                     const __m256i part = _mm256_madd_epi16(narrow[u][h], ones);
                     wide[u][h] = j0 == 0 ? _mm256_add_epi32(part, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(
@@ -74,29 +93,22 @@ void tile(const PackedGroupView& p, int64_t blocks, const Q8Block* x, float* Y, 
                                          : _mm256_add_epi32(wide[u][h], part);
                 }
         }
+#pragma GCC unroll 16
         for (int h = 0; h < 2; ++h) {
             const __m256 scale = _mm256_loadu_ps(p.scale + b * kGemmGroupRows + 8 * h);
+#pragma GCC unroll 16
             for (int u = 0; u < T; ++u) {
                 const Q8Block& xb = x[u * blocks + b];
-                acc[u][h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(wide[u][h]), _mm256_mul_ps(scale, _mm256_set1_ps(xb.d)),
-                                            acc[u][h]);
+                __m256 a = _mm256_fmadd_ps(_mm256_cvtepi32_ps(wide[u][h]), _mm256_mul_ps(scale, _mm256_set1_ps(xb.d)),
+                                           _mm256_load_ps(acc[u] + 8 * h));
                 if constexpr (HasBias)
-                    acc[u][h] = _mm256_fmadd_ps(_mm256_loadu_ps(p.bias + b * kGemmGroupRows + 8 * h),
-                                                _mm256_set1_ps(xb.sum), acc[u][h]);
+                    a = _mm256_fmadd_ps(_mm256_loadu_ps(p.bias + b * kGemmGroupRows + 8 * h), _mm256_set1_ps(xb.sum), a);
+                _mm256_store_ps(acc[u] + 8 * h, a);
             }
         }
     }
-    for (int u = 0; u < T; ++u) {
-        if (rows == kGemmGroupRows) {
-            _mm256_storeu_ps(Y + u * ldy, acc[u][0]);
-            _mm256_storeu_ps(Y + u * ldy + 8, acc[u][1]);
-        } else {
-            alignas(32) float out[kGemmGroupRows];
-            _mm256_store_ps(out, acc[u][0]);
-            _mm256_store_ps(out + 8, acc[u][1]);
-            std::copy(out, out + rows, Y + u * ldy);
-        }
-    }
+    for (int u = 0; u < T; ++u)
+        std::copy(acc[u], acc[u] + rows, Y + u * ldy);
 }
 
 template <int T, int Flush, bool HasBias>
@@ -105,16 +117,15 @@ void group(const PackedGroupView& p, int64_t blocks, const Q8Block* x, int64_t n
     int64_t t = 0;
     for (; t + T <= n; t += T)
         tile<T, Flush, HasBias>(p, blocks, x + t * blocks, Y + t * ldy, ldy, rows);
-    for (; t < n; ++t)
-        tile<1, Flush, HasBias>(p, blocks, x + t * blocks, Y + t * ldy, ldy, rows);
+    if constexpr (T > 1)  // the last few tokens in smaller tiles
+        group<T / 2, Flush, HasBias>(p, blocks, x + t * blocks, n - t, Y + t * ldy, ldy, rows);
 }
 
 template <int Flush, bool HasBias>
 void panel(const PackedGroupView& p, int64_t blocks, int groupCount, const Q8Block* x, int64_t n, float* Y,
            int64_t ldy, int rowCount)
 {
-    // One flush per block keeps no int32 partial sums live: room for a third token.
-    constexpr int kTokens = Flush == 8 ? 3 : 2;
+    constexpr int kTokens = 3;  // see tile
     for (int g = 0; g < groupCount; ++g) {
         const int rows = std::clamp(rowCount - g * kGemmGroupRows, 0, kGemmGroupRows);
         if (rows == 0)
