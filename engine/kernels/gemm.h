@@ -94,8 +94,8 @@ void gemmPanelScalar(const PackedGroupView& panel, int64_t blocks, int groupCoun
 void gemmPanelAvx512(const PackedGroupView& panel, int64_t blocks, int groupCount, bool hasBias, const Q8Block* x,
                      int64_t n, float* Y, int64_t ldy, int rowCount);
 
-// The AVX2 kernel (maddubs, no VNNI): Q4_0, Q4_1, Q5_0, Q5_1 only (isAvx2GemmType;
-// Q8_0's codes would saturate its int16 sums). Only call with the Avx2 level or above.
+// The AVX2 kernel (maddubs, no VNNI): Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K and Q6_K
+// (isAvx2GemmType; Q8_0's codes would saturate its int16 sums). Only call with the Avx2 level or above.
 bool isAvx2GemmType(GgmlType type);
 // packRowGroup vectorized, bit-identical, for the types isAvx2PackType names (Q4_0,
 // Q4_K). Only with the Avx2 level or above.

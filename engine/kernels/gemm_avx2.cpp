@@ -6,7 +6,7 @@
 // dwords j are summed in int16 before one madd widens them to int32. How many fit
 // depends on the largest code magnitude m: a pair is at most 2 * 255 * m, so
 // 32767 / (510 m) pairs can be summed: Q4_0 (m = 8) all 8 dwords of a block, Q4_1 and
-// Q5_0 (m 15, 16) 4, Q5_1 (m 31) 2. Q8_0 (m 128) would saturate a single pair, so it
+// Q5_0 (m 15, 16) 4, Q5_1 and Q6_K (m 31, 32) 2. Q8_0 (m 128) would saturate a single pair, so it
 // stays on the float path. (Taking the plain codes 0..15 of Q4_1/Q4_K as the unsigned
 // operand and the activations signed would fit all 8 dwords in one flush; tried on
 // 2026-12-07, Q4_K_M prefill was unchanged, 71 tokens/s on one Zen 3 core: the xor
@@ -41,22 +41,29 @@ int dwordsPerFlush(GgmlType type)
     case GgmlType::Q4_K:  // codes 0..15, as Q4_1
     case GgmlType::Q5_0: return 4;
     case GgmlType::Q5_1:
-    case GgmlType::Q5_K: return 2;  // codes 0..31, as Q5_1
+    case GgmlType::Q5_K:  // codes 0..31, as Q5_1
+    case GgmlType::Q6_K: return 2;  // codes -32..31, two half-blocks of 4 dwords
     default: return 0;
     }
 }
 
+// How a block's int32 sums become floats: scale * d_x (kPlain), plus bias * xsum
+// (kBias: Q4_1, Q5_1 and the K sub-blocks' mins), or two half-blocks of 16, each with
+// its own scale and correction (kTwoScales: Q6_K, see gemm.h).
+enum Mode { kPlain, kBias, kTwoScales };
+
 // One group (16 rows, two 256-bit halves) by T tokens. The hot loop holds 2T int16
 // sums, two code vectors and one broadcast (with 2T int32 sums beside them when a
 // block takes several flushes: 16 registers at T = 3); the float accumulators live in
-// a small L1 buffer, touched once per block. The empty asm after each add keeps every
-// int16 sum a chain: GCC otherwise reassociates the adds of a flush into a tree, which
-// needs all 2T * Flush products live at once, and spills them to the stack. With the
-// sums spilled (the kernel before 2026-12-07) each add waited on a store and a reload:
-// Q4_0 prefill 66 tokens/s on one Zen 3 core, 94 with the chains.
-template <int T, int Flush, bool HasBias>
+// a small L1 buffer, touched once per block (twice for two scales). The empty asm after
+// each add keeps every int16 sum a chain: GCC otherwise reassociates the adds of a
+// flush into a tree, which needs all 2T * Flush products live at once, and spills them
+// to the stack. With the sums spilled (the kernel before 2026-12-07) each add waited on
+// a store and a reload: Q4_0 prefill 65 tokens/s on one Zen 3 core, 94 with the chains.
+template <int T, int Flush, Mode M>
 void tile(const PackedGroupView& p, int64_t blocks, const Q8Block* x, float* Y, int64_t ldy, int rows)
 {
+    static_assert(M != kTwoScales || Flush <= 4, "a half-block's sums are flushed on their own");
     const __m256i ones = _mm256_set1_epi16(1);
     alignas(32) float acc[T][kGemmGroupRows];
     for (int u = 0; u < T; ++u)
@@ -64,7 +71,24 @@ void tile(const PackedGroupView& p, int64_t blocks, const Q8Block* x, float* Y, 
             _mm256_store_ps(acc[u] + 8 * h, _mm256_setzero_ps());
     for (int64_t b = 0; b < blocks; ++b) {
         const int8_t* codes = p.codes + b * kGemmBlockBytes;
+        const int64_t v = b * kGemmGroupRows;
         __m256i wide[T][2];
+        // acc += wide * scales * d_x (and + bias * xsum), for every token and half
+        const auto fold = [&](const float* scales) {
+#pragma GCC unroll 16
+            for (int h = 0; h < 2; ++h) {
+                const __m256 scale = _mm256_loadu_ps(scales + v + 8 * h);
+#pragma GCC unroll 16
+                for (int u = 0; u < T; ++u) {
+                    const Q8Block& xb = x[u * blocks + b];
+                    __m256 a = _mm256_fmadd_ps(_mm256_cvtepi32_ps(wide[u][h]),
+                                               _mm256_mul_ps(scale, _mm256_set1_ps(xb.d)), _mm256_load_ps(acc[u] + 8 * h));
+                    if constexpr (M == kBias)
+                        a = _mm256_fmadd_ps(_mm256_loadu_ps(p.bias + v + 8 * h), _mm256_set1_ps(xb.sum), a);
+                    _mm256_store_ps(acc[u] + 8 * h, a);
+                }
+            }
+        };
 #pragma GCC unroll 16
         for (int j0 = 0; j0 < 8; j0 += Flush) {
             __m256i narrow[T][2];
@@ -83,45 +107,38 @@ void tile(const PackedGroupView& p, int64_t blocks, const Q8Block* x, float* Y, 
                     __asm__("" : "+x"(narrow[u][0]), "+x"(narrow[u][1]));
                 }
             }
+            // The first flush of a block (or of a Q6_K half-block) starts from its correction.
+            const bool first = j0 == 0 || (M == kTwoScales && j0 == 4);
+            const int32_t* correction = j0 < 4 || M != kTwoScales ? p.correction : p.correctionHigh;
+            if (M == kTwoScales && j0 == 4)
+                fold(p.scale);  // elements 0..15 done
 #pragma GCC unroll 16
             for (int u = 0; u < T; ++u)
 #pragma GCC unroll 16
                 for (int h = 0; h < 2; ++h) {
                     const __m256i part = _mm256_madd_epi16(narrow[u][h], ones);
-                    wide[u][h] = j0 == 0 ? _mm256_add_epi32(part, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(
-                                                                     p.correction + b * kGemmGroupRows + 8 * h)))
-                                         : _mm256_add_epi32(wide[u][h], part);
+                    wide[u][h] = first ? _mm256_add_epi32(part, _mm256_loadu_si256(
+                                                                    reinterpret_cast<const __m256i*>(correction + v + 8 * h)))
+                                       : _mm256_add_epi32(wide[u][h], part);
                 }
         }
-#pragma GCC unroll 16
-        for (int h = 0; h < 2; ++h) {
-            const __m256 scale = _mm256_loadu_ps(p.scale + b * kGemmGroupRows + 8 * h);
-#pragma GCC unroll 16
-            for (int u = 0; u < T; ++u) {
-                const Q8Block& xb = x[u * blocks + b];
-                __m256 a = _mm256_fmadd_ps(_mm256_cvtepi32_ps(wide[u][h]), _mm256_mul_ps(scale, _mm256_set1_ps(xb.d)),
-                                           _mm256_load_ps(acc[u] + 8 * h));
-                if constexpr (HasBias)
-                    a = _mm256_fmadd_ps(_mm256_loadu_ps(p.bias + b * kGemmGroupRows + 8 * h), _mm256_set1_ps(xb.sum), a);
-                _mm256_store_ps(acc[u] + 8 * h, a);
-            }
-        }
+        fold(M == kTwoScales ? p.bias : p.scale);  // two scales: bias holds elements 16..31's
     }
     for (int u = 0; u < T; ++u)
         std::copy(acc[u], acc[u] + rows, Y + u * ldy);
 }
 
-template <int T, int Flush, bool HasBias>
+template <int T, int Flush, Mode M>
 void group(const PackedGroupView& p, int64_t blocks, const Q8Block* x, int64_t n, float* Y, int64_t ldy, int rows)
 {
     int64_t t = 0;
     for (; t + T <= n; t += T)
-        tile<T, Flush, HasBias>(p, blocks, x + t * blocks, Y + t * ldy, ldy, rows);
+        tile<T, Flush, M>(p, blocks, x + t * blocks, Y + t * ldy, ldy, rows);
     if constexpr (T > 1)  // the last few tokens in smaller tiles
-        group<T / 2, Flush, HasBias>(p, blocks, x + t * blocks, n - t, Y + t * ldy, ldy, rows);
+        group<T / 2, Flush, M>(p, blocks, x + t * blocks, n - t, Y + t * ldy, ldy, rows);
 }
 
-template <int Flush, bool HasBias>
+template <int Flush, Mode M>
 void panel(const PackedGroupView& p, int64_t blocks, int groupCount, const Q8Block* x, int64_t n, float* Y,
            int64_t ldy, int rowCount)
 {
@@ -130,9 +147,10 @@ void panel(const PackedGroupView& p, int64_t blocks, int groupCount, const Q8Blo
         const int rows = std::clamp(rowCount - g * kGemmGroupRows, 0, kGemmGroupRows);
         if (rows == 0)
             break;
-        const PackedGroupView sub{p.codes + g * blocks * kGemmBlockBytes, p.scale + g * blocks * kGemmGroupRows,
-                                  p.bias + g * blocks * kGemmGroupRows, p.correction + g * blocks * kGemmGroupRows};
-        group<kTokens, Flush, HasBias>(sub, blocks, x, n, Y + g * kGemmGroupRows, ldy, rows);
+        const int64_t at = g * blocks * kGemmGroupRows;
+        const PackedGroupView sub{p.codes + g * blocks * kGemmBlockBytes, p.scale + at, p.bias + at, p.correction + at,
+                                  p.correctionHigh ? p.correctionHigh + at : nullptr};
+        group<kTokens, Flush, M>(sub, blocks, x, n, Y + g * kGemmGroupRows, ldy, rows);
     }
 }
 
@@ -143,17 +161,19 @@ bool isAvx2GemmType(GgmlType type) { return dwordsPerFlush(type) > 0; }
 void gemmPanelAvx2(GgmlType type, const PackedGroupView& p, int64_t blocks, int groupCount, const Q8Block* x,
                    int64_t n, float* Y, int64_t ldy, int rowCount)
 {
+    if (gemmHasTwoScales(type))
+        return panel<2, kTwoScales>(p, blocks, groupCount, x, n, Y, ldy, rowCount);
     const bool hasBias = gemmHasBias(type);
     switch (dwordsPerFlush(type)) {
     case 8:
-        return hasBias ? panel<8, true>(p, blocks, groupCount, x, n, Y, ldy, rowCount)
-                       : panel<8, false>(p, blocks, groupCount, x, n, Y, ldy, rowCount);
+        return hasBias ? panel<8, kBias>(p, blocks, groupCount, x, n, Y, ldy, rowCount)
+                       : panel<8, kPlain>(p, blocks, groupCount, x, n, Y, ldy, rowCount);
     case 4:
-        return hasBias ? panel<4, true>(p, blocks, groupCount, x, n, Y, ldy, rowCount)
-                       : panel<4, false>(p, blocks, groupCount, x, n, Y, ldy, rowCount);
+        return hasBias ? panel<4, kBias>(p, blocks, groupCount, x, n, Y, ldy, rowCount)
+                       : panel<4, kPlain>(p, blocks, groupCount, x, n, Y, ldy, rowCount);
     case 2:
-        return hasBias ? panel<2, true>(p, blocks, groupCount, x, n, Y, ldy, rowCount)
-                       : panel<2, false>(p, blocks, groupCount, x, n, Y, ldy, rowCount);
+        return hasBias ? panel<2, kBias>(p, blocks, groupCount, x, n, Y, ldy, rowCount)
+                       : panel<2, kPlain>(p, blocks, groupCount, x, n, Y, ldy, rowCount);
     default: break;
     }
 }

@@ -285,8 +285,8 @@ void matMulByFloatGemm(const kernels::FloatGemmKernel& kernel, GgmlType type, co
     });
 }
 
-// The int8 path for many tokens (AVX-512 VNNI: the 32-block types; AVX2: the 4- and
-// 5-bit ones): X is quantized once
+// The int8 path for many tokens (AVX-512 VNNI: the 32-block and K types; AVX2: all
+// of them but Q8_0): X is quantized once
 // (vectorized and in parallel: n*cols roundings are not free), then each task packs
 // a panel of row groups and multiplies it with the tokens, a chunk at a time so the
 // chunk's activations stay in L2 while the whole panel passes over them.

@@ -41,7 +41,7 @@ void matVecShared(const MatVecTarget* targets, int count, int64_t cols, const fl
 // dozen tokens on.
 constexpr int64_t kMatMulGemmMinTokens = 32;
 // From this many tokens on, with AVX-512 VNNI and a 32-block type (Q4_0, Q4_1, Q5_0,
-// Q5_1, Q8_0) or Q4_K/Q5_K (AVX2: the 4- and 5-bit ones of these), the product is an
+// Q5_1, Q8_0) or a K type (AVX2: all of these but Q8_0), the product is an
 // int8 GEMM instead (kernels/gemm.h): activations
 // are quantized to int8 blocks as in the int8 path, so results carry the same
 // activation rounding (relative ~1e-2 of sum |W||x|), at several times the speed

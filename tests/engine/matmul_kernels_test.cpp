@@ -190,7 +190,7 @@ TEST_P(MatMulByType, MatchesReferenceForFewAndManyTokens)
                     for (int64_t i = 0; i < p.rows; ++i) {
                         const double ref = dotRowReference(type, p.weights.data() + i * rowBytes(type, cols), x, cols);
                         // Few tokens use int8 activations, and so does the int8 GEMM (many
-                        // tokens; AVX-512: the 32-block types and Q4_K/Q5_K, AVX2: the 4- and 5-bit ones);
+                        // tokens; AVX-512: the 32-block and K types, AVX2: those but Q8_0);
                         // the rest is exact float gemm.
                         const bool int8 = n < kMatMulGemmMinTokens ||
                                           (n >= kMatMulInt8GemmMinTokens && int8GemmType &&
