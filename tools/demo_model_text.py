@@ -313,7 +313,8 @@ def chat_prompt(document, question, system=None):
     return f"{prefix}{IM_START}user\n{document}\n\n{question}{IM_END}\n{IM_START}assistant\n"
 
 
-NO_LOSS, TEXT, ANSWER = 0, 1, 2  # what each token is, as a prediction target
+NO_LOSS, TEXT, ANSWER, ANSWER_END = 0, 1, 2, 3  # what each token is, as a prediction target
+# (ANSWER_END: the <|im_end|> that closes an answer, which the trainer can weigh more)
 
 
 def plant_facts(rng, tasks_spec, counts=(1, 1, 2, 2, 3, 4)):
@@ -368,7 +369,8 @@ def make_training_example(rng, tok, train_text, starts, tasks_spec, max_tokens, 
                 add(f"{document}\n\n{question}{IM_END}\n{IM_START}assistant\n", TEXT)
             else:  # follow-up questions reuse the document, as Folio's chat does
                 add(f"{IM_START}user\n{question}{IM_END}\n{IM_START}assistant\n", NO_LOSS)
-            add(answer + IM_END, ANSWER)
+            add(answer, ANSWER)
+            add(IM_END, ANSWER_END)
             add("\n", NO_LOSS)
         if len(ids) <= max_tokens + 1:
             return ids, kinds
@@ -497,7 +499,7 @@ def make_app_example(rng, tok, train_text, starts, tasks_spec, max_tokens, min_t
             add(question, NO_LOSS, special=False)
             add(f"{IM_END}\n{IM_START}assistant\n", NO_LOSS)
             add(answer, ANSWER, special=False)
-            add(IM_END, ANSWER)
+            add(IM_END, ANSWER_END)
         if len(ids) <= max_tokens + 1:
             return ids, kinds
         chars = int(chars * 0.8 * (max_tokens + 1) / len(ids))

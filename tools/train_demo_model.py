@@ -497,8 +497,11 @@ def train(args):
         inp, tgt, kind = batch_from(batch, pad)
         logits = model(inp, dca=dca if long else None)
         ce = F.cross_entropy(logits.view(-1, cfg.vocab), tgt.view(-1), reduction="none").view(tgt.shape)
-        ans, txt = kind == 2, kind == 1
-        loss_ans = (ce * ans).sum() / ans.sum().clamp(min=1)
+        ans, txt = kind >= 2, kind == 1
+        # the <|im_end|> closing an answer (kind 3) counts end_weight times: stopping
+        # right after a copied answer is what a reader sees first when it fails
+        w_ans = ans.float() + (args.end_weight - 1.0) * (kind == 3).float()
+        loss_ans = (ce * w_ans).sum() / w_ans.sum().clamp(min=1)
         loss_txt = (ce * txt).sum() / txt.sum().clamp(min=1)
         loss = loss_ans + args.text_weight * loss_txt
         opt.zero_grad(set_to_none=True)
@@ -778,6 +781,8 @@ def main():
     t.add_argument("--batch", type=int, default=16)
     t.add_argument("--lr", type=float, default=2e-3)
     t.add_argument("--text-weight", type=float, default=0.2)
+    t.add_argument("--end-weight", type=float, default=1.0,
+                   help="weight of the <|im_end|> that closes each answer in the answer loss")
     t.add_argument("--log-every", type=int, default=100)
     t.add_argument("--checkpoint-every", type=int, default=500)
     t.add_argument("--start-len", type=int, default=80, help="longest conversation at the start")
