@@ -11,21 +11,27 @@ build or the app runs it. Subcommands:
   vocab   write a vocabulary-only GGUF (to compare tokenizations with folio-cli)
   sample  write the long sample document with planted facts
 
-The shipped model was made in two stages (one thread each; wall-clock budgets, so a faster
-machine runs more steps; resources/models/folio-demo.md records the steps of the shipped
-run; the first stage was stopped after 8,000 steps, 47 minutes):
+The shipped model (2026-12-07) was made in four stages (one thread each; wall-clock
+budgets, so a faster machine runs more steps; resources/models/folio-demo.md records the
+steps of the shipped runs; the first stage was stopped after 8,000 steps, 47 minutes):
 
   /usr/bin/python3 tools/train_demo_model.py train \
       --corpus CORPUS_DIR --out stage1.gguf --seed 1234 --minutes 75
   /usr/bin/python3 tools/train_demo_model.py train --corpus CORPUS_DIR \
-      --out resources/models/folio-demo.gguf --seed 1235 --minutes 22 --init stage1.gguf \
+      --out stage2.gguf --seed 1235 --minutes 22 --init stage1.gguf \
       --app-format 0.5 --lr 8e-4 --start-len 256 --dca-temperature 0.1
-  # tried 2026-12-07, not shipped (folio-demo.md, "Retraining tried"): long conversations
-  # read with DCA in 40% of the steps
-  /usr/bin/python3 tools/train_demo_model.py train --corpus CORPUS_DIR --out new.gguf \
-      --seed 1236 --minutes 42 --init resources/models/folio-demo.gguf --app-format 0.5 \
+  # stage 2 was the file shipped on 2026-12-01; stage 3 adds long conversations read with
+  # DCA in 40% of the steps (resources/models/candidates/folio-demo-2026-12-07.gguf)
+  /usr/bin/python3 tools/train_demo_model.py train --corpus CORPUS_DIR --out stage3.gguf \
+      --seed 1236 --minutes 42 --init stage2.gguf --app-format 0.5 \
       --lr 6e-4 --start-len 256 --dca-temperature 0.1 --long-frac 0.4 --long-min 1000 \
       --long-len 4000 --long-batch 1 --threads 1
+  # stage 4: the <|im_end|> closing each answer weighted 4x (stage 3 did not stop after
+  # 'the bell tower' in the README's sample)
+  /usr/bin/python3 tools/train_demo_model.py train --corpus CORPUS_DIR \
+      --out resources/models/folio-demo.gguf --seed 1237 --minutes 16 --init stage3.gguf \
+      --app-format 0.5 --lr 3e-4 --start-len 256 --dca-temperature 0.1 --long-frac 0.3 \
+      --long-min 1000 --long-len 4000 --long-batch 1 --threads 1 --end-weight 4
   /usr/bin/python3 tools/train_demo_model.py sample --corpus CORPUS_DIR
   build/release/bench/folio-bench passkey --model resources/models/folio-demo.gguf --tasks all
 
