@@ -206,11 +206,46 @@ CHATML_JINJA = ("{% for message in messages %}{{'<|im_start|>' + message['role']
 # ---------------------------------------------------------------- model
 
 
+ARCHS = ("llama", "qwen3", "gemma3")
+# Gemma 3 files: five local (sliding-window) layers, then a global one; the engine fixes
+# the period (engine/model/family.cpp), so the 4 layers of the demo shapes are all local.
+GEMMA3_GLOBAL_PERIOD = 6
+# Our gemma3 window: longer than every sequence the trainer reads (--long-len 4000), so
+# training is exact; the engine applies it beyond that (32x = 8192 tokens).
+GEMMA3_WINDOW = 4096
+
+
 class Config:
-    def __init__(self, vocab, dim=160, layers=5, heads=4, kv_heads=2, ffn=432, ctx=256, base=10000.0, eps=1e-5):
+    """Shapes and the arch's conventions, as the engine reads them from the GGUF:
+    llama: RoPE pairs (2i, 2i+1), SiLU; qwen3: + RMSNorm of each q/k head before RoPE,
+    RoPE pairs (i, i+D/2); gemma3: qwen3's + GELU-tanh gate, RMSNorm of the attention
+    and FFN outputs before the residual adds, embeddings times sqrt(dim) on input (the
+    tied output uses them unscaled), plain RMSNorm weights (no 1 + w: the engine reads
+    converted files, whose weights already hold the 1), sliding-window local layers with
+    their own RoPE base. All tie the output to the embedding; no logit soft-capping."""
+
+    def __init__(self, vocab, dim=160, layers=5, heads=4, kv_heads=2, ffn=432, ctx=256, base=10000.0, eps=None,
+                 arch="llama", window=GEMMA3_WINDOW, base_swa=10000.0):
+        assert arch in ARCHS, arch
         self.vocab, self.dim, self.layers, self.heads, self.kv_heads = vocab, dim, layers, heads, kv_heads
-        self.ffn, self.ctx, self.base, self.eps = ffn, ctx, base, eps
+        self.ffn, self.ctx, self.base = ffn, ctx, base
+        self.eps = eps if eps is not None else (1e-5 if arch == "llama" else 1e-6)
         self.head_dim = dim // heads
+        self.arch = arch
+        self.qk_norm = arch in ("qwen3", "gemma3")
+        self.neox = arch in ("qwen3", "gemma3")
+        self.gemma = arch == "gemma3"
+        self.window = window if self.gemma else 0
+        self.base_swa = base_swa
+
+    def rotate(self, x, cos, sin):
+        return rotate_neox(x, cos, sin) if self.neox else rotate(x, cos, sin)
+
+    def is_global(self, li):
+        return not self.gemma or (li + 1) % GEMMA3_GLOBAL_PERIOD == 0
+
+    def layer_base(self, li):
+        return self.base if self.is_global(li) else self.base_swa
 
 
 class Rope:
@@ -246,6 +281,28 @@ def rotate(x, cos, sin):
     return torch.stack((y0, y1), dim=-1).flatten(-2)
 
 
+def rotate_neox(x, cos, sin):
+    """x (..., T, D) with cos/sin (T, D/2): rotates pairs (x[i], x[i + D/2])."""
+    h = x.shape[-1] // 2
+    x0, x1 = x[..., :h], x[..., h:]
+    return torch.cat((x0 * cos - x1 * sin, x0 * sin + x1 * cos), dim=-1)
+
+
+def plain_attention(cfg, q, k, v, cos, sin, window=0):
+    """Causal RoPE attention over q (B, H, T, D), k/v (B, KV, T, D); window > 0: a query
+    at i sees the keys i - window + 1 .. i (the engine's sliding window)."""
+    T = q.shape[2]
+    q, k = cfg.rotate(q, cos, sin), cfg.rotate(k, cos, sin)
+    g = cfg.heads // cfg.kv_heads
+    k = k.repeat_interleave(g, dim=1)
+    v = v.repeat_interleave(g, dim=1)
+    mask = torch.full((T, T), float("-inf")).triu(1)
+    if window and T > window:
+        mask = mask + torch.full((T, T), float("-inf")).tril(-window)
+    s = q @ k.transpose(-1, -2) / math.sqrt(cfg.head_dim) + mask
+    return torch.softmax(s, dim=-1) @ v
+
+
 class DcaTraining:
     """Dual Chunk Attention over a whole sequence, differentiable, as the engine reads with
     it (engine/attention/dual_chunk_attention.cpp): chunk C, local window W, S = C - W;
@@ -274,9 +331,10 @@ class DcaTraining:
         cfg, S = self.cfg, self.S
         T = q.shape[2]
         g = cfg.heads // cfg.kv_heads
-        K = rotate(k, *self.key_rot).repeat_interleave(g, dim=1)
+        rot = cfg.rotate
+        K = rot(k, *self.key_rot).repeat_interleave(g, dim=1)
         V = v.repeat_interleave(g, dim=1)
-        qi, qs, qx = (rotate(q, *self.intra_rot), rotate(q, *self.succ_rot), rotate(q, *self.inter_rot))
+        qi, qs, qx = (rot(q, *self.intra_rot), rot(q, *self.succ_rot), rot(q, *self.inter_rot))
         out = []
         for c in range(0, (T + S - 1) // S):
             a, b = c * S, min((c + 1) * S, T)
@@ -292,6 +350,8 @@ class DcaTraining:
 
 
 class Llama(torch.nn.Module):
+    """The demo model of any of ARCHS (cfg.arch); the name stays from the first one."""
+
     def __init__(self, cfg):
         super().__init__()
         self.cfg = cfg
@@ -310,10 +370,17 @@ class Llama(torch.nn.Module):
             b.gate = torch.nn.Linear(d, cfg.ffn, bias=False)
             b.up = torch.nn.Linear(d, cfg.ffn, bias=False)
             b.down = torch.nn.Linear(cfg.ffn, d, bias=False)
+            if cfg.qk_norm:
+                b.q_norm = torch.nn.Parameter(torch.ones(hd))
+                b.k_norm = torch.nn.Parameter(torch.ones(hd))
+            if cfg.gemma:
+                b.post_attn_norm = torch.nn.Parameter(torch.ones(d))
+                b.post_ffn_norm = torch.nn.Parameter(torch.ones(d))
             for lin in (b.wo, b.down):
                 torch.nn.init.normal_(lin.weight, std=0.02 / math.sqrt(2 * cfg.layers))
             self.blocks.append(b)
         self.out_norm = torch.nn.Parameter(torch.ones(d))
+        self.capture = None  # a list: forward appends each layer's activation sizes (init_from_llama)
 
     def norm(self, x, w):
         return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.cfg.eps) * w
@@ -321,34 +388,50 @@ class Llama(torch.nn.Module):
     def forward(self, ids, attend=None, cache=None, start=0, dca=None):
         """ids (B, T). Without `attend`: plain causal RoPE attention (training), or with
         dca=(C, W, k) Dual Chunk Attention as the engine computes it (dca_attention, also
-        training). With `attend(layer, q, k, v, cache, start)`: the evaluation methods."""
+        training; in a gemma3 model only its global layers, the local ones stay plain with
+        their window, as in the engine). With `attend(layer, q, k, v, cache, start)`: the
+        evaluation methods (llama and qwen3; gemma3's local layers are not modelled there)."""
         cfg = self.cfg
         B, T = ids.shape
         x = self.tok(ids)
-        if dca is not None:
-            dca_train = DcaTraining(cfg, T, *dca)
-            attend = dca_train
-        elif attend is None:
-            rope = Rope(cfg.head_dim, cfg.base)
-            cos, sin = rope.tables(torch.arange(T))
-            mask = torch.full((T, T), float("-inf")).triu(1)
+        if cfg.gemma:
+            x = x * torch.tensor(math.sqrt(cfg.dim), dtype=torch.float32)
+        dca_train = DcaTraining(cfg, T, *dca) if dca is not None else None
+        tables = {}
+        if attend is None:
+            for li in range(cfg.layers):
+                base = cfg.layer_base(li)
+                if base not in tables:
+                    tables[base] = Rope(cfg.head_dim, base).tables(torch.arange(T))
         for li, b in enumerate(self.blocks):
             h = self.norm(x, b.attn_norm)
             q = b.wq(h).view(B, T, cfg.heads, cfg.head_dim).transpose(1, 2)
             k = b.wk(h).view(B, T, cfg.kv_heads, cfg.head_dim).transpose(1, 2)
             v = b.wv(h).view(B, T, cfg.kv_heads, cfg.head_dim).transpose(1, 2)
-            if attend is None:
-                q, k = rotate(q, cos, sin), rotate(k, cos, sin)
-                g = cfg.heads // cfg.kv_heads
-                k = k.repeat_interleave(g, dim=1)
-                v = v.repeat_interleave(g, dim=1)
-                s = q @ k.transpose(-1, -2) / math.sqrt(cfg.head_dim) + mask
-                o = torch.softmax(s, dim=-1) @ v
-            else:
+            if self.capture is not None:
+                rms = lambda t: t.pow(2).mean(-1).sqrt().mean().item()  # noqa: E731
+                self.capture.append({"q": rms(q), "k": rms(k)})
+            if cfg.qk_norm:
+                q, k = self.norm(q, b.q_norm), self.norm(k, b.k_norm)
+            if attend is not None:
                 o = attend(li, q, k, v, cache, start)
-            x = x + b.wo(o.transpose(1, 2).reshape(B, T, -1))
+            elif dca_train is not None and cfg.is_global(li):
+                o = dca_train(li, q, k, v, cache, start)
+            else:
+                o = plain_attention(cfg, q, k, v, *tables[cfg.layer_base(li)],
+                                    window=0 if cfg.is_global(li) else cfg.window)
+            a = b.wo(o.transpose(1, 2).reshape(B, T, -1))
+            if self.capture is not None:
+                self.capture[-1]["attn"] = a.pow(2).mean(-1).sqrt().mean().item()
+            x = x + (self.norm(a, b.post_attn_norm) if cfg.gemma else a)
             h = self.norm(x, b.ffn_norm)
-            x = x + b.down(F.silu(b.gate(h)) * b.up(h))
+            if cfg.gemma:
+                f = b.down(F.gelu(b.gate(h), approximate="tanh") * b.up(h))
+            else:
+                f = b.down(F.silu(b.gate(h)) * b.up(h))
+            if self.capture is not None:
+                self.capture[-1]["ffn"] = f.pow(2).mean(-1).sqrt().mean().item()
+            x = x + (self.norm(f, b.post_ffn_norm) if cfg.gemma else f)
         return self.norm(x, self.out_norm) @ self.tok.weight.t()
 
     def gguf_tensors(self):
@@ -362,48 +445,119 @@ class Llama(torch.nn.Module):
                     (p + "attn_output.weight", f16(b.wo.weight)), (p + "ffn_norm.weight", f32(b.ffn_norm)),
                     (p + "ffn_gate.weight", f16(b.gate.weight)), (p + "ffn_up.weight", f16(b.up.weight)),
                     (p + "ffn_down.weight", f16(b.down.weight))]
+            if self.cfg.qk_norm:
+                out += [(p + "attn_q_norm.weight", f32(b.q_norm)), (p + "attn_k_norm.weight", f32(b.k_norm))]
+            if self.cfg.gemma:
+                out += [(p + "post_attention_norm.weight", f32(b.post_attn_norm)),
+                        (p + "post_ffw_norm.weight", f32(b.post_ffn_norm))]
         out.append(("output_norm.weight", f32(self.out_norm)))
         return out
 
     def model_kvs(self, name, dca_temperature=0.0):
         c = self.cfg
-        extra = [("llama.dca.temperature", "f32", dca_temperature)] if dca_temperature > 0 else []
+        a = c.arch
+        extra = [(a + ".dca.temperature", "f32", dca_temperature)] if dca_temperature > 0 else []
+        if c.gemma:
+            extra += [(a + ".attention.sliding_window", "u32", c.window),
+                      (a + ".rope.freq_base_swa", "f32", c.base_swa),
+                      (a + ".attention.query_pre_attn_scalar", "f32", float(c.head_dim))]
+        if c.arch != "llama":
+            extra += [(a + ".attention.key_length", "u32", c.head_dim),
+                      (a + ".attention.value_length", "u32", c.head_dim)]
         return [
-            ("general.architecture", "str", "llama"),
+            ("general.architecture", "str", a),
             ("general.name", "str", name),
             ("general.license", "str", "CC0-1.0"),
-            ("llama.context_length", "u32", c.ctx),
-            ("llama.embedding_length", "u32", c.dim),
-            ("llama.block_count", "u32", c.layers),
-            ("llama.feed_forward_length", "u32", c.ffn),
-            ("llama.attention.head_count", "u32", c.heads),
-            ("llama.attention.head_count_kv", "u32", c.kv_heads),
-            ("llama.rope.dimension_count", "u32", c.head_dim),
-            ("llama.rope.freq_base", "f32", c.base),
-            ("llama.attention.layer_norm_rms_epsilon", "f32", c.eps),
+            (a + ".context_length", "u32", c.ctx),
+            (a + ".embedding_length", "u32", c.dim),
+            (a + ".block_count", "u32", c.layers),
+            (a + ".feed_forward_length", "u32", c.ffn),
+            (a + ".attention.head_count", "u32", c.heads),
+            (a + ".attention.head_count_kv", "u32", c.kv_heads),
+            (a + ".rope.dimension_count", "u32", c.head_dim),
+            (a + ".rope.freq_base", "f32", c.base),
+            (a + ".attention.layer_norm_rms_epsilon", "f32", c.eps),
         ] + extra
 
 
 def load_gguf_model(path):
     kv, t = read_gguf(path)
-    cfg = Config(vocab=t["token_embd.weight"].shape[0], dim=kv["llama.embedding_length"],
-                 layers=kv["llama.block_count"], heads=kv["llama.attention.head_count"],
-                 kv_heads=kv["llama.attention.head_count_kv"], ffn=kv["llama.feed_forward_length"],
-                 ctx=kv["llama.context_length"], base=kv["llama.rope.freq_base"],
-                 eps=kv["llama.attention.layer_norm_rms_epsilon"])
+    a = kv.get("general.architecture", "llama")
+    cfg = Config(vocab=t["token_embd.weight"].shape[0], dim=kv[a + ".embedding_length"],
+                 layers=kv[a + ".block_count"], heads=kv[a + ".attention.head_count"],
+                 kv_heads=kv[a + ".attention.head_count_kv"], ffn=kv[a + ".feed_forward_length"],
+                 ctx=kv[a + ".context_length"], base=kv[a + ".rope.freq_base"],
+                 eps=kv[a + ".attention.layer_norm_rms_epsilon"], arch=a,
+                 window=kv.get(a + ".attention.sliding_window", GEMMA3_WINDOW),
+                 base_swa=kv.get(a + ".rope.freq_base_swa", 10000.0))
     m = Llama(cfg)
     with torch.no_grad():
         m.tok.weight.copy_(t["token_embd.weight"])
         m.out_norm.copy_(t["output_norm.weight"])
         for i, b in enumerate(m.blocks):
             p = f"blk.{i}."
-            b.attn_norm.copy_(t[p + "attn_norm.weight"])
-            b.ffn_norm.copy_(t[p + "ffn_norm.weight"])
+            norms = [(b.attn_norm, "attn_norm"), (b.ffn_norm, "ffn_norm")]
+            if cfg.qk_norm:
+                norms += [(b.q_norm, "attn_q_norm"), (b.k_norm, "attn_k_norm")]
+            if cfg.gemma:
+                norms += [(b.post_attn_norm, "post_attention_norm"), (b.post_ffn_norm, "post_ffw_norm")]
+            for w, n in norms:
+                w.copy_(t[p + n + ".weight"])
             for lin, n in ((b.wq, "attn_q"), (b.wk, "attn_k"), (b.wv, "attn_v"), (b.wo, "attn_output"),
                            (b.gate, "ffn_gate"), (b.up, "ffn_up"), (b.down, "ffn_down")):
                 lin.weight.copy_(t[p + n + ".weight"])
     tok = BpeTokenizer.from_gguf_kv(kv)
     return m.eval(), tok, kv
+
+
+# GELU-tanh(x / c) c is close to SiLU(x) = x sigmoid(x) (GELU(x) ~ x sigmoid(1.702 x)).
+GELU_FOR_SILU = 1.702
+
+
+@torch.no_grad()
+def init_from_llama(llama, arch, calib_ids):
+    """A model of `arch` computing about what the llama model computes: its weights where
+    they map; q/k rows of each head reordered from RoPE pairs (2i, 2i+1) to (i, i+D/2) (exact);
+    q/k norm weights the mean RMS of that layer's q/k heads on calib_ids (the norm then
+    gives each head its typical size back); gemma3: post-norm weights the mean RMS of the
+    attention/FFN output times sqrt(dim) (the embedding scale: the whole residual stream
+    is sqrt(dim) times the llama one, which the pre-norms do not see), gate rows / 1.702 and
+    up rows * 1.702 (GELU-tanh for SiLU). Not exact (the norms fix each vector's size), so
+    fine-tuning follows."""
+    src = llama.cfg
+    assert src.arch == "llama", "--init with another --arch needs a llama file"
+    llama.capture = []
+    llama(calib_ids)
+    stats, llama.capture = llama.capture, None
+    cfg = Config(src.vocab, dim=src.dim, layers=src.layers, heads=src.heads, kv_heads=src.kv_heads, ffn=src.ffn,
+                 ctx=src.ctx, base=src.base, arch=arch)
+    m = Llama(cfg)
+    hd = cfg.head_dim
+    perm = torch.cat((torch.arange(0, hd, 2), torch.arange(1, hd, 2)))
+
+    def heads_perm(w, n):
+        return w.view(n, hd, -1)[:, perm].reshape(n * hd, -1)
+
+    m.tok.weight.copy_(llama.tok.weight)
+    m.out_norm.copy_(llama.out_norm)
+    for b, s, st in zip(m.blocks, llama.blocks, stats):
+        b.attn_norm.copy_(s.attn_norm)
+        b.ffn_norm.copy_(s.ffn_norm)
+        b.wq.weight.copy_(heads_perm(s.wq.weight, cfg.heads))
+        b.wk.weight.copy_(heads_perm(s.wk.weight, cfg.kv_heads))
+        b.wv.weight.copy_(s.wv.weight)
+        b.wo.weight.copy_(s.wo.weight)
+        b.gate.weight.copy_(s.gate.weight)
+        b.up.weight.copy_(s.up.weight)
+        b.down.weight.copy_(s.down.weight)
+        b.q_norm.fill_(st["q"])
+        b.k_norm.fill_(st["k"])
+        if cfg.gemma:
+            b.gate.weight.div_(GELU_FOR_SILU)
+            b.up.weight.mul_(GELU_FOR_SILU)
+            b.post_attn_norm.fill_(st["attn"] * math.sqrt(cfg.dim))
+            b.post_ffn_norm.fill_(st["ffn"] * math.sqrt(cfg.dim))
+    return m
 
 # ---------------------------------------------------------------- training
 
@@ -446,11 +600,14 @@ def train(args):
     long_starts = [s for s in paragraph_starts(train_text) if s < len(train_text) - 5 * args.long_len]
     dca = (args.dca_chunk, args.dca_window, args.dca_temperature)
     cfg = Config(len(tok.tokens), dim=args.dim, layers=args.layers, heads=args.heads, kv_heads=args.kv_heads,
-                 ffn=args.ffn, ctx=args.ctx)
+                 ffn=args.ffn, ctx=args.ctx, arch=args.arch)
     model = Llama(cfg)
     if args.init:  # continue from an earlier run's GGUF (same seed, so the same vocabulary)
         model, init_tok, _ = load_gguf_model(args.init)
         assert init_tok.tokens == tok.tokens, "the --init model has another vocabulary"
+        if model.cfg.arch != args.arch:  # a llama file as the start of another arch
+            model = init_from_llama(model, args.arch, calibration_ids(tok, train_text, starts, tasks, args.seed))
+            print(f"--init: {args.init} (llama) mapped to {args.arch}", flush=True)
         cfg = model.cfg
         model.train()
     n_params = sum(p.numel() for p in model.parameters())
@@ -543,6 +700,17 @@ def train(args):
           flush=True)
 
 
+def calibration_ids(tok, train_text, starts, tasks, seed, count=4, max_tokens=256):
+    """A few training conversations (their own random stream) to size init_from_llama's norms."""
+    rng = random.Random(seed + 7919)
+    examples = []
+    while len(examples) < count:
+        ex = make_training_example(rng, tok, train_text, starts, tasks, max_tokens)
+        if ex:
+            examples.append(ex)
+    return batch_from(examples, tok.special[SPECIALS[0]])[0]
+
+
 def save(model, tok, path, cfg, dca_temperature=0.0):
     kvs = model.model_kvs("Folio demo (planted-fact retrieval, %d-token training context)" % cfg.ctx, dca_temperature)
     write_gguf(path, kvs + tokenizer_kvs(tok), model.gguf_tensors())
@@ -590,7 +758,7 @@ class Attention:
         pos = torch.arange(start, start + Tq)
         dca = self.method.startswith("dca")
         cos, sin = self.rope.tables(pos % S if dca else pos)
-        k = rotate(k, cos, sin)
+        k = cfg.rotate(k, cos, sin)
         self.keys[li] = k if self.keys[li] is None else torch.cat((self.keys[li], k), dim=2)
         self.values[li] = v if self.values[li] is None else torch.cat((self.values[li], v), dim=2)
         g = cfg.heads // cfg.kv_heads
@@ -605,17 +773,17 @@ class Attention:
             causal = kpos[None, :] > qp[:, None]
             if not dca:
                 c, s_ = self.rope.tables(qp)
-                sc = rotate(qb, c, s_) @ Kb.transpose(-1, -2)
+                sc = cfg.rotate(qb, c, s_) @ Kb.transpose(-1, -2)
             else:
                 r = qp % S
                 c, s_ = self.rope.tables(torch.full_like(r, min(2 * S - 1, C)))
-                sc = rotate(qb, c, s_) @ Kb.transpose(-1, -2)  # inter, then the near keys
+                sc = cfg.rotate(qb, c, s_) @ Kb.transpose(-1, -2)  # inter, then the near keys
                 near = max(0, (int(qp[0]) // S - 1) * S)
                 qc, kc = (qp // S)[:, None], (kpos[near:] // S)[None, :]
                 parts = []
                 for p in (r, torch.clamp(S + r, max=C)):
                     c, s_ = self.rope.tables(p)
-                    parts.append(rotate(qb, c, s_) @ Kb[:, :, near:].transpose(-1, -2))
+                    parts.append(cfg.rotate(qb, c, s_) @ Kb[:, :, near:].transpose(-1, -2))
                 sc[..., near:] = torch.where(kc == qc, parts[0], torch.where(kc == qc - 1, parts[1], sc[..., near:]))
             sc = (sc * self.logit_scale).masked_fill(causal, float("-inf"))
             out.append(torch.softmax(sc, dim=-1) @ V[:, :, :n_keys])
@@ -724,6 +892,60 @@ def check_prompt(args):
           f"{(py.argmax(-1) == cpp.argmax(-1)).mean() * 100:.1f}% of rows")
 
 
+def check_engine(args):
+    """The engine against this trainer for one arch: the --init llama model mapped to
+    --arch (init_from_llama; its new norm weights jittered so that a swapped or misread
+    one shows), written as GGUF and read back (F16 weights), then folio-cli logits on
+    prefixes of --file of each --lengths (plain) and --dca-length (with --dca, against
+    DcaTraining) tokens; prints max |diff| and argmax agreement over all rows."""
+    import subprocess
+    import tempfile
+    torch.manual_seed(args.seed)
+    llama, tok, _ = load_gguf_model(args.init)
+    text = open(args.file, encoding="utf-8").read()
+    ids = tok.encode(text, special=False)
+    if args.arch == "llama":
+        model = llama
+    else:
+        model = init_from_llama(llama, args.arch, torch.tensor([ids[:256]]))
+        if args.window:
+            model.cfg.window = args.window
+        with torch.no_grad():
+            for b in model.blocks:
+                for n, w in b.named_parameters():
+                    if n in ("q_norm", "k_norm", "post_attn_norm", "post_ffn_norm"):
+                        w.mul_(1 + args.jitter * torch.randn_like(w))
+    work = args.work or tempfile.mkdtemp(prefix="check-engine-")
+    os.makedirs(work, exist_ok=True)
+    path = os.path.join(work, f"check-{args.arch}.gguf")
+    save(model, tok, path, model.cfg, args.dca_temperature)
+    model, _, _ = load_gguf_model(path)
+    runs = [(int(n), False) for n in args.lengths.split(",") if n] + ([(args.dca_length, True)] if args.dca_length else [])
+    worst = 0.0
+    for n, dca in runs:
+        piece = tok.decode(ids[:n])
+        want = tok.encode(piece, special=False)
+        tpath, opath = os.path.join(work, f"text-{n}.txt"), os.path.join(work, f"logits-{args.arch}-{n}.bin")
+        with open(tpath, "w", encoding="utf-8") as f:
+            f.write(piece)
+        cmd = [args.cli, "logits", "--model", path, "--file", tpath, "--out", opath, "--threads", "1"]
+        subprocess.run(cmd + (["--dca"] if dca else []), check=True, stdout=subprocess.DEVNULL)
+        raw = open(opath, "rb").read()
+        count, vocab, rows = struct.unpack_from("<iii", raw, 0)
+        cpp_ids = list(struct.unpack_from(f"<{count}i", raw, 12))
+        cpp = np.frombuffer(raw, dtype=np.float32, offset=12 + 4 * count).reshape(rows, vocab)
+        assert cpp_ids == want, "token ids differ"
+        with torch.no_grad():
+            py = model(torch.tensor([want]), dca=(args.dca_chunk, args.dca_window, args.dca_temperature)
+                       if dca else None)[0, -rows:].numpy()
+        diff = float(np.abs(py - cpp).max())
+        worst = max(worst, diff)
+        print(f"{args.arch} {'dca' if dca else 'plain'}: {count} tokens, {rows} rows: max |python - engine| = "
+              f"{diff:.2e} (logits {py.min():.1f}..{py.max():.1f}); argmax equal on "
+              f"{(py.argmax(-1) == cpp.argmax(-1)).mean() * 100:.1f}% of rows", flush=True)
+    return worst
+
+
 # The long sample document: held-out chapters with these facts planted (fact, depth,
 # question, answer); resources/samples/README.md lists the questions.
 SAMPLE_FACTS = [
@@ -793,7 +1015,9 @@ def main():
     t.add_argument("--checkpoint-every", type=int, default=500)
     t.add_argument("--start-len", type=int, default=80, help="longest conversation at the start")
     t.add_argument("--ramp", type=float, default=0.6, help="fraction of the time to grow it to --ctx")
-    t.add_argument("--init", help="start from this GGUF's weights (a second stage)")
+    t.add_argument("--init", help="start from this GGUF's weights (a second stage; a llama file for another --arch)")
+    t.add_argument("--arch", choices=ARCHS, default="llama",
+                   help="the GGUF architecture to train and write (qwen3/gemma3: see Config)")
     t.add_argument("--dca-temperature", type=float, default=0.1,
                    help="written as llama.dca.temperature: the DCA attention temperature k Folio uses by default "
                         "(and the k of the long steps)")
@@ -818,6 +1042,20 @@ def main():
     e.add_argument("--threads", type=int, default=1)
     e.add_argument("--repeat-penalty", type=float, default=1.0, help="1.1 = folio-cli generate's default")
     e.add_argument("--cli", help="answer with this folio-cli (the C++ engine) instead of torch")
+    ce = sub.add_parser("check-engine")
+    ce.add_argument("--arch", choices=ARCHS, required=True)
+    ce.add_argument("--init", default=os.path.join(REPO, "resources", "models", "folio-demo.gguf"))
+    ce.add_argument("--cli", default=os.path.join(REPO, "build", "release", "app", "folio-cli"))
+    ce.add_argument("--file", default=SAMPLE_FILE)
+    ce.add_argument("--lengths", default="200,600")
+    ce.add_argument("--dca-length", type=int, default=2000, help="0: no --dca run")
+    ce.add_argument("--dca-chunk", type=int, default=192)
+    ce.add_argument("--dca-window", type=int, default=32)
+    ce.add_argument("--dca-temperature", type=float, default=0.1)
+    ce.add_argument("--jitter", type=float, default=0.2)
+    ce.add_argument("--window", type=int, default=0, help="gemma3: this sliding window instead of the trainer's")
+    ce.add_argument("--seed", type=int, default=1)
+    ce.add_argument("--work", help="folder for the files (default: a new temporary one)")
     c = sub.add_parser("check")
     c.add_argument("--model", required=True)
     c.add_argument("--file", required=True)
@@ -831,7 +1069,8 @@ def main():
     s = sub.add_parser("sample")
     s.add_argument("--corpus", required=True)
     args = ap.parse_args()
-    {"train": train, "vocab": write_vocab, "eval": evaluate, "check": check_prompt, "sample": make_sample, "ask": ask}[args.cmd](args)
+    {"train": train, "vocab": write_vocab, "eval": evaluate, "check": check_prompt,
+     "check-engine": check_engine, "sample": make_sample, "ask": ask}[args.cmd](args)
 
 
 if __name__ == "__main__":
