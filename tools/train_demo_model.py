@@ -10,6 +10,14 @@ build or the app runs it. Subcommands:
           YaRN and Dual Chunk Attention (the Python reference of the C++ benchmark)
   vocab   write a vocabulary-only GGUF (to compare tokenizations with folio-cli)
   sample  write the long sample document with planted facts
+  check-engine  the trainer's logits against the engine's (folio-cli logits, plain and
+          --dca) for --arch llama|qwen3|gemma3; run it after changing either side
+
+`train --arch qwen3|gemma3 --init resources/models/folio-demo.gguf` starts those families
+from the llama weights (q/k rows reordered for NeoX pairs, new norms sized from the data)
+and fine-tunes them with the rest of the recipe below (stage 4's options); the candidates
+in resources/models/candidates/ were made so (15 and 8.5 minutes). gemma3 with 4 layers has
+no global layer in the engine (every 6th is global), so DCA does not act on it.
 
 The shipped model (2026-12-07) was made in four stages (one thread each; wall-clock
 budgets, so a faster machine runs more steps; resources/models/folio-demo.md records the
