@@ -201,81 +201,93 @@ struct RangeCase {
     bool half, freshState, causal, window;
 };
 
-// One RangeCase run both ways from the same start state (fresh, or a random earlier
-// one drawn from rng): the scalar tile kernel on the reference inputs (tileQueries
-// already scaled; tileKeys / tileValues as the range kernel should see them), and
-// rangeKernel on the inputs as the cache holds them (F16 or F32 rows).
+// One RangeCase run both ways: random queries, keys and values drawn from rng, then the
+// same start state (fresh, or a random earlier one, also from rng); the scalar tile
+// kernel on the reference inputs (queries times the scale, keys and values as the range
+// kernel should see them: F16-converted when the cache holds F16 rows; each passed
+// through `round`), and rangeKernel on the inputs as the cache holds them.
 struct RangeRun {
     std::vector<float> state, expected, got;  // max, sum, then rows x d outputs
 };
 
-RangeRun runRangeCase(const RangeCase& c, std::mt19937& rng, float scale, const std::vector<float>& queries,
-                      const std::vector<float>& keys, const std::vector<float>& values,
-                      const std::vector<uint16_t>& halfKeys, const std::vector<uint16_t>& halfValues,
-                      const std::vector<float>& tileQueries, const std::vector<float>& tileKeys,
-                      const std::vector<float>& tileValues, void (*rangeKernel)(const kernels::AttentionRange&))
+RangeRun runRangeCase(const RangeCase& c, std::mt19937& rng, float (*round)(float),
+                      void (*rangeKernel)(const kernels::AttentionRange&))
 {
     const int d = c.headDim;
+    const float scale = 1.0f / std::sqrt(static_cast<float>(d));
+    const std::size_t kv = static_cast<std::size_t>(c.keys) * d;
+    const std::vector<float> queries = randomFloats(rng, static_cast<std::size_t>(c.rows) * d, -2.0f, 2.0f);
+    const std::vector<float> keys = randomFloats(rng, kv, -2.0f, 2.0f), values = randomFloats(rng, kv, -1.0f, 1.0f);
+    std::vector<uint16_t> halfKeys(kv), halfValues(kv);
+    std::vector<float> tileKeys(kv), tileValues(kv), tileQueries(queries.size());
+    for (std::size_t i = 0; i < kv; ++i) {
+        halfKeys[i] = fp32ToFp16(keys[i]);
+        halfValues[i] = fp32ToFp16(values[i]);
+        tileKeys[i] = round(c.half ? fp16ToFp32(halfKeys[i]) : keys[i]);
+        tileValues[i] = round(c.half ? fp16ToFp32(halfValues[i]) : values[i]);
+    }
+    for (std::size_t i = 0; i < queries.size(); ++i)
+        tileQueries[i] = round(queries[i] * scale);
     const float minusInfinity = -std::numeric_limits<float>::infinity();
-        // Causal bounds reach from before the range to past it; windows start inside it.
-        std::vector<int> last(c.rows), first(c.rows);
+    // Causal bounds reach from before the range to past it; windows start inside it.
+    std::vector<int> last(c.rows), first(c.rows);
+    for (int r = 0; r < c.rows; ++r) {
+        last[r] = (r * 37) % (c.keys + 20) - 10;
+        first[r] = c.window ? (r * 13) % (c.keys + 5) - 3 : 0;
+    }
+    std::vector<float> state(2 * c.rows + static_cast<std::size_t>(c.rows) * d);
+    for (int r = 0; r < c.rows; ++r) {
+        state[r] = c.freshState ? minusInfinity : 0.5f * (r % 5) - 1.0f;
+        state[c.rows + r] = c.freshState ? 0.0f : 3.0f + r;
+    }
+    if (!c.freshState) {
+        const std::vector<float> acc = randomFloats(rng, static_cast<std::size_t>(c.rows) * d, -3.0f, 3.0f);
+        std::copy(acc.begin(), acc.end(), state.begin() + 2 * c.rows);
+    }
+    // Reference: scalar tiles of 64 keys, visible/hidden per tile from last/first.
+    std::vector<float> expected = state;
+    std::vector<float> scratch(kernels::attentionScratchFloats(c.rows, d));
+    std::vector<int> visible(c.rows), hidden(c.rows);
+    for (int j0 = 0; j0 < c.keys; j0 += kernels::kAttentionKeyTile) {
+        kernels::AttentionTile tile;
+        tile.queries = tileQueries.data();
+        tile.rows = c.rows;
+        tile.headDim = d;
+        tile.keys = &tileKeys[static_cast<std::size_t>(j0) * d];
+        tile.values = &tileValues[static_cast<std::size_t>(j0) * d];
+        tile.halfRows = false;
+        tile.tileKeys = std::min(kernels::kAttentionKeyTile, c.keys - j0);
         for (int r = 0; r < c.rows; ++r) {
-            last[r] = (r * 37) % (c.keys + 20) - 10;
-            first[r] = c.window ? (r * 13) % (c.keys + 5) - 3 : 0;
+            visible[r] = c.causal ? std::min(tile.tileKeys, last[r] - j0 + 1) : tile.tileKeys;
+            hidden[r] = c.window ? std::max(0, first[r] - j0) : 0;
         }
-        std::vector<float> state(2 * c.rows + static_cast<std::size_t>(c.rows) * d);
-        for (int r = 0; r < c.rows; ++r) {
-            state[r] = c.freshState ? minusInfinity : 0.5f * (r % 5) - 1.0f;
-            state[c.rows + r] = c.freshState ? 0.0f : 3.0f + r;
-        }
-        if (!c.freshState) {
-            const std::vector<float> acc = randomFloats(rng, static_cast<std::size_t>(c.rows) * d, -3.0f, 3.0f);
-            std::copy(acc.begin(), acc.end(), state.begin() + 2 * c.rows);
-        }
-        // Reference: scalar tiles of 64 keys, visible/hidden per tile from last/first.
-        std::vector<float> expected = state;
-        std::vector<float> scratch(kernels::attentionScratchFloats(c.rows, d));
-        std::vector<int> visible(c.rows), hidden(c.rows);
-        for (int j0 = 0; j0 < c.keys; j0 += kernels::kAttentionKeyTile) {
-            kernels::AttentionTile tile;
-            tile.queries = tileQueries.data();
-            tile.rows = c.rows;
-            tile.headDim = d;
-            tile.keys = &tileKeys[static_cast<std::size_t>(j0) * d];
-            tile.values = &tileValues[static_cast<std::size_t>(j0) * d];
-            tile.halfRows = false;
-            tile.tileKeys = std::min(kernels::kAttentionKeyTile, c.keys - j0);
-            for (int r = 0; r < c.rows; ++r) {
-                visible[r] = c.causal ? std::min(tile.tileKeys, last[r] - j0 + 1) : tile.tileKeys;
-                hidden[r] = c.window ? std::max(0, first[r] - j0) : 0;
-            }
-            tile.visible = visible.data();
-            tile.hidden = hidden.data();
-            tile.scale = 1.0f;
-            tile.max = expected.data();
-            tile.sum = expected.data() + c.rows;
-            tile.acc = expected.data() + 2 * c.rows;
-            tile.scratch = scratch.data();
-            kernels::scalarAttentionKernels().tile(tile);
-        }
-        std::vector<float> got = state;
-        std::vector<float> rangeScratch(kernels::attentionRangeScratchFloats(c.rows, d), std::nanf(""));
-        kernels::AttentionRange range;
-        range.queries = queries.data();
-        range.rows = c.rows;
-        range.headDim = d;
-        range.keys = c.half ? static_cast<const void*>(halfKeys.data()) : keys.data();
-        range.values = c.half ? static_cast<const void*>(halfValues.data()) : values.data();
-        range.halfRows = c.half;
-        range.keyCount = c.keys;
-        range.last = c.causal ? last.data() : nullptr;
-        range.first = c.window ? first.data() : nullptr;
-        range.scale = scale;
-        range.max = got.data();
-        range.sum = got.data() + c.rows;
-        range.acc = got.data() + 2 * c.rows;
-        range.scratch = rangeScratch.data();
-        rangeKernel(range);
+        tile.visible = visible.data();
+        tile.hidden = hidden.data();
+        tile.scale = 1.0f;
+        tile.max = expected.data();
+        tile.sum = expected.data() + c.rows;
+        tile.acc = expected.data() + 2 * c.rows;
+        tile.scratch = scratch.data();
+        kernels::scalarAttentionKernels().tile(tile);
+    }
+    std::vector<float> got = state;
+    std::vector<float> rangeScratch(kernels::attentionRangeScratchFloats(c.rows, d), std::nanf(""));
+    kernels::AttentionRange range;
+    range.queries = queries.data();
+    range.rows = c.rows;
+    range.headDim = d;
+    range.keys = c.half ? static_cast<const void*>(halfKeys.data()) : keys.data();
+    range.values = c.half ? static_cast<const void*>(halfValues.data()) : values.data();
+    range.halfRows = c.half;
+    range.keyCount = c.keys;
+    range.last = c.causal ? last.data() : nullptr;
+    range.first = c.window ? first.data() : nullptr;
+    range.scale = scale;
+    range.max = got.data();
+    range.sum = got.data() + c.rows;
+    range.acc = got.data() + 2 * c.rows;
+    range.scratch = rangeScratch.data();
+    rangeKernel(range);
     return {std::move(state), std::move(expected), std::move(got)};
 }
 
@@ -298,21 +310,8 @@ TEST(AttentionKernels, Bf16RangeMatchesTheScalarTilesWithinBf16Rounding)
     };
     for (const RangeCase& c : cases) {
         const int d = c.headDim;
-        const float scale = 1.0f / std::sqrt(static_cast<float>(d));
-        const std::size_t kv = static_cast<std::size_t>(c.keys) * d;
-        std::vector<float> queries = randomFloats(rng, static_cast<std::size_t>(c.rows) * d, -2.0f, 2.0f);
-        std::vector<float> keys = randomFloats(rng, kv, -2.0f, 2.0f), values = randomFloats(rng, kv, -1.0f, 1.0f);
-        std::vector<uint16_t> halfKeys(kv), halfValues(kv);
-        std::vector<float> roundedKeys(kv), roundedValues(kv), roundedQueries(queries.size());
-        for (std::size_t i = 0; i < kv; ++i) {
-            halfKeys[i] = fp32ToFp16(keys[i]);
-            halfValues[i] = fp32ToFp16(values[i]);
-            roundedKeys[i] = roundToBf16(c.half ? fp16ToFp32(halfKeys[i]) : keys[i]);
-            roundedValues[i] = roundToBf16(c.half ? fp16ToFp32(halfValues[i]) : values[i]);
-        }
-        for (std::size_t i = 0; i < queries.size(); ++i)
-            roundedQueries[i] = roundToBf16(queries[i] * scale);
-        const auto [state, expected, got] = runRangeCase(c, rng, scale, queries, keys, values, halfKeys, halfValues, roundedQueries, roundedKeys, roundedValues, kernels::avx512Bf16AttentionKernels().range);
+        const auto [state, expected, got] =
+            runRangeCase(c, rng, roundToBf16, kernels::avx512Bf16AttentionKernels().range);
 
         for (int r = 0; r < c.rows; ++r) {
             const std::string where = "rows " + std::to_string(c.rows) + " d " + std::to_string(d) + " keys "
@@ -364,21 +363,8 @@ TEST(AttentionKernels, Avx2RangeMatchesTheScalarTilesWithinFloatRounding)
     double worstOutput = 0.0, worstLse = 0.0;
     for (const RangeCase& c : cases) {
         const int d = c.headDim;
-        const float scale = 1.0f / std::sqrt(static_cast<float>(d));
-        const std::size_t kv = static_cast<std::size_t>(c.keys) * d;
-        std::vector<float> queries = randomFloats(rng, static_cast<std::size_t>(c.rows) * d, -2.0f, 2.0f);
-        std::vector<float> keys = randomFloats(rng, kv, -2.0f, 2.0f), values = randomFloats(rng, kv, -1.0f, 1.0f);
-        std::vector<uint16_t> halfKeys(kv), halfValues(kv);
-        std::vector<float> inputKeys(kv), inputValues(kv), scaledQueries(queries.size());
-        for (std::size_t i = 0; i < kv; ++i) {
-            halfKeys[i] = fp32ToFp16(keys[i]);
-            halfValues[i] = fp32ToFp16(values[i]);
-            inputKeys[i] = c.half ? fp16ToFp32(halfKeys[i]) : keys[i];
-            inputValues[i] = c.half ? fp16ToFp32(halfValues[i]) : values[i];
-        }
-        for (std::size_t i = 0; i < queries.size(); ++i)
-            scaledQueries[i] = queries[i] * scale;
-        const auto [state, expected, got] = runRangeCase(c, rng, scale, queries, keys, values, halfKeys, halfValues, scaledQueries, inputKeys, inputValues, kernels::avx2RangeAttentionKernels().range);
+        const auto [state, expected, got] =
+            runRangeCase(c, rng, [](float x) { return x; }, kernels::avx2RangeAttentionKernels().range);
 
         for (int r = 0; r < c.rows; ++r) {
             const std::string where = "rows " + std::to_string(c.rows) + " d " + std::to_string(d) + " keys "
