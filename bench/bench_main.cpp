@@ -8,6 +8,7 @@
 //   folio-bench read --model FILE [--tokens 32768] [--threads T] [--rows 8]   (one document as the planner reads it)
 //   folio-bench matvec [--types q4_0,q8_0,q4_k] [--cols 2048] [--sizes 512k,8m,512m] [--threads T]
 //                      (the decode matrix-vector product alone: in cache and from memory)
+//   folio-bench attention [--keys 16384] [--rows 128] [--head-dim 64] [--threads 2]  (the long-run kernels alone)
 //   folio-bench passkey --model FILE [--lengths 1x,2x,4x,8x] [--methods none,pi,ntk,yarn,dca] [--samples 50] [--tasks all]
 //   folio-bench resume --model FILE --doc FILE [context options]   (built with app/: restore vs read again)
 //   folio-bench resume --document FILE [--model FILE] [--threads T]  (built with app/: the whole-book demo, measured)
@@ -64,6 +65,7 @@ int runLongBench(const Options& options);
 int runReadBench(const Options& options);  // bench/read_bench.cpp
 int runPasskeyBench(const Options& options);
 int runMatVecBench(const Options& options);  // bench/matvec_bench.cpp
+int runAttentionBench(const Options& options);  // bench/attention_bench.cpp
 int runModelBench(const Options& options);
 } // namespace folio::bench
 
@@ -254,6 +256,7 @@ int main(int argc, char** argv)
         "                           [--dca-temperature K] [--dca-chunk C] [--dca-window W] [--by-depth yes]\n"
         "                           [--tasks passkey|all|passkey,cabinet,...] [--seed S] [--threads T] [--shared-document yes] [--show-wrong yes]\n"
         "       folio-bench matvec [--types q4_0,q8_0,q4_k] [--cols 2048] [--sizes 512k,8m,512m] [--threads T]\n"
+        "       folio-bench attention [--keys 16384] [--rows 128] [--head-dim 64] [--threads T] [--repeats 5]\n"
         "       folio-bench read --model FILE [--tokens 32768] [--method dca] [--threads T] [--batch 512] [--rows 8]\n"
         "       folio-bench resume --model FILE --doc FILE [--n 16] [--threads T] [--db PATH] [folio-cli context options]\n"
         "       folio-bench resume --document BOOK [--model FILE] [--threads T] [--db PATH]   (read, reopen, six questions)\n"
@@ -307,6 +310,8 @@ int main(int argc, char** argv)
             return runPasskeyBench(options);
         if (command == "matvec")
             return runMatVecBench(options);
+        if (command == "attention")
+            return runAttentionBench(options);
         std::fputs(usage.c_str(), stderr);
         return 2;
     } catch (const std::exception& error) {

@@ -137,7 +137,8 @@ int runReadBench(const Options& options)
     std::printf("%s", plan.report().c_str());
     if (!plan.fits)
         throw std::runtime_error("the plan does not fit this machine's memory");
-    std::printf("threads %d, simd %s, attention %s past %d keys, else fp32 tile (FOLIO_ATTENTION=fp32: fp32 tile)\n",
+    std::printf("threads %d, simd %s, attention %s past %d keys, else fp32 tile (FOLIO_ATTENTION=fp32|bf16|int8keys|int8 "
+                "chooses)\n",
                 plan.options.threads, simdLevelName(activeSimdLevel()),
                 kernels::attentionKernelName(activeSimdLevel()), bf16AttentionMinKeys());
     std::fflush(stdout);

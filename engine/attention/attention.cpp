@@ -41,7 +41,8 @@ int bf16AttentionMinKeys()
 {
     static const int keys = [] {
         const char* env = std::getenv("FOLIO_ATTENTION");
-        return env && std::strcmp(env, "bf16") == 0 ? 0 : kBf16AttentionMinKeys;
+        return env && (std::strcmp(env, "bf16") == 0 || std::strcmp(env, "int8keys") == 0
+                       || std::strcmp(env, "int8") == 0) ? 0 : kBf16AttentionMinKeys;
     }();
     return keys;
 }
@@ -190,8 +191,9 @@ CausalAttention::CausalAttention(const AttentionShape& shape, int threads, SimdL
     threads = std::max(threads, 1);
     perThread_.assign(threads, AttentionAccumulator(shape.headDim, level, products));
     // Room for the three query rotations of Dual Chunk Attention.
-    rowsPerThread_.assign(threads, std::vector<float>(3 * static_cast<std::size_t>(kQueryTile) * group * shape.headDim));
-    limitsPerThread_.assign(threads, std::vector<int>(static_cast<std::size_t>(kQueryTile) * group));
+    queryTile_ = std::max(kMinQueryTile, kRowsPerItem / group);
+    rowsPerThread_.assign(threads, std::vector<float>(3 * static_cast<std::size_t>(queryTile_) * group * shape.headDim));
+    limitsPerThread_.assign(threads, std::vector<int>(static_cast<std::size_t>(queryTile_) * group));
     firstsPerThread_ = limitsPerThread_;
 }
 
@@ -227,11 +229,11 @@ void CausalAttention::run(const KvCache& cache, int layer, const AttentionQuerie
     }
     const RunTimer timer(4ull * shape_.heads * headDim * pairs);
 
-    // Query tiles of at most kQueryTile tokens that never straddle a chunk boundary,
+    // Query tiles of at most queryTile_ tokens that never straddle a chunk boundary,
     // so every row of a tile reads the same three key ranges.
     tiles_.clear();
     for (int t = 0; t < count;) {
-        int end = std::min(count, t + kQueryTile);
+        int end = std::min(count, t + queryTile_);
         if (chunk > 0)
             end = std::min(end, ((firstSlot + t) / chunk + 1) * chunk - firstSlot);
         tiles_.push_back({t, end});
@@ -254,7 +256,7 @@ void CausalAttention::run(const KvCache& cache, int layer, const AttentionQuerie
         keySplits = std::clamp((2 * pool.size() + baseItems - 1) / baseItems, 1, keySpan / 512);
     const int splitLength = (keySpan + keySplits - 1) / keySplits;
     const std::size_t partialRow = static_cast<std::size_t>(headDim) + 2;
-    const std::size_t rowsPerItem = static_cast<std::size_t>(kQueryTile) * group;
+    const std::size_t rowsPerItem = static_cast<std::size_t>(queryTile_) * group;
     if (keySplits > 1)
         partials_.resize(static_cast<std::size_t>(baseItems) * keySplits * rowsPerItem * partialRow);
     const float* variantQueries[3] = {queries.intra, queries.successive, queries.inter};

@@ -1,5 +1,7 @@
 // AVX-512 BF16 attention over a whole key range (AttentionRange): QK^T and PV by
 // vdpbf16ps (pairs of BF16 products summed into FP32 lanes), FP32 online softmax.
+// With Int8Keys products QK^T is taken in int8 instead (vpdpbusd: four byte products
+// summed into int32 lanes, twice vdpbf16ps's rate), PV as before.
 //
 // Layout: the rows (queries) live in vector lanes, 16 per vector, for the whole
 // range. Queries are rounded to BF16 once per range and stored pair-transposed
@@ -10,6 +12,13 @@
 //   the softmax is vertical (max, exp and sum over j per lane: no horizontal reductions);
 //   probabilities of keys j, j+1 are interleaved into pairs pT[j/2][r], values of rows
 //     j, j+1 into pairs vp[j/2][i]; oT[i][r] += sum pT[j/2][r] . vp[j/2][i].
+// Int8 scores: each query row (times the scale) and each key row is rounded to int8
+// codes with one scale per row, amax / 127 (code = round-to-nearest-even(x * 127 /
+// amax)); keys are stored biased, code + 128 in 1..255 (vpdpbusd's unsigned operand), and
+// each row's accumulator starts at -128 * sum of its query codes, which takes the bias
+// back out exactly. score = int32 dot * query scale * key scale: exact products of the
+// codes, so a score is off the FP32 one only by the codes' rounding, at most half a
+// step of each row: 0.5 (sq * sum |k_i| + sk * sum |q_i|) + 0.25 d sq sk.
 // Error against FP32 products: each input carries BF16's 2^-9 relative rounding, so a
 // score is off by about 2^-8 * scale * sum |q_i k_i|, and the output (a convex
 // combination of BF16 values, weights BF16-rounded probabilities whose rounded sum
@@ -30,26 +39,31 @@ constexpr int kLanes = 16;
 constexpr int kTile = kAttentionKeyTile;
 constexpr int kKeyBlock = 8;    // keys per score block: 8 x 2 row vectors = 16 accumulators
 constexpr int kDimBlock = 8;    // output dims per value block, likewise
-constexpr float kExpLowest = -87.33654f;
 constexpr int kNoLimit = 0x3FFFFFFF;
 
-inline __m512 expNonPositive(__m512 x)
+// 2^t for t <= 0 (t = -inf included): 2^n * 2^f with n = round(t), f in [-1/2, 1/2],
+// 2^f by a degree-4 polynomial (least squares on Chebyshev nodes, 3.2e-6 relative: far
+// below the 2^-9 of the BF16 probabilities it feeds), 2^n by vscalefps. Below t = -160
+// the result is exactly 0 (what a row that saw nothing needs: sum and output stay 0).
+inline __m512 exp2NonPositive(__m512 t)
 {
-    const __mmask16 representable = _mm512_cmp_ps_mask(x, _mm512_set1_ps(kExpLowest), _CMP_GE_OQ);
-    x = _mm512_max_ps(x, _mm512_set1_ps(kExpLowest));
-    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504f)),
-                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 f = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), x);
-    f = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428606765330187e-6f), f);
-    __m512 p = _mm512_set1_ps(1.0f / 720.0f);
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f / 120.0f));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f / 24.0f));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f / 6.0f));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(0.5f));
+    t = _mm512_max_ps(t, _mm512_set1_ps(-160.0f));
+    const __m512 n = _mm512_roundscale_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    const __m512 f = _mm512_sub_ps(t, n);
+    __m512 p = _mm512_set1_ps(0.00960039533674717f);
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(0.05591689422726631f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(0.24023719131946564f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(0.6931219696998596f));
     p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f));
-    const __m512i bits = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
-    return _mm512_maskz_mov_ps(representable, _mm512_mul_ps(p, _mm512_castsi512_ps(bits)));
+    return _mm512_scalef_ps(p, n);
+}
+
+constexpr float kLog2E = 1.44269504088896341f;
+
+// exp(s - shift) as 2^(s log2 e - shift log2 e), one rounding for the argument.
+inline __m512 expShifted(__m512 s, __m512 shiftLog2E)
+{
+    return exp2NonPositive(_mm512_fmsub_ps(s, _mm512_set1_ps(kLog2E), shiftLog2E));
 }
 
 inline __m512i toBf16(__m512 high, __m512 low)  // [low's 16 | high's 16] BF16, round to nearest even
@@ -67,11 +81,38 @@ inline __m512i interleavePairs(__m512i halves)
 
 inline __m512 dot(__m512 acc, __m512i a, __m512i b) { return _mm512_dpbf16_ps(acc, (__m512bh)a, (__m512bh)b); }
 
+// acc += sum of the four products of unsigned bytes (u8) by signed bytes (s8) per lane.
+// In asm: GCC 12 treats the intrinsic as non-destructive and copies every accumulator
+// before each vpdpbusd, then spills (int8Scores ran at 1.1x the BF16 scores with it).
+inline void dotBytes(__m512i& acc, __m512i u8, __m512i s8)
+{
+    asm("vpdpbusd %[s8], %[u8], %[acc]" : [acc] "+v"(acc) : [u8] "v"(u8), [s8] "v"(s8));
+}
+
 inline __m512 loadRow16(const void* rows, bool half, int64_t index)
 {
     if (half)
         return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(static_cast<const uint16_t*>(rows) + index)));
     return _mm512_loadu_ps(static_cast<const float*>(rows) + index);
+}
+
+// One row of d floats (d a multiple of 16, at most 256) to int8 codes (bytes) with one
+// step amax / 127 (0 for a zero row); returns the step and the sum of the codes.
+inline float quantizeRow(const float* x, int d, int8_t* codes, int* codeSum)
+{
+    __m512 amax = _mm512_setzero_ps();
+    for (int i = 0; i < d; i += kLanes)
+        amax = _mm512_max_ps(amax, _mm512_abs_ps(_mm512_loadu_ps(x + i)));
+    const float largest = _mm512_reduce_max_ps(amax);
+    const __m512 inverse = _mm512_set1_ps(largest > 0.0f ? 127.0f / largest : 0.0f);
+    __m512i total = _mm512_setzero_si512();
+    for (int i = 0; i < d; i += kLanes) {
+        const __m512i c = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(x + i), inverse));  // nearest even
+        total = _mm512_add_epi32(total, c);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(codes + i), _mm512_cvtepi32_epi8(c));
+    }
+    *codeSum = _mm512_reduce_add_epi32(total);
+    return largest / 127.0f;
 }
 
 struct Buffers {
@@ -87,6 +128,18 @@ struct Buffers {
     float* correction = nullptr;
     int* last = nullptr;
     int* first = nullptr;
+    // Int8Keys (aliasing qT and keys, which they fit in: d/4 + 2 <= d/2 words per row,
+    // d/4 + 1 per key, for d >= 8):
+    uint32_t* qCodes = nullptr;  // headDim/4 x padded: four int8 codes of a row per word
+    float* qScale = nullptr;     // padded: the row's code step
+    int32_t* qBias = nullptr;    // padded: -128 * sum of the row's codes
+    uint32_t* keyCodes = nullptr; // kTile x headDim/4: four biased codes (code + 128) per word
+    float* keyScale = nullptr;   // kTile
+    // Int8 values (aliasing pT and values, likewise):
+    uint32_t* pCodes = nullptr;     // kTile/4 x padded: four keys' probability codes (0..255) per word
+    uint32_t* valueCodes = nullptr; // kTile/4 x headDim: four keys' int8 value codes per word
+    float* valueScale = nullptr;    // headDim: the column's code step in this tile
+    float* weight = nullptr;        // padded: what one probability code stands for in this tile
 };
 
 int paddedRows(int rows) { return (rows + kLanes - 1) / kLanes * kLanes; }
@@ -113,23 +166,80 @@ Buffers carve(float* scratch, int rows, int headDim)
     b.correction = take(P);
     b.last = reinterpret_cast<int*>(take(P));
     b.first = reinterpret_cast<int*>(take(P));
+    b.qCodes = b.qT;
+    b.qScale = reinterpret_cast<float*>(b.qT + headDim / 4 * P);
+    b.qBias = reinterpret_cast<int32_t*>(b.qScale + P);
+    b.keyCodes = b.keys;
+    b.keyScale = reinterpret_cast<float*>(b.keys + static_cast<int64_t>(kTile) * headDim / 4);
+    b.weight = take(P);
+    b.pCodes = b.pT;
+    b.valueCodes = b.values;
+    b.valueScale = reinterpret_cast<float*>(b.values + static_cast<int64_t>(kTile) / 4 * headDim);
     return b;
 }
 
-// Keys [j0, j0 + n) to BF16 rows (zero rows up to the key block), values to row pairs.
+// Keys [j0, j0 + n) to BF16 rows, or (Int8) to biased int8 codes and their steps (zero
+// rows up to the key block), values to row pairs.
+template <bool Int8, bool Int8Values>
 void loadTile(const AttentionRange& r, int j0, int n, const Buffers& b)
 {
     const int d = r.headDim;
-    for (int j = 0; j < n; ++j) {
+    if constexpr (Int8) {
+        alignas(64) float row[256];
+        alignas(64) int8_t codes[256];
+        const int blocked = (n + kKeyBlock - 1) / kKeyBlock * kKeyBlock;
+        for (int j = 0; j < blocked; ++j) {
+            float step = 0.0f;
+            int sum = 0;
+            if (j < n) {
+                const int64_t at = static_cast<int64_t>(j0 + j) * d;
+                for (int i = 0; i < d; i += kLanes)
+                    _mm512_store_ps(row + i, loadRow16(r.keys, r.halfRows, at + i));
+                step = quantizeRow(row, d, codes, &sum);
+            } else {
+                for (int i = 0; i < d; ++i)
+                    codes[i] = 0;
+            }
+            b.keyScale[j] = step;
+            for (int i = 0; i < d; i += 32)  // bias: code + 128, as bytes (xor of the sign bit)
+                _mm256_storeu_si256(reinterpret_cast<__m256i*>(b.keyCodes + j * d / 4 + i / 4),
+                                    _mm256_xor_si256(_mm256_load_si256(reinterpret_cast<const __m256i*>(codes + i)),
+                                                     _mm256_set1_epi8(-128)));
+        }
+    }
+    for (int j = 0; !Int8 && j < n; ++j) {
         const int64_t row = static_cast<int64_t>(j0 + j) * d;
         for (int i = 0; i < d; i += 32)
             _mm512_storeu_si512(b.keys + j * d / 2 + i / 2,
                                 toBf16(loadRow16(r.keys, r.halfRows, row + i + 16), loadRow16(r.keys, r.halfRows, row + i)));
     }
     const int blocked = (n + kKeyBlock - 1) / kKeyBlock * kKeyBlock;
-    for (int j = n; j < blocked; ++j)
+    for (int j = n; !Int8 && j < blocked; ++j)
         for (int i = 0; i < d; i += 32)
             _mm512_storeu_si512(b.keys + j * d / 2 + i / 2, _mm512_setzero_si512());
+    if constexpr (Int8Values) {
+        // Per 16 dims: the column's largest |v| over the tile's keys, codes
+        // round(v * 127 / amax), four keys' codes per word (key 4q + m in byte m).
+        const int quads = (n + 3) / 4;
+        for (int i = 0; i < d; i += kLanes) {
+            __m512 amax = _mm512_setzero_ps();
+            for (int j = 0; j < n; ++j)
+                amax = _mm512_max_ps(amax, _mm512_abs_ps(loadRow16(r.values, r.halfRows, static_cast<int64_t>(j0 + j) * d + i)));
+            const __mmask16 nonzero = _mm512_cmp_ps_mask(amax, _mm512_setzero_ps(), _CMP_NEQ_OQ);
+            const __m512 inverse = _mm512_maskz_div_ps(nonzero, _mm512_set1_ps(127.0f), amax);
+            _mm512_storeu_ps(b.valueScale + i, _mm512_div_ps(amax, _mm512_set1_ps(127.0f)));
+            for (int q = 0; q < quads; ++q) {
+                __m512i word = _mm512_setzero_si512();
+                for (int m = 0; m < 4 && 4 * q + m < n; ++m) {
+                    const __m512 x = loadRow16(r.values, r.halfRows, static_cast<int64_t>(j0 + 4 * q + m) * d + i);
+                    const __m512i code = _mm512_and_si512(_mm512_cvtps_epi32(_mm512_mul_ps(x, inverse)), _mm512_set1_epi32(0xFF));
+                    word = _mm512_or_si512(word, _mm512_slli_epi32(code, 8 * m));
+                }
+                _mm512_storeu_si512(b.valueCodes + q * d + i, word);
+            }
+        }
+        return;
+    }
     for (int jp = 0; jp < (n + 1) / 2; ++jp) {
         const int64_t even = static_cast<int64_t>(j0 + 2 * jp) * d;
         const bool hasOdd = 2 * jp + 1 < n;
@@ -168,6 +278,44 @@ void scores(const Buffers& b, int headDim, int lane0, int keys)
     }
 }
 
+// Int8 scores: sT[j][rows] = (int32 dot of the codes, bias taken out) * query step *
+// key step, for keys [0, keys), keys a multiple of kKeyBlock.
+template <int RV>
+void int8Scores(const Buffers& b, int headDim, int lane0, int keys)
+{
+    const int P = b.padded;
+    const int words = headDim / 4;
+    __m512i bias[RV];
+    __m512 step[RV];
+    for (int v = 0; v < RV; ++v) {
+        bias[v] = _mm512_loadu_si512(b.qBias + lane0 + v * kLanes);
+        step[v] = _mm512_loadu_ps(b.qScale + lane0 + v * kLanes);
+    }
+    for (int jb = 0; jb < keys; jb += kKeyBlock) {
+        __m512i acc[kKeyBlock][RV];
+        for (int k = 0; k < kKeyBlock; ++k)
+            for (int v = 0; v < RV; ++v)
+                acc[k][v] = bias[v];
+        const uint32_t* key = b.keyCodes + jb * words;
+        for (int p = 0; p < words; ++p) {
+            __m512i q[RV];
+            for (int v = 0; v < RV; ++v)
+                q[v] = _mm512_loadu_si512(b.qCodes + p * P + lane0 + v * kLanes);
+            for (int k = 0; k < kKeyBlock; ++k) {
+                const __m512i quad = _mm512_set1_epi32(static_cast<int>(key[k * words + p]));
+                for (int v = 0; v < RV; ++v)
+                    dotBytes(acc[k][v], quad, q[v]);
+            }
+        }
+        for (int k = 0; k < kKeyBlock; ++k) {
+            const __m512 keyStep = _mm512_set1_ps(b.keyScale[jb + k]);
+            for (int v = 0; v < RV; ++v)
+                _mm512_storeu_ps(b.sT + (jb + k) * P + lane0 + v * kLanes,
+                                 _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(acc[k][v]), step[v]), keyStep));
+        }
+    }
+}
+
 // oT[i][lanes] = correction * oT + sum over key pairs of pT . vp, for `pairs` key pairs.
 template <int RV>
 void values(const Buffers& b, int headDim, int lane0, int pairs)
@@ -198,6 +346,104 @@ void values(const Buffers& b, int headDim, int lane0, int pairs)
     }
 }
 
+// Int8 values: oT[i][lanes] = correction * oT + weight * value step[i] * (int32 dot of the
+// probability codes with the value codes), over `quads` groups of four keys.
+template <int RV>
+void int8Values(const Buffers& b, int headDim, int lane0, int quads)
+{
+    const int P = b.padded;
+    __m512 correction[RV], weight[RV];
+    for (int v = 0; v < RV; ++v) {
+        correction[v] = _mm512_loadu_ps(b.correction + lane0 + v * kLanes);
+        weight[v] = _mm512_loadu_ps(b.weight + lane0 + v * kLanes);
+    }
+    for (int ib = 0; ib < headDim; ib += kDimBlock) {
+        __m512i acc[kDimBlock][RV];
+        for (int k = 0; k < kDimBlock; ++k)
+            for (int v = 0; v < RV; ++v)
+                acc[k][v] = _mm512_setzero_si512();
+        for (int q = 0; q < quads; ++q) {
+            __m512i p[RV];
+            for (int v = 0; v < RV; ++v)
+                p[v] = _mm512_loadu_si512(b.pCodes + q * P + lane0 + v * kLanes);
+            const uint32_t* value = b.valueCodes + q * headDim + ib;
+            for (int k = 0; k < kDimBlock; ++k) {
+                const __m512i quad = _mm512_set1_epi32(static_cast<int>(value[k]));
+                for (int v = 0; v < RV; ++v)
+                    dotBytes(acc[k][v], p[v], quad);
+            }
+        }
+        for (int k = 0; k < kDimBlock; ++k) {
+            const __m512 step = _mm512_set1_ps(b.valueScale[ib + k]);
+            for (int v = 0; v < RV; ++v) {
+                float* out = b.oT + (ib + k) * P + lane0 + v * kLanes;
+                _mm512_storeu_ps(out, _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[k][v]), _mm512_mul_ps(weight[v], step),
+                                                      _mm512_mul_ps(_mm512_loadu_ps(out), correction[v])));
+            }
+        }
+    }
+}
+
+// The tile's largest score of each row (masking what the rows may not see first).
+inline __m512 tileMaximum(const Buffers& b, int lane0, int j0, int n, bool masked)
+{
+    const int P = b.padded;
+    const __m512 minusInfinity = _mm512_set1_ps(-__builtin_inff());
+    const __m512i last = _mm512_loadu_si512(b.last + lane0);
+    const __m512i first = _mm512_loadu_si512(b.first + lane0);
+    __m512 tileMax = minusInfinity;
+    for (int j = 0; j < n; ++j) {
+        float* row = b.sT + j * P + lane0;
+        __m512 s = _mm512_loadu_ps(row);
+        if (masked) {
+            const __m512i key = _mm512_set1_epi32(j0 + j);
+            const __mmask16 seen = _mm512_cmple_epi32_mask(key, last) & _mm512_cmpge_epi32_mask(key, first);
+            s = _mm512_mask_mov_ps(minusInfinity, seen, s);
+            _mm512_storeu_ps(row, s);
+        }
+        tileMax = _mm512_max_ps(tileMax, s);
+    }
+    return tileMax;
+}
+
+// Online softmax with int8 values: probabilities as codes 0..255 relative to the tile's
+// own largest (code = round(255 exp(s - tile max))), so a tile of small probabilities
+// keeps its resolution; weight = exp(tile max - running max) / 255 is what a code
+// stands for. The sum adds the codes times the weight: the output stays a convex
+// combination of the (int8) values with the coded weights.
+void int8Softmax(const Buffers& b, int lane0, int j0, int n, bool masked)
+{
+    const int P = b.padded;
+    const __m512 minusInfinity = _mm512_set1_ps(-__builtin_inff());
+    const __m512 tileMax = tileMaximum(b, lane0, j0, n, masked);
+    const __m512 oldMax = _mm512_loadu_ps(b.max + lane0);
+    const __m512 newMax = _mm512_max_ps(oldMax, tileMax);
+    const __m512 shift = _mm512_mask_mov_ps(newMax, _mm512_cmp_ps_mask(newMax, minusInfinity, _CMP_EQ_OQ),
+                                            _mm512_setzero_ps());
+    const __m512 shiftLog2E = _mm512_mul_ps(shift, _mm512_set1_ps(kLog2E));
+    const __m512 correction = expShifted(oldMax, shiftLog2E);
+    const __m512 weight = _mm512_mul_ps(expShifted(tileMax, shiftLog2E), _mm512_set1_ps(1.0f / 255.0f));
+    const __m512 tileShift = _mm512_mask_mov_ps(tileMax, _mm512_cmp_ps_mask(tileMax, minusInfinity, _CMP_EQ_OQ),
+                                                _mm512_setzero_ps());
+    const __m512 tileShiftLog2E = _mm512_mul_ps(tileShift, _mm512_set1_ps(kLog2E));
+    __m512i codes = _mm512_setzero_si512();
+    for (int q = 0; q < (n + 3) / 4; ++q) {
+        __m512i word = _mm512_setzero_si512();
+        for (int m = 0; m < 4 && 4 * q + m < n; ++m) {
+            const __m512 p = expShifted(_mm512_loadu_ps(b.sT + (4 * q + m) * P + lane0), tileShiftLog2E);
+            const __m512i code = _mm512_cvtps_epi32(_mm512_mul_ps(p, _mm512_set1_ps(255.0f)));
+            codes = _mm512_add_epi32(codes, code);
+            word = _mm512_or_si512(word, _mm512_slli_epi32(code, 8 * m));
+        }
+        _mm512_storeu_si512(b.pCodes + q * P + lane0, word);
+    }
+    _mm512_storeu_ps(b.sum + lane0, _mm512_fmadd_ps(_mm512_loadu_ps(b.sum + lane0), correction,
+                                                    _mm512_mul_ps(_mm512_cvtepi32_ps(codes), weight)));
+    _mm512_storeu_ps(b.max + lane0, newMax);
+    _mm512_storeu_ps(b.correction + lane0, correction);
+    _mm512_storeu_ps(b.weight + lane0, weight);
+}
+
 // Online softmax of one row vector over keys [j0, j0 + n) of the range (sT row j for
 // key j0 + j): masks what the rows may not see, updates max and sum, writes the
 // probability pairs and the factor for what was accumulated before.
@@ -224,13 +470,13 @@ void softmax(const Buffers& b, int lane0, int j0, int n, bool masked)
     // A row that has seen nothing yet keeps max -inf; subtract 0 there (exp(-inf) = 0, no NaN).
     const __m512 shift = _mm512_mask_mov_ps(newMax, _mm512_cmp_ps_mask(newMax, minusInfinity, _CMP_EQ_OQ),
                                             _mm512_setzero_ps());
-    const __m512 correction = expNonPositive(_mm512_sub_ps(oldMax, shift));
+    const __m512 shiftLog2E = _mm512_mul_ps(shift, _mm512_set1_ps(kLog2E));
+    const __m512 correction = expShifted(oldMax, shiftLog2E);
     __m512 total = _mm512_setzero_ps();
     for (int jp = 0; jp < (n + 1) / 2; ++jp) {
-        const __m512 even = expNonPositive(_mm512_sub_ps(_mm512_loadu_ps(b.sT + 2 * jp * P + lane0), shift));
-        const __m512 odd = 2 * jp + 1 < n
-                               ? expNonPositive(_mm512_sub_ps(_mm512_loadu_ps(b.sT + (2 * jp + 1) * P + lane0), shift))
-                               : _mm512_setzero_ps();
+        const __m512 even = expShifted(_mm512_loadu_ps(b.sT + 2 * jp * P + lane0), shiftLog2E);
+        const __m512 odd = 2 * jp + 1 < n ? expShifted(_mm512_loadu_ps(b.sT + (2 * jp + 1) * P + lane0), shiftLog2E)
+                                          : _mm512_setzero_ps();
         const __m512i pairs = interleavePairs(toBf16(odd, even));
         _mm512_storeu_si512(b.pT + jp * P + lane0, pairs);
         // Sum the rounded probabilities, so the output stays a convex combination of values.
@@ -242,19 +488,46 @@ void softmax(const Buffers& b, int lane0, int j0, int n, bool masked)
     _mm512_storeu_ps(b.correction + lane0, correction);
 }
 
-void bf16Range(const AttentionRange& r)
+template <bool Int8, bool Int8Values>
+void range(const AttentionRange& r)
 {
     const int d = r.headDim;
     if (d % 32 != 0 || r.keyCount <= 0 || r.rows <= 0)
         return;
+    if (Int8 && d > 256) {  // quantizeRow's buffers; no such model today
+        range<false, false>(r);
+        return;
+    }
     const Buffers b = carve(r.scratch, r.rows, d);
     const int P = b.padded;
     // Rows into lanes: queries scaled and rounded, state transposed; padding rows are
     // zero queries that see everything (finite, never written back).
     alignas(64) uint32_t pairs[kLanes];
+    alignas(64) float scaled[256];
+    alignas(64) int8_t codes[256];
     for (int row = 0; row < P; ++row) {
         const bool real = row < r.rows;
-        for (int i = 0; i < d; i += 32) {
+        if constexpr (Int8) {
+            int sum = 0;
+            float step = 0.0f;
+            if (real) {
+                const float* q = r.queries + static_cast<int64_t>(row) * d;
+                for (int i = 0; i < d; i += kLanes)
+                    _mm512_store_ps(scaled + i, _mm512_mul_ps(_mm512_loadu_ps(q + i), _mm512_set1_ps(r.scale)));
+                step = quantizeRow(scaled, d, codes, &sum);
+            } else {
+                for (int i = 0; i < d; ++i)
+                    codes[i] = 0;
+            }
+            for (int p = 0; p < d / 4; ++p) {
+                uint32_t word;
+                __builtin_memcpy(&word, codes + 4 * p, 4);
+                b.qCodes[p * P + row] = word;
+            }
+            b.qScale[row] = step;
+            b.qBias[row] = -128 * sum;
+        }
+        for (int i = 0; !Int8 && i < d; i += 32) {
             __m512i v = _mm512_setzero_si512();
             if (real) {
                 const float* q = r.queries + static_cast<int64_t>(row) * d + i;
@@ -275,24 +548,42 @@ void bf16Range(const AttentionRange& r)
     const int vectors = P / kLanes;
     for (int j0 = 0; j0 < r.keyCount; j0 += kTile) {
         const int n = minInt(kTile, r.keyCount - j0);
-        loadTile(r, j0, n, b);
+        loadTile<Int8, Int8Values>(r, j0, n, b);
         const int blocked = (n + kKeyBlock - 1) / kKeyBlock * kKeyBlock;
         int v = 0;
-        for (; v + 2 <= vectors; v += 2)
-            scores<2>(b, d, v * kLanes, blocked);
-        if (v < vectors)
-            scores<1>(b, d, v * kLanes, blocked);
+        if constexpr (Int8) {
+            for (; v + 2 <= vectors; v += 2)
+                int8Scores<2>(b, d, v * kLanes, blocked);
+            if (v < vectors)
+                int8Scores<1>(b, d, v * kLanes, blocked);
+        } else {
+            for (; v + 2 <= vectors; v += 2)
+                scores<2>(b, d, v * kLanes, blocked);
+            if (v < vectors)
+                scores<1>(b, d, v * kLanes, blocked);
+        }
         for (v = 0; v < vectors; ++v) {
             // Mask only tiles that some row of the vector does not see whole.
             const int minLast = _mm512_reduce_min_epi32(_mm512_loadu_si512(b.last + v * kLanes));
             const int maxFirst = _mm512_reduce_max_epi32(_mm512_loadu_si512(b.first + v * kLanes));
-            softmax(b, v * kLanes, j0, n, minLast < j0 + n - 1 || maxFirst > j0);
+            const bool masked = minLast < j0 + n - 1 || maxFirst > j0;
+            if constexpr (Int8Values)
+                int8Softmax(b, v * kLanes, j0, n, masked);
+            else
+                softmax(b, v * kLanes, j0, n, masked);
         }
         v = 0;
-        for (; v + 2 <= vectors; v += 2)
-            values<2>(b, d, v * kLanes, (n + 1) / 2);
-        if (v < vectors)
-            values<1>(b, d, v * kLanes, (n + 1) / 2);
+        if constexpr (Int8Values) {
+            for (; v + 2 <= vectors; v += 2)
+                int8Values<2>(b, d, v * kLanes, (n + 3) / 4);
+            if (v < vectors)
+                int8Values<1>(b, d, v * kLanes, (n + 3) / 4);
+        } else {
+            for (; v + 2 <= vectors; v += 2)
+                values<2>(b, d, v * kLanes, (n + 1) / 2);
+            if (v < vectors)
+                values<1>(b, d, v * kLanes, (n + 1) / 2);
+        }
     }
     for (int row = 0; row < r.rows; ++row) {
         for (int i = 0; i < d; ++i)
@@ -308,7 +599,27 @@ const AttentionKernels& avx512Bf16AttentionKernels()
 {
     static const AttentionKernels kernels = [] {
         AttentionKernels k = avx512AttentionKernels();
-        k.range = bf16Range;
+        k.range = range<false, false>;
+        return k;
+    }();
+    return kernels;
+}
+
+const AttentionKernels& avx512Int8KeysAttentionKernels()
+{
+    static const AttentionKernels kernels = [] {
+        AttentionKernels k = avx512AttentionKernels();
+        k.range = range<true, false>;
+        return k;
+    }();
+    return kernels;
+}
+
+const AttentionKernels& avx512Int8AttentionKernels()
+{
+    static const AttentionKernels kernels = [] {
+        AttentionKernels k = avx512AttentionKernels();
+        k.range = range<true, true>;
         return k;
     }();
     return kernels;

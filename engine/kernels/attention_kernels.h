@@ -65,11 +65,17 @@ int attentionRangeScratchFloats(int rows, int headDim);
 // BF16 (8-bit significand), products summed in FP32 by vdpbf16ps, FP32 online
 // softmax; twice the arithmetic rate where the CPU has AVX512_BF16. Where it does not
 // but has AVX2, BFloat16 (the long-run request) takes the FP32 range kernel instead
-// (attention_range_avx2.cpp): FP32 products, rows in vector lanes.
-enum class AttentionProducts { Float32, BFloat16 };
+// (attention_range_avx2.cpp): FP32 products, rows in vector lanes. Int8Keys: the score
+// products in int8 (each query row times the scale, and each key row, rounded to int8
+// codes with one step per row; vpdpbusd, twice vdpbf16ps's rate), probabilities and
+// values as BFloat16; where the CPU lacks AVX512_VNNI + AVX512_BF16 it is BFloat16.
+// Int8: the value products in int8 too (each tile's probabilities as codes 0..255 of
+// their tile's largest, values as int8 codes with one step per dimension and tile).
+enum class AttentionProducts { Float32, BFloat16, Int8Keys, Int8 };
 
-// BFloat16 unless FOLIO_ATTENTION=fp32 is set (read once): the engine's default, which
-// CausalAttention applies to runs over many keys only (kBf16AttentionMinKeys, attention.h).
+// The engine's default, which CausalAttention applies to runs over many keys only
+// (kBf16AttentionMinKeys, attention.h): Int8, or what FOLIO_ATTENTION names (read
+// once): fp32 (Float32), bf16 (BFloat16), int8keys (Int8Keys) or int8 (Int8).
 AttentionProducts defaultAttentionProducts();
 
 struct AttentionKernels {
@@ -86,13 +92,17 @@ const AttentionKernels& scalarAttentionKernels();
 const AttentionKernels& avx2AttentionKernels();    // only with AVX2+FMA+F16C
 const AttentionKernels& avx512AttentionKernels();  // only with the Avx512 level
 const AttentionKernels& avx512Bf16AttentionKernels();  // only with Avx512 and AVX512_BF16
+const AttentionKernels& avx512Int8KeysAttentionKernels();  // and AVX512_VNNI
+const AttentionKernels& avx512Int8AttentionKernels();      // likewise
 const AttentionKernels& avx2RangeAttentionKernels();   // AVX2's table with the FP32 range kernel
 // Level clamped to the CPU; BFloat16 products only where the CPU has them (else FP32:
 // the AVX2 range kernel at the Avx2 level, the tile kernel at the others).
 const AttentionKernels& attentionKernelsFor(SimdLevel level,
                                             AttentionProducts products = defaultAttentionProducts());
-// What attentionKernelsFor(level, products) runs: "bf16 range", "fp32 range" or "fp32 tile".
+// What attentionKernelsFor(level, products) runs: "int8 range", "int8 keys + bf16 range", "bf16 range",
+// "fp32 range" or "fp32 tile".
 const char* attentionKernelName(SimdLevel level, AttentionProducts products = defaultAttentionProducts());
 bool attentionHasBf16Products(SimdLevel level);  // whether BFloat16 would take effect at this level
+bool attentionHasInt8Keys(SimdLevel level);      // and Int8Keys
 
 } // namespace folio::kernels

@@ -99,7 +99,7 @@ int attentionRangeScratchFloats(int rows, int headDim)
     // a value tile; attention_range_avx2.cpp's: rows padded to 8 times (transposed
     // queries, output, scores, five per-row values), plus a key and a value tile in FP32.
     const int padded = (rows + 15) / 16 * 16;
-    const int bf16 = padded * (headDim / 2 + headDim + kAttentionKeyTile + kAttentionKeyTile / 2 + 5)
+    const int bf16 = padded * (headDim / 2 + headDim + kAttentionKeyTile + kAttentionKeyTile / 2 + 6)
                      + kAttentionKeyTile * headDim;
     const int padded8 = (rows + 7) / 8 * 8;
     const int fp32 = padded8 * (2 * headDim + kAttentionKeyTile + 5) + 2 * kAttentionKeyTile * headDim;
@@ -110,7 +110,13 @@ AttentionProducts defaultAttentionProducts()
 {
     static const AttentionProducts products = [] {
         const char* env = std::getenv("FOLIO_ATTENTION");
-        return env && std::strcmp(env, "fp32") == 0 ? AttentionProducts::Float32 : AttentionProducts::BFloat16;
+        if (env && std::strcmp(env, "fp32") == 0)
+            return AttentionProducts::Float32;
+        if (env && std::strcmp(env, "bf16") == 0)
+            return AttentionProducts::BFloat16;
+        if (env && std::strcmp(env, "int8keys") == 0)
+            return AttentionProducts::Int8Keys;
+        return AttentionProducts::Int8;
     }();
     return products;
 }
@@ -120,15 +126,24 @@ bool attentionHasBf16Products(SimdLevel level)
     return clampSimdLevel(level) == SimdLevel::Avx512 && cpuFeatures().avx512bf16;
 }
 
+bool attentionHasInt8Keys(SimdLevel level)
+{
+    return attentionHasBf16Products(level) && cpuFeatures().avx512vnni;
+}
+
 const AttentionKernels& attentionKernelsFor(SimdLevel level, AttentionProducts products)
 {
     switch (clampSimdLevel(level)) {
     case SimdLevel::Avx512:
-        if (products == AttentionProducts::BFloat16 && attentionHasBf16Products(level))
+        if (products == AttentionProducts::Int8 && attentionHasInt8Keys(level))
+            return avx512Int8AttentionKernels();
+        if (products == AttentionProducts::Int8Keys && attentionHasInt8Keys(level))
+            return avx512Int8KeysAttentionKernels();
+        if (products != AttentionProducts::Float32 && attentionHasBf16Products(level))
             return avx512Bf16AttentionKernels();
         return avx512AttentionKernels();
     case SimdLevel::Avx2:
-        if (products == AttentionProducts::BFloat16)
+        if (products != AttentionProducts::Float32)
             return avx2RangeAttentionKernels();
         return avx2AttentionKernels();
     case SimdLevel::Scalar: break;
@@ -141,7 +156,11 @@ const char* attentionKernelName(SimdLevel level, AttentionProducts products)
     const AttentionKernels& kernels = attentionKernelsFor(level, products);
     if (!kernels.range)
         return "fp32 tile";
-    return &kernels == &avx2RangeAttentionKernels() ? "fp32 range" : "bf16 range";
+    if (&kernels == &avx2RangeAttentionKernels())
+        return "fp32 range";
+    if (&kernels == &avx512Int8AttentionKernels())
+        return "int8 range";
+    return &kernels == &avx512Int8KeysAttentionKernels() ? "int8 keys + bf16 range" : "bf16 range";
 }
 
 } // namespace folio::kernels

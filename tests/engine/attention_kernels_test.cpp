@@ -210,8 +210,26 @@ struct RangeRun {
     std::vector<float> state, expected, got;  // max, sum, then rows x d outputs
 };
 
+// The Int8Keys kernel's row quantization, written out: one step amax / 127 per row (0
+// for a zero row), codes round-to-nearest-even of x * (127 / amax) in float; the rows
+// become code * step, what the kernel's integer products stand for.
+void quantizeRowsToInt8(std::vector<float>& rows, int d)
+{
+    for (std::size_t at = 0; at < rows.size(); at += d) {
+        float largest = 0.0f;
+        for (int i = 0; i < d; ++i)
+            largest = std::max(largest, std::abs(rows[at + i]));
+        const float inverse = largest > 0.0f ? 127.0f / largest : 0.0f, step = largest / 127.0f;
+        for (int i = 0; i < d; ++i)
+            rows[at + i] = std::nearbyint(rows[at + i] * inverse) * step;
+    }
+}
+
+// quantizeRows, when given, replaces `round` for the queries and keys (the Int8Keys
+// kernel: int8 scores, BF16 values).
 RangeRun runRangeCase(const RangeCase& c, std::mt19937& rng, float (*round)(float),
-                      void (*rangeKernel)(const kernels::AttentionRange&))
+                      void (*rangeKernel)(const kernels::AttentionRange&),
+                      void (*quantizeRows)(std::vector<float>&, int) = nullptr)
 {
     const int d = c.headDim;
     const float scale = 1.0f / std::sqrt(static_cast<float>(d));
@@ -223,11 +241,16 @@ RangeRun runRangeCase(const RangeCase& c, std::mt19937& rng, float (*round)(floa
     for (std::size_t i = 0; i < kv; ++i) {
         halfKeys[i] = fp32ToFp16(keys[i]);
         halfValues[i] = fp32ToFp16(values[i]);
-        tileKeys[i] = round(c.half ? fp16ToFp32(halfKeys[i]) : keys[i]);
+        tileKeys[i] = c.half ? fp16ToFp32(halfKeys[i]) : keys[i];
+        tileKeys[i] = quantizeRows ? tileKeys[i] : round(tileKeys[i]);
         tileValues[i] = round(c.half ? fp16ToFp32(halfValues[i]) : values[i]);
     }
     for (std::size_t i = 0; i < queries.size(); ++i)
-        tileQueries[i] = round(queries[i] * scale);
+        tileQueries[i] = quantizeRows ? queries[i] * scale : round(queries[i] * scale);
+    if (quantizeRows) {
+        quantizeRows(tileKeys, d);
+        quantizeRows(tileQueries, d);
+    }
     const float minusInfinity = -std::numeric_limits<float>::infinity();
     // Causal bounds reach from before the range to past it; windows start inside it.
     std::vector<int> last(c.rows), first(c.rows);
@@ -297,10 +320,12 @@ RangeRun runRangeCase(const RangeCase& c, std::mt19937& rng, float (*round)(floa
 // output is a convex combination whose weights are those rounded probabilities over
 // their rounded sum, so it moves by at most 2 * 2^-9 of the largest |value| (the old
 // state's normalised output counts as a value): the bound is that plus float noise.
-TEST(AttentionKernels, Bf16RangeMatchesTheScalarTilesWithinBf16Rounding)
+// The Int8Keys kernel likewise, its reference fed the int8-quantized queries and keys
+// (code * step) and BF16 values: its integer score products are exact, so the same
+// bounds hold.
+void expectRangeMatchesWithinBf16Rounding(void (*rangeKernel)(const kernels::AttentionRange&),
+                                          void (*quantizeRows)(std::vector<float>&, int))
 {
-    if (!kernels::attentionHasBf16Products(SimdLevel::Avx512))
-        GTEST_SKIP() << "this CPU has no AVX512_BF16";
     std::mt19937 rng(11);
     const RangeCase cases[] = {
         {1, 64, 1, true, true, false, false},     {8, 64, 63, true, true, true, false},
@@ -310,8 +335,7 @@ TEST(AttentionKernels, Bf16RangeMatchesTheScalarTilesWithinBf16Rounding)
     };
     for (const RangeCase& c : cases) {
         const int d = c.headDim;
-        const auto [state, expected, got] =
-            runRangeCase(c, rng, roundToBf16, kernels::avx512Bf16AttentionKernels().range);
+        const auto [state, expected, got] = runRangeCase(c, rng, roundToBf16, rangeKernel, quantizeRows);
 
         for (int r = 0; r < c.rows; ++r) {
             const std::string where = "rows " + std::to_string(c.rows) + " d " + std::to_string(d) + " keys "
@@ -336,6 +360,193 @@ TEST(AttentionKernels, Bf16RangeMatchesTheScalarTilesWithinBf16Rounding)
             }
         }
     }
+}
+
+TEST(AttentionKernels, Bf16RangeMatchesTheScalarTilesWithinBf16Rounding)
+{
+    if (!kernels::attentionHasBf16Products(SimdLevel::Avx512))
+        GTEST_SKIP() << "this CPU has no AVX512_BF16";
+    expectRangeMatchesWithinBf16Rounding(kernels::avx512Bf16AttentionKernels().range, nullptr);
+}
+
+TEST(AttentionKernels, Int8KeysRangeMatchesTheScalarTilesOnTheQuantizedRows)
+{
+    if (!kernels::attentionHasInt8Keys(SimdLevel::Avx512))
+        GTEST_SKIP() << "this CPU has no AVX512_VNNI + AVX512_BF16";
+    expectRangeMatchesWithinBf16Rounding(kernels::avx512Int8KeysAttentionKernels().range, quantizeRowsToInt8);
+}
+
+// The Int8 kernel's exp, written out (attention_bf16_avx512.cpp): 2^t as 2^n * poly(f).
+float kernelExpShifted(float s, float shiftLog2E)
+{
+    const float t = std::max(std::fma(s, 1.44269504088896341f, -shiftLog2E), -160.0f);
+    const float n = std::nearbyint(t), f = t - n;
+    float p = 0.00960039533674717f;
+    p = std::fma(p, f, 0.05591689422726631f);
+    p = std::fma(p, f, 0.24023719131946564f);
+    p = std::fma(p, f, 0.6931219696998596f);
+    p = std::fma(p, f, 1.0f);
+    return std::ldexp(p, static_cast<int>(n));
+}
+
+// The Int8 range algorithm in plain scalar code, one row at a time: int8 rows for the
+// scores (quantizeRowsToInt8), then per tile of 64 keys: value codes per dimension
+// (step amax / 127 over the tile's keys), probability codes round(255 exp(s - tile
+// max)), weight exp(tile max - running max) / 255, the state updated as the kernel does
+// (the same float operations in the same order where the order matters).
+void int8RangeReplica(const std::vector<float>& queries, const std::vector<float>& keys,
+                      const std::vector<float>& values, int rows, int d, int keyCount, const int* last,
+                      const int* first, float scale, float* max, float* sum, float* acc)
+{
+    const float minusInfinity = -std::numeric_limits<float>::infinity();
+    std::vector<float> q(queries.size()), k = keys;
+    for (std::size_t i = 0; i < q.size(); ++i)
+        q[i] = queries[i] * scale;
+    quantizeRowsToInt8(q, d);  // code * step: the score is (integer dot * step) * step below
+    quantizeRowsToInt8(k, d);
+    constexpr int kTile = kernels::kAttentionKeyTile;
+    for (int j0 = 0; j0 < keyCount; j0 += kTile) {
+        const int n = std::min(kTile, keyCount - j0);
+        std::vector<float> valueStep(d);
+        std::vector<int> valueCode(static_cast<std::size_t>(n) * d);
+        for (int i = 0; i < d; ++i) {
+            float amax = 0.0f;
+            for (int j = 0; j < n; ++j)
+                amax = std::max(amax, std::abs(values[static_cast<std::size_t>(j0 + j) * d + i]));
+            const float inverse = amax != 0.0f ? 127.0f / amax : 0.0f;
+            valueStep[i] = amax / 127.0f;
+            for (int j = 0; j < n; ++j)
+                valueCode[static_cast<std::size_t>(j) * d + i] =
+                    static_cast<int>(std::nearbyint(values[static_cast<std::size_t>(j0 + j) * d + i] * inverse));
+        }
+        for (int r = 0; r < rows; ++r) {
+            std::vector<float> s(n);
+            float tileMax = minusInfinity;
+            for (int j = 0; j < n; ++j) {
+                const int key = j0 + j;
+                const bool seen = (!last || key <= last[r]) && (!first || key >= first[r]);
+                double dot = 0.0;  // exact: the kernel's integer dot of the codes, times the steps
+                for (int i = 0; i < d; ++i)
+                    dot += double(q[static_cast<std::size_t>(r) * d + i]) * k[static_cast<std::size_t>(key) * d + i];
+                s[j] = seen ? static_cast<float>(dot) : minusInfinity;
+                tileMax = std::max(tileMax, s[j]);
+            }
+            const float newMax = std::max(max[r], tileMax);
+            const float shiftLog2E = (std::isinf(newMax) ? 0.0f : newMax) * 1.44269504088896341f;
+            const float correction = kernelExpShifted(max[r], shiftLog2E);
+            const float weight = kernelExpShifted(tileMax, shiftLog2E) * (1.0f / 255.0f);
+            const float tileShiftLog2E = (std::isinf(tileMax) ? 0.0f : tileMax) * 1.44269504088896341f;
+            std::vector<int> code(n);
+            int codes = 0;
+            for (int j = 0; j < n; ++j)
+                codes += code[j] = static_cast<int>(std::nearbyint(kernelExpShifted(s[j], tileShiftLog2E) * 255.0f));
+            sum[r] = std::fma(sum[r], correction, static_cast<float>(codes) * weight);
+            max[r] = newMax;
+            for (int i = 0; i < d; ++i) {
+                int dot = 0;
+                for (int j = 0; j < n; ++j)
+                    dot += code[j] * valueCode[static_cast<std::size_t>(j) * d + i];
+                float& out = acc[static_cast<std::size_t>(r) * d + i];
+                out = std::fma(static_cast<float>(dot), weight * valueStep[i], out * correction);
+            }
+        }
+    }
+}
+
+// The Int8 kernel (int8 scores and int8 values) against its scalar replica: the same
+// codes, so what is left is float rounding where the two orders differ (the score's
+// step products: a few ulp, which can move a probability code by one where 255 exp()
+// lands within that of a rounding boundary: one code step, 1/255 of the tile's
+// largest weight, moves a row's output by at most 2/255 of the largest |value|).
+TEST(AttentionKernels, Int8RangeMatchesItsScalarReplica)
+{
+    if (!kernels::attentionHasInt8Keys(SimdLevel::Avx512))
+        GTEST_SKIP() << "this CPU has no AVX512_VNNI + AVX512_BF16";
+    std::mt19937 rng(13);
+    const RangeCase cases[] = {
+        {1, 64, 1, true, true, false, false},     {8, 64, 63, true, true, true, false},
+        {16, 64, 64, false, false, false, false}, {37, 64, 65, true, false, true, false},
+        {128, 64, 700, true, true, true, false},  {20, 32, 200, true, false, false, true},
+        {5, 128, 129, false, true, true, true},   {128, 64, 1000, true, false, true, true},
+    };
+    int codeMoves = 0;
+    for (const RangeCase& c : cases) {
+        const int d = c.headDim;
+        const std::size_t kv = static_cast<std::size_t>(c.keys) * d;
+        const std::vector<float> queries = randomFloats(rng, static_cast<std::size_t>(c.rows) * d, -2.0f, 2.0f);
+        std::vector<float> keys = randomFloats(rng, kv, -2.0f, 2.0f), values = randomFloats(rng, kv, -1.0f, 1.0f);
+        std::vector<uint16_t> halfKeys(kv), halfValues(kv);
+        for (std::size_t i = 0; i < kv; ++i) {
+            halfKeys[i] = fp32ToFp16(keys[i]);
+            halfValues[i] = fp32ToFp16(values[i]);
+            if (c.half) {
+                keys[i] = fp16ToFp32(halfKeys[i]);
+                values[i] = fp16ToFp32(halfValues[i]);
+            }
+        }
+        std::vector<int> last(c.rows), first(c.rows);
+        for (int r = 0; r < c.rows; ++r) {
+            last[r] = (r * 37) % (c.keys + 20) - 10;
+            first[r] = c.window ? (r * 13) % (c.keys + 5) - 3 : 0;
+        }
+        std::vector<float> state(2 * c.rows + static_cast<std::size_t>(c.rows) * d);
+        for (int r = 0; r < c.rows; ++r) {
+            state[r] = c.freshState ? -std::numeric_limits<float>::infinity() : 0.5f * (r % 5) - 1.0f;
+            state[c.rows + r] = c.freshState ? 0.0f : 3.0f + r;
+        }
+        if (!c.freshState) {
+            const std::vector<float> acc = randomFloats(rng, static_cast<std::size_t>(c.rows) * d, -3.0f, 3.0f);
+            std::copy(acc.begin(), acc.end(), state.begin() + 2 * c.rows);
+        }
+        const float scale = 1.0f / std::sqrt(static_cast<float>(d));
+        std::vector<float> expected = state, got = state;
+        int8RangeReplica(queries, keys, values, c.rows, d, c.keys, c.causal ? last.data() : nullptr,
+                         c.window ? first.data() : nullptr, scale, expected.data(), expected.data() + c.rows,
+                         expected.data() + 2 * c.rows);
+        std::vector<float> scratch(kernels::attentionRangeScratchFloats(c.rows, d), std::nanf(""));
+        kernels::AttentionRange range;
+        range.queries = queries.data();
+        range.rows = c.rows;
+        range.headDim = d;
+        range.keys = c.half ? static_cast<const void*>(halfKeys.data()) : keys.data();
+        range.values = c.half ? static_cast<const void*>(halfValues.data()) : values.data();
+        range.halfRows = c.half;
+        range.keyCount = c.keys;
+        range.last = c.causal ? last.data() : nullptr;
+        range.first = c.window ? first.data() : nullptr;
+        range.scale = scale;
+        range.max = got.data();
+        range.sum = got.data() + c.rows;
+        range.acc = got.data() + 2 * c.rows;
+        range.scratch = scratch.data();
+        kernels::avx512Int8AttentionKernels().range(range);
+
+        for (int r = 0; r < c.rows; ++r) {
+            const std::string where = "rows " + std::to_string(c.rows) + " d " + std::to_string(d) + " keys "
+                                      + std::to_string(c.keys) + " row " + std::to_string(r);
+            const float m = expected[r], l = expected[c.rows + r];
+            if (std::isinf(m)) {
+                ASSERT_EQ(got[r], m) << where;
+                ASSERT_EQ(got[c.rows + r], 0.0f) << where;
+                continue;
+            }
+            ASSERT_NEAR(got[r], m, 1e-5 * (1.0 + std::abs(m))) << where;
+            ASSERT_NEAR(got[c.rows + r], l, 1e-5 * (1.0 + l) + 2.0 / 255.0 * l) << where;
+            double largest = 1.0;
+            if (!c.freshState)
+                for (int i = 0; i < d; ++i)
+                    largest = std::max(largest, std::abs(double(state[2 * c.rows + r * d + i]) / state[c.rows + r]));
+            bool moved = false;
+            for (int i = 0; i < d; ++i) {
+                const double want = expected[2 * c.rows + r * d + i] / l;
+                const double have = got[2 * c.rows + r * d + i] / got[c.rows + r];
+                moved = moved || std::abs(have - want) > 1e-5 * largest;
+                ASSERT_NEAR(have, want, 2.0 / 255.0 * largest + 1e-5) << where << " dim " << i;
+            }
+            codeMoves += moved;
+        }
+    }
+    std::printf("rows whose output differs from the replica's by more than float noise: %d\n", codeMoves);
 }
 
 // The AVX2 whole-range kernel (FP32) against the scalar tile kernel fed the same
@@ -446,8 +657,12 @@ void expectCausalMatches(int heads, int kvHeads, int d, int slots, int count, Kv
             continue;
         // Long runs (BFloat16 asked for): BF16 products where the level has them, else
         // FP32 products (the AVX2 range kernel on AVX2, the tile kernel elsewhere).
+        const bool int8Values =
+            products == kernels::AttentionProducts::Int8 && kernels::attentionHasInt8Keys(level);
+        const bool int8 = int8Values
+                          || (products == kernels::AttentionProducts::Int8Keys && kernels::attentionHasInt8Keys(level));
         const bool bf16 =
-            products == kernels::AttentionProducts::BFloat16 && kernels::attentionHasBf16Products(level);
+            !int8 && products != kernels::AttentionProducts::Float32 && kernels::attentionHasBf16Products(level);
         CausalAttention attention({heads, kvHeads, d, scale}, pool.size(), level, products);
         attention.run(cache, 0, q.data(), heads * d, count, first, out.data(), heads * d, pool);
         for (int t = 0; t < count; ++t)
@@ -469,6 +684,63 @@ void expectCausalMatches(int heads, int kvHeads, int d, int slots, int count, Kv
                     }
                     e = std::ldexp(e * scale, -8) + 1e-5;
                     bound = std::expm1(2.0 * e) + std::ldexp(1.0, -8);
+                }
+                if (int8) {
+                    // Steps a (of q * scale) and b (of a key row): half a step per code, so a
+                    // score moves by at most a/2 sum|k| + b/2 (sum|q * scale| + d a/2).
+                    double qAbs = 0.0, largestQ = 0.0, e = 0.0;
+                    for (int i = 0; i < d; ++i) {
+                        qAbs += std::abs(double(query[i]) * scale);
+                        largestQ = std::max(largestQ, std::abs(double(query[i]) * scale));
+                    }
+                    const double a = largestQ / 127.0;
+                    std::vector<float> k(d);
+                    for (int j = 0; j <= first + t; ++j) {
+                        cache.rowsToFloat(cache.keyRow(0, h / (heads / kvHeads), j), 1, k.data());
+                        double kAbs = 0.0, largestK = 0.0;
+                        for (int i = 0; i < d; ++i) {
+                            kAbs += std::abs(double(k[i]));
+                            largestK = std::max(largestK, std::abs(double(k[i])));
+                        }
+                        const double b = largestK / 127.0;
+                        e = std::max(e, 0.5 * a * kAbs + 0.5 * b * (qAbs + 0.5 * d * a));
+                    }
+                    bound = std::expm1(2.0 * (e + 1e-5)) + std::ldexp(1.0, -8);
+                    if (int8Values) {
+                        // Int8 values: each value code is off by at most half a step,
+                        // amax / 254 <= 1/254 (|v| <= 1). Each probability code is off by at
+                        // most half a code; a code stands for 1/255 of its tile's largest
+                        // weight e^M_t, so the output moves by at most
+                        // 2 * 0.5 sum_j e^M_t(j) / sum_j (255 e^s_j - 0.5 e^M_t(j)). A tile holds
+                        // at most 64 consecutive keys: e^M_t(j) is at most the largest over
+                        // the aligned blocks of 64 beside j's own (whatever the tiling);
+                        // the kernel's scores are within e of these, hence e^(2e).
+                        const int keys = first + t + 1;
+                        std::vector<double> score(keys);
+                        double top = -1e300;
+                        for (int j = 0; j < keys; ++j) {
+                            cache.rowsToFloat(cache.keyRow(0, h / (heads / kvHeads), j), 1, k.data());
+                            double dot = 0.0;
+                            for (int i = 0; i < d; ++i)
+                                dot += double(query[i]) * k[i];
+                            top = std::max(top, score[j] = dot * scale);
+                        }
+                        const int blocks = (keys + 63) / 64;
+                        std::vector<double> blockMax(blocks, 0.0);
+                        double all = 0.0, tiles = 0.0;
+                        for (int j = 0; j < keys; ++j) {
+                            const double w = std::exp(score[j] - top);
+                            all += w;
+                            blockMax[j / 64] = std::max(blockMax[j / 64], w);
+                        }
+                        for (int j = 0; j < keys; ++j) {
+                            const int b = j / 64;
+                            tiles += std::max({blockMax[b], b > 0 ? blockMax[b - 1] : 0.0,
+                                               b + 1 < blocks ? blockMax[b + 1] : 0.0});
+                        }
+                        tiles *= std::exp(2.0 * e);
+                        bound = std::expm1(2.0 * (e + 1e-5)) + tiles / (255.0 * all - 0.5 * tiles) + 1.0 / 254.0 + 1e-5;
+                    }
                 }
                 for (int i = 0; i < d; ++i)
                     ASSERT_NEAR(out[(static_cast<std::size_t>(t) * heads + h) * d + i], expected[i], bound)
@@ -499,6 +771,25 @@ TEST(AttentionKernels, LongPrefillAndDecodeWithBf16ProductsStayWithinTheirBound)
     expectCausalMatches(8, 2, 64, 2200, 150, KvType::F16, 2, bf16);  // prefill tiles with causal edges
     expectCausalMatches(8, 2, 64, 2113, 1, KvType::F16, 3, bf16);    // decode, keys split across threads
     expectCausalMatches(6, 3, 32, 2100, 40, KvType::F32, 2, bf16);   // F32 rows, d = 32
+}
+
+// Int8Keys products (the default past kBf16AttentionMinKeys where the CPU has them):
+// within their own bound (expectCausalMatches), at every level (the others run what
+// they have for it: BF16, or FP32 products).
+TEST(AttentionKernels, LongPrefillAndDecodeWithInt8KeysStayWithinTheirBound)
+{
+    const auto int8 = kernels::AttentionProducts::Int8Keys;
+    expectCausalMatches(8, 2, 64, 2200, 150, KvType::F16, 2, int8);  // prefill tiles with causal edges
+    expectCausalMatches(8, 2, 64, 2113, 1, KvType::F16, 3, int8);    // decode, keys split across threads
+    expectCausalMatches(6, 3, 32, 2100, 40, KvType::F32, 2, int8);   // F32 rows, d = 32
+}
+
+TEST(AttentionKernels, LongPrefillAndDecodeWithInt8ProductsStayWithinTheirBound)
+{
+    const auto int8 = kernels::AttentionProducts::Int8;
+    expectCausalMatches(8, 2, 64, 2200, 150, KvType::F16, 2, int8);  // prefill tiles with causal edges
+    expectCausalMatches(8, 2, 64, 2113, 1, KvType::F16, 3, int8);    // decode, keys split across threads
+    expectCausalMatches(6, 3, 32, 2100, 40, KvType::F32, 2, int8);   // F32 rows, d = 32
 }
 
 // Past kBf16AttentionMinKeys an AVX2 CPU without BF16 runs the FP32 range kernel: the
