@@ -562,6 +562,24 @@ std::vector<int64_t> GgufFile::getIntArray(std::string_view key) const
     return out;
 }
 
+std::vector<bool> GgufFile::getBoolArray(std::string_view key) const
+{
+    std::vector<bool> out;
+    const Entry* e = find(key);
+    if (!e)
+        return out;
+    if (e->type != GgufValueType::Array || e->elementType != GgufValueType::Bool)
+        fail(key, "is not an array of booleans");
+    out.resize(static_cast<std::size_t>(e->count));
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        const uint8_t value = base_[e->elementsOffset + i];
+        if (value > 1)
+            fail(key, "item " + std::to_string(i) + " is " + std::to_string(value) + ", neither 0 nor 1");
+        out[i] = value != 0;
+    }
+    return out;
+}
+
 std::vector<std::string> GgufFile::keys() const
 {
     std::vector<std::string> out;

@@ -79,6 +79,7 @@ public:
     std::vector<std::string> getStringArray(std::string_view key) const;  // empty if missing; throws on wrong type
     std::vector<float> getFloatArray(std::string_view key) const;         // f32/f64 arrays
     std::vector<int64_t> getIntArray(std::string_view key) const;         // any integer array
+    std::vector<bool> getBoolArray(std::string_view key) const;           // bool array (items 0 or 1)
     std::vector<std::string> keys() const;                        // in file order
     std::string architecture() const;                             // general.architecture or ""
     const std::vector<GgufTensor>& tensors() const { return tensors_; }

@@ -115,6 +115,14 @@ void GgufWriter::setI64Array(const std::string& key, const std::vector<int64_t>&
     setArray(key, GgufValueType::Int64, values);
 }
 
+void GgufWriter::setBoolArray(const std::string& key, const std::vector<bool>& values)
+{
+    std::vector<uint8_t> bytes(values.size());
+    for (std::size_t i = 0; i < values.size(); ++i)
+        bytes[i] = values[i] ? 1 : 0;
+    setArray(key, GgufValueType::Bool, bytes);
+}
+
 std::size_t GgufWriter::checkedBytes(const std::string& name, GgmlType type, const std::vector<int64_t>& dims)
 {
     if (dims.empty() || dims.size() > 4)

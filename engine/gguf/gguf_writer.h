@@ -31,6 +31,7 @@ public:
     void setF32Array(const std::string& key, const std::vector<float>& values);
     void setI32Array(const std::string& key, const std::vector<int32_t>& values);
     void setI64Array(const std::string& key, const std::vector<int64_t>& values);
+    void setBoolArray(const std::string& key, const std::vector<bool>& values);
 
     // A value given as its exact encoding (what follows the u32 type in the file):
     // for nested arrays and for tests that need values the typed setters cannot make.

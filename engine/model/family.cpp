@@ -2,6 +2,7 @@
 
 #include "engine/gguf/gguf.h"
 
+#include <algorithm>
 #include <cmath>
 #include <optional>
 #include <stdexcept>
@@ -29,9 +30,32 @@ namespace {
     throw std::invalid_argument("key '" + key + "' has the invalid value " + value);
 }
 
-// Five local layers, then one global: the pattern of every Gemma 3 size (the file
-// does not say it; llama.cpp and transformers fix it too).
+// Five local layers, then one global: the pattern of every Gemma 3 size, which the
+// converted files do not say (llama.cpp and transformers fix it too). A file may say
+// otherwise with {arch}.attention.sliding_window_pattern, as newer converters write it
+// for other families: an integer period P (layer l global when (l + 1) % P == 0; 1:
+// every layer global) or one bool per layer (true: sliding window).
 constexpr int kGemma3GlobalLayerPeriod = 6;
+
+void readLayerPattern(const GgufFile& file, const std::string& arch, FamilyDescription& f)
+{
+    const std::string key = arch + ".attention.sliding_window_pattern";
+    if (!file.has(key))
+        return;
+    const int64_t layers = file.getInt(arch + ".block_count").value_or(0);
+    if (file.typeOf(key) == GgufValueType::Array) {
+        std::vector<bool> local = file.getBoolArray(key);
+        if (static_cast<int64_t>(local.size()) != layers)
+            throw std::invalid_argument("key '" + key + "' lists " + std::to_string(local.size())
+                                        + " layers, the model has " + std::to_string(layers));
+        f.localLayers = std::move(local);
+        return;
+    }
+    const std::optional<int64_t> period = file.getInt(key);
+    if (!period || *period < 1 || *period > std::max<int64_t>(layers, 1))
+        invalidKey(key, file.describeValue(key) + " (a period from 1 to the " + std::to_string(layers) + " layers)");
+    f.globalLayerPeriod = static_cast<int>(*period);
+}
 
 void describeGemma3Attention(const GgufFile& file, FamilyDescription& f)
 {
@@ -43,6 +67,7 @@ void describeGemma3Attention(const GgufFile& file, FamilyDescription& f)
         invalidKey(arch + ".attention.sliding_window", std::to_string(*window));
     f.slidingWindow = static_cast<int>(*window);
     f.globalLayerPeriod = kGemma3GlobalLayerPeriod;
+    readLayerPattern(file, arch, f);
     const double localBase = file.getFloat(arch + ".rope.freq_base_swa").value_or(10000.0);
     if (!std::isfinite(localBase) || localBase <= 1.0)
         invalidKey(arch + ".rope.freq_base_swa", std::to_string(localBase));

@@ -55,15 +55,24 @@ struct FamilyDescription {
     float queryPreAttnScalar = 0.0f;
 
     // Interleaved local and global attention (gemma3). With slidingWindow W > 0, layer l
-    // is global when (l + 1) % globalLayerPeriod == 0 and local otherwise: a local
+    // is local where localLayers says so (when the file lists the layers), else global
+    // when (l + 1) % globalLayerPeriod == 0 and local otherwise: a local
     // layer's query at position p sees the keys at p - W < q <= p, rotated with its own
     // RoPE (localRopeBase, no scaling, no factors). Global layers see every earlier key
     // and carry the model's RoPE and any context extension (DCA, PI, YaRN, NTK).
     // slidingWindow 0: every layer global.
     int slidingWindow = 0;
     int globalLayerPeriod = 1;
+    std::vector<bool> localLayers;  // per layer, true: local (sliding window); empty: by the period
     float localRopeBase = 10000.0f;
-    bool isGlobalLayer(int layer) const { return slidingWindow == 0 || (layer + 1) % globalLayerPeriod == 0; }
+    bool isGlobalLayer(int layer) const
+    {
+        if (slidingWindow == 0)
+            return true;
+        if (!localLayers.empty())
+            return layer < 0 || layer >= static_cast<int>(localLayers.size()) || !localLayers[layer];
+        return (layer + 1) % globalLayerPeriod == 0;
+    }
     int layerWindow(int layer) const { return isGlobalLayer(layer) ? 0 : slidingWindow; }  // 0: every key
 
     float finalLogitSoftcap = 0.0f;  // logits = c tanh(logits / c); 0: none

@@ -69,7 +69,7 @@ TEST(FamilyFuzz, OddIntegerKeysLoadOrAreRefusedWithAReason)
         "block_count", "embedding_length", "feed_forward_length", "context_length", "attention.head_count",
         "attention.head_count_kv", "attention.key_length", "attention.value_length", "rope.dimension_count",
         "attention.sliding_window", "rope.scaling.original_context_length", "expert_count", "expert_used_count",
-        "expert_feed_forward_length",
+        "expert_feed_forward_length", "attention.sliding_window_pattern",
     };
     const std::vector<uint32_t> values = {0, 1, 3, 7, 1u << 20, 0x7FFFFFFFu, 0xFFFFFFFFu};
     for (const std::string family : {"llama", "qwen3", "qwen3moe", "phi3", "gemma3"}) {

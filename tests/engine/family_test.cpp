@@ -198,6 +198,26 @@ TEST(Family, Gemma3ErrorsNameTheMissingTensorOrKey)
     EXPECT_TRUE(contains(loadError(spec), "missing key 'gemma3.attention.sliding_window'"));
 }
 
+TEST(Family, Gemma3LayerPatternKeyErrorsNameTheKey)
+{
+    TinyModelSpec spec = gemma3Spec();  // 7 layers
+    spec.boolArrayKeys = {{"gemma3.attention.sliding_window_pattern", {true, true, false}}};
+    EXPECT_TRUE(contains(loadError(spec), "'gemma3.attention.sliding_window_pattern' lists 3 layers, the model has 7"));
+    spec.boolArrayKeys.clear();
+    spec.intKeys = {{"gemma3.attention.sliding_window_pattern", 0}};
+    EXPECT_TRUE(contains(loadError(spec), "key 'gemma3.attention.sliding_window_pattern' has the invalid value 0"));
+    spec.intKeys = {{"gemma3.attention.sliding_window_pattern", 8}};
+    EXPECT_TRUE(contains(loadError(spec), "key 'gemma3.attention.sliding_window_pattern' has the invalid value 8"));
+    spec.intKeys.clear();
+    spec.stringKeys.push_back({"gemma3.attention.sliding_window_pattern", "SSSSSL"});
+    EXPECT_TRUE(contains(loadError(spec), "gemma3.attention.sliding_window_pattern")) << loadError(spec);
+    // A period of 1: every layer global (the window never applies).
+    spec.stringKeys.pop_back();
+    spec.intKeys = {{"gemma3.attention.sliding_window_pattern", 1}};
+    const ModelFile file(spec);
+    EXPECT_EQ(Model::load(file.path)->layerPattern(), "7 global");
+}
+
 // Evidence comes from the global layers: a local layer sees its window only.
 TEST(Family, Gemma3ObserverHearsTheGlobalLayersOnly)
 {

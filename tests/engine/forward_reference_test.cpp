@@ -199,6 +199,32 @@ TEST_P(ForwardVsReference, PrefillAndDecodeMatchTheNaiveForwardPass)
 
 INSTANTIATE_TEST_SUITE_P(EveryTypeEveryFamily, ForwardVsReference, ::testing::ValuesIn(allCases()), caseName);
 
+// Gemma 3's layer pattern from gemma3.attention.sliding_window_pattern: a period (every
+// second layer global) and a list (true: local), against the reference reading the
+// same key; the prompt (20) runs past the window (8).
+TEST(ForwardVsReferenceExtras, Gemma3LayerPatternFromTheFile)
+{
+    for (int variant = 0; variant < 2; ++variant) {
+        TinyModelSpec spec = gemma3Spec();
+        if (variant == 0)
+            spec.intKeys.push_back({"gemma3.attention.sliding_window_pattern", 2});
+        else
+            spec.boolArrayKeys.push_back(
+                {"gemma3.attention.sliding_window_pattern", {false, true, true, false, true, true, false}});
+        const ModelFile file(spec, "pattern");
+        const auto model = Model::load(file.path);
+        EXPECT_EQ(model->layerPattern(), variant == 0 ? "4 local (window 8) + 3 global" : "4 local (window 8) + 3 global");
+        for (int l = 0; l < spec.layers; ++l)
+            EXPECT_EQ(model->family().isGlobalLayer(l), variant == 0 ? l % 2 == 1 : l % 3 == 0) << "layer " << l;
+        const ReferenceLlama reference(file.path);
+        const std::vector<int32_t> tokens = someTokens(20, spec.vocab);
+        const auto expected = reference.logits(tokens);
+        const auto actual = batchLogits(*model, tokens, KvType::F16);
+        for (std::size_t t = 0; t < tokens.size(); ++t)
+            EXPECT_LT(relativeError(actual[t], expected[t]), 2e-3) << "variant " << variant << " token " << t;
+    }
+}
+
 TEST(ForwardVsReferenceExtras, PartialRotaryAndF32Cache)
 {
     TinyModelSpec spec;

@@ -73,6 +73,11 @@ ReferenceLlama::ReferenceLlama(const std::string& path, int contextLength)
     if (gemma_) {
         window_ = static_cast<int>(*file.getInt("gemma3.attention.sliding_window"));
         localBase_ = file.getFloat("gemma3.rope.freq_base_swa").value_or(10000.0);
+        const char* pattern = "gemma3.attention.sliding_window_pattern";
+        if (file.has(pattern) && file.typeOf(pattern) == GgufValueType::Array)
+            localLayers_ = file.getBoolArray(pattern);
+        else if (file.has(pattern))
+            period_ = static_cast<int>(*file.getInt(pattern));
         if (file.getString("gemma3.rope.scaling.type").value_or("linear") == "linear")
             positionScale_ = 1.0 / file.getFloat("gemma3.rope.scaling.factor").value_or(1.0);
     }

@@ -74,7 +74,16 @@ private:
     static std::vector<double> times(const Matrix& w, const std::vector<double>& x);
     // base and positionScale (1 / linear factor) are the layer's.
     void rope(std::vector<double>& head, int position, double base, double positionScale) const;
-    bool isLocal(int layer) const { return window_ > 0 && (layer + 1) % 6 != 0; }
+    // Gemma 3: five local layers then a global one, unless the file's
+    // gemma3.attention.sliding_window_pattern says otherwise (a period, or per layer).
+    bool isLocal(int layer) const
+    {
+        if (window_ <= 0)
+            return false;
+        return localLayers_.empty() ? (layer + 1) % period_ != 0 : localLayers_[layer];
+    }
+    int period_ = 6;
+    std::vector<bool> localLayers_;
 
     bool neox_ = false;
     bool gemma_ = false;     // gemma3: GELU-tanh, post norms, embedding scale, local layers

@@ -235,6 +235,8 @@ std::string writeTinyModel(const TinyModelSpec& spec, const std::string& path)
         w.setF32(key, value);
     for (const auto& [key, value] : spec.intKeys)
         w.setU32(key, value);
+    for (const auto& [key, value] : spec.boolArrayKeys)
+        w.setBoolArray(key, value);
     writeTokenizer(w, spec);
 
     const int qWidth = spec.heads * headDim;

@@ -45,6 +45,7 @@ struct TinyModelSpec {
     std::vector<std::pair<std::string, std::string>> stringKeys;
     std::vector<std::pair<std::string, float>> floatKeys;
     std::vector<std::pair<std::string, uint32_t>> intKeys;
+    std::vector<std::pair<std::string, std::vector<bool>>> boolArrayKeys;
 };
 
 // K-quants need rows of 256 elements: a spec with embd and feed-forward (and an
