@@ -83,7 +83,9 @@ void AttentionAccumulator::reset(int rows)
 void AttentionAccumulator::add(const KvCache& cache, int layer, int kvHead, const float* queries, int keyBegin,
                                int keyEnd, const int* lastKey, float scale, const int* firstKey)
 {
-    if (kernels_->range && headDim_ % 32 == 0 && (cache.type() == KvType::F16 || cache.type() == KvType::F32)) {
+    const bool blockRows = cache.type() == KvType::Q8_0 || cache.type() == KvType::Q4_0;
+    if (kernels_->range && headDim_ % 32 == 0
+        && (cache.type() == KvType::F16 || cache.type() == KvType::F32 || (blockRows && kernels_->rangeTakesBlocks))) {
         addRanges(cache, layer, kvHead, queries, keyBegin, keyEnd, lastKey, scale, firstKey);
         return;
     }
@@ -134,6 +136,9 @@ void AttentionAccumulator::addRanges(const KvCache& cache, int layer, int kvHead
     range.rows = rows_;
     range.headDim = headDim_;
     range.halfRows = cache.type() == KvType::F16;
+    range.blocks = cache.type() == KvType::Q8_0   ? kernels::AttentionTile::Blocks::Q8_0
+                   : cache.type() == KvType::Q4_0 ? kernels::AttentionTile::Blocks::Q4_0
+                                                  : kernels::AttentionTile::Blocks::None;
     range.scale = scale;
     range.max = max_.data();
     range.sum = sum_.data();

@@ -89,11 +89,36 @@ inline void dotBytes(__m512i& acc, __m512i u8, __m512i s8)
     asm("vpdpbusd %[s8], %[u8], %[acc]" : [acc] "+v"(acc) : [u8] "v"(u8), [s8] "v"(s8));
 }
 
-inline __m512 loadRow16(const void* rows, bool half, int64_t index)
+// Elements [i, i + 16) of cache row `row` (i a multiple of 16): F16, F32, or a GGUF block
+// row (Q8_0: 34 bytes per 32 elements, an F16 scale and 32 int8; Q4_0: 18 bytes, the
+// scale and 16 bytes of nibbles, element k in byte k's low half and element 16 + k in
+// its high half, value nibble - 8).
+inline __m512 loadRow16(const AttentionRange& r, const void* rows, int64_t row, int i)
 {
-    if (half)
-        return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(static_cast<const uint16_t*>(rows) + index)));
-    return _mm512_loadu_ps(static_cast<const float*>(rows) + index);
+    using Blocks = AttentionTile::Blocks;
+    if (r.blocks == Blocks::None) {
+        const int64_t index = row * r.headDim + i;
+        if (r.halfRows)
+            return _mm512_cvtph_ps(
+                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(static_cast<const uint16_t*>(rows) + index)));
+        return _mm512_loadu_ps(static_cast<const float*>(rows) + index);
+    }
+    const bool q8 = r.blocks == Blocks::Q8_0;
+    const int blockBytes = q8 ? 34 : 18;
+    const uint8_t* block = static_cast<const uint8_t*>(rows) + row * (r.headDim / 32) * blockBytes + (i / 32) * blockBytes;
+    uint16_t half;
+    __builtin_memcpy(&half, block, 2);
+    const __m512 scale = _mm512_set1_ps(_cvtsh_ss(half));
+    __m512i values;
+    if (q8) {
+        values = _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 2 + i % 32)));
+    } else {
+        __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 2));
+        if (i % 32 != 0)
+            packed = _mm_srli_epi16(packed, 4);
+        values = _mm512_sub_epi32(_mm512_cvtepu8_epi32(_mm_and_si128(packed, _mm_set1_epi8(0x0F))), _mm512_set1_epi32(8));
+    }
+    return _mm512_mul_ps(_mm512_cvtepi32_ps(values), scale);
 }
 
 // One row of d floats (d a multiple of 16, at most 256) to int8 codes (bytes) with one
@@ -185,33 +210,37 @@ void loadTile(const AttentionRange& r, int j0, int n, const Buffers& b)
 {
     const int d = r.headDim;
     if constexpr (Int8) {
+        // quantizeRow's codes, biased by the sign bit's xor and stored straight from the
+        // registers (no code sum: keys need none).
         alignas(64) float row[256];
-        alignas(64) int8_t codes[256];
         const int blocked = (n + kKeyBlock - 1) / kKeyBlock * kKeyBlock;
         for (int j = 0; j < blocked; ++j) {
-            float step = 0.0f;
-            int sum = 0;
-            if (j < n) {
-                const int64_t at = static_cast<int64_t>(j0 + j) * d;
+            uint8_t* out = reinterpret_cast<uint8_t*>(b.keyCodes + j * d / 4);
+            if (j >= n) {
                 for (int i = 0; i < d; i += kLanes)
-                    _mm512_store_ps(row + i, loadRow16(r.keys, r.halfRows, at + i));
-                step = quantizeRow(row, d, codes, &sum);
-            } else {
-                for (int i = 0; i < d; ++i)
-                    codes[i] = 0;
+                    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), _mm_set1_epi8(-128));
+                b.keyScale[j] = 0.0f;
+                continue;
             }
-            b.keyScale[j] = step;
-            for (int i = 0; i < d; i += 32)  // bias: code + 128, as bytes (xor of the sign bit)
-                _mm256_storeu_si256(reinterpret_cast<__m256i*>(b.keyCodes + j * d / 4 + i / 4),
-                                    _mm256_xor_si256(_mm256_load_si256(reinterpret_cast<const __m256i*>(codes + i)),
-                                                     _mm256_set1_epi8(-128)));
+            __m512 amax = _mm512_setzero_ps();
+            for (int i = 0; i < d; i += kLanes) {
+                const __m512 x = loadRow16(r, r.keys, j0 + j, i);
+                _mm512_store_ps(row + i, x);
+                amax = _mm512_max_ps(amax, _mm512_abs_ps(x));
+            }
+            const float largest = _mm512_reduce_max_ps(amax);
+            const __m512 inverse = _mm512_set1_ps(largest > 0.0f ? 127.0f / largest : 0.0f);
+            for (int i = 0; i < d; i += kLanes) {
+                const __m128i codes = _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(_mm512_mul_ps(_mm512_load_ps(row + i), inverse)));
+                _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), _mm_xor_si128(codes, _mm_set1_epi8(-128)));
+            }
+            b.keyScale[j] = largest / 127.0f;
         }
     }
     for (int j = 0; !Int8 && j < n; ++j) {
-        const int64_t row = static_cast<int64_t>(j0 + j) * d;
         for (int i = 0; i < d; i += 32)
             _mm512_storeu_si512(b.keys + j * d / 2 + i / 2,
-                                toBf16(loadRow16(r.keys, r.halfRows, row + i + 16), loadRow16(r.keys, r.halfRows, row + i)));
+                                toBf16(loadRow16(r, r.keys, j0 + j, i + 16), loadRow16(r, r.keys, j0 + j, i)));
     }
     const int blocked = (n + kKeyBlock - 1) / kKeyBlock * kKeyBlock;
     for (int j = n; !Int8 && j < blocked; ++j)
@@ -224,14 +253,14 @@ void loadTile(const AttentionRange& r, int j0, int n, const Buffers& b)
         for (int i = 0; i < d; i += kLanes) {
             __m512 amax = _mm512_setzero_ps();
             for (int j = 0; j < n; ++j)
-                amax = _mm512_max_ps(amax, _mm512_abs_ps(loadRow16(r.values, r.halfRows, static_cast<int64_t>(j0 + j) * d + i)));
+                amax = _mm512_max_ps(amax, _mm512_abs_ps(loadRow16(r, r.values, j0 + j, i)));
             const __mmask16 nonzero = _mm512_cmp_ps_mask(amax, _mm512_setzero_ps(), _CMP_NEQ_OQ);
             const __m512 inverse = _mm512_maskz_div_ps(nonzero, _mm512_set1_ps(127.0f), amax);
             _mm512_storeu_ps(b.valueScale + i, _mm512_div_ps(amax, _mm512_set1_ps(127.0f)));
             for (int q = 0; q < quads; ++q) {
                 __m512i word = _mm512_setzero_si512();
                 for (int m = 0; m < 4 && 4 * q + m < n; ++m) {
-                    const __m512 x = loadRow16(r.values, r.halfRows, static_cast<int64_t>(j0 + 4 * q + m) * d + i);
+                    const __m512 x = loadRow16(r, r.values, j0 + 4 * q + m, i);
                     const __m512i code = _mm512_and_si512(_mm512_cvtps_epi32(_mm512_mul_ps(x, inverse)), _mm512_set1_epi32(0xFF));
                     word = _mm512_or_si512(word, _mm512_slli_epi32(code, 8 * m));
                 }
@@ -241,11 +270,11 @@ void loadTile(const AttentionRange& r, int j0, int n, const Buffers& b)
         return;
     }
     for (int jp = 0; jp < (n + 1) / 2; ++jp) {
-        const int64_t even = static_cast<int64_t>(j0 + 2 * jp) * d;
+        const int even = j0 + 2 * jp;
         const bool hasOdd = 2 * jp + 1 < n;
         for (int i = 0; i < d; i += kLanes) {
-            const __m512 a = loadRow16(r.values, r.halfRows, even + i);
-            const __m512 c = hasOdd ? loadRow16(r.values, r.halfRows, even + d + i) : _mm512_setzero_ps();
+            const __m512 a = loadRow16(r, r.values, even, i);
+            const __m512 c = hasOdd ? loadRow16(r, r.values, even + 1, i) : _mm512_setzero_ps();
             _mm512_storeu_si512(b.values + jp * d + i, interleavePairs(toBf16(c, a)));
         }
     }
@@ -641,6 +670,7 @@ const AttentionKernels& avx512Bf16AttentionKernels()
     static const AttentionKernels kernels = [] {
         AttentionKernels k = avx512AttentionKernels();
         k.range = range<false, false>;
+        k.rangeTakesBlocks = true;
         return k;
     }();
     return kernels;
@@ -651,6 +681,7 @@ const AttentionKernels& avx512Int8KeysAttentionKernels()
     static const AttentionKernels kernels = [] {
         AttentionKernels k = avx512AttentionKernels();
         k.range = range<true, false>;
+        k.rangeTakesBlocks = true;
         return k;
     }();
     return kernels;
@@ -661,6 +692,7 @@ const AttentionKernels& avx512Int8AttentionKernels()
     static const AttentionKernels kernels = [] {
         AttentionKernels k = avx512AttentionKernels();
         k.range = range<true, true>;
+        k.rangeTakesBlocks = true;
         return k;
     }();
     return kernels;

@@ -40,14 +40,17 @@ inline int attentionScratchFloats(int rows, int headDim)
 // A whole contiguous key range at once, for kernels whose working layout differs
 // from the row-major state (the BF16 and the AVX2 range kernels keep rows in vector
 // lanes: they convert queries and state once per range, not once per tile). F16 or
-// F32 rows only, a head dimension that is a multiple of 32.
+// F32 rows (and Q8_0 / Q4_0 block rows where rangeTakesBlocks), a head dimension that
+// is a multiple of 32.
 struct AttentionRange {
     const float* queries = nullptr;  // rows x headDim, contiguous
     int rows = 0;
     int headDim = 0;
     const void* keys = nullptr;      // keyCount consecutive cache rows from the range's first key
     const void* values = nullptr;
-    bool halfRows = true;            // F16 rows, else F32
+    bool halfRows = true;            // F16 rows, else F32 (when blocks is None)
+    // Q8_0 / Q4_0 cache rows, for range kernels that take them (rangeTakesBlocks).
+    AttentionTile::Blocks blocks = AttentionTile::Blocks::None;
     int keyCount = 0;
     const int* last = nullptr;       // optional, per row: key j (from 0) counts only if j <= last[r]
     const int* first = nullptr;      // optional, per row: and only if j >= first[r]
@@ -86,6 +89,7 @@ struct AttentionKernels {
     // gate[i] = silu(gate[i]) * up[i], the FFN's SwiGLU gate, on the same exp: with
     // e = exp(-|z|), silu(z) = z / (1 + e) for z >= 0 and z e / (1 + e) below.
     void (*swiGlu)(float* gate, const float* up, int n);
+    bool rangeTakesBlocks = false;  // range reads Q8_0 / Q4_0 rows too (the AVX-512 range kernels)
 };
 
 const AttentionKernels& scalarAttentionKernels();

@@ -88,7 +88,7 @@ void scalarSwiGlu(float* gate, const float* up, int n)
 
 const AttentionKernels& scalarAttentionKernels()
 {
-    static const AttentionKernels kernels{scalarTile, nullptr, scalarExp, scalarSwiGlu};
+    static const AttentionKernels kernels{scalarTile, nullptr, scalarExp, scalarSwiGlu, false};
     return kernels;
 }
 

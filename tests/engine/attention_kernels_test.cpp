@@ -775,6 +775,8 @@ TEST(AttentionKernels, LongPrefillAndDecodeWithBf16ProductsStayWithinTheirBound)
     expectCausalMatches(8, 2, 64, 2200, 150, KvType::F16, 2, bf16);  // prefill tiles with causal edges
     expectCausalMatches(8, 2, 64, 2113, 1, KvType::F16, 3, bf16);    // decode, keys split across threads
     expectCausalMatches(6, 3, 32, 2100, 40, KvType::F32, 2, bf16);   // F32 rows, d = 32
+    expectCausalMatches(8, 2, 64, 2150, 70, KvType::Q8_0, 2, bf16);  // block rows read by the range kernel
+    expectCausalMatches(4, 2, 64, 2100, 1, KvType::Q4_0, 2, bf16);
 }
 
 // Int8Keys products (the default past kBf16AttentionMinKeys where the CPU has them):
@@ -786,6 +788,8 @@ TEST(AttentionKernels, LongPrefillAndDecodeWithInt8KeysStayWithinTheirBound)
     expectCausalMatches(8, 2, 64, 2200, 150, KvType::F16, 2, int8);  // prefill tiles with causal edges
     expectCausalMatches(8, 2, 64, 2113, 1, KvType::F16, 3, int8);    // decode, keys split across threads
     expectCausalMatches(6, 3, 32, 2100, 40, KvType::F32, 2, int8);   // F32 rows, d = 32
+    expectCausalMatches(8, 2, 64, 2150, 70, KvType::Q8_0, 2, int8);  // block rows read by the range kernel
+    expectCausalMatches(4, 2, 64, 2100, 1, KvType::Q4_0, 2, int8);
 }
 
 TEST(AttentionKernels, LongPrefillAndDecodeWithInt8ProductsStayWithinTheirBound)
@@ -794,6 +798,8 @@ TEST(AttentionKernels, LongPrefillAndDecodeWithInt8ProductsStayWithinTheirBound)
     expectCausalMatches(8, 2, 64, 2200, 150, KvType::F16, 2, int8);  // prefill tiles with causal edges
     expectCausalMatches(8, 2, 64, 2113, 1, KvType::F16, 3, int8);    // decode, keys split across threads
     expectCausalMatches(6, 3, 32, 2100, 40, KvType::F32, 2, int8);   // F32 rows, d = 32
+    expectCausalMatches(8, 2, 64, 2150, 70, KvType::Q8_0, 2, int8);  // block rows read by the range kernel
+    expectCausalMatches(4, 2, 64, 2100, 1, KvType::Q4_0, 2, int8);
 }
 
 // Past kBf16AttentionMinKeys an AVX2 CPU without BF16 runs the FP32 range kernel: the

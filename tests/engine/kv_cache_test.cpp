@@ -4,6 +4,7 @@
 #include "engine/attention/attention.h"
 #include "engine/kernels/cpu_features.h"
 #include "engine/attention/kv_cache.h"
+#include "engine/kernels/attention_kernels.h"
 #include "engine/gguf/quant.h"
 #include "engine/kernels/thread_pool.h"
 
@@ -259,7 +260,9 @@ TEST(KvCacheAttention, QuantizedCachesStayCloseToF16)
 
 TEST(KvCacheAttention, DecodeWithSplitKeysOverAQuantizedCacheMatchesOneThread)
 {
-    // A single query over a long Q8_0 cache splits the keys across threads.
+    // A single query over a long Q8_0 cache splits the keys across threads. FP32
+    // products: the exact merge is the point (the int8 and BF16 range kernels read
+    // quantized rows too, within their own bounds: attention_kernels_test).
     const int slots = 2100, d = 64;
     const std::vector<float> keys = randomFloats(21, static_cast<std::size_t>(slots) * d, 2.0f);
     const std::vector<float> values = randomFloats(22, keys.size(), 1.0f);
@@ -268,7 +271,7 @@ TEST(KvCacheAttention, DecodeWithSplitKeysOverAQuantizedCacheMatchesOneThread)
     std::vector<float> one(q.size()), four(q.size());
     for (int threads : {1, 4}) {
         ThreadPool pool(threads);
-        CausalAttention attention({4, 1, d, 0.125f}, pool.size());
+        CausalAttention attention({4, 1, d, 0.125f}, pool.size(), activeSimdLevel(), kernels::AttentionProducts::Float32);
         attention.run(cache, 0, q.data(), 4 * d, 1, slots - 1, (threads == 1 ? one : four).data(), 4 * d, pool);
     }
     for (std::size_t i = 0; i < one.size(); ++i)
