@@ -119,7 +119,7 @@ struct AttentionQueries {
 // of the time. Shorter runs, and the observer's pass (exact shares), keep the FP32 tile
 // kernel: their cost is the weights'.
 inline constexpr int kBf16AttentionMinKeys = 2048;
-// kBf16AttentionMinKeys, or 0 with FOLIO_ATTENTION=bf16 or int8 (those products at every
+// kBf16AttentionMinKeys, or 0 with FOLIO_ATTENTION=bf16, int8keys or int8 (those products at every
 // length, to measure their accuracy); FOLIO_ATTENTION=fp32 turns them off (attention_kernels.h).
 int bf16AttentionMinKeys();
 
@@ -148,8 +148,9 @@ private:
 
     // Tokens per work item: about kRowsPerItem rows (tokens times the GQA group), at
     // least kMinQueryTile tokens. Each item converts its keys' tiles once for all its
-    // rows: at 128 rows that conversion was a third of the int8 kernel's time (folio-bench
-    // attention: int8 186 -> 246 GFLOP/s from 128 to 256 rows; 512 rows leave L2 and drop).
+    // rows: at 128 rows that conversion was about a third of the int8 kernel's time
+    // (folio-bench attention: int8 186 -> 246 GFLOP/s from 128 to 256 rows; 512 rows were
+    // slower, 144 against 230 in one run).
     static constexpr int kRowsPerItem = 256;
     static constexpr int kMinQueryTile = 16;
     int queryTile_ = kMinQueryTile;

@@ -521,20 +521,7 @@ void softmax(const Buffers& b, int lane0, int j0, int n, bool masked)
 {
     const int P = b.padded;
     const __m512 minusInfinity = _mm512_set1_ps(-__builtin_inff());
-    const __m512i last = _mm512_loadu_si512(b.last + lane0);
-    const __m512i first = _mm512_loadu_si512(b.first + lane0);
-    __m512 tileMax = minusInfinity;
-    for (int j = 0; j < n; ++j) {
-        float* row = b.sT + j * P + lane0;
-        __m512 s = _mm512_loadu_ps(row);
-        if (masked) {
-            const __m512i key = _mm512_set1_epi32(j0 + j);
-            const __mmask16 seen = _mm512_cmple_epi32_mask(key, last) & _mm512_cmpge_epi32_mask(key, first);
-            s = _mm512_mask_mov_ps(minusInfinity, seen, s);
-            _mm512_storeu_ps(row, s);
-        }
-        tileMax = _mm512_max_ps(tileMax, s);
-    }
+    const __m512 tileMax = tileMaximum(b, lane0, j0, n, masked);
     const __m512 oldMax = _mm512_loadu_ps(b.max + lane0);
     const __m512 newMax = _mm512_max_ps(oldMax, tileMax);
     // A row that has seen nothing yet keeps max -inf; subtract 0 there (exp(-inf) = 0, no NaN).
@@ -663,39 +650,23 @@ void range(const AttentionRange& r)
     }
 }
 
+// AVX-512's tile table with one of the range kernels above.
+template <bool Int8, bool Int8Values>
+const AttentionKernels& rangeTable()
+{
+    static const AttentionKernels kernels = [] {
+        AttentionKernels k = avx512AttentionKernels();
+        k.range = range<Int8, Int8Values>;
+        k.rangeTakesBlocks = true;
+        return k;
+    }();
+    return kernels;
+}
+
 } // namespace
 
-const AttentionKernels& avx512Bf16AttentionKernels()
-{
-    static const AttentionKernels kernels = [] {
-        AttentionKernels k = avx512AttentionKernels();
-        k.range = range<false, false>;
-        k.rangeTakesBlocks = true;
-        return k;
-    }();
-    return kernels;
-}
-
-const AttentionKernels& avx512Int8KeysAttentionKernels()
-{
-    static const AttentionKernels kernels = [] {
-        AttentionKernels k = avx512AttentionKernels();
-        k.range = range<true, false>;
-        k.rangeTakesBlocks = true;
-        return k;
-    }();
-    return kernels;
-}
-
-const AttentionKernels& avx512Int8AttentionKernels()
-{
-    static const AttentionKernels kernels = [] {
-        AttentionKernels k = avx512AttentionKernels();
-        k.range = range<true, true>;
-        k.rangeTakesBlocks = true;
-        return k;
-    }();
-    return kernels;
-}
+const AttentionKernels& avx512Bf16AttentionKernels() { return rangeTable<false, false>(); }
+const AttentionKernels& avx512Int8KeysAttentionKernels() { return rangeTable<true, false>(); }
+const AttentionKernels& avx512Int8AttentionKernels() { return rangeTable<true, true>(); }
 
 } // namespace folio::kernels

@@ -767,16 +767,21 @@ TEST(AttentionKernels, DecodeWithSplitKeysMatchesAFullSoftmax)
 }
 
 // Past kBf16AttentionMinKeys the default products are BF16 where the CPU has them.
+// The long-run cases every product kind is checked on, each within its own bound.
+void expectLongRunsMatch(kernels::AttentionProducts products)
+{
+    expectCausalMatches(8, 2, 64, 2200, 150, KvType::F16, 2, products);  // prefill tiles with causal edges
+    expectCausalMatches(8, 2, 64, 2113, 1, KvType::F16, 3, products);    // decode, keys split across threads
+    expectCausalMatches(6, 3, 32, 2100, 40, KvType::F32, 2, products);   // F32 rows, d = 32
+    expectCausalMatches(8, 2, 64, 2150, 70, KvType::Q8_0, 2, products);  // block rows read by the range kernel
+    expectCausalMatches(4, 2, 64, 2100, 1, KvType::Q4_0, 2, products);
+}
+
 TEST(AttentionKernels, LongPrefillAndDecodeWithBf16ProductsStayWithinTheirBound)
 {
     if (!kernels::attentionHasBf16Products(SimdLevel::Avx512))
         GTEST_SKIP() << "this CPU has no AVX512_BF16";
-    const auto bf16 = kernels::AttentionProducts::BFloat16;
-    expectCausalMatches(8, 2, 64, 2200, 150, KvType::F16, 2, bf16);  // prefill tiles with causal edges
-    expectCausalMatches(8, 2, 64, 2113, 1, KvType::F16, 3, bf16);    // decode, keys split across threads
-    expectCausalMatches(6, 3, 32, 2100, 40, KvType::F32, 2, bf16);   // F32 rows, d = 32
-    expectCausalMatches(8, 2, 64, 2150, 70, KvType::Q8_0, 2, bf16);  // block rows read by the range kernel
-    expectCausalMatches(4, 2, 64, 2100, 1, KvType::Q4_0, 2, bf16);
+    expectLongRunsMatch(kernels::AttentionProducts::BFloat16);
 }
 
 // Int8Keys products (the default past kBf16AttentionMinKeys where the CPU has them):
@@ -784,22 +789,12 @@ TEST(AttentionKernels, LongPrefillAndDecodeWithBf16ProductsStayWithinTheirBound)
 // they have for it: BF16, or FP32 products).
 TEST(AttentionKernels, LongPrefillAndDecodeWithInt8KeysStayWithinTheirBound)
 {
-    const auto int8 = kernels::AttentionProducts::Int8Keys;
-    expectCausalMatches(8, 2, 64, 2200, 150, KvType::F16, 2, int8);  // prefill tiles with causal edges
-    expectCausalMatches(8, 2, 64, 2113, 1, KvType::F16, 3, int8);    // decode, keys split across threads
-    expectCausalMatches(6, 3, 32, 2100, 40, KvType::F32, 2, int8);   // F32 rows, d = 32
-    expectCausalMatches(8, 2, 64, 2150, 70, KvType::Q8_0, 2, int8);  // block rows read by the range kernel
-    expectCausalMatches(4, 2, 64, 2100, 1, KvType::Q4_0, 2, int8);
+    expectLongRunsMatch(kernels::AttentionProducts::Int8Keys);
 }
 
 TEST(AttentionKernels, LongPrefillAndDecodeWithInt8ProductsStayWithinTheirBound)
 {
-    const auto int8 = kernels::AttentionProducts::Int8;
-    expectCausalMatches(8, 2, 64, 2200, 150, KvType::F16, 2, int8);  // prefill tiles with causal edges
-    expectCausalMatches(8, 2, 64, 2113, 1, KvType::F16, 3, int8);    // decode, keys split across threads
-    expectCausalMatches(6, 3, 32, 2100, 40, KvType::F32, 2, int8);   // F32 rows, d = 32
-    expectCausalMatches(8, 2, 64, 2150, 70, KvType::Q8_0, 2, int8);  // block rows read by the range kernel
-    expectCausalMatches(4, 2, 64, 2100, 1, KvType::Q4_0, 2, int8);
+    expectLongRunsMatch(kernels::AttentionProducts::Int8);
 }
 
 // Past kBf16AttentionMinKeys an AVX2 CPU without BF16 runs the FP32 range kernel: the
